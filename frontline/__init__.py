@@ -1,0 +1,1 @@
+"""Frontline: customer support and service recovery for service providers."""

@@ -1,0 +1,122 @@
+"""Staff: who they are, what they know, how much they can carry, and what their role lets them do."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", "Agent"  # works cases: reply, note, take a case, change its status
+    TEAM_LEAD = "team_lead", "Team lead"  # also assigns others' cases and may override rules
+    POLICY_ADMIN = "policy_admin", "Policy admin"  # also writes the rules Frontline enforces
+    ADMIN = "admin", "Admin"  # everything, including staff, tokens and the admin site
+
+
+class Capability(models.TextChoices):
+    WORK_CASES = "work_cases", "Read and work cases"  # inbox, case page, reply, note, status
+    ASSIGN_OTHERS = "assign_others", "Assign cases to anyone"  # not only to oneself
+    OVERRIDE_RULES = "override_rules", "Override rules with a reason"  # goodwill, delay, do less
+    EDIT_POLICY = "edit_policy", "Edit policy rules"  # the rules themselves
+    MANAGE_STAFF = "manage_staff", "Manage staff, tokens and settings"  # the admin site
+
+
+# What each role may do. Roles are cumulative; this table is the one place that says so.
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.AGENT: frozenset({Capability.WORK_CASES}),
+    Role.TEAM_LEAD: frozenset({Capability.WORK_CASES, Capability.ASSIGN_OTHERS, Capability.OVERRIDE_RULES}),
+    Role.POLICY_ADMIN: frozenset(
+        {Capability.WORK_CASES, Capability.ASSIGN_OTHERS, Capability.OVERRIDE_RULES, Capability.EDIT_POLICY}
+    ),
+    Role.ADMIN: frozenset(Capability.values),
+}
+
+
+def default_business_hours() -> dict:
+    return {day: ["08:00", "18:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    time_zone = models.CharField(max_length=64, default="Europe/London")
+    # {"mon": ["08:00", "18:00"], ...}; a day that is missing is closed. Empty means around the clock.
+    business_hours = models.JSONField(default=default_business_hours, blank=True)
+    # ISO country code whose public holidays close the team (the `holidays` package); blank for none.
+    holiday_country = models.CharField(max_length=2, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_open_at(self, moment: datetime.datetime) -> bool:
+        from zoneinfo import ZoneInfo
+
+        import holidays
+
+        if not self.business_hours:
+            return True
+        local = moment.astimezone(ZoneInfo(self.time_zone))
+        if self.holiday_country and local.date() in holidays.country_holidays(self.holiday_country):
+            return False
+        hours = self.business_hours.get(local.strftime("%a").lower())
+        if not hours:
+            return False
+        start, end = (datetime.time.fromisoformat(h) for h in hours)
+        return start <= local.time() < end
+
+
+class Skill(models.Model):
+    """A kind of problem someone can solve; cases are classified into the same names (their topic)."""
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agent(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent")
+    display_name = models.CharField(max_length=120)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="agents")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.AGENT)
+    skills = models.ManyToManyField(Skill, through="AgentSkill", related_name="agents")
+    capacity = models.PositiveSmallIntegerField(default=20, help_text="Open cases this person can carry well")
+    is_available = models.BooleanField(default=True)
+    # Goodwill this person may grant per month without asking anyone (credit, free restore...).
+    goodwill_allowance = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def can(self, capability: str) -> bool:
+        return capability in ROLE_CAPABILITIES[self.role]
+
+
+class AgentSkill(models.Model):
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE)
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE)
+    level = models.PositiveSmallIntegerField(default=3, help_text="1 (learning) to 5 (expert)")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agent", "skill"], name="one_level_per_skill")]
+
+    def __str__(self) -> str:
+        return f"{self.agent}: {self.skill} ({self.level})"
+
+
+class ApiToken(models.Model):
+    """A bearer token an integration uses to act as an agent. Only its digest is stored."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=12, help_text="First characters, to recognise the token in lists")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,110 @@
+"""Every change to staff goes through here: pages, API, admin actions and commands alike."""
+
+import hashlib
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from frontline.agents.models import Agent, AgentSkill, ApiToken, Capability, Role, Skill, Team
+from frontline.core import clock
+from frontline.core.errors import NotAllowed, ServiceError
+from frontline.events.models import EventKind
+from frontline.events.services import record
+
+TOKEN_PREFIX = "fl_"
+
+
+def require(agent: Agent | None, capability: str) -> None:
+    """Refuse unless `agent` holds `capability`. Services call this before any change."""
+    if agent is None or not agent.can(capability):
+        raise NotAllowed(f"your role does not allow: {Capability(capability).label.lower()}")
+
+
+@transaction.atomic
+def create_agent(
+    *,
+    username: str,
+    display_name: str,
+    email: str,
+    password: str | None,
+    role: str = Role.AGENT,
+    team: Team | None = None,
+    skills: dict[str, int] | None = None,
+    capacity: int = 20,
+    by: Agent | None = None,
+) -> Agent:
+    if role not in Role.values:
+        raise ServiceError(f"unknown role {role!r}", field="role")
+    User = get_user_model()
+    if User.objects.filter(username=username).exists():
+        raise ServiceError(f"username {username!r} is taken", field="username")
+    user = User.objects.create_user(username=username, email=email, password=password)
+    # Only admins reach Django's admin site; everyone else works in the workspace.
+    user.is_staff = role == Role.ADMIN
+    user.is_superuser = role == Role.ADMIN
+    user.save(update_fields=["is_staff", "is_superuser"])
+    agent = Agent.objects.create(user=user, display_name=display_name, role=role, team=team, capacity=capacity)
+    for slug, level in (skills or {}).items():
+        skill, _ = Skill.objects.get_or_create(slug=slug, defaults={"name": slug.replace("-", " ").title()})
+        AgentSkill.objects.create(agent=agent, skill=skill, level=level)
+    record(EventKind.AGENT_CREATED, actor=by, actor_label="system", agent_id=agent.pk, role=role)
+    return agent
+
+
+@transaction.atomic
+def change_role(agent: Agent, role: str, *, by: Agent) -> Agent:
+    require(by, Capability.MANAGE_STAFF)
+    if role not in Role.values:
+        raise ServiceError(f"unknown role {role!r}", field="role")
+    previous = agent.role
+    agent.role = role
+    agent.save(update_fields=["role"])
+    agent.user.is_staff = agent.user.is_superuser = role == Role.ADMIN
+    agent.user.save(update_fields=["is_staff", "is_superuser"])
+    record(EventKind.AGENT_ROLE_CHANGED, actor=by, agent_id=agent.pk, role=role, previous=previous)
+    return agent
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_api_token(agent: Agent, name: str, *, by: Agent | None = None) -> tuple[ApiToken, str]:
+    """Returns the token row and the plaintext token, which is shown once and never stored."""
+    if by is not None:
+        require(by, Capability.MANAGE_STAFF)
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        agent=agent, name=name, prefix=plaintext[:10], digest=_digest(plaintext), created_at=clock.now()
+    )
+    record(EventKind.API_TOKEN_ISSUED, actor=by, actor_label="system", agent_id=agent.pk, token=token.prefix)
+    return token, plaintext
+
+
+@transaction.atomic
+def revoke_api_token(token: ApiToken, *, by: Agent | None = None) -> None:
+    if by is not None:
+        require(by, Capability.MANAGE_STAFF)
+    token.revoked_at = clock.now()
+    token.save(update_fields=["revoked_at"])
+    record(EventKind.API_TOKEN_REVOKED, actor=by, actor_label="system", agent_id=token.agent_id, token=token.prefix)
+
+
+def agent_for_token(plaintext: str) -> Agent | None:
+    """The agent a presented bearer token acts as, or None when it is unknown or revoked."""
+    if not plaintext.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("agent__user")
+        .filter(digest=_digest(plaintext), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.agent.user.is_active:
+        return None
+    # Last use is kept to the minute: writing on every call would serialise API reads on SQLite.
+    now = clock.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.agent

@@ -1,0 +1,81 @@
+"""The JSON API at /api/v1/: each app adds its router; all share auth and error handling.
+
+Integrations authenticate with a bearer token (`Authorization: Bearer fl_...`); the workspace's own
+pages may call it with their session. Either way the caller is an agent and the services check its role.
+"""
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from frontline.agents.services import agent_for_token
+from frontline.core.errors import NotAllowed, ServiceError
+from frontline.web.access import agent_of
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request, token):
+        agent = agent_for_token(token)
+        if agent is not None:
+            request.agent = agent
+        return agent
+
+
+class AgentSession(SessionAuth):
+    def authenticate(self, request, key):
+        agent = agent_of(request.user)
+        if agent is not None:
+            request.agent = agent
+        return agent
+
+
+api = NinjaAPI(
+    title="Frontline API",
+    version="1",
+    urls_namespace="api",
+    auth=[BearerToken(), AgentSession()],
+    description="Customers, people, contact points, service units and cases, through the same services as the pages.",
+)
+
+
+@api.exception_handler(ServiceError)
+def service_error(request, exc: ServiceError):
+    return api.create_response(request, {"detail": exc.message, "field": exc.field}, status=400)
+
+
+@api.exception_handler(NotAllowed)
+def not_allowed(request, exc: NotAllowed):
+    return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "not found"}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return api.create_response(
+        request, {"detail": "authenticate with 'Authorization: Bearer <token>' or a signed-in session"}, status=401
+    )
+
+
+@api.exception_handler(ValidationError)
+def invalid(request, exc: ValidationError):
+    fields = [
+        {"field": ".".join(str(part) for part in error.get("loc", ())[1:]) or "body", "message": error.get("msg", "")}
+        for error in exc.errors
+    ]
+    return api.create_response(request, {"detail": "the request is not valid", "errors": fields}, status=422)
+
+
+def _add_routers() -> None:
+    from frontline.cases.api import router as cases_router
+    from frontline.customers.api import router as customers_router
+
+    api.add_router("/", customers_router)
+    api.add_router("/", cases_router)
+
+
+_add_routers()

@@ -1,0 +1,157 @@
+"""Cases over JSON: the inbox list, one case with its explained priority, and an agent's reply.
+
+`POST /api/v1/messages` is reserved for channel intake (messages from customers), which comes with
+the intake pipeline; an agent's reply on a case is `POST /api/v1/cases/{ref}/messages`.
+"""
+
+import datetime
+
+from django.http import Http404
+from ninja import Router, Schema
+from pydantic import Field
+
+from frontline.agents.models import Agent, Skill
+from frontline.cases import services
+from frontline.cases.inbox import InboxFilter, inbox_page
+from frontline.cases.models import Case, Message
+from frontline.core.api import Limit, PageOut, get_or_404
+from frontline.customers.models import Customer, Person, ServiceUnit
+
+router = Router(tags=["cases"])
+
+
+class PriorityTerm(Schema):
+    term: str
+    points: float
+    reason: str
+
+
+class CaseOut(Schema):
+    ref: str
+    customer_id: int
+    customer_name: str = Field(alias="customer.name")
+    requester_id: int | None
+    subject: str
+    status: str
+    is_open: bool
+    impact: str
+    demand_type: str
+    topic: str | None = Field(None, alias="topic.slug")
+    assignee_id: int | None
+    priority: float
+    priority_explanation: list[PriorityTerm]
+    problem_started_at: datetime.datetime
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    resolved_at: datetime.datetime | None
+    resolution_notes: str
+    reopen_count: int
+
+
+class CaseIn(Schema):
+    customer_id: int = Field(ge=1, le=2**62)
+    subject: str = Field(min_length=1, max_length=255)
+    body: str = Field(min_length=1, max_length=100_000)
+    impact: str = "question"
+    requester_id: int | None = Field(None, ge=1, le=2**62)
+    unit_ids: list[int] = Field(default_factory=list, max_length=500)
+    topic: str | None = None
+    problem_started_at: datetime.datetime | None = None
+
+
+class MessageOut(Schema):
+    id: int
+    channel: str
+    direction: str
+    author_agent_id: int | None
+    author_person_id: int | None
+    sender: str
+    recipients: str
+    subject: str
+    body_text: str
+    message_id: str
+    created_at: datetime.datetime
+    sent_at: datetime.datetime | None
+    send_error: str
+
+
+class ReplyIn(Schema):
+    body: str = Field(min_length=1, max_length=100_000)
+    internal: bool = Field(False, description="An internal note for staff instead of a reply to the customer")
+
+
+class AssignIn(Schema):
+    assignee_id: int | None = Field(None, ge=1, le=2**62, description="null to leave the case unassigned")
+
+
+class StatusIn(Schema):
+    status: str
+    resolution_notes: str = Field("", max_length=100_000)
+
+
+def _case(ref: str) -> Case:
+    pk = Case.pk_from_ref(ref)
+    if pk is None:
+        raise Http404(f"no case {ref!r}: a case reference looks like C-123")
+    return get_or_404(Case.objects.select_related("customer", "topic"), pk=pk)
+
+
+@router.get("/cases", response=PageOut[CaseOut], summary="Open cases, most urgent first, with filters")
+def list_cases(
+    request, who: str = "", status: str = "", topic: str = "", q: str = "", after: str | None = None,
+    limit: Limit = 50,
+):
+    flt = InboxFilter(mine=who == "mine", unassigned=who == "unassigned", status=status, topic=topic, query=q[:200])
+    page = inbox_page(flt, agent=request.agent, after=after, size=limit)
+    return {"items": page.items, "next": page.next_cursor}
+
+
+@router.post("/cases", response={201: CaseOut}, summary="Open a case on a customer's behalf")
+def open_case(request, payload: CaseIn):
+    customer = get_or_404(Customer.objects, pk=payload.customer_id)
+    requester = get_or_404(Person.objects, pk=payload.requester_id) if payload.requester_id else None
+    units = list(ServiceUnit.objects.filter(pk__in=payload.unit_ids))
+    if len(units) != len(set(payload.unit_ids)):
+        raise Http404("no such service unit")
+    topic = get_or_404(Skill.objects, slug=payload.topic) if payload.topic else None
+    case = services.open_case(
+        customer=customer, subject=payload.subject, body=payload.body, channel="api", impact=payload.impact,
+        requester=requester, units=units, topic=topic, problem_started_at=payload.problem_started_at,
+        by=request.agent, via="api",
+    )
+    return 201, case
+
+
+@router.get("/cases/{ref}", response=CaseOut)
+def get_case(request, ref: str):
+    return _case(ref)
+
+
+@router.get("/cases/{ref}/messages", response=list[MessageOut])
+def list_messages(request, ref: str):
+    return list(Message.objects.filter(case=_case(ref)).order_by("created_at", "pk"))
+
+
+@router.post("/cases/{ref}/messages", response={201: MessageOut}, summary="An agent's reply or internal note")
+def post_reply(request, ref: str, payload: ReplyIn):
+    case = _case(ref)
+    if payload.internal:
+        return 201, services.add_internal_note(case, agent=request.agent, body=payload.body, via="api")
+    return 201, services.reply_to_case(case, agent=request.agent, body=payload.body, via="api")
+
+
+@router.post("/cases/{ref}/assign", response=CaseOut)
+def assign(request, ref: str, payload: AssignIn):
+    case = _case(ref)
+    assignee = get_or_404(Agent.objects, pk=payload.assignee_id) if payload.assignee_id else None
+    services.assign_case(case, assignee=assignee, by=request.agent, via="api")
+    return _case(ref)
+
+
+@router.post("/cases/{ref}/status", response=CaseOut)
+def change_status(request, ref: str, payload: StatusIn):
+    case = _case(ref)
+    services.change_status(
+        case, status=payload.status, by=request.agent, resolution_notes=payload.resolution_notes, via="api"
+    )
+    return _case(ref)

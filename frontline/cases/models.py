@@ -1,0 +1,135 @@
+"""A case is one customer problem, whatever channels it arrives through."""
+
+from django.db import models
+from django.db.models import Q
+
+
+class CaseStatus(models.TextChoices):
+    NEW = "new", "New"  # nobody has answered yet
+    OPEN = "open", "Open"  # someone at the provider is working it
+    WAITING_PROVIDER = "waiting_provider", "Waiting on provider"  # on another team or supplier of ours
+    WAITING_CUSTOMER = "waiting_customer", "Waiting on customer"  # we asked the customer something
+    RESOLVED = "resolved", "Resolved, awaiting confirmation"  # we think it is fixed; the customer confirms
+    CLOSED = "closed", "Closed"  # confirmed, or nothing more to do
+
+    @classmethod
+    def open_values(cls) -> frozenset[str]:
+        """Statuses that still need work from someone, so the case belongs in the inbox."""
+        return frozenset({cls.NEW, cls.OPEN, cls.WAITING_PROVIDER, cls.WAITING_CUSTOMER})
+
+
+class Impact(models.TextChoices):
+    DOWN = "down", "Down"  # the service does not work at all for the customer
+    DEGRADED = "degraded", "Degraded"  # works badly: slow, errors, part of it
+    QUESTION = "question", "Question or request"  # nothing broken; they need something from us
+
+
+class DemandType(models.TextChoices):
+    VALUE = "value", "Value demand"  # what the customer wants from us in the first place
+    FAILURE = "failure", "Failure demand"  # caused by our failing to do something or do it right
+
+
+class Case(models.Model):
+    # Indexed through case_by_customer below.
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
+    requester = models.ForeignKey(
+        "customers.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    subject = models.CharField(max_length=255)
+    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEW)
+    # Denormalised from status so that every inbox query runs on one partial index.
+    is_open = models.BooleanField(default=True)
+    impact = models.CharField(max_length=10, choices=Impact.choices, default=Impact.QUESTION)
+    demand_type = models.CharField(max_length=10, choices=DemandType.choices, default=DemandType.VALUE)
+    failure_reason = models.CharField(max_length=80, blank=True, help_text="Which failure, for failure demand")
+    topic = models.ForeignKey(
+        "agents.Skill", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    assignee = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    affected_units = models.ManyToManyField("customers.ServiceUnit", blank=True, related_name="cases")
+    # A number, never a label: recomputed from impact and the customer's clock (see cases/priority.py).
+    priority = models.FloatField(default=0)
+    priority_explanation = models.JSONField(default=list, blank=True)
+    # The customer's clock: when the problem started for them, not when we made a record of it.
+    problem_started_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    last_customer_contact_at = models.DateTimeField(null=True, blank=True)
+    last_provider_contact_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    resolution_notes = models.TextField(blank=True, help_text="How it was solved, for whoever meets it next")
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["priority", "id"], condition=Q(is_open=True), name="case_inbox"),
+            models.Index(fields=["assignee", "priority", "id"], condition=Q(is_open=True), name="case_inbox_owner"),
+            models.Index(fields=["topic", "priority", "id"], condition=Q(is_open=True), name="case_inbox_topic"),
+            models.Index(fields=["status", "priority", "id"], name="case_by_status"),
+            models.Index(fields=["customer", "created_at"], name="case_by_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.subject}"
+
+    @property
+    def ref(self) -> str:
+        return f"C-{self.pk}"
+
+    @staticmethod
+    def pk_from_ref(ref: str) -> int | None:
+        """'C-123', 'c-123' or '123' -> 123; anything else -> None."""
+        digits = ref.strip().upper().removeprefix("C-")
+        return int(digits) if digits.isdigit() and len(digits) < 19 else None
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"  # mail in or out
+    CHAT = "chat", "Chat"  # live chat
+    PHONE = "phone", "Phone"  # a call, logged by an agent
+    WEB = "web", "Web form"  # the public form
+    API = "api", "API"  # an integration
+    MONITORING = "monitoring", "Monitoring"  # an alert that opened or joined the case
+    NOTE = "note", "Internal note"  # staff only, never sent
+
+
+class Direction(models.TextChoices):
+    INBOUND = "in", "From customer"  # the customer (or their systems) to us
+    OUTBOUND = "out", "To customer"  # us to the customer
+    INTERNAL = "internal", "Internal"  # between staff
+
+
+class Message(models.Model):
+    """One contact in or out on any channel. Raw source kept as received or sent, for evidence."""
+
+    # Indexed through message_case_timeline below.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="messages", db_index=False)
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    author_agent = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    author_person = models.ForeignKey(
+        "customers.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    sender = models.CharField(max_length=255, blank=True, help_text="Address or number as the channel gave it")
+    recipients = models.TextField(blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    body_text = models.TextField()
+    raw_source = models.BinaryField(blank=True, default=b"", editable=False)
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "created_at", "id"], name="message_case_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.get_direction_display().lower()} on {self.case.ref}"

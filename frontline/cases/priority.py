@@ -1,0 +1,56 @@
+"""Priority as a number with its reasons, never a label.
+
+This first version is a rule: a base per impact plus a rise with the time since the problem started
+for the customer, capped, plus the customer's tier. The priority issue grows it (chasers, repeats,
+history, overrides); keep every term here, in one place, each with the words an agent will read.
+"""
+
+from dataclasses import dataclass
+
+from frontline.core import clock
+
+# points at the start, points per hour the problem lasts, most points time can add
+IMPACT_CURVES = {
+    "down": (50.0, 2.0, 240.0),
+    "degraded": (30.0, 1.0, 120.0),
+    "question": (10.0, 0.25, 40.0),
+}
+TIER_POINTS = {"standard": 0.0, "priority": 10.0, "critical": 20.0}
+
+
+@dataclass(frozen=True)
+class Term:
+    name: str
+    points: float
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"term": self.name, "points": round(self.points, 1), "reason": self.reason}
+
+
+def _age(hours: float) -> str:
+    if hours < 1:
+        return f"{int(hours * 60)} minutes"
+    if hours < 48:
+        return f"{hours:.0f} hours"
+    return f"{hours / 24:.1f} days"
+
+
+def compute(*, impact: str, tier: str, problem_started_at, is_open: bool, now=None) -> tuple[float, list[dict]]:
+    now = now or clock.now()
+    base, per_hour, cap = IMPACT_CURVES[impact]
+    terms = [Term("impact", base, f"impact: {impact}")]
+    if is_open:
+        hours = max((now - problem_started_at).total_seconds() / 3600, 0.0)
+        terms.append(Term("elapsed", min(hours * per_hour, cap), f"problem started {_age(hours)} ago for the customer"))
+    if TIER_POINTS.get(tier):
+        terms.append(Term("tier", TIER_POINTS[tier], f"{tier} tier customer"))
+    score = round(sum(term.points for term in terms), 2)
+    return score, [term.as_dict() for term in terms]
+
+
+def compute_for(case, now=None) -> tuple[float, list[dict]]:
+    return compute(
+        impact=case.impact, tier=case.customer.tier, problem_started_at=case.problem_started_at,
+        is_open=case.is_open, now=now,
+    )

@@ -1,0 +1,30 @@
+"""Small pieces every API router shares."""
+
+from typing import Annotated, Generic, TypeVar
+
+from django.http import Http404
+from ninja import Path, Query, Schema
+from pydantic import Field
+
+# Ids are bounded so that no number a client sends can overflow the database's integer.
+Id = Annotated[int, Path(ge=1, le=2**62)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+T = TypeVar("T")
+
+
+class PageOut(Schema, Generic[T]):
+    items: list[T]
+    next: str | None = Field(None, description="Pass as `after` for the next page; absent on the last page")
+
+
+class ErrorOut(Schema):
+    detail: str
+    field: str | None = None
+
+
+def get_or_404(queryset, **lookup):
+    obj = queryset.filter(**lookup).first()
+    if obj is None:
+        raise Http404(f"no such {queryset.model._meta.verbose_name}")
+    return obj

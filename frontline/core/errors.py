@@ -1,0 +1,17 @@
+"""Errors every service may raise; views and the API turn them into clear 4xx answers."""
+
+
+class ServiceError(Exception):
+    """A request the service refuses: bad input or an impossible transition. Maps to 400.
+
+    `field` names the input at fault, when there is one, so forms and the API can point at it.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotAllowed(Exception):
+    """The actor's role does not allow this. Maps to 403."""

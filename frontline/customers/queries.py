@@ -1,0 +1,71 @@
+"""Reading customers for pages and the API: the panel an agent sees beside every case."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q
+
+from frontline.core import clock
+from frontline.customers.models import ContactPoint, ContactState, Customer, Membership, ServiceUnit
+
+
+@dataclass
+class CustomerPanel:
+    customer: Customer
+    tenure_years: float
+    units: list[tuple[ServiceUnit, int]]  # (unit, depth) in tree order
+    account_contacts: list[ContactPoint]
+    memberships: list[Membership] = field(default_factory=list)  # each with .person.contact_list
+
+    @property
+    def has_working_channel(self) -> bool:
+        points = self.account_contacts + [p for m in self.memberships for p in m.person.contact_list]
+        return any(point.state != ContactState.FAILING for point in points)
+
+    @property
+    def units_not_ok(self) -> int:
+        return sum(1 for unit, _ in self.units if unit.state != "ok")
+
+
+def _tree(units: list[ServiceUnit]) -> list[tuple[ServiceUnit, int]]:
+    children: dict[int | None, list[ServiceUnit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    ordered: list[tuple[ServiceUnit, int]] = []
+
+    def walk(parent_id, depth):
+        for unit in sorted(children.get(parent_id, []), key=lambda u: (u.kind, u.name)):
+            ordered.append((unit, depth))
+            walk(unit.pk, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def customer_panel(customer: Customer) -> CustomerPanel:
+    """Three queries whatever the size of the account: units, the account's contacts, people with theirs."""
+    units = list(customer.units.all())
+    account_contacts = list(ContactPoint.objects.filter(customer=customer).order_by("kind", "pk"))
+    memberships = list(
+        Membership.objects.filter(customer=customer)
+        .select_related("person")
+        .prefetch_related(
+            Prefetch("person__contacts", queryset=ContactPoint.objects.order_by("kind", "pk"), to_attr="contact_list")
+        )
+        .order_by("role", "person__name")
+    )
+    years = (clock.now().date() - customer.customer_since).days / 365.25
+    return CustomerPanel(customer, round(years, 1), _tree(units), account_contacts, memberships)
+
+
+def working_channel_flags(customer_ids: list[int]) -> dict[int, bool]:
+    """For a list page: which customers have at least one contact point that is not failing."""
+    working = set(
+        ContactPoint.objects.filter(
+            Q(customer_id__in=customer_ids) | Q(person__memberships__customer_id__in=customer_ids)
+        )
+        .exclude(state=ContactState.FAILING)
+        .values_list("customer_id", "person__memberships__customer_id")
+        .distinct()
+    )
+    ok_ids = {cid for pair in working for cid in pair if cid is not None}
+    return {cid: cid in ok_ids for cid in customer_ids}

@@ -1,0 +1,287 @@
+"""Every change to customers, people, contact points and service units goes through here."""
+
+import datetime
+import ipaddress
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, URLValidator
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from frontline.core import clock
+from frontline.core.errors import ServiceError
+from frontline.customers.models import (
+    ContactKind,
+    ContactPoint,
+    ContactState,
+    Customer,
+    Membership,
+    MembershipRole,
+    Person,
+    Plan,
+    ServiceUnit,
+    Tier,
+    UnitKind,
+    UnitState,
+)
+from frontline.events.models import EventKind
+from frontline.events.services import record
+
+_validate_email = EmailValidator()
+_validate_url = URLValidator(schemes=["https"])
+
+
+def _choice(value: str, choices, field: str) -> str:
+    if value not in choices.values:
+        raise ServiceError(f"{field} must be one of {', '.join(choices.values)}; got {value!r}", field=field)
+    return value
+
+
+def _money(value) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ServiceError(f"monthly_value must be a number; got {value!r}", field="monthly_value") from exc
+    if amount < 0 or not amount.is_finite():
+        raise ServiceError("monthly_value cannot be negative", field="monthly_value")
+    return amount.quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def create_customer(
+    *,
+    name: str,
+    plan: str = Plan.STARTER,
+    tier: str = Tier.STANDARD,
+    customer_since: datetime.date | None = None,
+    monthly_value=0,
+    notes: str = "",
+    by=None,
+    via: str = "",
+) -> Customer:
+    name = name.strip()
+    if not name:
+        raise ServiceError("name is required", field="name")
+    customer = Customer.objects.create(
+        name=name,
+        plan=_choice(plan, Plan, "plan"),
+        tier=_choice(tier, Tier, "tier"),
+        customer_since=customer_since or clock.now().date(),
+        monthly_value=_money(monthly_value),
+        notes=notes,
+        created_at=clock.now(),
+    )
+    record(EventKind.CUSTOMER_CREATED, actor=by, via=via, customer=customer, plan=plan, tier=tier)
+    return customer
+
+
+UPDATABLE_CUSTOMER_FIELDS = ("name", "plan", "tier", "monthly_value", "notes")
+
+
+@transaction.atomic
+def update_customer(customer: Customer, *, by=None, via: str = "", **changes) -> Customer:
+    unknown = set(changes) - set(UPDATABLE_CUSTOMER_FIELDS)
+    if unknown:
+        raise ServiceError(f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    if "plan" in changes:
+        _choice(changes["plan"], Plan, "plan")
+    if "tier" in changes:
+        _choice(changes["tier"], Tier, "tier")
+    if "monthly_value" in changes:
+        changes["monthly_value"] = _money(changes["monthly_value"])
+    if "name" in changes and not str(changes["name"]).strip():
+        raise ServiceError("name cannot be empty", field="name")
+    before = {field: str(getattr(customer, field)) for field in changes}
+    for field, value in changes.items():
+        setattr(customer, field, value)
+    customer.save(update_fields=list(changes))
+    after = {field: str(getattr(customer, field)) for field in changes}
+    record(EventKind.CUSTOMER_UPDATED, actor=by, via=via, customer=customer, before=before, after=after)
+    return customer
+
+
+@transaction.atomic
+def add_person(
+    customer: Customer, *, name: str, role: str = MembershipRole.OWNER, by=None, via: str = ""
+) -> Person:
+    if not name.strip():
+        raise ServiceError("name is required", field="name")
+    _choice(role, MembershipRole, "role")
+    person = Person.objects.create(name=name.strip(), created_at=clock.now())
+    Membership.objects.create(person=person, customer=customer, role=role)
+    record(EventKind.PERSON_ADDED, actor=by, via=via, customer=customer, person_id=person.pk, role=role)
+    return person
+
+
+@transaction.atomic
+def link_person(person: Person, customer: Customer, *, role: str, by=None, via: str = "") -> Membership:
+    _choice(role, MembershipRole, "role")
+    membership, created = Membership.objects.get_or_create(person=person, customer=customer, defaults={"role": role})
+    if not created:
+        raise ServiceError(f"{person} already acts for {customer}", field="customer")
+    record(EventKind.PERSON_LINKED, actor=by, via=via, customer=customer, person_id=person.pk, role=role)
+    return membership
+
+
+def normalize_contact(kind: str, value: str) -> str:
+    """The form intake and lookup match on; raises ServiceError for a value that cannot be that kind."""
+    value = value.strip()
+    if kind == ContactKind.EMAIL:
+        try:
+            _validate_email(value)
+        except ValidationError as exc:
+            raise ServiceError(f"{value!r} is not an email address", field="value") from exc
+        return value.lower()
+    if kind == ContactKind.PHONE:
+        digits = re.sub(r"\D", "", value)
+        if not 6 <= len(digits) <= 15:
+            raise ServiceError(f"{value!r} is not a phone number (6 to 15 digits)", field="value")
+        return "+" + digits
+    if kind == ContactKind.WEBHOOK:
+        try:
+            _validate_url(value)
+        except ValidationError as exc:
+            raise ServiceError(f"{value!r} is not an https URL", field="value") from exc
+        return value
+    if not value:
+        raise ServiceError("value is required", field="value")
+    return value.lower()
+
+
+@transaction.atomic
+def add_contact_point(
+    *,
+    kind: str,
+    value: str,
+    person: Person | None = None,
+    customer: Customer | None = None,
+    label: str = "",
+    by=None,
+    via: str = "",
+) -> ContactPoint:
+    _choice(kind, ContactKind, "kind")
+    if (person is None) == (customer is None):
+        raise ServiceError("a contact point belongs to exactly one person or one account", field="person")
+    point = ContactPoint.objects.create(
+        person=person, customer=customer, kind=kind, value=value.strip(), normalized=normalize_contact(kind, value),
+        label=label,
+    )
+    owner_account = customer or person.accounts.order_by("pk").first()
+    record(
+        EventKind.CONTACT_ADDED, actor=by, via=via, customer=owner_account, contact_id=point.pk, kind=kind,
+        value=point.value,
+    )
+    return point
+
+
+def _owner_account(point: ContactPoint) -> Customer | None:
+    if point.customer_id:
+        return point.customer
+    return point.person.accounts.order_by("pk").first()
+
+
+@transaction.atomic
+def verify_contact_point(point: ContactPoint, *, by=None, via: str = "") -> ContactPoint:
+    point.state = ContactState.VERIFIED
+    point.verified_at = clock.now()
+    point.save(update_fields=["state", "verified_at"])
+    record(EventKind.CONTACT_VERIFIED, actor=by, via=via, customer=_owner_account(point), contact_id=point.pk)
+    return point
+
+
+@transaction.atomic
+def mark_contact_failing(point: ContactPoint, *, reason: str, by=None, via: str = "") -> ContactPoint:
+    """A permanent delivery failure: the provider's to fix, recorded with its evidence."""
+    point.state = ContactState.FAILING
+    point.last_failure_at = clock.now()
+    point.failure_reason = reason
+    point.save(update_fields=["state", "last_failure_at", "failure_reason"])
+    record(
+        EventKind.CONTACT_FAILING, actor=by, actor_label="system", via=via, customer=_owner_account(point),
+        contact_id=point.pk, value=point.value, reason=reason,
+    )
+    return point
+
+
+@transaction.atomic
+def add_unit(
+    customer: Customer,
+    *,
+    kind: str,
+    name: str,
+    parent: ServiceUnit | None = None,
+    hostname: str = "",
+    ip_address: str | None = None,
+    labels: dict | None = None,
+    by=None,
+    via: str = "",
+) -> ServiceUnit:
+    _choice(kind, UnitKind, "kind")
+    if not name.strip():
+        raise ServiceError("name is required", field="name")
+    if parent is not None and parent.customer_id != customer.pk:
+        raise ServiceError("the parent unit belongs to another customer", field="parent")
+    if ip_address:
+        try:
+            ipaddress.ip_address(ip_address)
+        except ValueError as exc:
+            raise ServiceError(f"{ip_address!r} is not an IP address", field="ip_address") from exc
+    unit = ServiceUnit.objects.create(
+        customer=customer, parent=parent, kind=kind, name=name.strip(), hostname=hostname,
+        ip_address=ip_address or None, labels=labels or {}, state=UnitState.OK,
+    )
+    record(EventKind.UNIT_ADDED, actor=by, via=via, customer=customer, unit=unit, kind=kind, name=unit.name)
+    return unit
+
+
+@transaction.atomic
+def set_unit_state(unit: ServiceUnit, state: str, *, reason: str, by=None, actor_label: str = "", via: str = ""):
+    _choice(state, UnitState, "state")
+    if unit.state == state:
+        return unit
+    previous = unit.state
+    unit.state = state
+    unit.state_changed_at = clock.now()
+    unit.save(update_fields=["state", "state_changed_at"])
+    record(
+        EventKind.UNIT_STATE_CHANGED, actor=by, actor_label=actor_label, via=via, customer=unit.customer, unit=unit,
+        state=state, previous=previous, reason=reason,
+    )
+    return unit
+
+
+def has_working_channel(customer: Customer) -> bool:
+    """False when every address and number we hold for the account and its people is failing."""
+    return ContactPoint.objects.filter(
+        Q(customer=customer) | Q(person__memberships__customer=customer)
+    ).exclude(state=ContactState.FAILING).exists()
+
+
+def find_customers(query: str, *, limit: int = 25) -> QuerySet[Customer]:
+    """Look a caller up by what they say first: a name, an email, a phone number, a domain or an IP."""
+    query = query.strip()
+    if not query:
+        return Customer.objects.none()
+    try:
+        ip = ipaddress.ip_address(query)
+    except ValueError:
+        ip = None
+    if ip is not None:
+        match = Q(units__ip_address=str(ip))
+    elif "@" in query:
+        match = Q(contacts__normalized=query.lower()) | Q(people__contacts__normalized=query.lower())
+    elif re.fullmatch(r"[\d\s()+.-]{6,}", query):
+        digits = "+" + re.sub(r"\D", "", query)
+        match = Q(contacts__normalized=digits) | Q(people__contacts__normalized=digits)
+    elif "." in query and " " not in query:
+        domain = query.lower()
+        match = (
+            Q(units__name=domain) | Q(units__hostname=domain)
+            | Q(contacts__normalized__endswith="@" + domain) | Q(people__contacts__normalized__endswith="@" + domain)
+        )
+    else:
+        match = Q(name__icontains=query) | Q(people__name__icontains=query)
+    ids = Customer.objects.filter(match).values("pk").distinct()[:limit]
+    return Customer.objects.filter(pk__in=list(ids.values_list("pk", flat=True))).order_by("name")

@@ -1,0 +1,75 @@
+"""`frontline demo`: migrate, build Northwind Hosting & Access, and serve it on 127.0.0.1."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from frontline.agents.models import Agent
+from frontline.core import clock
+from frontline.demo.provider import DEMO_PASSWORD, STAFF, seed
+from frontline.demo.stories import build_stories
+
+
+class Command(BaseCommand):
+    help = "Build the demo provider (once) and serve the workspace, the API and a worker on 127.0.0.1."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-serve", action="store_true", help="Build the data only")
+        parser.add_argument("--customers", type=int, default=3000)
+        parser.add_argument("--history-cases", type=int, default=20000)
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--reset", action="store_true", help="Delete all data and build the demo again")
+
+    def handle(self, *args, **options):
+        call_command("migrate", verbosity=0)
+        if options["reset"]:
+            call_command("flush", interactive=False, verbosity=0)
+        if Agent.objects.exists():
+            self.stdout.write("Demo data is already loaded (use --reset to build it again).")
+        else:
+            started = time.monotonic()
+            now = clock.now()
+            totals = seed(customers=options["customers"], cases=options["history_cases"],
+                          open_share=150 / max(options["history_cases"], 150), months=6, now=now)
+            build_stories(now)
+            self.stdout.write(
+                f"Built Northwind Hosting & Access: {totals.get('customers.Customer', 0)} customers, "
+                f"{totals.get('cases.Case', 0)} historical cases and the five stories "
+                f"in {time.monotonic() - started:.0f} s."
+            )
+        self._print_logins(options["port"])
+        if not options["no_serve"]:
+            self._serve(options["port"])
+
+    def _print_logins(self, port):
+        self.stdout.write(f"\nFrontline is at http://127.0.0.1:{port}/  (API: /api/v1/docs, admin: /admin/)")
+        self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
+        for username, name, role, team, _ in STAFF:
+            self.stdout.write(f"  {username:<8} {name:<16} {role.label:<13} {team}")
+
+    def _serve(self, port):
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "frontline.settings"}
+        bindir = os.path.dirname(sys.executable)
+        children = [
+            subprocess.Popen([os.path.join(bindir, "gunicorn"), "frontline.wsgi", "--bind", f"127.0.0.1:{port}",
+                              "--workers", "2", "--threads", "4", "--access-logfile", "-"], env=env),
+            subprocess.Popen([os.path.join(bindir, "frontline"), "worker"], env=env),
+        ]
+        self.stdout.write(f"Serving with gunicorn and one worker; data in {settings.DATA_DIR}. Ctrl-C stops.")
+        try:
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            for child in children:
+                child.wait(timeout=15)

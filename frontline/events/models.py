@@ -1,0 +1,87 @@
+"""The single history: every state change in Frontline writes one typed, append-only event.
+
+The case timeline, the audit trail and (later) the measures are queries over this table.
+"""
+
+from django.db import models
+
+
+class EventKind(models.TextChoices):
+    # customers
+    CUSTOMER_CREATED = "customer.created", "Customer created"  # a new account, with plan and tier
+    CUSTOMER_UPDATED = "customer.updated", "Customer updated"  # plan, tier, value or notes changed
+    PERSON_ADDED = "person.added", "Person added"  # a person now acts for an account
+    PERSON_LINKED = "person.linked", "Person linked"  # an existing person linked to another account
+    CONTACT_ADDED = "contact.added", "Contact point added"  # a new address or number, unverified
+    CONTACT_VERIFIED = "contact.verified", "Contact point verified"  # the owner proved it reaches them
+    CONTACT_FAILING = "contact.failing", "Contact point failing"  # a delivery to it failed permanently
+    UNIT_ADDED = "unit.added", "Service unit added"  # a server, site, line... now exists
+    UNIT_STATE_CHANGED = "unit.state_changed", "Service unit state changed"  # ok/degraded/down/...
+    # cases
+    CASE_OPENED = "case.opened", "Case opened"  # a new customer problem
+    MESSAGE_RECEIVED = "case.message_received", "Message received"  # a contact from the customer
+    REPLY_SENT = "case.reply_sent", "Reply sent"  # an agent's reply handed to the transport
+    REPLY_FAILED = "case.reply_failed", "Reply failed"  # the transport refused the reply
+    NOTE_ADDED = "case.note_added", "Internal note"  # visible to staff only
+    CASE_ASSIGNED = "case.assigned", "Case assigned"  # owner changed (or cleared)
+    STATUS_CHANGED = "case.status_changed", "Status changed"  # any status transition
+    CASE_REOPENED = "case.reopened", "Case reopened"  # a resolved/closed case came back
+    PRIORITY_CHANGED = "case.priority_changed", "Priority recomputed"  # score moved noticeably
+    # agents
+    AGENT_CREATED = "agent.created", "Agent created"  # a staff member can sign in
+    AGENT_ROLE_CHANGED = "agent.role_changed", "Agent role changed"  # authority changed
+    API_TOKEN_ISSUED = "agent.token_issued", "API token issued"  # an integration may act as this agent
+    API_TOKEN_REVOKED = "agent.token_revoked", "API token revoked"  # that integration no longer may
+
+
+class AppendOnlyError(Exception):
+    """Events are evidence: they are never changed or deleted."""
+
+
+class Event(models.Model):
+    kind = models.CharField(max_length=40, choices=EventKind.choices)
+    at = models.DateTimeField()
+    # Who did it: an agent, or a label for the system, a channel or a rule ("worker", "email", "rule:12").
+    actor = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    actor_label = models.CharField(max_length=80, blank=True)
+    via = models.CharField(max_length=20, blank=True, help_text="Channel or path: web, api, email, worker...")
+    # Foreign keys are indexed only through the timeline indexes below: every event is written once and
+    # read by subject and time, and each index more is paid on every write.
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
+    unit = models.ForeignKey(
+        "customers.ServiceUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="events",
+        db_index=False,
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["case", "at", "id"], name="event_case_timeline"),
+            models.Index(fields=["customer", "at", "id"], name="event_customer_timeline"),
+            models.Index(fields=["unit", "at"], name="event_unit_timeline"),
+            models.Index(fields=["kind", "at"], name="event_kind_by_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AppendOnlyError("events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("events cannot be deleted")
+
+    @property
+    def who(self) -> str:
+        if self.actor_id:
+            return str(self.actor)
+        return self.actor_label or "system"

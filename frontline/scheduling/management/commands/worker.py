@@ -1,0 +1,28 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from frontline.scheduling.worker import run_worker
+
+
+class Command(BaseCommand):
+    help = "Run durable jobs as they fall due, and the recurring ones, until stopped."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--lease", type=float, default=settings.TASK_LEASE_SECONDS,
+                            help="Seconds a claimed job is held before another worker may take it over")
+        parser.add_argument("--poll", type=float, default=1.0, help="Seconds to sleep when nothing is due")
+        parser.add_argument("--burst", action="store_true", help="Stop when nothing is due")
+        parser.add_argument("--no-periodic", action="store_true", help="Do not enqueue recurring jobs")
+        parser.add_argument("--worker-id", default=None)
+
+    def handle(self, *args, **options):
+        ran = run_worker(
+            worker_id=options["worker_id"],
+            lease=timedelta(seconds=options["lease"]),
+            poll_seconds=options["poll"],
+            stop_when_idle=options["burst"],
+            periodic=not options["no_periodic"],
+        )
+        self.stdout.write(f"ran {ran} jobs")

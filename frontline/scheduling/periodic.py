@@ -1,0 +1,27 @@
+"""Recurring jobs: what runs every so often. Apps add theirs here; the worker's loop enqueues them."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    task_path: str  # dotted path of a django-tasks Task
+    every: timedelta
+
+
+PERIODIC_JOBS: list[Periodic] = [
+    # Priority rises with the customer's elapsed time, so open cases are re-scored while they wait.
+    Periodic("age-priorities", "frontline.cases.tasks.refresh_open_priorities", timedelta(minutes=5)),
+]
+
+
+def own_transactions(func):
+    """Mark a task function as idempotent work that commits in its own smaller transactions.
+
+    The worker then does not wrap it in one transaction with its completion. Use it only for work that
+    is safe to repeat, like recomputing derived numbers, since a take-over may run part of it twice.
+    """
+    func.own_transactions = True
+    return func

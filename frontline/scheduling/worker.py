@@ -1,0 +1,154 @@
+"""The worker: claims due jobs under a lease, runs them, and enqueues recurring jobs when due.
+
+Claiming is a conditional UPDATE on the row (status and lease token as they were read), so it needs no
+row locks and behaves the same on SQLite and PostgreSQL: of two workers racing for a job, one updates a
+row and the other updates none.
+"""
+
+import logging
+import os
+import secrets
+import socket
+import time
+import traceback
+from contextlib import nullcontext
+from datetime import timedelta
+
+from django.db import close_old_connections, transaction
+from django.db.models import F, Q
+from django.utils.module_loading import import_string
+from django_tasks.base import TaskContext
+
+from frontline.core import clock
+from frontline.scheduling.backend import to_task_result
+from frontline.scheduling.models import Job, JobStatus, PeriodicRun
+from frontline.scheduling.periodic import PERIODIC_JOBS, Periodic
+
+log = logging.getLogger("frontline.worker")
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over while this one ran it; this attempt's effects are rolled back."""
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim_next(worker_id: str, lease: timedelta) -> Job | None:
+    """Claim the most urgent due job, or one whose holder's lease ran out. None when nothing is due."""
+    now = clock.now()
+    candidates = (
+        Job.objects.filter(
+            Q(status=JobStatus.READY, due_at__lte=now) | Q(status=JobStatus.RUNNING, lease_expires_at__lt=now)
+        )
+        .order_by("-priority", "due_at", "pk")
+        .values("pk", "status", "lease_token", "attempts", "max_attempts")[:10]
+    )
+    for seen in candidates:
+        if seen["status"] == JobStatus.RUNNING and seen["attempts"] >= seen["max_attempts"]:
+            _give_up(seen, now)
+            continue
+        token = secrets.token_hex(16)
+        won = Job.objects.filter(pk=seen["pk"], status=seen["status"], lease_token=seen["lease_token"]).update(
+            status=JobStatus.RUNNING,
+            lease_token=token,
+            lease_expires_at=now + lease,
+            attempts=F("attempts") + 1,
+            last_attempted_at=now,
+        )
+        if won:
+            job = Job.objects.get(pk=seen["pk"])
+            job.started_at = job.started_at or now
+            job.worker_ids = [*job.worker_ids, worker_id]
+            Job.objects.filter(pk=job.pk, lease_token=token).update(started_at=job.started_at, worker_ids=job.worker_ids)
+            return job
+    return None
+
+
+def _give_up(seen: dict, now) -> None:
+    Job.objects.filter(pk=seen["pk"], lease_token=seen["lease_token"]).update(
+        status=JobStatus.FAILED,
+        finished_at=now,
+        lease_expires_at=None,
+        errors=[{"exception": "frontline.scheduling.worker.LeaseLost", "traceback": "lease expired on every attempt"}],
+    )
+    log.error("job %s gave up after %s attempts whose leases all expired", seen["pk"], seen["attempts"])
+
+
+def run_job(job: Job) -> bool:
+    """Run a claimed job. Its effects and its completion commit together, only if the lease still holds."""
+    task = import_string(job.task_path)
+    # A job marked as running in its own transactions (long, idempotent work like re-scoring every open
+    # case) is not wrapped in one: on SQLite that would hold the write lock for the whole job.
+    wrap = nullcontext() if getattr(task.func, "own_transactions", False) else transaction.atomic()
+    try:
+        with wrap:
+            args = list(job.args)
+            if task.takes_context:
+                args.insert(0, TaskContext(task_result=to_task_result(job, task=task)))
+            value = task.func(*args, **job.kwargs)
+            finished = Job.objects.filter(pk=job.pk, lease_token=job.lease_token).update(
+                status=JobStatus.SUCCESSFUL, finished_at=clock.now(), lease_expires_at=None, return_value=value
+            )
+            if not finished:
+                raise LeaseLost(f"job {job.pk} was taken over by another worker")
+        return True
+    except LeaseLost:
+        log.warning("job %s: lease lost, effects rolled back", job.pk)
+        return False
+    except Exception as exc:
+        error = {"exception": f"{type(exc).__module__}.{type(exc).__qualname__}", "traceback": traceback.format_exc()}
+        Job.objects.filter(pk=job.pk, lease_token=job.lease_token).update(
+            status=JobStatus.FAILED, finished_at=clock.now(), lease_expires_at=None, errors=[*job.errors, error]
+        )
+        log.exception("job %s (%s) failed", job.pk, job.task_path)
+        return False
+
+
+def enqueue_due_periodic(jobs: list[Periodic] = PERIODIC_JOBS) -> int:
+    """Enqueue each recurring job whose time has come. Safe with many workers: one wins each slot."""
+    now = clock.now()
+    enqueued = 0
+    for periodic in jobs:
+        run, _ = PeriodicRun.objects.get_or_create(name=periodic.name, defaults={"next_run_at": now})
+        if run.next_run_at > now:
+            continue
+        with transaction.atomic():
+            won = PeriodicRun.objects.filter(pk=run.pk, next_run_at=run.next_run_at).update(
+                next_run_at=now + periodic.every
+            )
+            if won:
+                result = import_string(periodic.task_path).enqueue()
+                PeriodicRun.objects.filter(pk=run.pk).update(last_enqueued_job_id=int(result.id))
+                enqueued += 1
+    return enqueued
+
+
+def run_worker(
+    *,
+    worker_id: str | None = None,
+    lease: timedelta,
+    poll_seconds: float = 1.0,
+    max_jobs: int | None = None,
+    stop_when_idle: bool = False,
+    periodic: bool = True,
+) -> int:
+    """The loop `frontline worker` runs. Returns how many jobs it ran."""
+    worker_id = worker_id or default_worker_id()
+    log.info("worker %s started (lease %ss)", worker_id, lease.total_seconds())
+    ran = 0
+    while max_jobs is None or ran < max_jobs:
+        close_old_connections()
+        if periodic:
+            enqueue_due_periodic()
+        job = claim_next(worker_id, lease)
+        if job is None:
+            if stop_when_idle:
+                break
+            time.sleep(poll_seconds)
+            continue
+        log.info("job %s (%s) attempt %s", job.pk, job.task_path, job.attempts)
+        run_job(job)
+        ran += 1
+    return ran

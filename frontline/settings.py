@@ -1,0 +1,132 @@
+"""The one settings module. Everything that differs between machines comes from the environment."""
+
+from pathlib import Path
+
+import dj_database_url
+
+from frontline.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Everything Frontline writes at run time (database, attachments, models) lives under one directory.
+DATA_DIR = Path(env_str("FRONTLINE_DATA_DIR", str(BASE_DIR / "var")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("FRONTLINE_DEBUG", False)
+SECRET_KEY = env_str("FRONTLINE_SECRET_KEY", "insecure-development-key-change-me")
+ALLOWED_HOSTS = env_list("FRONTLINE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("FRONTLINE_CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = env_str("FRONTLINE_SITE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_tasks",
+    "frontline.events",
+    "frontline.agents",
+    "frontline.customers",
+    "frontline.cases",
+    "frontline.scheduling",
+    "frontline.web",
+    "frontline.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "frontline.web.middleware.ServiceErrorMiddleware",
+]
+
+ROOT_URLCONF = "frontline.urls"
+WSGI_APPLICATION = "frontline.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "frontline.web.context.workspace",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'frontline.sqlite3'}"), conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers go on while one process writes; IMMEDIATE takes the write lock at BEGIN,
+        # so two writers queue on the busy timeout instead of failing half-way through a transaction.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+    # conn_max_age keeps one connection per thread; SQLite connections are cheap, but pragmas are not re-run.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+if env_bool("FRONTLINE_FAST_PASSWORD_HASHER", False):
+    # Tests and bulk demo data only: hashing thousands of demo passwords with PBKDF2 would take minutes.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "cases:inbox"
+LOGOUT_REDIRECT_URL = "web:login"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env_str("FRONTLINE_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = DATA_DIR / "files"
+
+EMAIL_BACKEND = env_str("FRONTLINE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("FRONTLINE_SMTP_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("FRONTLINE_SMTP_PORT", 2525)
+EMAIL_TIMEOUT = env_int("FRONTLINE_SMTP_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("FRONTLINE_FROM_EMAIL", "support@frontline.invalid")
+
+# Django's tasks interface. The default backend is Frontline's own durable one: rows with a due time,
+# claimed by `frontline worker` under a lease (see frontline/scheduling).
+TASKS = {
+    "default": {
+        "BACKEND": env_str("FRONTLINE_TASKS_BACKEND", "frontline.scheduling.backend.DurableBackend"),
+    }
+}
+# How long a claimed job is held before another worker may take it over.
+TASK_LEASE_SECONDS = env_int("FRONTLINE_TASK_LEASE_SECONDS", 300)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("FRONTLINE_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

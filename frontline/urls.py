@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from frontline.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("", include("frontline.web.urls")),
+    path("", include("frontline.customers.urls")),
+    path("", include("frontline.cases.urls")),
+]

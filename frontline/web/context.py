@@ -1,0 +1,3 @@
+def workspace(request):
+    """The signed-in agent, for the header of every page."""
+    return {"agent": getattr(request, "agent", None)}
