@@ -30,26 +30,52 @@ def web_hosting(db):
 
 @pytest.fixture
 def tom(team, web_hosting):
-    return agents.create_agent(username="tom", display_name="Tom Becker", email="tom@northwind.example",
-                               password="pw-tom-123", role=Role.AGENT, team=team, skills={"web-hosting": 4})
+    return agents.create_agent(
+        username="tom",
+        display_name="Tom Becker",
+        email="tom@northwind.example",
+        password="pw-tom-123",
+        role=Role.AGENT,
+        team=team,
+        skills={"web-hosting": 4},
+    )
 
 
 @pytest.fixture
 def priya(team, web_hosting):
-    return agents.create_agent(username="priya", display_name="Priya Raman", email="priya@northwind.example",
-                               password="pw-priya-123", role=Role.TEAM_LEAD, team=team, skills={"web-hosting": 5})
+    return agents.create_agent(
+        username="priya",
+        display_name="Priya Raman",
+        email="priya@northwind.example",
+        password="pw-priya-123",
+        role=Role.TEAM_LEAD,
+        team=team,
+        skills={"web-hosting": 5},
+    )
 
 
 @pytest.fixture
 def nadia(team):
-    return agents.create_agent(username="nadia", display_name="Nadia Kowalska", email="nadia@northwind.example",
-                               password="pw-nadia-123", role=Role.POLICY_ADMIN, team=team)
+    return agents.create_agent(
+        username="nadia",
+        display_name="Nadia Kowalska",
+        email="nadia@northwind.example",
+        password="pw-nadia-123",
+        role=Role.POLICY_ADMIN,
+        team=team,
+    )
 
 
 @pytest.fixture
 def ada(team):
-    return agents.create_agent(username="ada", display_name="Ada Admin", email="ada@northwind.example",
-                               password="pw-ada-123", role=Role.ADMIN, team=team)
+    return agents.create_agent(
+        username="ada",
+        display_name="Ada Admin",
+        email="ada@northwind.example",
+        password="pw-ada-123",
+        role=Role.ADMIN,
+        team=team,
+    )
 
 
 @pytest.fixture
@@ -60,8 +86,9 @@ def victor(db, django_user_model):
 @pytest.fixture
 def sam(db):
     """Sam Walker: customer since 2009, a blog on web-07, a verified email address."""
-    customer = customers.create_customer(name="Sam Walker", plan="starter", customer_since=datetime.date(2009, 4, 2),
-                                         monthly_value="6.99")
+    customer = customers.create_customer(
+        name="Sam Walker", plan="starter", customer_since=datetime.date(2009, 4, 2), monthly_value="6.99"
+    )
     account = customers.add_unit(customer, kind="account", name="acct-walker")
     customers.add_unit(customer, kind="site", name="walkerblog.example", parent=account, hostname="web-07")
     person = customers.add_person(customer, name="Sam Walker")

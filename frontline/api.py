@@ -35,7 +35,7 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api",
     auth=[BearerToken(), AgentSession()],
-    description="Customers, people, contact points, service units and cases, through the same services as the pages.",
+    description="Customers, people, contact points, units and cases, through the services the pages use.",
 )
 
 
@@ -57,17 +57,26 @@ def not_found(request, exc):
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request, exc):
     return api.create_response(
-        request, {"detail": "authenticate with 'Authorization: Bearer <token>' or a signed-in session"}, status=401
+        request,
+        {"detail": "authenticate with 'Authorization: Bearer <token>' or a signed-in session"},
+        status=401,
     )
 
 
 @api.exception_handler(ValidationError)
 def invalid(request, exc: ValidationError):
     fields = [
-        {"field": ".".join(str(part) for part in error.get("loc", ())[1:]) or "body", "message": error.get("msg", "")}
-        for error in exc.errors
+        {"field": _field_name(error.get("loc", ())), "message": error.get("msg", "")} for error in exc.errors
     ]
     return api.create_response(request, {"detail": "the request is not valid", "errors": fields}, status=422)
+
+
+def _field_name(loc) -> str:
+    """("body", "payload", "name") -> "name"; ("query", "limit") -> "limit": the name the client sent."""
+    parts = [str(part) for part in loc]
+    # A body error's path starts with "body" and the view's parameter name; others with "query" or "path".
+    parts = (parts[2:] or ["body"]) if parts[:1] == ["body"] else parts[1:]
+    return ".".join(parts) or "request"
 
 
 def _add_routers() -> None:

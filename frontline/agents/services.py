@@ -44,7 +44,9 @@ def create_agent(
     user.is_staff = role == Role.ADMIN
     user.is_superuser = role == Role.ADMIN
     user.save(update_fields=["is_staff", "is_superuser"])
-    agent = Agent.objects.create(user=user, display_name=display_name, role=role, team=team, capacity=capacity)
+    agent = Agent.objects.create(
+        user=user, display_name=display_name, role=role, team=team, capacity=capacity
+    )
     for slug, level in (skills or {}).items():
         skill, _ = Skill.objects.get_or_create(slug=slug, defaults={"name": slug.replace("-", " ").title()})
         AgentSkill.objects.create(agent=agent, skill=skill, level=level)
@@ -89,7 +91,13 @@ def revoke_api_token(token: ApiToken, *, by: Agent | None = None) -> None:
         require(by, Capability.MANAGE_STAFF)
     token.revoked_at = clock.now()
     token.save(update_fields=["revoked_at"])
-    record(EventKind.API_TOKEN_REVOKED, actor=by, actor_label="system", agent_id=token.agent_id, token=token.prefix)
+    record(
+        EventKind.API_TOKEN_REVOKED,
+        actor=by,
+        actor_label="system",
+        agent_id=token.agent_id,
+        token=token.prefix,
+    )
 
 
 def agent_for_token(plaintext: str) -> Agent | None:

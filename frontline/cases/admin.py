@@ -37,7 +37,17 @@ class MessageInline(admin.TabularInline):
 
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdmin):
-    list_display = ["ref", "subject", "customer", "status", "impact", "priority", "assignee", "topic", "created_at"]
+    list_display = [
+        "ref",
+        "subject",
+        "customer",
+        "status",
+        "impact",
+        "priority",
+        "assignee",
+        "topic",
+        "created_at",
+    ]
     list_filter = ["status", "is_open", "impact", "demand_type", "topic"]
     search_fields = ["=id", "subject", "customer__name"]
     list_select_related = ["customer", "assignee", "topic"]

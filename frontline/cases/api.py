@@ -7,7 +7,7 @@ the intake pipeline; an agent's reply on a case is `POST /api/v1/cases/{ref}/mes
 import datetime
 
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from frontline.agents.models import Agent, Skill
@@ -98,10 +98,17 @@ def _case(ref: str) -> Case:
 
 @router.get("/cases", response=PageOut[CaseOut], summary="Open cases, most urgent first, with filters")
 def list_cases(
-    request, who: str = "", status: str = "", topic: str = "", q: str = "", after: str | None = None,
+    request,
+    who: str = "",
+    status: str = "",
+    topic: str = "",
+    q: str = "",
+    after: str | None = None,
     limit: Limit = 50,
 ):
-    flt = InboxFilter(mine=who == "mine", unassigned=who == "unassigned", status=status, topic=topic, query=q[:200])
+    flt = InboxFilter(
+        mine=who == "mine", unassigned=who == "unassigned", status=status, topic=topic, query=q[:200]
+    )
     page = inbox_page(flt, agent=request.agent, after=after, size=limit)
     return {"items": page.items, "next": page.next_cursor}
 
@@ -115,11 +122,19 @@ def open_case(request, payload: CaseIn):
         raise Http404("no such service unit")
     topic = get_or_404(Skill.objects, slug=payload.topic) if payload.topic else None
     case = services.open_case(
-        customer=customer, subject=payload.subject, body=payload.body, channel="api", impact=payload.impact,
-        requester=requester, units=units, topic=topic, problem_started_at=payload.problem_started_at,
-        by=request.agent, via="api",
+        customer=customer,
+        subject=payload.subject,
+        body=payload.body,
+        channel="api",
+        impact=payload.impact,
+        requester=requester,
+        units=units,
+        topic=topic,
+        problem_started_at=payload.problem_started_at,
+        by=request.agent,
+        via="api",
     )
-    return 201, case
+    return Status(201, case)
 
 
 @router.get("/cases/{ref}", response=CaseOut)
@@ -136,8 +151,10 @@ def list_messages(request, ref: str):
 def post_reply(request, ref: str, payload: ReplyIn):
     case = _case(ref)
     if payload.internal:
-        return 201, services.add_internal_note(case, agent=request.agent, body=payload.body, via="api")
-    return 201, services.reply_to_case(case, agent=request.agent, body=payload.body, via="api")
+        return Status(
+            201, services.add_internal_note(case, agent=request.agent, body=payload.body, via="api")
+        )
+    return Status(201, services.reply_to_case(case, agent=request.agent, body=payload.body, via="api"))
 
 
 @router.post("/cases/{ref}/assign", response=CaseOut)

@@ -43,7 +43,9 @@ class Case(models.Model):
     is_open = models.BooleanField(default=True)
     impact = models.CharField(max_length=10, choices=Impact.choices, default=Impact.QUESTION)
     demand_type = models.CharField(max_length=10, choices=DemandType.choices, default=DemandType.VALUE)
-    failure_reason = models.CharField(max_length=80, blank=True, help_text="Which failure, for failure demand")
+    failure_reason = models.CharField(
+        max_length=80, blank=True, help_text="Which failure, for failure demand"
+    )
     topic = models.ForeignKey(
         "agents.Skill", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
     )
@@ -69,8 +71,12 @@ class Case(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["priority", "id"], condition=Q(is_open=True), name="case_inbox"),
-            models.Index(fields=["assignee", "priority", "id"], condition=Q(is_open=True), name="case_inbox_owner"),
-            models.Index(fields=["topic", "priority", "id"], condition=Q(is_open=True), name="case_inbox_topic"),
+            models.Index(
+                fields=["assignee", "priority", "id"], condition=Q(is_open=True), name="case_inbox_owner"
+            ),
+            models.Index(
+                fields=["topic", "priority", "id"], condition=Q(is_open=True), name="case_inbox_topic"
+            ),
             models.Index(fields=["status", "priority", "id"], name="case_by_status"),
             models.Index(fields=["customer", "created_at"], name="case_by_customer"),
         ]
@@ -118,7 +124,9 @@ class Message(models.Model):
     author_person = models.ForeignKey(
         "customers.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
-    sender = models.CharField(max_length=255, blank=True, help_text="Address or number as the channel gave it")
+    sender = models.CharField(
+        max_length=255, blank=True, help_text="Address or number as the channel gave it"
+    )
     recipients = models.TextField(blank=True)
     subject = models.CharField(max_length=255, blank=True)
     body_text = models.TextField()

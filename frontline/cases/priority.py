@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 from frontline.core import clock
 
-# points at the start, points per hour the problem lasts, most points time can add
+# points at the start, points per hour the problem lasts, most points time can add.
+# A service that is down outranks one that is degraded unless the degradation has lasted days; a question
+# never outranks a broken service. A site down for five days reaches 400, beyond anything else.
 IMPACT_CURVES = {
-    "down": (50.0, 2.0, 240.0),
-    "degraded": (30.0, 1.0, 120.0),
+    "down": (100.0, 4.0, 300.0),
+    "degraded": (40.0, 1.0, 120.0),
     "question": (10.0, 0.25, 40.0),
 }
 TIER_POINTS = {"standard": 0.0, "priority": 10.0, "critical": 20.0}
@@ -36,13 +38,17 @@ def _age(hours: float) -> str:
     return f"{hours / 24:.1f} days"
 
 
-def compute(*, impact: str, tier: str, problem_started_at, is_open: bool, now=None) -> tuple[float, list[dict]]:
+def compute(
+    *, impact: str, tier: str, problem_started_at, is_open: bool, now=None
+) -> tuple[float, list[dict]]:
     now = now or clock.now()
     base, per_hour, cap = IMPACT_CURVES[impact]
     terms = [Term("impact", base, f"impact: {impact}")]
     if is_open:
         hours = max((now - problem_started_at).total_seconds() / 3600, 0.0)
-        terms.append(Term("elapsed", min(hours * per_hour, cap), f"problem started {_age(hours)} ago for the customer"))
+        terms.append(
+            Term("elapsed", min(hours * per_hour, cap), f"problem started {_age(hours)} ago for the customer")
+        )
     if TIER_POINTS.get(tier):
         terms.append(Term("tier", TIER_POINTS[tier], f"{tier} tier customer"))
     score = round(sum(term.points for term in terms), 2)
@@ -51,6 +57,9 @@ def compute(*, impact: str, tier: str, problem_started_at, is_open: bool, now=No
 
 def compute_for(case, now=None) -> tuple[float, list[dict]]:
     return compute(
-        impact=case.impact, tier=case.customer.tier, problem_started_at=case.problem_started_at,
-        is_open=case.is_open, now=now,
+        impact=case.impact,
+        tier=case.customer.tier,
+        problem_started_at=case.problem_started_at,
+        is_open=case.is_open,
+        now=now,
     )

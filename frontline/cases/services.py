@@ -70,8 +70,16 @@ def open_case(
     now = clock.now()
     started = min(problem_started_at or now, now)
     case = Case(
-        customer=customer, requester=requester, subject=subject[:255], status=CaseStatus.NEW, is_open=True,
-        impact=impact, topic=topic, problem_started_at=started, created_at=now, updated_at=now,
+        customer=customer,
+        requester=requester,
+        subject=subject[:255],
+        status=CaseStatus.NEW,
+        is_open=True,
+        impact=impact,
+        topic=topic,
+        problem_started_at=started,
+        created_at=now,
+        updated_at=now,
         last_customer_contact_at=now,
     )
     _set_priority(case)
@@ -79,16 +87,32 @@ def open_case(
     if units:
         case.affected_units.set(units)
     record(
-        EventKind.CASE_OPENED, actor=by, actor_label=sender or channel, via=via or channel, case=case,
-        impact=impact, priority=case.priority,
+        EventKind.CASE_OPENED,
+        actor=by,
+        actor_label=sender or channel,
+        via=via or channel,
+        case=case,
+        impact=impact,
+        priority=case.priority,
     )
     message = _add_message(
-        case, channel=channel, direction=Direction.INBOUND, author_person=requester, sender=sender,
-        subject=subject[:255], body_text=body, raw_source=raw_source,
+        case,
+        channel=channel,
+        direction=Direction.INBOUND,
+        author_person=requester,
+        sender=sender,
+        subject=subject[:255],
+        body_text=body,
+        raw_source=raw_source,
     )
     record(
-        EventKind.MESSAGE_RECEIVED, actor=by, actor_label=sender or channel, via=via or channel, case=case,
-        message_id=message.pk, channel=channel,
+        EventKind.MESSAGE_RECEIVED,
+        actor=by,
+        actor_label=sender or channel,
+        via=via or channel,
+        case=case,
+        message_id=message.pk,
+        channel=channel,
     )
     return case
 
@@ -112,12 +136,23 @@ def record_inbound_message(
     _check_choice(channel, Channel, "channel")
     case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
     message = _add_message(
-        case, channel=channel, direction=Direction.INBOUND, author_person=requester, sender=sender,
-        subject=subject[:255], body_text=body.strip(), raw_source=raw_source,
+        case,
+        channel=channel,
+        direction=Direction.INBOUND,
+        author_person=requester,
+        sender=sender,
+        subject=subject[:255],
+        body_text=body.strip(),
+        raw_source=raw_source,
     )
     record(
-        EventKind.MESSAGE_RECEIVED, actor=by, actor_label=sender or channel, via=via or channel, case=case,
-        message_id=message.pk, channel=channel,
+        EventKind.MESSAGE_RECEIVED,
+        actor=by,
+        actor_label=sender or channel,
+        via=via or channel,
+        case=case,
+        message_id=message.pk,
+        channel=channel,
     )
     case.last_customer_contact_at = message.created_at
     if not case.is_open:
@@ -155,9 +190,15 @@ def reply_to_case(case: Case, *, agent: Agent, body: str, via: str = "web") -> M
         point = _recipient_for(case)
         domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "frontline.invalid"
         message = _add_message(
-            case, channel=Channel.EMAIL, direction=Direction.OUTBOUND, author_agent=agent,
-            sender=settings.DEFAULT_FROM_EMAIL, recipients=point.value if point else "",
-            subject=f"[{case.ref}] {case.subject}"[:255], body_text=body, message_id=make_msgid(domain=domain),
+            case,
+            channel=Channel.EMAIL,
+            direction=Direction.OUTBOUND,
+            author_agent=agent,
+            sender=settings.DEFAULT_FROM_EMAIL,
+            recipients=point.value if point else "",
+            subject=f"[{case.ref}] {case.subject}"[:255],
+            body_text=body,
+            message_id=make_msgid(domain=domain),
         )
         now = clock.now()
         case.first_response_at = case.first_response_at or now
@@ -170,10 +211,14 @@ def reply_to_case(case: Case, *, agent: Agent, body: str, via: str = "web") -> M
     with transaction.atomic():
         if error:
             Message.objects.filter(pk=message.pk).update(send_error=error)
-            record(EventKind.REPLY_FAILED, actor=agent, via=via, case=case, message_id=message.pk, error=error)
+            record(
+                EventKind.REPLY_FAILED, actor=agent, via=via, case=case, message_id=message.pk, error=error
+            )
         else:
             Message.objects.filter(pk=message.pk).update(sent_at=clock.now(), raw_source=message.raw_source)
-            record(EventKind.REPLY_SENT, actor=agent, via=via, case=case, message_id=message.pk, to=point.value)
+            record(
+                EventKind.REPLY_SENT, actor=agent, via=via, case=case, message_id=message.pk, to=point.value
+            )
     message.refresh_from_db()
     return message
 
@@ -181,7 +226,10 @@ def reply_to_case(case: Case, *, agent: Agent, body: str, via: str = "web") -> M
 def _send(message: Message) -> str:
     """Hand the message to Django's mail backend; answer the error text, or '' when it was accepted."""
     email = EmailMessage(
-        subject=message.subject, body=message.body_text, from_email=message.sender, to=[message.recipients],
+        subject=message.subject,
+        body=message.body_text,
+        from_email=message.sender,
+        to=[message.recipients],
         headers={"Message-ID": message.message_id},
     )
     message.raw_source = email.message().as_bytes()
@@ -224,8 +272,13 @@ def assign_case(case: Case, *, assignee: Agent | None, by: Agent, via: str = "we
     case.updated_at = clock.now()
     case.save(update_fields=["assignee", "updated_at"])
     record(
-        EventKind.CASE_ASSIGNED, actor=by, via=via, case=case, assignee_id=assignee.pk if assignee else None,
-        assignee=str(assignee) if assignee else "", previous_id=previous,
+        EventKind.CASE_ASSIGNED,
+        actor=by,
+        via=via,
+        case=case,
+        assignee_id=assignee.pk if assignee else None,
+        assignee=str(assignee) if assignee else "",
+        previous_id=previous,
     )
     return case
 
@@ -240,7 +293,12 @@ def _transition(case: Case, status: str, *, by, via: str, actor_label: str = "")
     if status == CaseStatus.CLOSED:
         case.closed_at = now
     record(
-        EventKind.STATUS_CHANGED, actor=by, actor_label=actor_label, via=via, case=case, status=status,
+        EventKind.STATUS_CHANGED,
+        actor=by,
+        actor_label=actor_label,
+        via=via,
+        case=case,
+        status=status,
         previous=previous,
     )
 
@@ -250,11 +308,20 @@ def _reopen(case: Case, *, by, via: str, reason: str) -> None:
     case.resolved_at = None
     case.closed_at = None
     _transition(case, CaseStatus.OPEN, by=by, via=via, actor_label=reason)
-    record(EventKind.CASE_REOPENED, actor=by, actor_label=reason, via=via, case=case, reopen_count=case.reopen_count)
+    record(
+        EventKind.CASE_REOPENED,
+        actor=by,
+        actor_label=reason,
+        via=via,
+        case=case,
+        reopen_count=case.reopen_count,
+    )
 
 
 @transaction.atomic
-def change_status(case: Case, *, status: str, by: Agent, resolution_notes: str = "", via: str = "web") -> Case:
+def change_status(
+    case: Case, *, status: str, by: Agent, resolution_notes: str = "", via: str = "web"
+) -> Case:
     """Move a case on. Resolving needs notes on how, because the next agent learns from them."""
     require(by, Capability.WORK_CASES)
     _check_choice(status, CaseStatus, "status")
@@ -265,8 +332,10 @@ def change_status(case: Case, *, status: str, by: Agent, resolution_notes: str =
         raise ServiceError("a case cannot go back to new", field="status")
     notes = resolution_notes.strip()
     if status in (CaseStatus.RESOLVED, CaseStatus.CLOSED) and not (notes or case.resolution_notes):
-        raise ServiceError("say how it was resolved: the next agent with this problem learns from it",
-                           field="resolution_notes")
+        raise ServiceError(
+            "say how it was resolved: the next agent with this problem learns from it",
+            field="resolution_notes",
+        )
     if notes:
         case.resolution_notes = notes
     if not case.is_open and status in CaseStatus.open_values():
@@ -284,7 +353,9 @@ def change_status(case: Case, *, status: str, by: Agent, resolution_notes: str =
 def refresh_priority(case: Case) -> Case:
     """Recompute one case's score; the periodic job does the same for every open case at once."""
     _set_priority(case)
-    Case.objects.filter(pk=case.pk).update(priority=case.priority, priority_explanation=case.priority_explanation)
+    Case.objects.filter(pk=case.pk).update(
+        priority=case.priority, priority_explanation=case.priority_explanation
+    )
     return case
 
 
@@ -294,7 +365,9 @@ def refresh_open_priorities(batch_size: int = 2000) -> int:
     last_pk = 0
     while True:
         batch = list(
-            Case.objects.filter(is_open=True, pk__gt=last_pk).select_related("customer").order_by("pk")[:batch_size]
+            Case.objects.filter(is_open=True, pk__gt=last_pk)
+            .select_related("customer")
+            .order_by("pk")[:batch_size]
         )
         if not batch:
             return updated

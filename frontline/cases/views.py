@@ -53,7 +53,9 @@ def _case_or_404(ref: str) -> Case:
 def case_detail(request, ref: str):
     case = _case_or_404(ref)
     events = list(case.events.select_related("actor").order_by("at", "pk"))
-    by_id = {m.pk: m for m in Message.objects.filter(case=case).select_related("author_agent", "author_person")}
+    by_id = {
+        m.pk: m for m in Message.objects.filter(case=case).select_related("author_agent", "author_person")
+    }
     timeline = [(event, by_id.get(event.data.get("message_id"))) for event in events]
     can_assign_others = request.agent.can(Capability.ASSIGN_OTHERS)
     context = {
@@ -111,7 +113,9 @@ def assign(request, ref: str):
 def change_status(request, ref: str):
     case = _case_or_404(ref)
     case = services.change_status(
-        case, status=request.POST.get("status", ""), by=request.agent,
+        case,
+        status=request.POST.get("status", ""),
+        by=request.agent,
         resolution_notes=request.POST.get("resolution_notes", ""),
     )
     messages.success(request, f"Status is now {case.get_status_display().lower()}.")

@@ -10,7 +10,9 @@ from datetime import datetime
 
 from django.utils import timezone
 
-_frozen: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("frontline_frozen_now", default=None)
+_frozen: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
+    "frontline_frozen_now", default=None
+)
 
 
 def now() -> datetime:

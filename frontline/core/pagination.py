@@ -25,8 +25,10 @@ def _decode(cursor: str, size: int) -> list:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, TypeError) as exc:
         raise ServiceError("the page cursor is not valid; start from the first page", field="after") from exc
-    if not isinstance(values, list) or len(values) != size or not all(
-        isinstance(v, int | float | str) and not isinstance(v, bool) for v in values
+    if (
+        not isinstance(values, list)
+        or len(values) != size
+        or not all(isinstance(v, int | float | str) and not isinstance(v, bool) for v in values)
     ):
         raise ServiceError("the page cursor is not valid; start from the first page", field="after")
     return values

@@ -23,13 +23,21 @@ class CustomerAdmin(admin.ModelAdmin):
         # Through the services, so that every change writes its event like everywhere else.
         by = agent_of(request.user)
         if change:
-            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in services.UPDATABLE_CUSTOMER_FIELDS}
+            changes = {
+                f: form.cleaned_data[f] for f in form.changed_data if f in services.UPDATABLE_CUSTOMER_FIELDS
+            }
             if changes:
                 services.update_customer(Customer.objects.get(pk=obj.pk), by=by, via="admin", **changes)
         else:
             created = services.create_customer(
-                name=obj.name, plan=obj.plan, tier=obj.tier, customer_since=obj.customer_since,
-                monthly_value=obj.monthly_value, notes=obj.notes, by=by, via="admin",
+                name=obj.name,
+                plan=obj.plan,
+                tier=obj.tier,
+                customer_since=obj.customer_since,
+                monthly_value=obj.monthly_value,
+                notes=obj.notes,
+                by=by,
+                via="admin",
             )
             obj.pk = created.pk
             obj.created_at = created.created_at
@@ -60,7 +68,14 @@ class ContactPointAdmin(admin.ModelAdmin):
     search_fields = ["normalized", "person__name", "customer__name"]
     raw_id_fields = ["person", "customer"]
     actions = [mark_verified]
-    readonly_fields = ["state", "verified_at", "last_delivery_ok_at", "last_failure_at", "failure_reason", "normalized"]
+    readonly_fields = [
+        "state",
+        "verified_at",
+        "last_delivery_ok_at",
+        "last_failure_at",
+        "failure_reason",
+        "normalized",
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -3,7 +3,7 @@
 import datetime
 from decimal import Decimal
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from frontline.core.api import Id, Limit, PageOut, get_or_404
@@ -103,14 +103,16 @@ def list_customers(request, after: str | None = None, limit: Limit = 50):
     return {"items": page.items, "next": page.next_cursor}
 
 
-@router.get("/customers/lookup", response=list[CustomerOut], summary="Find by name, email, phone, domain or IP")
+@router.get(
+    "/customers/lookup", response=list[CustomerOut], summary="Find by name, email, phone, domain or IP"
+)
 def lookup_customers(request, q: str):
     return list(services.find_customers(q[:200]))
 
 
 @router.post("/customers", response={201: CustomerOut})
 def create_customer(request, payload: CustomerIn):
-    return 201, services.create_customer(**payload.dict(), **_actor(request))
+    return Status(201, services.create_customer(**payload.dict(), **_actor(request)))
 
 
 @router.get("/customers/{customer_id}", response=CustomerOut)
@@ -133,10 +135,12 @@ def list_people(request, customer_id: Id):
 @router.post("/customers/{customer_id}/people", response={201: PersonOut})
 def add_person(request, customer_id: Id, payload: PersonIn):
     customer = get_or_404(Customer.objects, pk=customer_id)
-    return 201, services.add_person(customer, name=payload.name, role=payload.role, **_actor(request))
+    return Status(201, services.add_person(customer, name=payload.name, role=payload.role, **_actor(request)))
 
 
-@router.get("/customers/{customer_id}/contacts", response=list[ContactOut], summary="The account's own contacts")
+@router.get(
+    "/customers/{customer_id}/contacts", response=list[ContactOut], summary="The account's own contacts"
+)
 def list_account_contacts(request, customer_id: Id):
     customer = get_or_404(Customer.objects, pk=customer_id)
     return list(ContactPoint.objects.filter(customer=customer).order_by("pk"))
@@ -145,7 +149,7 @@ def list_account_contacts(request, customer_id: Id):
 @router.post("/customers/{customer_id}/contacts", response={201: ContactOut})
 def add_account_contact(request, customer_id: Id, payload: ContactIn):
     customer = get_or_404(Customer.objects, pk=customer_id)
-    return 201, services.add_contact_point(customer=customer, **payload.dict(), **_actor(request))
+    return Status(201, services.add_contact_point(customer=customer, **payload.dict(), **_actor(request)))
 
 
 @router.get("/people/{person_id}/contacts", response=list[ContactOut])
@@ -157,7 +161,7 @@ def list_person_contacts(request, person_id: Id):
 @router.post("/people/{person_id}/contacts", response={201: ContactOut})
 def add_person_contact(request, person_id: Id, payload: ContactIn):
     person = get_or_404(Person.objects, pk=person_id)
-    return 201, services.add_contact_point(person=person, **payload.dict(), **_actor(request))
+    return Status(201, services.add_contact_point(person=person, **payload.dict(), **_actor(request)))
 
 
 @router.get("/customers/{customer_id}/units", response=list[UnitOut])
@@ -172,4 +176,4 @@ def add_unit(request, customer_id: Id, payload: UnitIn):
     data = payload.dict()
     parent_id = data.pop("parent_id")
     parent = get_or_404(ServiceUnit.objects, pk=parent_id) if parent_id else None
-    return 201, services.add_unit(customer, parent=parent, **data, **_actor(request))
+    return Status(201, services.add_unit(customer, parent=parent, **data, **_actor(request)))

@@ -64,7 +64,9 @@ class Membership(models.Model):
     role = models.CharField(max_length=20, choices=MembershipRole.choices, default=MembershipRole.OWNER)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["person", "customer"], name="one_membership_per_account")]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "customer"], name="one_membership_per_account")
+        ]
 
     def __str__(self) -> str:
         return f"{self.person} - {self.customer} ({self.get_role_display()})"
@@ -86,7 +88,9 @@ class ContactState(models.TextChoices):
 class ContactPoint(models.Model):
     """An address or number of a person (or of the account itself, like a shared ops mailbox)."""
 
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE, related_name="contacts")
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="contacts"
+    )
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="contacts"
     )

@@ -49,7 +49,11 @@ def customer_panel(customer: Customer) -> CustomerPanel:
         Membership.objects.filter(customer=customer)
         .select_related("person")
         .prefetch_related(
-            Prefetch("person__contacts", queryset=ContactPoint.objects.order_by("kind", "pk"), to_attr="contact_list")
+            Prefetch(
+                "person__contacts",
+                queryset=ContactPoint.objects.order_by("kind", "pk"),
+                to_attr="contact_list",
+            )
         )
         .order_by("role", "person__name")
     )

@@ -118,7 +118,9 @@ def add_person(
 @transaction.atomic
 def link_person(person: Person, customer: Customer, *, role: str, by=None, via: str = "") -> Membership:
     _choice(role, MembershipRole, "role")
-    membership, created = Membership.objects.get_or_create(person=person, customer=customer, defaults={"role": role})
+    membership, created = Membership.objects.get_or_create(
+        person=person, customer=customer, defaults={"role": role}
+    )
     if not created:
         raise ServiceError(f"{person} already acts for {customer}", field="customer")
     record(EventKind.PERSON_LINKED, actor=by, via=via, customer=customer, person_id=person.pk, role=role)
@@ -165,12 +167,21 @@ def add_contact_point(
     if (person is None) == (customer is None):
         raise ServiceError("a contact point belongs to exactly one person or one account", field="person")
     point = ContactPoint.objects.create(
-        person=person, customer=customer, kind=kind, value=value.strip(), normalized=normalize_contact(kind, value),
+        person=person,
+        customer=customer,
+        kind=kind,
+        value=value.strip(),
+        normalized=normalize_contact(kind, value),
         label=label,
     )
     owner_account = customer or person.accounts.order_by("pk").first()
     record(
-        EventKind.CONTACT_ADDED, actor=by, via=via, customer=owner_account, contact_id=point.pk, kind=kind,
+        EventKind.CONTACT_ADDED,
+        actor=by,
+        via=via,
+        customer=owner_account,
+        contact_id=point.pk,
+        kind=kind,
         value=point.value,
     )
     return point
@@ -199,8 +210,14 @@ def mark_contact_failing(point: ContactPoint, *, reason: str, by=None, via: str 
     point.failure_reason = reason
     point.save(update_fields=["state", "last_failure_at", "failure_reason"])
     record(
-        EventKind.CONTACT_FAILING, actor=by, actor_label="system", via=via, customer=_owner_account(point),
-        contact_id=point.pk, value=point.value, reason=reason,
+        EventKind.CONTACT_FAILING,
+        actor=by,
+        actor_label="system",
+        via=via,
+        customer=_owner_account(point),
+        contact_id=point.pk,
+        value=point.value,
+        reason=reason,
     )
     return point
 
@@ -229,15 +246,23 @@ def add_unit(
         except ValueError as exc:
             raise ServiceError(f"{ip_address!r} is not an IP address", field="ip_address") from exc
     unit = ServiceUnit.objects.create(
-        customer=customer, parent=parent, kind=kind, name=name.strip(), hostname=hostname,
-        ip_address=ip_address or None, labels=labels or {}, state=UnitState.OK,
+        customer=customer,
+        parent=parent,
+        kind=kind,
+        name=name.strip(),
+        hostname=hostname,
+        ip_address=ip_address or None,
+        labels=labels or {},
+        state=UnitState.OK,
     )
     record(EventKind.UNIT_ADDED, actor=by, via=via, customer=customer, unit=unit, kind=kind, name=unit.name)
     return unit
 
 
 @transaction.atomic
-def set_unit_state(unit: ServiceUnit, state: str, *, reason: str, by=None, actor_label: str = "", via: str = ""):
+def set_unit_state(
+    unit: ServiceUnit, state: str, *, reason: str, by=None, actor_label: str = "", via: str = ""
+):
     _choice(state, UnitState, "state")
     if unit.state == state:
         return unit
@@ -246,17 +271,26 @@ def set_unit_state(unit: ServiceUnit, state: str, *, reason: str, by=None, actor
     unit.state_changed_at = clock.now()
     unit.save(update_fields=["state", "state_changed_at"])
     record(
-        EventKind.UNIT_STATE_CHANGED, actor=by, actor_label=actor_label, via=via, customer=unit.customer, unit=unit,
-        state=state, previous=previous, reason=reason,
+        EventKind.UNIT_STATE_CHANGED,
+        actor=by,
+        actor_label=actor_label,
+        via=via,
+        customer=unit.customer,
+        unit=unit,
+        state=state,
+        previous=previous,
+        reason=reason,
     )
     return unit
 
 
 def has_working_channel(customer: Customer) -> bool:
     """False when every address and number we hold for the account and its people is failing."""
-    return ContactPoint.objects.filter(
-        Q(customer=customer) | Q(person__memberships__customer=customer)
-    ).exclude(state=ContactState.FAILING).exists()
+    return (
+        ContactPoint.objects.filter(Q(customer=customer) | Q(person__memberships__customer=customer))
+        .exclude(state=ContactState.FAILING)
+        .exists()
+    )
 
 
 def find_customers(query: str, *, limit: int = 25) -> QuerySet[Customer]:
@@ -278,8 +312,10 @@ def find_customers(query: str, *, limit: int = 25) -> QuerySet[Customer]:
     elif "." in query and " " not in query:
         domain = query.lower()
         match = (
-            Q(units__name=domain) | Q(units__hostname=domain)
-            | Q(contacts__normalized__endswith="@" + domain) | Q(people__contacts__normalized__endswith="@" + domain)
+            Q(units__name=domain)
+            | Q(units__hostname=domain)
+            | Q(contacts__normalized__endswith="@" + domain)
+            | Q(people__contacts__normalized__endswith="@" + domain)
         )
     else:
         match = Q(name__icontains=query) | Q(people__name__icontains=query)

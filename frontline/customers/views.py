@@ -24,5 +24,9 @@ def lookup(request):
 @agent_required
 def customer_detail(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
-    cases = Case.objects.filter(customer=customer).select_related("assignee", "topic").order_by("-created_at")[:50]
+    cases = (
+        Case.objects.filter(customer=customer)
+        .select_related("assignee", "topic")
+        .order_by("-created_at")[:50]
+    )
     return render(request, "customers/customer.html", {"panel": customer_panel(customer), "cases": cases})

@@ -6,7 +6,6 @@ this file must learn it too, and that test is what will say so.
 """
 
 import datetime
-import datetime
 import functools
 import json
 from collections import defaultdict
@@ -27,7 +26,13 @@ from frontline.events.models import Event, EventKind
 VIA = "seed"
 CaseUnits = Case.affected_units.through
 # Fields whose Python values need Django's conversion for the database; all others go as they are.
-_CONVERTED = (models.DateTimeField, models.DateField, models.JSONField, models.DecimalField, models.BinaryField)
+_CONVERTED = (
+    models.DateTimeField,
+    models.DateField,
+    models.JSONField,
+    models.DecimalField,
+    models.BinaryField,
+)
 
 
 class BulkWriter:
@@ -51,17 +56,47 @@ class BulkWriter:
         self.rows[model].append(values)
         return values
 
-    def event(self, kind, at, /, *, actor_id=None, actor_label="", via="", case_id=None, customer_id=None,
-              unit_id=None, **data) -> None:
+    def event(
+        self,
+        kind,
+        at,
+        /,
+        *,
+        actor_id=None,
+        actor_label="",
+        via="",
+        case_id=None,
+        customer_id=None,
+        unit_id=None,
+        **data,
+    ) -> None:
         self.add(
-            Event, kind=kind, at=at, actor_id=actor_id, actor_label=actor_label if actor_id is None else "", via=via,
-            case_id=case_id, customer_id=customer_id, unit_id=unit_id, data=data,
+            Event,
+            kind=kind,
+            at=at,
+            actor_id=actor_id,
+            actor_label=actor_label if actor_id is None else "",
+            via=via,
+            case_id=case_id,
+            customer_id=customer_id,
+            unit_id=unit_id,
+            data=data,
         )
 
     @transaction.atomic
     def flush(self) -> dict[str, int]:
         written = {}
-        for model in (Customer, ServiceUnit, Person, Membership, ContactPoint, Case, CaseUnits, Message, Event):
+        for model in (
+            Customer,
+            ServiceUnit,
+            Person,
+            Membership,
+            ContactPoint,
+            Case,
+            CaseUnits,
+            Message,
+            Event,
+        ):
             rows = self.rows.pop(model, [])
             if rows:
                 _insert(model, rows)
@@ -109,12 +144,16 @@ def _insert(model, rows: list[dict]) -> None:
     converters = [_converter(f) for f in fields]
     quote = connection.ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+        quote(model._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
     )
     names = [f.attname for f in fields]
     params = [
-        [value if convert is None else convert(value) for value, convert in zip([row[n] for n in names], converters,
-                                                                                 strict=True)]
+        [
+            value if convert is None else convert(value)
+            for value, convert in zip([row[n] for n in names], converters, strict=True)
+        ]
         for row in rows
     ]
     with connection.cursor() as cursor:
@@ -125,22 +164,48 @@ def _insert(model, rows: list[dict]) -> None:
 # --- customers ---------------------------------------------------------------------------------------------
 
 
-def _contact(writer: BulkWriter, plan: ContactPlan, at, customer_id: int, person_id=None, owner_id=None) -> dict:
+def _contact(
+    writer: BulkWriter, plan: ContactPlan, at, customer_id: int, person_id=None, owner_id=None
+) -> dict:
     value = plan.value.strip()
     row = writer.add(
-        ContactPoint, person_id=person_id, customer_id=owner_id, kind=plan.kind, value=value,
-        normalized=normalize_contact(plan.kind, plan.value), label=plan.label, state="unverified", verified_at=None,
-        last_delivery_ok_at=None, last_failure_at=None, failure_reason="",
+        ContactPoint,
+        person_id=person_id,
+        customer_id=owner_id,
+        kind=plan.kind,
+        value=value,
+        normalized=normalize_contact(plan.kind, plan.value),
+        label=plan.label,
+        state="unverified",
+        verified_at=None,
+        last_delivery_ok_at=None,
+        last_failure_at=None,
+        failure_reason="",
     )
-    writer.event(EventKind.CONTACT_ADDED, at, via=VIA, customer_id=customer_id, contact_id=row["id"], kind=plan.kind,
-                 value=value)
+    writer.event(
+        EventKind.CONTACT_ADDED,
+        at,
+        via=VIA,
+        customer_id=customer_id,
+        contact_id=row["id"],
+        kind=plan.kind,
+        value=value,
+    )
     if plan.state == "verified":
         row.update(state="verified", verified_at=at)
         writer.event(EventKind.CONTACT_VERIFIED, at, via=VIA, customer_id=customer_id, contact_id=row["id"])
     elif plan.state == "failing":
         row.update(state="failing", last_failure_at=at, failure_reason=plan.failure_reason)
-        writer.event(EventKind.CONTACT_FAILING, at, actor_label="system", via=VIA, customer_id=customer_id,
-                     contact_id=row["id"], value=value, reason=plan.failure_reason)
+        writer.event(
+            EventKind.CONTACT_FAILING,
+            at,
+            actor_label="system",
+            via=VIA,
+            customer_id=customer_id,
+            contact_id=row["id"],
+            value=value,
+            reason=plan.failure_reason,
+        )
     return row
 
 
@@ -148,31 +213,65 @@ def add_customer(writer: BulkWriter, plan: CustomerPlan) -> dict:
     """Returns {"id", "tier", "people": [(person id, [(state, contact id, kind, value)])], "units": [ids]}."""
     at = plan.created_at
     customer = writer.add(
-        Customer, name=plan.name.strip(), plan=plan.plan, tier=plan.tier, customer_since=plan.customer_since,
-        monthly_value=Decimal(str(plan.monthly_value)).quantize(Decimal("0.01")), notes=plan.notes, created_at=at,
+        Customer,
+        name=plan.name.strip(),
+        plan=plan.plan,
+        tier=plan.tier,
+        customer_since=plan.customer_since,
+        monthly_value=Decimal(str(plan.monthly_value)).quantize(Decimal("0.01")),
+        notes=plan.notes,
+        created_at=at,
     )
     cid = customer["id"]
     writer.event(EventKind.CUSTOMER_CREATED, at, via=VIA, customer_id=cid, plan=plan.plan, tier=plan.tier)
     unit_ids: list[int] = []
     for unit in plan.units:
         row = writer.add(
-            ServiceUnit, customer_id=cid, parent_id=unit_ids[unit.parent] if unit.parent is not None else None,
-            kind=unit.kind, name=unit.name.strip(), hostname=unit.hostname, ip_address=unit.ip_address or None,
-            labels=unit.labels or {}, state="ok", state_changed_at=None,
+            ServiceUnit,
+            customer_id=cid,
+            parent_id=unit_ids[unit.parent] if unit.parent is not None else None,
+            kind=unit.kind,
+            name=unit.name.strip(),
+            hostname=unit.hostname,
+            ip_address=unit.ip_address or None,
+            labels=unit.labels or {},
+            state="ok",
+            state_changed_at=None,
         )
-        writer.event(EventKind.UNIT_ADDED, at, via=VIA, customer_id=cid, unit_id=row["id"], kind=unit.kind,
-                     name=row["name"])
+        writer.event(
+            EventKind.UNIT_ADDED,
+            at,
+            via=VIA,
+            customer_id=cid,
+            unit_id=row["id"],
+            kind=unit.kind,
+            name=row["name"],
+        )
         if unit.state != "ok":
             row.update(state=unit.state, state_changed_at=at)
-            writer.event(EventKind.UNIT_STATE_CHANGED, at, via=VIA, customer_id=cid, unit_id=row["id"],
-                         state=unit.state, previous="ok", reason="recorded at import")
+            writer.event(
+                EventKind.UNIT_STATE_CHANGED,
+                at,
+                via=VIA,
+                customer_id=cid,
+                unit_id=row["id"],
+                state=unit.state,
+                previous="ok",
+                reason="recorded at import",
+            )
         unit_ids.append(row["id"])
     people = []
     for person_plan in plan.people:
         person = writer.add(Person, name=person_plan.name.strip(), created_at=at)
         writer.add(Membership, person_id=person["id"], customer_id=cid, role=person_plan.role)
-        writer.event(EventKind.PERSON_ADDED, at, via=VIA, customer_id=cid, person_id=person["id"],
-                     role=person_plan.role)
+        writer.event(
+            EventKind.PERSON_ADDED,
+            at,
+            via=VIA,
+            customer_id=cid,
+            person_id=person["id"],
+            role=person_plan.role,
+        )
         contacts = [_contact(writer, c, at, cid, person_id=person["id"]) for c in person_plan.contacts]
         people.append((person["id"], [(c["state"], c["id"], c["kind"], c["value"]) for c in contacts]))
     for contact in plan.account_contacts:
@@ -196,7 +295,11 @@ class CaseContext:
 
     def recipient(self, person_id) -> str:
         working = sorted(
-            ((state, pk, value) for state, pk, value in self.person_emails.get(person_id, []) if state != "failing"),
+            (
+                (state, pk, value)
+                for state, pk, value in self.person_emails.get(person_id, [])
+                if state != "failing"
+            ),
             key=lambda item: (-ord(item[0][0]), item[1]),  # verified before unverified, then oldest
         )
         if working:
@@ -206,15 +309,29 @@ class CaseContext:
 
 def _score(case: dict, ctx: CaseContext, now) -> None:
     case["priority"], case["priority_explanation"] = priority.compute(
-        impact=case["impact"], tier=ctx.tiers[case["customer_id"]], problem_started_at=case["problem_started_at"],
-        is_open=case["is_open"], now=now,
+        impact=case["impact"],
+        tier=ctx.tiers[case["customer_id"]],
+        problem_started_at=case["problem_started_at"],
+        is_open=case["is_open"],
+        now=now,
     )
 
 
 def _message(writer: BulkWriter, case: dict, at, **fields) -> dict:
     values = dict(
-        case_id=case["id"], channel="email", direction="in", author_agent_id=None, author_person_id=None, sender="",
-        recipients="", subject="", raw_source=b"", message_id="", created_at=at, sent_at=None, send_error="",
+        case_id=case["id"],
+        channel="email",
+        direction="in",
+        author_agent_id=None,
+        author_person_id=None,
+        sender="",
+        recipients="",
+        subject="",
+        raw_source=b"",
+        message_id="",
+        created_at=at,
+        sent_at=None,
+        send_error="",
     )
     values.update(fields)
     row = writer.add(Message, **values)
@@ -230,8 +347,17 @@ def _transition(writer, case, status, at, *, actor_id=None, actor_label="", via=
         case["resolved_at"] = at
     if status == CaseStatus.CLOSED:
         case["closed_at"] = at
-    writer.event(EventKind.STATUS_CHANGED, at, actor_id=actor_id, actor_label=actor_label, via=via,
-                 case_id=case["id"], customer_id=case["customer_id"], status=status, previous=previous)
+    writer.event(
+        EventKind.STATUS_CHANGED,
+        at,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        via=via,
+        case_id=case["id"],
+        customer_id=case["customer_id"],
+        status=status,
+        previous=previous,
+    )
 
 
 def _reopen(writer, case, at, *, actor_id, via, reason):
@@ -239,32 +365,79 @@ def _reopen(writer, case, at, *, actor_id, via, reason):
     case["resolved_at"] = None
     case["closed_at"] = None
     _transition(writer, case, CaseStatus.OPEN, at, actor_id=actor_id, actor_label=reason, via=via)
-    writer.event(EventKind.CASE_REOPENED, at, actor_id=actor_id, actor_label=reason, via=via, case_id=case["id"],
-                 customer_id=case["customer_id"], reopen_count=case["reopen_count"])
+    writer.event(
+        EventKind.CASE_REOPENED,
+        at,
+        actor_id=actor_id,
+        actor_label=reason,
+        via=via,
+        case_id=case["id"],
+        customer_id=case["customer_id"],
+        reopen_count=case["reopen_count"],
+    )
 
 
 def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
     now = plan.opened_at
     subject, body = plan.subject.strip(), plan.body.strip()
     case = writer.add(
-        Case, customer_id=plan.customer, requester_id=plan.requester, subject=subject[:255], status="new",
-        is_open=True, impact=plan.impact, demand_type="value", failure_reason="",
-        topic_id=ctx.skill_ids[plan.topic] if plan.topic else None, assignee_id=None,
-        problem_started_at=min(plan.problem_started_at or now, now), created_at=now, updated_at=now,
-        first_response_at=None, last_customer_contact_at=now, last_provider_contact_at=None, resolved_at=None,
-        closed_at=None, resolution_notes="", reopen_count=0,
+        Case,
+        customer_id=plan.customer,
+        requester_id=plan.requester,
+        subject=subject[:255],
+        status="new",
+        is_open=True,
+        impact=plan.impact,
+        demand_type="value",
+        failure_reason="",
+        topic_id=ctx.skill_ids[plan.topic] if plan.topic else None,
+        assignee_id=None,
+        problem_started_at=min(plan.problem_started_at or now, now),
+        created_at=now,
+        updated_at=now,
+        first_response_at=None,
+        last_customer_contact_at=now,
+        last_provider_contact_at=None,
+        resolved_at=None,
+        closed_at=None,
+        resolution_notes="",
+        reopen_count=0,
     )
     _score(case, ctx, now)
     cid, customer_id = case["id"], plan.customer
     for unit_id in sorted(set(plan.units)):
         writer.add(CaseUnits, case_id=cid, serviceunit_id=unit_id)
     label = plan.sender or plan.channel
-    writer.event(EventKind.CASE_OPENED, now, actor_label=label, via=plan.channel, case_id=cid, customer_id=customer_id,
-                 impact=plan.impact, priority=case["priority"])
-    message = _message(writer, case, now, channel=plan.channel, author_person_id=plan.requester, sender=plan.sender,
-                       subject=subject[:255], body_text=body)
-    writer.event(EventKind.MESSAGE_RECEIVED, now, actor_label=label, via=plan.channel, case_id=cid,
-                 customer_id=customer_id, message_id=message["id"], channel=plan.channel)
+    writer.event(
+        EventKind.CASE_OPENED,
+        now,
+        actor_label=label,
+        via=plan.channel,
+        case_id=cid,
+        customer_id=customer_id,
+        impact=plan.impact,
+        priority=case["priority"],
+    )
+    message = _message(
+        writer,
+        case,
+        now,
+        channel=plan.channel,
+        author_person_id=plan.requester,
+        sender=plan.sender,
+        subject=subject[:255],
+        body_text=body,
+    )
+    writer.event(
+        EventKind.MESSAGE_RECEIVED,
+        now,
+        actor_label=label,
+        via=plan.channel,
+        case_id=cid,
+        customer_id=customer_id,
+        message_id=message["id"],
+        channel=plan.channel,
+    )
     for step in plan.steps:
         at, agent = step.at, step.agent_id
         common = {"case_id": cid, "customer_id": customer_id}
@@ -272,23 +445,48 @@ def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
             if case["assignee_id"] == agent:
                 continue
             previous, case["assignee_id"], case["updated_at"] = case["assignee_id"], agent, at
-            writer.event(EventKind.CASE_ASSIGNED, at, actor_id=agent, via="web", **common, assignee_id=agent,
-                         assignee=ctx.agent_names[agent] if agent else "", previous_id=previous)
+            writer.event(
+                EventKind.CASE_ASSIGNED,
+                at,
+                actor_id=agent,
+                via="web",
+                **common,
+                assignee_id=agent,
+                assignee=ctx.agent_names[agent] if agent else "",
+                previous_id=previous,
+            )
         elif step.action == "reply":
             to = ctx.recipient(plan.requester)
             reply = _message(
-                writer, case, at, channel="email", direction="out", author_agent_id=agent, sender=ctx.from_email,
-                recipients=to, subject=f"[C-{cid}] {case['subject']}"[:255], body_text=step.body.strip(),
+                writer,
+                case,
+                at,
+                channel="email",
+                direction="out",
+                author_agent_id=agent,
+                sender=ctx.from_email,
+                recipients=to,
+                subject=f"[C-{cid}] {case['subject']}"[:255],
+                body_text=step.body.strip(),
                 sent_at=at,
             )
             case["first_response_at"] = case["first_response_at"] or at
             case["last_provider_contact_at"] = case["updated_at"] = at
             if case["status"] == CaseStatus.NEW:
                 _transition(writer, case, CaseStatus.OPEN, at, actor_id=agent, via="web")
-            writer.event(EventKind.REPLY_SENT, at, actor_id=agent, via="web", **common, message_id=reply["id"], to=to)
+            writer.event(
+                EventKind.REPLY_SENT, at, actor_id=agent, via="web", **common, message_id=reply["id"], to=to
+            )
         elif step.action == "note":
-            note = _message(writer, case, at, channel="note", direction="internal", author_agent_id=agent,
-                            body_text=step.body.strip())
+            note = _message(
+                writer,
+                case,
+                at,
+                channel="note",
+                direction="internal",
+                author_agent_id=agent,
+                body_text=step.body.strip(),
+            )
             writer.event(EventKind.NOTE_ADDED, at, actor_id=agent, via="web", **common, message_id=note["id"])
             case["updated_at"] = at
         elif step.action == "status":
@@ -303,19 +501,33 @@ def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
             case["updated_at"] = at
             _score(case, ctx, at)
         elif step.action == "customer_message":
-            inbound = _message(writer, case, at, channel=step.channel, author_person_id=plan.requester,
-                               sender=plan.sender, body_text=step.body.strip())
-            writer.event(EventKind.MESSAGE_RECEIVED, at, actor_label=plan.sender or step.channel, via=step.channel,
-                         **common, message_id=inbound["id"], channel=step.channel)
+            inbound = _message(
+                writer,
+                case,
+                at,
+                channel=step.channel,
+                author_person_id=plan.requester,
+                sender=plan.sender,
+                body_text=step.body.strip(),
+            )
+            writer.event(
+                EventKind.MESSAGE_RECEIVED,
+                at,
+                actor_label=plan.sender or step.channel,
+                via=step.channel,
+                **common,
+                message_id=inbound["id"],
+                channel=step.channel,
+            )
             case["last_customer_contact_at"] = at
             if not case["is_open"]:
                 _reopen(writer, case, at, actor_id=None, via=step.channel, reason="the customer wrote again")
             elif case["status"] == CaseStatus.WAITING_CUSTOMER:
-                _transition(writer, case, CaseStatus.OPEN, at, actor_label="customer replied", via=step.channel)
+                _transition(
+                    writer, case, CaseStatus.OPEN, at, actor_label="customer replied", via=step.channel
+                )
             case["updated_at"] = at
             _score(case, ctx, at)
         else:
             raise ValueError(f"unknown step {step.action!r}")
     return case
-
-

@@ -29,7 +29,13 @@ STAFF = [
     ("nadia", "Nadia Kowalska", Role.POLICY_ADMIN, "Network", {"abuse-security": 5, "network": 2}),
     ("jo", "Jo Martins", Role.AGENT, "Service desk", {"billing": 5, "account-access": 4}),
     ("ravi", "Ravi Patel", Role.AGENT, "Service desk", {"account-access": 5, "billing": 3}),
-    ("emma", "Emma Clarke", Role.TEAM_LEAD, "Service desk", {"billing": 4, "account-access": 3, "web-hosting": 2}),
+    (
+        "emma",
+        "Emma Clarke",
+        Role.TEAM_LEAD,
+        "Service desk",
+        {"billing": 4, "account-access": 3, "web-hosting": 2},
+    ),
     ("luis", "Luis Ortega", Role.AGENT, "Service desk", {"web-hosting": 2, "dns": 2, "billing": 2}),
     ("hana", "Hana Novak", Role.AGENT, "Hosting", {"performance": 3, "web-hosting": 3, "abuse-security": 3}),
 ]
@@ -52,35 +58,146 @@ def create_staff() -> dict[str, Agent]:
     for username, name, role, team, skills in STAFF:
         existing = Agent.objects.filter(user__username=username).first()
         staff[username] = existing or agents.create_agent(
-            username=username, display_name=name, email=f"{username}@northwind.example", password=DEMO_PASSWORD,
-            role=role, team=teams[team], skills=skills, capacity=25,
+            username=username,
+            display_name=name,
+            email=f"{username}@northwind.example",
+            password=DEMO_PASSWORD,
+            role=role,
+            team=teams[team],
+            skills=skills,
+            capacity=25,
         )
     return staff
 
 
-FIRST = ["Sam", "Alex", "Chris", "Jordan", "Taylor", "Morgan", "Jamie", "Robin", "Kim", "Lee", "Noah", "Mia",
-         "Olivia", "Liam", "Amir", "Zara", "Ines", "Yusuf", "Elena", "Ivan", "Chloe", "Lucas", "Sofia", "Mateo",
-         "Hannah", "Ben", "Grace", "Ethan", "Aoife", "Kofi", "Leila", "Daniel", "Maya", "Oscar", "Nina", "Felix"]
-LAST = ["Walker", "Smith", "Jones", "Brown", "Taylor", "Wilson", "Evans", "Thomas", "Roberts", "Johnson", "Lewis",
-        "Hughes", "Edwards", "Green", "Hall", "Wood", "Harris", "Martin", "Jackson", "Clarke", "Murphy", "Kelly",
-        "Nowak", "Costa", "Silva", "Schmidt", "Dubois", "Rossi", "Jansen", "Lindqvist", "Okafor", "Mensah", "Ahmed"]
-BUSINESS = ["Bakery", "Studio", "Consulting", "Design", "Legal", "Dental", "Garage", "Florist", "Photography",
-            "Builders", "Accounting", "Travel", "Yoga", "Coffee", "Books", "Games", "Pets", "Print", "Media", "Labs",
-            "Outdoor", "Ceramics", "Cycles", "Wines", "Tutoring", "Architects", "Clinic", "Logistics"]
+FIRST = [
+    "Sam",
+    "Alex",
+    "Chris",
+    "Jordan",
+    "Taylor",
+    "Morgan",
+    "Jamie",
+    "Robin",
+    "Kim",
+    "Lee",
+    "Noah",
+    "Mia",
+    "Olivia",
+    "Liam",
+    "Amir",
+    "Zara",
+    "Ines",
+    "Yusuf",
+    "Elena",
+    "Ivan",
+    "Chloe",
+    "Lucas",
+    "Sofia",
+    "Mateo",
+    "Hannah",
+    "Ben",
+    "Grace",
+    "Ethan",
+    "Aoife",
+    "Kofi",
+    "Leila",
+    "Daniel",
+    "Maya",
+    "Oscar",
+    "Nina",
+    "Felix",
+]
+LAST = [
+    "Walker",
+    "Smith",
+    "Jones",
+    "Brown",
+    "Taylor",
+    "Wilson",
+    "Evans",
+    "Thomas",
+    "Roberts",
+    "Johnson",
+    "Lewis",
+    "Hughes",
+    "Edwards",
+    "Green",
+    "Hall",
+    "Wood",
+    "Harris",
+    "Martin",
+    "Jackson",
+    "Clarke",
+    "Murphy",
+    "Kelly",
+    "Nowak",
+    "Costa",
+    "Silva",
+    "Schmidt",
+    "Dubois",
+    "Rossi",
+    "Jansen",
+    "Lindqvist",
+    "Okafor",
+    "Mensah",
+    "Ahmed",
+]
+BUSINESS = [
+    "Bakery",
+    "Studio",
+    "Consulting",
+    "Design",
+    "Legal",
+    "Dental",
+    "Garage",
+    "Florist",
+    "Photography",
+    "Builders",
+    "Accounting",
+    "Travel",
+    "Yoga",
+    "Coffee",
+    "Books",
+    "Games",
+    "Pets",
+    "Print",
+    "Media",
+    "Labs",
+    "Outdoor",
+    "Ceramics",
+    "Cycles",
+    "Wines",
+    "Tutoring",
+    "Architects",
+    "Clinic",
+    "Logistics",
+]
 SUFFIX = ["Ltd", "& Co", "GmbH", "LLP", "", "", "", "Group", "Partners"]
 TLDS = ["example", "example.com", "example.net", "example.org"]
 
-PLAN_VALUES = {"starter": (4, 12), "business": (25, 90), "reseller": (120, 400), "fibre": (180, 900),
-               "enterprise": (800, 4000)}
+PLAN_VALUES = {
+    "starter": (4, 12),
+    "business": (25, 90),
+    "reseller": (120, 400),
+    "fibre": (180, 900),
+    "enterprise": (800, 4000),
+}
 TOPICS_BY_PLAN = {
     "fibre": ["network"] * 5 + ["abuse-security", "billing", "account-access"],
-    "default": ["web-hosting"] * 4 + ["dns"] * 2 + ["email-delivery"] * 2 + ["ssl", "performance", "performance",
-                "billing", "account-access", "abuse-security"],
+    "default": ["web-hosting"] * 4
+    + ["dns"] * 2
+    + ["email-delivery"] * 2
+    + ["ssl", "performance", "performance", "billing", "account-access", "abuse-security"],
 }
 
 
 def _slug(name: str) -> str:
-    return "".join(ch for ch in name.lower().replace("&", "and") if ch.isalnum() or ch == " ").strip().replace(" ", "-")
+    return (
+        "".join(ch for ch in name.lower().replace("&", "and") if ch.isalnum() or ch == " ")
+        .strip()
+        .replace(" ", "-")
+    )
 
 
 @dataclass
@@ -91,7 +208,9 @@ class DemoSizes:
     months: int = 6
 
 
-def customer_plans(rng: random.Random, count: int, now: datetime.datetime, start: int = 0) -> list[CustomerPlan]:
+def customer_plans(
+    rng: random.Random, count: int, now: datetime.datetime, start: int = 0
+) -> list[CustomerPlan]:
     plans = []
     for i in range(start, start + count):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -99,47 +218,97 @@ def customer_plans(rng: random.Random, count: int, now: datetime.datetime, start
         name = f"{last} {rng.choice(BUSINESS)} {rng.choice(SUFFIX)}".strip() + f" #{i + 1}"
         domain = f"{_slug(name.split(' #')[0])}-{i + 1}.{rng.choice(TLDS)}"
         since = datetime.date(rng.randint(1996, 2026), rng.randint(1, 12), rng.randint(1, 28))
-        since = min(since, now.date())
+        # Everyone has been a customer for a while, so that their cases never predate them (see seed()).
+        since = min(since, now.date() - datetime.timedelta(days=200))
         low, high = PLAN_VALUES[plan]
-        tier = "critical" if plan == "enterprise" else rng.choices(["standard", "priority"], weights=[85, 15])[0]
-        contacts = [ContactPlan("email", f"{first.lower()}@{domain}", "work",
-                                rng.choices(["verified", "unverified"], weights=[80, 20])[0])]
+        tier = (
+            "critical" if plan == "enterprise" else rng.choices(["standard", "priority"], weights=[85, 15])[0]
+        )
+        contacts = [
+            ContactPlan(
+                "email",
+                f"{first.lower()}@{domain}",
+                "work",
+                rng.choices(["verified", "unverified"], weights=[80, 20])[0],
+            )
+        ]
         if rng.random() < 0.7:
-            contacts.append(ContactPlan("phone", f"+44 7700 9{rng.randint(0, 99999):05d}", "mobile",
-                                        rng.choices(["verified", "unverified"], weights=[60, 40])[0]))
+            contacts.append(
+                ContactPlan(
+                    "phone",
+                    f"+44 7700 9{rng.randint(0, 99999):05d}",
+                    "mobile",
+                    rng.choices(["verified", "unverified"], weights=[60, 40])[0],
+                )
+            )
         people = [PersonPlan(f"{first} {last}", "owner", contacts)]
         if rng.random() < 0.3:
             other = rng.choice(FIRST)
-            people.append(PersonPlan(f"{other} {rng.choice(LAST)}", rng.choice(["technical", "billing"]),
-                                     [ContactPlan("email", f"{other.lower()}.{i}@{domain}", "work", "verified")]))
+            people.append(
+                PersonPlan(
+                    f"{other} {rng.choice(LAST)}",
+                    rng.choice(["technical", "billing"]),
+                    [ContactPlan("email", f"{other.lower()}.{i}@{domain}", "work", "verified")],
+                )
+            )
         account_contacts = []
         if rng.random() < 0.2:
             failing = rng.random() < 0.1
-            account_contacts.append(ContactPlan(
-                "email", f"ops@{domain}", "ops mailbox", "failing" if failing else "verified",
-                "550 5.1.1 mailbox unavailable" if failing else "",
-            ))
+            account_contacts.append(
+                ContactPlan(
+                    "email",
+                    f"ops@{domain}",
+                    "ops mailbox",
+                    "failing" if failing else "verified",
+                    "550 5.1.1 mailbox unavailable" if failing else "",
+                )
+            )
         if plan == "fibre":
             third = rng.randint(1, 254)
-            units = [UnitPlan("line", f"FTTP-{10000 + i}", hostname=f"cpe-{10000 + i}", labels={"line": f"FTTP-{10000 + i}"}),
-                     UnitPlan("port", f"port-{i % 48 + 1}", parent=0)]
-            units += [UnitPlan("host", f"198.51.{third}.{h}", parent=1, ip_address=f"198.51.{third}.{h}")
-                      for h in range(2, 2 + rng.randint(1, 4))]
+            units = [
+                UnitPlan(
+                    "line",
+                    f"FTTP-{10000 + i}",
+                    hostname=f"cpe-{10000 + i}",
+                    labels={"line": f"FTTP-{10000 + i}"},
+                ),
+                UnitPlan("port", f"port-{i % 48 + 1}", parent=0),
+            ]
+            units += [
+                UnitPlan("host", f"198.51.{third}.{h}", parent=1, ip_address=f"198.51.{third}.{h}")
+                for h in range(2, 2 + rng.randint(1, 4))
+            ]
         else:
             server = f"web-{rng.randint(1, 24):02d}"
-            units = [UnitPlan("account", f"acct-{i + 1}"),
-                     UnitPlan("site", domain, parent=0, hostname=server, labels={"site": domain, "instance": server}),
-                     UnitPlan("domain", domain, parent=0),
-                     UnitPlan("mailbox", f"info@{domain}", parent=0, hostname=f"mx-{rng.randint(1, 4)}")]
+            units = [
+                UnitPlan("account", f"acct-{i + 1}"),
+                UnitPlan(
+                    "site", domain, parent=0, hostname=server, labels={"site": domain, "instance": server}
+                ),
+                UnitPlan("domain", domain, parent=0),
+                UnitPlan("mailbox", f"info@{domain}", parent=0, hostname=f"mx-{rng.randint(1, 4)}"),
+            ]
             for extra in range(rng.randint(0, 2) if plan != "reseller" else rng.randint(5, 15)):
                 site = f"site{extra + 2}.{domain}"
-                units.append(UnitPlan("site", site, parent=0, hostname=server, labels={"site": site, "instance": server}))
+                units.append(
+                    UnitPlan(
+                        "site", site, parent=0, hostname=server, labels={"site": site, "instance": server}
+                    )
+                )
         created = datetime.datetime.combine(since, datetime.time(9), tzinfo=datetime.UTC)
-        plans.append(CustomerPlan(
-            name=name, plan=plan, tier=tier, customer_since=since,
-            monthly_value=f"{rng.uniform(low, high):.2f}", created_at=min(created, now),
-            people=people, account_contacts=account_contacts, units=units,
-        ))
+        plans.append(
+            CustomerPlan(
+                name=name,
+                plan=plan,
+                tier=tier,
+                customer_since=since,
+                monthly_value=f"{rng.uniform(low, high):.2f}",
+                created_at=min(created, now),
+                people=people,
+                account_contacts=account_contacts,
+                units=units,
+            )
+        )
     return plans
 
 
@@ -160,12 +329,24 @@ def write_customers(writer: BulkWriter, plans: list[CustomerPlan]) -> tuple[list
     for plan in plans:
         info = add_customer(writer, plan)
         tiers[info["id"]] = plan.tier
-        person_id, contacts = info["people"][0]
+        person_id = info["people"][0][0]
         for pid, person_contacts in info["people"]:
-            emails[pid] = [(state, pk, value) for state, pk, kind, value in person_contacts if kind == "email"]
+            emails[pid] = [
+                (state, pk, value) for state, pk, kind, value in person_contacts if kind == "email"
+            ]
         domain = plan.units[1].name if len(plan.units) > 1 else plan.units[0].name
-        seeded.append(SeededCustomer(info["id"], plan.plan, domain, person_id, emails[person_id][0][2],
-                                     plan.people[0].name, info["units"], plan.created_at))
+        seeded.append(
+            SeededCustomer(
+                info["id"],
+                plan.plan,
+                domain,
+                person_id,
+                emails[person_id][0][2],
+                plan.people[0].name,
+                info["units"],
+                plan.created_at,
+            )
+        )
     return seeded, tiers, emails
 
 
@@ -173,8 +354,14 @@ class HistoryPlanner:
     """Cases as they happen at a provider: opened, taken by someone with the skill, answered, resolved,
     sometimes chased, sometimes reopened; most closed, the last few still open."""
 
-    def __init__(self, rng: random.Random, staff: list[tuple[int, dict[str, int]]], now: datetime.datetime,
-                 *, full_history: bool = True):
+    def __init__(
+        self,
+        rng: random.Random,
+        staff: list[tuple[int, dict[str, int]]],
+        now: datetime.datetime,
+        *,
+        full_history: bool = True,
+    ):
         # Without full history a finished case is just taken and closed with its resolution: what a
         # scale benchmark needs (cases, first messages, events) at a fraction of the rows.
         self.rng, self.now, self.full_history = rng, now, full_history
@@ -192,10 +379,20 @@ class HistoryPlanner:
         rng = self.rng
         topics = TOPICS_BY_PLAN["fibre" if customer.plan == "fibre" else "default"]
         topic = rng.choice(topics)
-        text = texts.compose(topic, rng, {"domain": customer.domain, "person": customer.person_name,
-                                          "plan": customer.plan.title()})
-        impact = rng.choices(["down", "degraded", "question"],
-                             weights=[3, 4, 3] if topic not in ("billing", "account-access") else [0, 1, 9])[0]
+        text = texts.compose(
+            topic,
+            rng,
+            {"domain": customer.domain, "person": customer.person_name, "plan": customer.plan.title()},
+        )
+        impact = rng.choices(
+            ["down", "degraded", "question"],
+            weights=[3, 4, 3] if topic not in ("billing", "account-access") else [0, 1, 9],
+        )[0]
+        if open_now and impact != "question":
+            # A backlog holds old questions, but an outage still open after days would be a story of its own:
+            # the open problems of the demo are recent and degraded; the outages are the five stories'.
+            impact = "degraded"
+            opened_at = max(opened_at, self.now - datetime.timedelta(hours=rng.uniform(0.5, 30)))
         # The customer's clock starts before they write: minutes to a day earlier.
         started = opened_at - datetime.timedelta(minutes=rng.choice([0, 5, 20, 60, 180, 600, 1440]))
         agent = self._agent_for(topic)
@@ -215,11 +412,15 @@ class HistoryPlanner:
                 if rng.random() < 0.5:
                     steps.append(Step(later(1, 60), "reply", agent, body=texts.reply(rng)))
             if rng.random() < 0.3:
-                steps.append(Step(later(30, 300), "customer_message", body=texts.chaser(rng), channel=channel))
+                steps.append(
+                    Step(later(30, 300), "customer_message", body=texts.chaser(rng), channel=channel)
+                )
             steps = [s for s in steps if s.at < self.now]
         elif not self.full_history:
-            steps = [Step(t, "assign", agent), Step(later(10, 2000), "status", agent, status="closed",
-                                                   notes=text.resolution)]
+            steps = [
+                Step(t, "assign", agent),
+                Step(later(10, 2000), "status", agent, status="closed", notes=text.resolution),
+            ]
         else:
             steps.append(Step(t, "assign", agent))
             steps.append(Step(later(1, 90), "reply", agent, body=texts.reply(rng)))
@@ -229,29 +430,63 @@ class HistoryPlanner:
                 steps.append(Step(later(5, 120), "note", agent, body="Checked logs; see resolution notes."))
             steps.append(Step(later(10, 2000), "status", agent, status="resolved", notes=text.resolution))
             if rng.random() < 0.08:
-                steps.append(Step(later(60, 2880), "customer_message", body="Still broken. " + texts.chaser(rng),
-                                  channel=channel))
-                steps.append(Step(later(10, 600), "status", agent, status="resolved",
-                                  notes=text.resolution + " Second fix: the first one did not hold."))
+                steps.append(
+                    Step(
+                        later(60, 2880),
+                        "customer_message",
+                        body="Still broken. " + texts.chaser(rng),
+                        channel=channel,
+                    )
+                )
+                steps.append(
+                    Step(
+                        later(10, 600),
+                        "status",
+                        agent,
+                        status="resolved",
+                        notes=text.resolution + " Second fix: the first one did not hold.",
+                    )
+                )
             steps.append(Step(later(1440, 4320), "status", agent, status="closed"))
             steps = [s for s in steps if s.at < self.now]
         return CasePlan(
-            customer=customer.id, requester=customer.person_id, sender=customer.sender, subject=text.subject,
-            body=text.body, channel=channel, impact=impact, topic=topic, problem_started_at=started,
-            opened_at=opened_at, units=units, steps=steps,
+            customer=customer.id,
+            requester=customer.person_id,
+            sender=customer.sender,
+            subject=text.subject,
+            body=text.body,
+            channel=channel,
+            impact=impact,
+            topic=topic,
+            problem_started_at=started,
+            opened_at=opened_at,
+            units=units,
+            steps=steps,
         )
 
 
 def staff_skills() -> list[tuple[int, dict[str, int]]]:
     skills: dict[int, dict[str, int]] = {}
-    for agent_id, slug, level in Agent.objects.values_list("pk", "agentskill__skill__slug", "agentskill__level"):
+    for agent_id, slug, level in Agent.objects.values_list(
+        "pk", "agentskill__skill__slug", "agentskill__level"
+    ):
         if slug:
             skills.setdefault(agent_id, {})[slug] = level
     return list(skills.items())
 
 
-def seed(*, customers: int, cases: int, open_share: float, months: int, seed: int = 1, chunk: int = 20000,
-         now: datetime.datetime, full_history: bool = True, progress=None) -> dict[str, int]:
+def seed(
+    *,
+    customers: int,
+    cases: int,
+    open_share: float,
+    months: int,
+    seed: int = 1,
+    chunk: int = 20000,
+    now: datetime.datetime,
+    full_history: bool = True,
+    progress=None,
+) -> dict[str, int]:
     """Bulk-write `customers` customers and `cases` cases spread over `months` months before `now`."""
     rng = random.Random(seed)
     create_staff()

@@ -23,15 +23,25 @@ def _contact(plan: ContactPlan, **owner):
 def create_customer(plan: CustomerPlan) -> Customer:
     with clock.frozen_at(plan.created_at):
         customer = customers.create_customer(
-            name=plan.name, plan=plan.plan, tier=plan.tier, customer_since=plan.customer_since,
-            monthly_value=plan.monthly_value, notes=plan.notes, via=VIA,
+            name=plan.name,
+            plan=plan.plan,
+            tier=plan.tier,
+            customer_since=plan.customer_since,
+            monthly_value=plan.monthly_value,
+            notes=plan.notes,
+            via=VIA,
         )
         units: list[ServiceUnit] = []
         for unit_plan in plan.units:
             unit = customers.add_unit(
-                customer, kind=unit_plan.kind, name=unit_plan.name,
+                customer,
+                kind=unit_plan.kind,
+                name=unit_plan.name,
                 parent=units[unit_plan.parent] if unit_plan.parent is not None else None,
-                hostname=unit_plan.hostname, ip_address=unit_plan.ip_address, labels=unit_plan.labels, via=VIA,
+                hostname=unit_plan.hostname,
+                ip_address=unit_plan.ip_address,
+                labels=unit_plan.labels,
+                via=VIA,
             )
             if unit_plan.state != "ok":
                 customers.set_unit_state(unit, unit_plan.state, reason="recorded at import", via=VIA)
@@ -50,8 +60,14 @@ def play_case(plan: CasePlan) -> Case:
     requester = Person.objects.get(pk=plan.requester) if plan.requester else None
     with clock.frozen_at(plan.opened_at):
         case = cases.open_case(
-            customer=customer, subject=plan.subject, body=plan.body, channel=plan.channel, impact=plan.impact,
-            requester=requester, sender=plan.sender, units=list(ServiceUnit.objects.filter(pk__in=plan.units)),
+            customer=customer,
+            subject=plan.subject,
+            body=plan.body,
+            channel=plan.channel,
+            impact=plan.impact,
+            requester=requester,
+            sender=plan.sender,
+            units=list(ServiceUnit.objects.filter(pk__in=plan.units)),
             topic=Skill.objects.get(slug=plan.topic) if plan.topic else None,
             problem_started_at=plan.problem_started_at,
         )

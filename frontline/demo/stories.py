@@ -26,79 +26,154 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
     hour = datetime.timedelta(hours=1)
 
     # S1: the blog that was down.
-    with clock.frozen_at(now - 3 * hour):
-        sam = customers.create_customer(name="Sam Walker", plan="starter", customer_since=datetime.date(2009, 4, 2),
-                                        monthly_value="6.99", via="seed")
+    with clock.frozen_at(now - 5 * hour):
+        sam = customers.create_customer(
+            name="Sam Walker",
+            plan="starter",
+            customer_since=datetime.date(2009, 4, 2),
+            monthly_value="6.99",
+            via="seed",
+        )
         account = customers.add_unit(sam, kind="account", name="acct-walker", via="seed")
-        site = customers.add_unit(sam, kind="site", name="walkerblog.example", parent=account, hostname="web-07",
-                                  labels={"site": "walkerblog.example", "instance": "web-07"}, via="seed")
+        site = customers.add_unit(
+            sam,
+            kind="site",
+            name="walkerblog.example",
+            parent=account,
+            hostname="web-07",
+            labels={"site": "walkerblog.example", "instance": "web-07"},
+            via="seed",
+        )
         person = customers.add_person(sam, name="Sam Walker", via="seed")
-        email = customers.add_contact_point(person=person, kind="email", value="sam@walkerblog.example", via="seed")
+        email = customers.add_contact_point(
+            person=person, kind="email", value="sam@walkerblog.example", via="seed"
+        )
         customers.verify_contact_point(email, via="seed")
-        phone = customers.add_contact_point(person=person, kind="phone", value="+44 7700 900456", label="mobile",
-                                            via="seed")
+        phone = customers.add_contact_point(
+            person=person, kind="phone", value="+44 7700 900456", label="mobile", via="seed"
+        )
         customers.verify_contact_point(phone, via="seed")
-    with clock.frozen_at(now - 2 * hour):
-        customers.set_unit_state(site, "down", reason="SiteDown{site=walkerblog.example, instance=web-07} firing",
-                                 actor_label="alertmanager", via="monitoring")
+    with clock.frozen_at(now - 4 * hour):
+        customers.set_unit_state(
+            site,
+            "down",
+            reason="SiteDown{site=walkerblog.example, instance=web-07} firing",
+            actor_label="alertmanager",
+            via="monitoring",
+        )
         case = cases.open_case(
-            customer=sam, subject="walkerblog.example is down (503 from web-07)", channel="monitoring",
-            body="Alertmanager: SiteDown firing for site walkerblog.example on instance web-07. HTTP 503 for the "
-                 "site; the rest of web-07 answers normally.",
-            impact="down", units=[site], topic=_topic("web-hosting"), problem_started_at=now - 2 * hour,
+            customer=sam,
+            subject="walkerblog.example is down (503 from web-07)",
+            channel="monitoring",
+            body="Alertmanager: SiteDown firing for site walkerblog.example on instance web-07. "
+            "HTTP 503 for the site; the rest of web-07 answers normally.",
+            impact="down",
+            units=[site],
+            topic=_topic("web-hosting"),
+            problem_started_at=now - 4 * hour,
             sender="alertmanager",
         )
     with clock.frozen_at(now - 20 * datetime.timedelta(minutes=1)):
-        cases.record_inbound_message(case, channel="email", requester=person, sender="sam@walkerblog.example",
-                                     subject="Re: walkerblog.example", body="Any news? The blog is still down.")
+        cases.record_inbound_message(
+            case,
+            channel="email",
+            requester=person,
+            sender="sam@walkerblog.example",
+            subject="Re: walkerblog.example",
+            body="Any news? The blog is still down.",
+        )
     made["S1"] = sam
 
     # S2: the line, the bouncing mailbox and the infected host.
     with clock.frozen_at(now - 5 * hour):
-        castle = customers.create_customer(name="Castle Property Management", plan="fibre", tier="priority",
-                                           customer_since=datetime.date(1996, 9, 1), monthly_value="640.00",
-                                           via="seed")
-        line = customers.add_unit(castle, kind="line", name="FTTP-CASTLE-01", hostname="cpe-castle",
-                                  labels={"line": "FTTP-CASTLE-01"}, via="seed")
-        port = customers.add_unit(castle, kind="port", name="port-12 (192.0.2.16/29)", parent=line, via="seed")
-        hosts = [customers.add_unit(castle, kind="host", name=f"192.0.2.{n}", parent=port, ip_address=f"192.0.2.{n}",
-                                    via="seed") for n in range(17, 23)]
+        castle = customers.create_customer(
+            name="Castle Property Management",
+            plan="fibre",
+            tier="priority",
+            customer_since=datetime.date(1996, 9, 1),
+            monthly_value="640.00",
+            via="seed",
+        )
+        line = customers.add_unit(
+            castle,
+            kind="line",
+            name="FTTP-CASTLE-01",
+            hostname="cpe-castle",
+            labels={"line": "FTTP-CASTLE-01"},
+            via="seed",
+        )
+        port = customers.add_unit(
+            castle, kind="port", name="port-12 (192.0.2.16/29)", parent=line, via="seed"
+        )
+        hosts = [
+            customers.add_unit(
+                castle, kind="host", name=f"192.0.2.{n}", parent=port, ip_address=f"192.0.2.{n}", via="seed"
+            )
+            for n in range(17, 23)
+        ]
         manager = customers.add_person(castle, name="Helen Castle", role="owner", via="seed")
-        mobile = customers.add_contact_point(person=manager, kind="phone", value="+44 7700 900123", label="mobile",
-                                             via="seed")
+        mobile = customers.add_contact_point(
+            person=manager, kind="phone", value="+44 7700 900123", label="mobile", via="seed"
+        )
         customers.verify_contact_point(mobile, via="seed")
-        customers.add_contact_point(person=manager, kind="phone", value="+44 20 7946 0123", label="office",
-                                    via="seed")
-        ops = customers.add_contact_point(customer=castle, kind="email", value="ops@castle-pm.example",
-                                          label="ops mailbox", via="seed")
+        customers.add_contact_point(
+            person=manager, kind="phone", value="+44 20 7946 0123", label="office", via="seed"
+        )
+        ops = customers.add_contact_point(
+            customer=castle, kind="email", value="ops@castle-pm.example", label="ops mailbox", via="seed"
+        )
     with clock.frozen_at(now - 90 * datetime.timedelta(minutes=1)):
-        customers.mark_contact_failing(ops, reason="550 5.1.1 <ops@castle-pm.example>: mailbox unavailable "
-                                                   "(bounce of a maintenance notice)", via="email")
+        customers.mark_contact_failing(
+            ops,
+            reason="550 5.1.1 <ops@castle-pm.example>: mailbox unavailable (bounce of a maintenance notice)",
+            via="email",
+        )
         cases.open_case(
-            customer=castle, subject="Abuse report: 192.0.2.18 spreading a worm", channel="api",
-            body="ARF report from abuse@cert.example: host 192.0.2.18 is scanning port 445 across the internet "
-                 "(worm behaviour). Other addresses on the line are not named.",
-            impact="degraded", units=[hosts[1]], topic=_topic("abuse-security"), sender="abuse@cert.example",
+            customer=castle,
+            subject="Abuse report: 192.0.2.18 spreading a worm",
+            channel="api",
+            body="ARF report from abuse@cert.example: host 192.0.2.18 is scanning port 445 across the "
+            "internet (worm behaviour). Other addresses on the line are not named.",
+            impact="degraded",
+            units=[hosts[1]],
+            topic=_topic("abuse-security"),
+            sender="abuse@cert.example",
         )
     made["S2"] = castle
 
     # S3: the expert and her forty clients.
     with clock.frozen_at(now - 6 * hour):
-        okafor = customers.create_customer(name="Okafor Consulting", plan="business", tier="priority",
-                                           customer_since=datetime.date(2014, 3, 12), monthly_value="85.00",
-                                           via="seed")
+        okafor = customers.create_customer(
+            name="Okafor Consulting",
+            plan="business",
+            tier="priority",
+            customer_since=datetime.date(2014, 3, 12),
+            monthly_value="85.00",
+            via="seed",
+        )
         renee = customers.add_person(okafor, name="Renee Okafor", role="owner", via="seed")
-        renee_email = customers.add_contact_point(person=renee, kind="email", value="renee@okafor-consulting.example",
-                                                  via="seed")
+        renee_email = customers.add_contact_point(
+            person=renee, kind="email", value="renee@okafor-consulting.example", via="seed"
+        )
         customers.verify_contact_point(renee_email, via="seed")
         clients = []
         for n in range(1, 41):
-            client = customers.create_customer(name=f"Okafor client {n:02d}", plan="business",
-                                               customer_since=datetime.date(2016 + n % 9, 1 + n % 12, 1 + n % 27),
-                                               monthly_value="29.00", via="seed")
+            client = customers.create_customer(
+                name=f"Okafor client {n:02d}",
+                plan="business",
+                customer_since=datetime.date(2016 + n % 9, 1 + n % 12, 1 + n % 27),
+                monthly_value="29.00",
+                via="seed",
+            )
             customers.link_person(renee, client, role="delegate", via="seed")
-            customers.add_unit(client, kind="mailbox", name=f"office@client{n:02d}.example", hostname="smtp-2",
-                               labels={"relay": "smtp-2"}, via="seed")
+            customers.add_unit(
+                client,
+                kind="mailbox",
+                name=f"office@client{n:02d}.example",
+                hostname="smtp-2",
+                labels={"relay": "smtp-2"},
+                via="seed",
+            )
             owner = customers.add_person(client, name=f"Client {n:02d} Owner", via="seed")
             address = f"owner@client{n:02d}.example"
             customers.add_contact_point(person=owner, kind="email", value=address, via="seed")
@@ -106,58 +181,105 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
     with clock.frozen_at(now - 50 * datetime.timedelta(minutes=1)):
         for client, owner, sender in [(okafor, renee, "renee@okafor-consulting.example"), *clients[:6]]:
             cases.open_case(
-                customer=client, requester=owner, sender=sender, channel="email", impact="down",
+                customer=client,
+                requester=owner,
+                sender=sender,
+                channel="email",
+                impact="down",
                 subject="Outgoing mail rejected: 550 relay denied",
                 body="Since about an hour ago every message we send through smtp-2 is rejected with "
-                     "'550 relay denied'. Nothing changed on our side.",
-                topic=_topic("email-delivery"), units=list(client.units.all()),
+                "'550 relay denied'. Nothing changed on our side.",
+                topic=_topic("email-delivery"),
+                units=list(client.units.all()),
             )
     made["S3"] = okafor
 
     # S4: the shop on the cheapest plan that needs a restore.
     with clock.frozen_at(now - 26 * hour):
-        shop = customers.create_customer(name="Lindqvist Ceramics", plan="starter",
-                                         customer_since=datetime.date(2021, 5, 17), monthly_value="4.99", via="seed")
+        shop = customers.create_customer(
+            name="Lindqvist Ceramics",
+            plan="starter",
+            customer_since=datetime.date(2021, 5, 17),
+            monthly_value="4.99",
+            via="seed",
+        )
         account = customers.add_unit(shop, kind="account", name="acct-lindqvist", via="seed")
-        customers.add_unit(shop, kind="site", name="lindqvist-ceramics.example", parent=account, hostname="web-03",
-                           via="seed")
+        customers.add_unit(
+            shop,
+            kind="site",
+            name="lindqvist-ceramics.example",
+            parent=account,
+            hostname="web-03",
+            via="seed",
+        )
         ingrid = customers.add_person(shop, name="Ingrid Lindqvist", via="seed")
-        customers.add_contact_point(person=ingrid, kind="email", value="ingrid@lindqvist-ceramics.example",
-                                    via="seed")
+        customers.add_contact_point(
+            person=ingrid, kind="email", value="ingrid@lindqvist-ceramics.example", via="seed"
+        )
         cases.open_case(
-            customer=shop, requester=ingrid, sender="ingrid@lindqvist-ceramics.example", channel="phone",
+            customer=shop,
+            requester=ingrid,
+            sender="ingrid@lindqvist-ceramics.example",
+            channel="phone",
             subject="Please restore our shop from yesterday's backup",
-            body="Caller: Ingrid Lindqvist. A plugin update broke the shop's product pages. She asks us to restore "
-                 "the site from last night's backup; she was told restores are not part of the Starter plan.",
-            impact="degraded", topic=_topic("web-hosting"),
+            body="Caller: Ingrid Lindqvist. A plugin update broke the shop's product pages. She asks us "
+            "to restore the site from last night's backup; she was told restores are not part of the "
+            "Starter plan.",
+            impact="degraded",
+            topic=_topic("web-hosting"),
         )
     made["S4"] = shop
 
     # S5: the agency whose three infected sites must not take the other thirty-seven down with them.
     with clock.frozen_at(now - 4 * hour):
-        rivera = customers.create_customer(name="Rivera Digital", plan="reseller", tier="priority",
-                                           customer_since=datetime.date(2012, 11, 5), monthly_value="310.00",
-                                           via="seed")
+        rivera = customers.create_customer(
+            name="Rivera Digital",
+            plan="reseller",
+            tier="priority",
+            customer_since=datetime.date(2012, 11, 5),
+            monthly_value="310.00",
+            via="seed",
+        )
         account = customers.add_unit(rivera, kind="account", name="reseller-rivera", via="seed")
-        sites = [customers.add_unit(rivera, kind="site", name=f"client{n:02d}.rivera-sites.example", parent=account,
-                                    hostname="web-12", via="seed") for n in range(1, 41)]
+        sites = [
+            customers.add_unit(
+                rivera,
+                kind="site",
+                name=f"client{n:02d}.rivera-sites.example",
+                parent=account,
+                hostname="web-12",
+                via="seed",
+            )
+            for n in range(1, 41)
+        ]
         carmen = customers.add_person(rivera, name="Carmen Rivera", via="seed")
-        point = customers.add_contact_point(person=carmen, kind="email", value="carmen@rivera-digital.example",
-                                            via="seed")
+        point = customers.add_contact_point(
+            person=carmen, kind="email", value="carmen@rivera-digital.example", via="seed"
+        )
         customers.verify_contact_point(point, via="seed")
-        customers.add_contact_point(person=carmen, kind="phone", value="+44 7700 900789", label="mobile", via="seed")
+        customers.add_contact_point(
+            person=carmen, kind="phone", value="+44 7700 900789", label="mobile", via="seed"
+        )
     with clock.frozen_at(now - 3 * hour):
         case = cases.open_case(
-            customer=rivera, subject="Malware scan: 3 of 40 sites infected", channel="api", sender="malware-scanner",
+            customer=rivera,
+            subject="Malware scan: 3 of 40 sites infected",
+            channel="api",
+            sender="malware-scanner",
             body="Scheduled scan found injected PHP in client07, client19 and client33.rivera-sites.example. "
-                 "The other 37 sites on the account are clean.",
-            impact="degraded", units=[sites[6], sites[18], sites[32]], topic=_topic("abuse-security"),
+            "The other 37 sites on the account are clean.",
+            impact="degraded",
+            units=[sites[6], sites[18], sites[32]],
+            topic=_topic("abuse-security"),
         )
-    for minutes, channel, body in [(150, "chat", "Hi, we got a scanner warning, what happens now?"),
-                                   (120, "phone", "Carmen called: which sites are affected, will anything go offline?"),
-                                   (60, "email", "We have started cleaning client07. Please don't suspend the account.")]:
+    for minutes, channel, body in [
+        (150, "chat", "Hi, we got a scanner warning, what happens now?"),
+        (120, "phone", "Carmen called: which sites are affected, will anything go offline?"),
+        (60, "email", "We have started cleaning client07. Please don't suspend the account."),
+    ]:
         with clock.frozen_at(now - minutes * datetime.timedelta(minutes=1)):
-            cases.record_inbound_message(case, channel=channel, body=body, requester=carmen,
-                                         sender="carmen@rivera-digital.example")
+            cases.record_inbound_message(
+                case, channel=channel, body=body, requester=carmen, sender="carmen@rivera-digital.example"
+            )
     made["S5"] = rivera
     return made

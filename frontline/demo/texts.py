@@ -21,37 +21,108 @@ SKILLS = {
 }
 
 SUBJECTS = {
-    "web-hosting": ["{domain} is down", "Site not loading: {domain}", "503 on {domain}", "Website offline",
-                    "{domain} shows an error page", "Our site returns {code} since {time}", "Blank page on {domain}",
-                    "WordPress site broken after update", "Can't reach {domain}"],
-    "dns": ["DNS not resolving for {domain}", "{domain} points to the wrong server", "MX records missing",
-            "Domain not working after transfer", "Nameserver change for {domain}", "Subdomain {sub}.{domain} gone",
-            "TXT record for verification", "DNS propagation problem"],
-    "email-delivery": ["Emails bouncing from {mailbox}", "Outgoing mail rejected", "Not receiving email",
-                       "Mail stuck in queue", "Our mails land in spam", "550 relay denied when sending",
-                       "Mailbox {mailbox} not getting messages", "Clients say our emails never arrive"],
-    "ssl": ["Certificate expired on {domain}", "SSL warning on {domain}", "HTTPS not working",
-            "Let's Encrypt renewal failed", "Browser says connection not private", "Mixed content on {domain}",
-            "Certificate name mismatch"],
-    "network": ["Line down at {site}", "No internet at the office", "Packet loss on our line",
-                "Fibre connection dropping", "Can't reach anything from {ip}", "Line {line} keeps flapping",
-                "Very high latency on the business line", "Router shows no link"],
-    "abuse-security": ["Abuse report about {ip}", "Site hacked?", "Malware warning on {domain}",
-                       "Our server is sending spam", "Suspicious logins on the account", "Phishing page found on {domain}",
-                       "Blacklisted IP {ip}", "Why was {domain} suspended?"],
-    "billing": ["Question about invoice {invoice}", "Charged twice this month", "Change payment method",
-                "Refund request", "Upgrade to the business plan", "Invoice amount wrong", "VAT number on invoices",
-                "Direct debit failed"],
-    "account-access": ["Can't log in to the control panel", "Password reset not arriving", "Locked out of the account",
-                       "Two-factor device lost", "Add a colleague to our account", "Change account owner",
-                       "Login page says account disabled"],
-    "performance": ["{domain} very slow", "Site takes {n} seconds to load", "Timeouts on checkout",
-                    "Database slow since {time}", "CPU limit reached emails", "Pages hang under load",
-                    "Slow admin area on {domain}"],
+    "web-hosting": [
+        "{domain} is down",
+        "Site not loading: {domain}",
+        "503 on {domain}",
+        "Website offline",
+        "{domain} shows an error page",
+        "Our site returns {code} since {time}",
+        "Blank page on {domain}",
+        "WordPress site broken after update",
+        "Can't reach {domain}",
+    ],
+    "dns": [
+        "DNS not resolving for {domain}",
+        "{domain} points to the wrong server",
+        "MX records missing",
+        "Domain not working after transfer",
+        "Nameserver change for {domain}",
+        "Subdomain {sub}.{domain} gone",
+        "TXT record for verification",
+        "DNS propagation problem",
+    ],
+    "email-delivery": [
+        "Emails bouncing from {mailbox}",
+        "Outgoing mail rejected",
+        "Not receiving email",
+        "Mail stuck in queue",
+        "Our mails land in spam",
+        "550 relay denied when sending",
+        "Mailbox {mailbox} not getting messages",
+        "Clients say our emails never arrive",
+    ],
+    "ssl": [
+        "Certificate expired on {domain}",
+        "SSL warning on {domain}",
+        "HTTPS not working",
+        "Let's Encrypt renewal failed",
+        "Browser says connection not private",
+        "Mixed content on {domain}",
+        "Certificate name mismatch",
+    ],
+    "network": [
+        "Line down at {site}",
+        "No internet at the office",
+        "Packet loss on our line",
+        "Fibre connection dropping",
+        "Can't reach anything from {ip}",
+        "Line {line} keeps flapping",
+        "Very high latency on the business line",
+        "Router shows no link",
+    ],
+    "abuse-security": [
+        "Abuse report about {ip}",
+        "Site hacked?",
+        "Malware warning on {domain}",
+        "Our server is sending spam",
+        "Suspicious logins on the account",
+        "Phishing page found on {domain}",
+        "Blacklisted IP {ip}",
+        "Why was {domain} suspended?",
+    ],
+    "billing": [
+        "Question about invoice {invoice}",
+        "Charged twice this month",
+        "Change payment method",
+        "Refund request",
+        "Upgrade to the business plan",
+        "Invoice amount wrong",
+        "VAT number on invoices",
+        "Direct debit failed",
+    ],
+    "account-access": [
+        "Can't log in to the control panel",
+        "Password reset not arriving",
+        "Locked out of the account",
+        "Two-factor device lost",
+        "Add a colleague to our account",
+        "Change account owner",
+        "Login page says account disabled",
+    ],
+    "performance": [
+        "{domain} very slow",
+        "Site takes {n} seconds to load",
+        "Timeouts on checkout",
+        "Database slow since {time}",
+        "CPU limit reached emails",
+        "Pages hang under load",
+        "Slow admin area on {domain}",
+    ],
 }
 
-GREETINGS = ["Hi,", "Hello,", "Hello support,", "Dear Northwind team,", "Hi there,", "Good morning,", "Hey,",
-             "To whom it may concern,", "Hi team,", ""]
+GREETINGS = [
+    "Hi,",
+    "Hello,",
+    "Hello support,",
+    "Dear Northwind team,",
+    "Hi there,",
+    "Good morning,",
+    "Hey,",
+    "To whom it may concern,",
+    "Hi team,",
+    "",
+]
 
 PROBLEMS = {
     "web-hosting": [
@@ -164,7 +235,16 @@ URGENCY = [
     "",
 ]
 
-SIGNOFFS = ["Thanks", "Thanks,", "Regards", "Best regards,", "Cheers", "Thank you", "Kind regards", "Many thanks"]
+SIGNOFFS = [
+    "Thanks",
+    "Thanks,",
+    "Regards",
+    "Best regards,",
+    "Cheers",
+    "Thank you",
+    "Kind regards",
+    "Many thanks",
+]
 
 RESOLUTIONS = {
     "web-hosting": [
@@ -228,8 +308,13 @@ RESOLUTIONS = {
 }
 
 CHASERS = [
-    "Any news on this?", "Hello? Is anyone looking at this?", "Still broken.", "It's been {n} hours now.",
-    "Following up on my earlier message.", "Can I get an update please?", "Still no reply, this is urgent.",
+    "Any news on this?",
+    "Hello? Is anyone looking at this?",
+    "Still broken.",
+    "It's been {n} hours now.",
+    "Following up on my earlier message.",
+    "Can I get an update please?",
+    "Still no reply, this is urgent.",
 ]
 
 REPLIES = [
@@ -292,7 +377,9 @@ class _Values(dict):
         return self.rng.choice(["Bad Gateway", "Service Unavailable", "Gateway Timeout", "Forbidden"])
 
     def _time(self):
-        return self.rng.choice(["this morning", "last night", "yesterday", "about 9am", "Friday", "the weekend"])
+        return self.rng.choice(
+            ["this morning", "last night", "yesterday", "about 9am", "Friday", "the weekend"]
+        )
 
     def _n(self):
         return self.rng.choice([2, 3, 5, 8, 12, 20, 30, 45])
@@ -321,7 +408,9 @@ def compose(topic: str, rng: random.Random, ctx: dict) -> CaseText:
         parts.append("Also, " + _fill(rng.choice(PROBLEMS[topic]), values))
     parts.append(_fill(rng.choice(DETAILS), values))
     parts.append(rng.choice(URGENCY))
-    body = "\n\n".join(p for p in parts if p) + f"\n\n{rng.choice(SIGNOFFS)}\n{ctx.get('person', '')}".rstrip()
+    body = (
+        "\n\n".join(p for p in parts if p) + f"\n\n{rng.choice(SIGNOFFS)}\n{ctx.get('person', '')}".rstrip()
+    )
     resolution = _fill(rng.choice(RESOLUTIONS[topic]), values)
     return CaseText(subject=subject[:255], body=body, resolution=resolution)
 

@@ -53,10 +53,19 @@ class Event(models.Model):
         "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="events", db_index=False
     )
     customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="events", db_index=False
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
     )
     unit = models.ForeignKey(
-        "customers.ServiceUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="events",
+        "customers.ServiceUnit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
         db_index=False,
     )
     data = models.JSONField(default=dict, blank=True)

@@ -66,4 +66,3 @@ def to_task_result(job, *, task: Task | None = None, backend: str = "default") -
     )
     object.__setattr__(result, "_return_value", job.return_value)
     return result
-

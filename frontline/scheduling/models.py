@@ -40,7 +40,9 @@ class Job(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["due_at"], condition=Q(status="READY"), name="job_ready_by_due"),
-            models.Index(fields=["lease_expires_at"], condition=Q(status="RUNNING"), name="job_running_by_lease"),
+            models.Index(
+                fields=["lease_expires_at"], condition=Q(status="RUNNING"), name="job_running_by_lease"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -52,7 +54,9 @@ class PeriodicRun(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     next_run_at = models.DateTimeField()
-    last_enqueued_job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_enqueued_job = models.ForeignKey(
+        Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"{self.name} next at {self.next_run_at:%Y-%m-%d %H:%M:%S}"

@@ -14,7 +14,7 @@ import traceback
 from contextlib import nullcontext
 from datetime import timedelta
 
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils.module_loading import import_string
 from django_tasks.base import TaskContext
@@ -50,7 +50,9 @@ def claim_next(worker_id: str, lease: timedelta) -> Job | None:
             _give_up(seen, now)
             continue
         token = secrets.token_hex(16)
-        won = Job.objects.filter(pk=seen["pk"], status=seen["status"], lease_token=seen["lease_token"]).update(
+        won = Job.objects.filter(
+            pk=seen["pk"], status=seen["status"], lease_token=seen["lease_token"]
+        ).update(
             status=JobStatus.RUNNING,
             lease_token=token,
             lease_expires_at=now + lease,
@@ -61,7 +63,9 @@ def claim_next(worker_id: str, lease: timedelta) -> Job | None:
             job = Job.objects.get(pk=seen["pk"])
             job.started_at = job.started_at or now
             job.worker_ids = [*job.worker_ids, worker_id]
-            Job.objects.filter(pk=job.pk, lease_token=token).update(started_at=job.started_at, worker_ids=job.worker_ids)
+            Job.objects.filter(pk=job.pk, lease_token=token).update(
+                started_at=job.started_at, worker_ids=job.worker_ids
+            )
             return job
     return None
 
@@ -71,7 +75,12 @@ def _give_up(seen: dict, now) -> None:
         status=JobStatus.FAILED,
         finished_at=now,
         lease_expires_at=None,
-        errors=[{"exception": "frontline.scheduling.worker.LeaseLost", "traceback": "lease expired on every attempt"}],
+        errors=[
+            {
+                "exception": "frontline.scheduling.worker.LeaseLost",
+                "traceback": "lease expired on every attempt",
+            }
+        ],
     )
     log.error("job %s gave up after %s attempts whose leases all expired", seen["pk"], seen["attempts"])
 
@@ -89,7 +98,10 @@ def run_job(job: Job) -> bool:
                 args.insert(0, TaskContext(task_result=to_task_result(job, task=task)))
             value = task.func(*args, **job.kwargs)
             finished = Job.objects.filter(pk=job.pk, lease_token=job.lease_token).update(
-                status=JobStatus.SUCCESSFUL, finished_at=clock.now(), lease_expires_at=None, return_value=value
+                status=JobStatus.SUCCESSFUL,
+                finished_at=clock.now(),
+                lease_expires_at=None,
+                return_value=value,
             )
             if not finished:
                 raise LeaseLost(f"job {job.pk} was taken over by another worker")
@@ -98,9 +110,15 @@ def run_job(job: Job) -> bool:
         log.warning("job %s: lease lost, effects rolled back", job.pk)
         return False
     except Exception as exc:
-        error = {"exception": f"{type(exc).__module__}.{type(exc).__qualname__}", "traceback": traceback.format_exc()}
+        error = {
+            "exception": f"{type(exc).__module__}.{type(exc).__qualname__}",
+            "traceback": traceback.format_exc(),
+        }
         Job.objects.filter(pk=job.pk, lease_token=job.lease_token).update(
-            status=JobStatus.FAILED, finished_at=clock.now(), lease_expires_at=None, errors=[*job.errors, error]
+            status=JobStatus.FAILED,
+            finished_at=clock.now(),
+            lease_expires_at=None,
+            errors=[*job.errors, error],
         )
         log.exception("job %s (%s) failed", job.pk, job.task_path)
         return False
@@ -139,7 +157,10 @@ def run_worker(
     log.info("worker %s started (lease %ss)", worker_id, lease.total_seconds())
     ran = 0
     while max_jobs is None or ran < max_jobs:
-        close_old_connections()
+        if (
+            not connection.in_atomic_block
+        ):  # recycle broken or old connections between jobs, as a request would
+            close_old_connections()
         if periodic:
             enqueue_due_periodic()
         job = claim_next(worker_id, lease)

@@ -1,4 +1,4 @@
-"""Who may see the workspace: signed-in staff with an agent profile. Everyone else gets 403 or the sign-in page."""
+"""Who may see the workspace: signed-in staff with an agent profile. Others get 403 or the sign-in page."""
 
 from functools import wraps
 

@@ -16,8 +16,14 @@ class ServiceErrorMiddleware:
         if request.path.startswith("/api/"):
             return None
         if isinstance(exception, NotAllowed):
-            return render(request, "web/error.html", {"title": "Not allowed", "message": str(exception)}, status=403)
+            return render(
+                request, "web/error.html", {"title": "Not allowed", "message": str(exception)}, status=403
+            )
         if isinstance(exception, ServiceError):
-            return render(request, "web/error.html", {"title": "Cannot do that", "message": exception.message},
-                          status=400)
+            return render(
+                request,
+                "web/error.html",
+                {"title": "Cannot do that", "message": exception.message},
+                status=400,
+            )
         return None

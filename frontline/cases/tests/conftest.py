@@ -38,5 +38,3 @@ def smtp_down(settings):
     """An SMTP port where nothing listens: the connection is refused."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 3
-
-

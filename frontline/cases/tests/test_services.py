@@ -21,9 +21,16 @@ def blog_down(sam, sam_person, blog, web_hosting):
     """Sam writes at noon that his blog has been down since 10:00."""
     with clock.frozen_at(NOON):
         return services.open_case(
-            customer=sam, requester=sam_person, sender="sam@walkerblog.example", channel="email", impact="down",
-            subject="Blog down", body="walkerblog.example answers 503 since this morning.", units=[blog],
-            topic=web_hosting, problem_started_at=NOON - datetime.timedelta(hours=2),
+            customer=sam,
+            requester=sam_person,
+            sender="sam@walkerblog.example",
+            channel="email",
+            impact="down",
+            subject="Blog down",
+            body="walkerblog.example answers 503 since this morning.",
+            units=[blog],
+            topic=web_hosting,
+            problem_started_at=NOON - datetime.timedelta(hours=2),
         )
 
 
@@ -44,14 +51,14 @@ def test_opening_a_case_stores_the_message_and_its_events(blog_down, blog):
 def test_priority_is_a_number_with_its_reasons_and_rises_with_the_customers_clock(blog_down):
     # given the case as opened two hours into the problem
     terms = {term["term"]: term for term in blog_down.priority_explanation}
-    assert terms["impact"]["points"] == 50 and terms["elapsed"]["points"] == 4
-    assert blog_down.priority == 54
+    assert terms["impact"]["points"] == 100 and terms["elapsed"]["points"] == 8
+    assert blog_down.priority == 108
     # when five days pass with the blog still down
     with clock.frozen_at(NOON + datetime.timedelta(days=5)):
         services.refresh_open_priorities()
     blog_down.refresh_from_db()
     # then the score has risen to the cap for a site that is down, and says why
-    assert blog_down.priority == 50 + 240
+    assert blog_down.priority == 100 + 300
     assert any("5.1 days" in term["reason"] for term in blog_down.priority_explanation)
 
 
@@ -65,8 +72,15 @@ def test_a_down_site_outranks_any_question_however_old(sam, blog_down):
     assert blog_down.priority > old_question.priority
 
 
-@pytest.mark.parametrize(("field", "changes"), [("subject", {"subject": "  "}), ("body", {"body": ""}),
-                                                ("impact", {"impact": "medium"}), ("channel", {"channel": "fax"})])
+@pytest.mark.parametrize(
+    ("field", "changes"),
+    [
+        ("subject", {"subject": "  "}),
+        ("body", {"body": ""}),
+        ("impact", {"impact": "medium"}),
+        ("channel", {"channel": "fax"}),
+    ],
+)
 def test_a_bad_case_is_refused_and_nothing_is_half_written(sam, field, changes):
     data = {"customer": sam, "subject": "Help", "body": "Text", "channel": "email", **changes}
     before = Event.objects.count()

@@ -10,8 +10,9 @@ pytestmark = pytest.mark.django_db
 
 def test_creating_a_customer_records_an_event():
     # given / when a new account is created
-    customer = services.create_customer(name="  Castle Property Management ", plan="fibre", tier="priority",
-                                        monthly_value="640")
+    customer = services.create_customer(
+        name="  Castle Property Management ", plan="fibre", tier="priority", monthly_value="640"
+    )
     # then it is stored tidy and its creation is in the history
     assert customer.name == "Castle Property Management"
     assert str(customer.monthly_value) == "640.00"
@@ -22,8 +23,13 @@ def test_creating_a_customer_records_an_event():
 
 @pytest.mark.parametrize(
     ("changes", "field"),
-    [({"name": ""}, "name"), ({"plan": "platinum"}, "plan"), ({"monthly_value": "-3"}, "monthly_value"),
-     ({"monthly_value": "lots"}, "monthly_value"), ({"tier": "gold"}, "tier")],
+    [
+        ({"name": ""}, "name"),
+        ({"plan": "platinum"}, "plan"),
+        ({"monthly_value": "-3"}, "monthly_value"),
+        ({"monthly_value": "lots"}, "monthly_value"),
+        ({"tier": "gold"}, "tier"),
+    ],
 )
 def test_bad_customer_input_is_refused_with_the_field_and_writes_nothing(changes, field):
     # given valid defaults, when one field is bad
@@ -57,7 +63,10 @@ def test_one_expert_acts_for_many_accounts():
 
 @pytest.mark.parametrize(
     ("kind", "value", "normalized"),
-    [("email", " Sam@WalkerBlog.Example ", "sam@walkerblog.example"), ("phone", "+44 (7700) 900-123", "+447700900123")],
+    [
+        ("email", " Sam@WalkerBlog.Example ", "sam@walkerblog.example"),
+        ("phone", "+44 (7700) 900-123", "+447700900123"),
+    ],
 )
 def test_contact_points_are_normalized_for_matching(sam_person, kind, value, normalized):
     point = services.add_contact_point(person=sam_person, kind=kind, value=value)
@@ -65,8 +74,10 @@ def test_contact_points_are_normalized_for_matching(sam_person, kind, value, nor
     assert point.state == ContactState.UNVERIFIED
 
 
-@pytest.mark.parametrize(("kind", "value"), [("email", "not-an-address"), ("phone", "12"), ("webhook", "http://x"),
-                                             ("fax", "123456")])
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [("email", "not-an-address"), ("phone", "12"), ("webhook", "http://x"), ("fax", "123456")],
+)
 def test_impossible_contact_points_are_refused(sam_person, kind, value):
     with pytest.raises(ServiceError):
         services.add_contact_point(person=sam_person, kind=kind, value=value)
@@ -102,8 +113,9 @@ def test_unit_state_changes_are_recorded_once(blog):
     assert [(e.data["previous"], e.data["state"]) for e in events] == [("ok", "down")]
 
 
-@pytest.mark.parametrize("query", ["Walker", "sam@walkerblog.example", "+44 7700 900456", "walkerblog.example",
-                                   "192.0.2.44"])
+@pytest.mark.parametrize(
+    "query", ["Walker", "sam@walkerblog.example", "+44 7700 900456", "walkerblog.example", "192.0.2.44"]
+)
 def test_an_agent_finds_a_caller_by_what_they_say_first(sam, blog, query):
     # given Sam's site has an address, and another customer exists
     services.add_unit(sam, kind="host", name="walker-host", ip_address="192.0.2.44")

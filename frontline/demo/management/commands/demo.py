@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from frontline.agents.models import Agent
+from frontline.cases.services import refresh_open_priorities
 from frontline.core import clock
 from frontline.demo.provider import DEMO_PASSWORD, STAFF, seed
 from frontline.demo.stories import build_stories
@@ -35,9 +36,15 @@ class Command(BaseCommand):
         else:
             started = time.monotonic()
             now = clock.now()
-            totals = seed(customers=options["customers"], cases=options["history_cases"],
-                          open_share=150 / max(options["history_cases"], 150), months=6, now=now)
+            totals = seed(
+                customers=options["customers"],
+                cases=options["history_cases"],
+                open_share=150 / max(options["history_cases"], 150),
+                months=6,
+                now=now,
+            )
             build_stories(now)
+            refresh_open_priorities()  # history was scored when it happened; the inbox shows today's scores
             self.stdout.write(
                 f"Built Northwind Hosting & Access: {totals.get('customers.Customer', 0)} customers, "
                 f"{totals.get('cases.Case', 0)} historical cases and the five stories "
@@ -57,8 +64,21 @@ class Command(BaseCommand):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "frontline.settings"}
         bindir = os.path.dirname(sys.executable)
         children = [
-            subprocess.Popen([os.path.join(bindir, "gunicorn"), "frontline.wsgi", "--bind", f"127.0.0.1:{port}",
-                              "--workers", "2", "--threads", "4", "--access-logfile", "-"], env=env),
+            subprocess.Popen(
+                [
+                    os.path.join(bindir, "gunicorn"),
+                    "frontline.wsgi",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "4",
+                    "--access-logfile",
+                    "-",
+                ],
+                env=env,
+            ),
             subprocess.Popen([os.path.join(bindir, "frontline"), "worker"], env=env),
         ]
         self.stdout.write(f"Serving with gunicorn and one worker; data in {settings.DATA_DIR}. Ctrl-C stops.")

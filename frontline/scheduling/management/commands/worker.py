@@ -10,8 +10,12 @@ class Command(BaseCommand):
     help = "Run durable jobs as they fall due, and the recurring ones, until stopped."
 
     def add_arguments(self, parser):
-        parser.add_argument("--lease", type=float, default=settings.TASK_LEASE_SECONDS,
-                            help="Seconds a claimed job is held before another worker may take it over")
+        parser.add_argument(
+            "--lease",
+            type=float,
+            default=settings.TASK_LEASE_SECONDS,
+            help="Seconds a claimed job is held before another worker may take it over",
+        )
         parser.add_argument("--poll", type=float, default=1.0, help="Seconds to sleep when nothing is due")
         parser.add_argument("--burst", action="store_true", help="Stop when nothing is due")
         parser.add_argument("--no-periodic", action="store_true", help="Do not enqueue recurring jobs")

@@ -1,0 +1,250 @@
+import pytest
+from django.urls import reverse
+
+from frontline.cases import services
+from frontline.cases.models import Case
+from frontline.customers import services as customers
+from frontline.events.models import Event, EventKind
+
+pytestmark = pytest.mark.django_db
+
+
+def open_cases(customer, count, impact="question"):
+    return [
+        services.open_case(
+            customer=customer,
+            subject=f"Problem {n}",
+            body=f"Details of problem {n}",
+            channel="email",
+            impact=impact,
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.fixture
+def signed_in(client, tom):
+    client.force_login(tom.user)
+    return client
+
+
+def test_the_workspace_asks_strangers_to_sign_in(client):
+    response = client.get(reverse("cases:inbox"))
+    assert response.status_code == 302 and reverse("web:login") in response["Location"]
+
+
+def test_sign_in_with_a_password_reaches_the_inbox(client, tom):
+    response = client.post(reverse("web:login"), {"username": "tom", "password": "pw-tom-123"}, follow=True)
+    assert response.status_code == 200 and b"Open cases" in response.content
+
+
+@pytest.mark.parametrize("page", ["cases:inbox", "customers:lookup"])
+def test_a_login_without_an_agent_profile_gets_403_not_data(client, victor, sam, page):
+    open_cases(sam, 1)
+    client.force_login(victor)
+    response = client.get(reverse(page), {"q": "Walker"})
+    assert response.status_code == 403
+    assert b"Sam Walker" not in response.content
+
+
+def test_a_login_without_an_agent_profile_cannot_see_a_case(client, victor, sam):
+    (case,) = open_cases(sam, 1)
+    client.force_login(victor)
+    response = client.get(reverse("cases:detail", args=[case.ref]))
+    assert response.status_code == 403 and b"Problem 0" not in response.content
+
+
+def test_only_admins_reach_the_admin_site(client, tom, ada):
+    client.force_login(tom.user)
+    assert client.get("/admin/").status_code == 302
+    client.force_login(ada.user)
+    assert client.get("/admin/").status_code == 200
+
+
+def test_the_inbox_shows_open_cases_most_urgent_first(signed_in, sam, tom):
+    question, *_ = open_cases(sam, 2)
+    (down,) = open_cases(sam, 1, impact="down")
+    services.change_status(question, status="closed", by=tom, resolution_notes="done")
+    response = signed_in.get(reverse("cases:inbox"))
+    cases = response.context["page"].items
+    assert cases[0] == down
+    assert question not in cases
+    assert len(cases) == 2
+
+
+def test_inbox_filters_mine_unassigned_status_topic_and_search(signed_in, sam, tom, web_hosting):
+    mine, other, waiting = open_cases(sam, 3)
+    services.assign_case(mine, assignee=tom, by=tom)
+    services.change_status(waiting, status="waiting_customer", by=tom)
+    Case.objects.filter(pk=other.pk).update(topic=web_hosting)
+
+    def refs(**params):
+        return [c.ref for c in signed_in.get(reverse("cases:inbox"), params).context["page"].items]
+
+    assert refs(who="mine") == [mine.ref]
+    assert mine.ref not in refs(who="unassigned")
+    assert refs(status="waiting_customer") == [waiting.ref]
+    assert refs(topic="web-hosting") == [other.ref]
+    assert refs(q="problem 1") == [other.ref]
+
+
+def test_an_unknown_status_filter_is_a_clear_400(signed_in):
+    response = signed_in.get(reverse("cases:inbox"), {"status": "medium"})
+    assert response.status_code == 400 and b"status must be one of" in response.content
+
+
+def test_a_tampered_page_cursor_is_a_clear_400(signed_in, sam):
+    response = signed_in.get(reverse("cases:inbox"), {"after": "not-a-cursor"})
+    assert response.status_code == 400
+
+
+def test_the_inbox_pages_by_keyset_without_repeating_or_losing_a_case(signed_in, sam):
+    opened = open_cases(sam, 120)
+    seen, after = [], None
+    while True:
+        params = {"after": after} if after else {}
+        page = signed_in.get(reverse("cases:inbox"), params).context["page"]
+        seen += [c.pk for c in page.items]
+        after = page.next_cursor
+        if not after:
+            break
+    assert sorted(seen) == sorted(c.pk for c in opened) and len(seen) == len(set(seen))
+
+
+def test_inbox_query_count_does_not_grow_with_the_data(signed_in, sam, django_assert_num_queries):
+    open_cases(sam, 3)
+    with django_assert_num_queries(5):  # session, user, agent, the page of cases, the topics for the filter
+        signed_in.get(reverse("cases:inbox"))
+    open_cases(customers.create_customer(name="Castle"), 60)
+    with django_assert_num_queries(5):
+        signed_in.get(reverse("cases:inbox"))
+
+
+def test_the_case_page_shows_timeline_customer_panel_and_priority_reasons(
+    signed_in, sam, sam_person, tom, blog
+):
+    case = services.open_case(
+        customer=sam,
+        requester=sam_person,
+        subject="Blog down",
+        body="503 everywhere",
+        channel="email",
+        impact="down",
+        units=[blog],
+    )
+    services.add_internal_note(case, agent=tom, body="Checking web-07")
+    services.record_inbound_message(case, channel="chat", body="Any news?", requester=sam_person)
+    response = signed_in.get(reverse("cases:detail", args=[case.ref]))
+    html = response.content.decode()
+    for text in [
+        "503 everywhere",
+        "Checking web-07",
+        "Any news?",
+        "Customer since 2009",
+        "walkerblog.example",
+        "verified, working",
+        "impact: down",
+        "Chat",
+    ]:
+        assert text in html, text
+
+
+def test_case_page_query_count_does_not_grow_with_the_case(
+    signed_in, sam, sam_person, tom, django_assert_num_queries
+):
+    case = services.open_case(customer=sam, requester=sam_person, subject="x", body="y", channel="email")
+    # session, user, agent, case, events, messages, units, account contacts, memberships, their contacts
+    expected = 10
+    with django_assert_num_queries(expected):
+        signed_in.get(reverse("cases:detail", args=[case.ref]))
+    for n in range(20):
+        services.add_internal_note(case, agent=tom, body=f"note {n}")
+        services.record_inbound_message(case, channel="email", body=f"more {n}", requester=sam_person)
+    for n in range(10):
+        customers.add_unit(sam, kind="site", name=f"site{n}.example")
+    with django_assert_num_queries(expected):
+        signed_in.get(reverse("cases:detail", args=[case.ref]))
+
+
+def test_an_unknown_or_malformed_case_reference_is_404(signed_in):
+    assert signed_in.get(reverse("cases:detail", args=["C-999999"])).status_code == 404
+    assert signed_in.get(reverse("cases:detail", args=["C-99999999999999999999999"])).status_code == 404
+    assert signed_in.get(reverse("cases:detail", args=["nonsense"])).status_code == 404
+
+
+def test_an_agent_replies_notes_takes_and_resolves_from_the_case_page(
+    signed_in, sam, sam_person, tom, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    case = services.open_case(
+        customer=sam, requester=sam_person, subject="Blog down", body="503", channel="email"
+    )
+    ref = case.ref
+    assert signed_in.post(reverse("cases:assign", args=[ref]), {"assignee": "me"}).status_code == 302
+    assert signed_in.post(reverse("cases:reply", args=[ref]), {"body": "On it"}).status_code == 302
+    assert signed_in.post(reverse("cases:note", args=[ref]), {"body": "web-07 php pool"}).status_code == 302
+    response = signed_in.post(
+        reverse("cases:status", args=[ref]), {"status": "resolved", "resolution_notes": "Raised max_children"}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (
+        case.assignee == tom and case.status == "resolved" and case.resolution_notes == "Raised max_children"
+    )
+    assert list(Event.objects.filter(case=case).order_by("pk").values_list("kind", flat=True))[2:] == [
+        EventKind.CASE_ASSIGNED,
+        EventKind.STATUS_CHANGED,
+        EventKind.REPLY_SENT,
+        EventKind.NOTE_ADDED,
+        EventKind.STATUS_CHANGED,
+    ]
+
+
+def test_an_empty_reply_is_refused_with_a_message_not_a_500(signed_in, sam):
+    (case,) = open_cases(sam, 1)
+    response = signed_in.post(reverse("cases:reply", args=[case.ref]), {"body": "  "})
+    assert response.status_code == 400 and b"the reply is empty" in response.content
+
+
+def test_an_agent_may_not_give_a_case_to_someone_else(signed_in, sam, priya):
+    (case,) = open_cases(sam, 1)
+    response = signed_in.post(reverse("cases:assign", args=[case.ref]), {"assignee": str(priya.pk)})
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert case.assignee is None
+
+
+def test_a_lead_may_give_a_case_to_someone_else(client, priya, tom, sam):
+    (case,) = open_cases(sam, 1)
+    client.force_login(priya.user)
+    client.post(reverse("cases:assign", args=[case.ref]), {"assignee": str(tom.pk)})
+    case.refresh_from_db()
+    assert case.assignee == tom
+
+
+@pytest.mark.parametrize("assignee", ["abc", "999999"])
+def test_assigning_to_nobody_known_is_404(signed_in, sam, assignee):
+    (case,) = open_cases(sam, 1)
+    assert signed_in.post(reverse("cases:assign", args=[case.ref]), {"assignee": assignee}).status_code == 404
+
+
+def test_get_never_changes_state(signed_in, sam):
+    (case,) = open_cases(sam, 1)
+    assert signed_in.get(reverse("cases:assign", args=[case.ref]), {"assignee": "me"}).status_code == 405
+    case.refresh_from_db()
+    assert case.assignee is None
+
+
+def test_customer_lookup_finds_the_caller_and_flags_a_customer_nobody_can_reach(signed_in, sam):
+    castle = customers.create_customer(name="Castle Property Management", plan="fibre")
+    ops = customers.add_contact_point(customer=castle, kind="email", value="ops@castle-pm.example")
+    customers.mark_contact_failing(ops, reason="550 5.1.1")
+    html = signed_in.get(reverse("customers:lookup"), {"q": "castle-pm.example"}).content.decode()
+    assert "Castle Property Management" in html and "no working contact" in html
+    html = signed_in.get(reverse("customers:detail", args=[castle.pk])).content.decode()
+    assert "No working way to reach this customer" in html
+
+
+def test_static_files_are_served_from_the_project_not_a_cdn(signed_in, client):
+    html = signed_in.get(reverse("cases:inbox")).content.decode()
+    assert "/static/web/htmx.min.js" in html and "https://" not in html
