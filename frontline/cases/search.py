@@ -10,7 +10,9 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 
 FTS_TABLE = "cases_message_fts"
-PG_DOCUMENT = "to_tsvector('english', subject || ' ' || body_text)"
+# PostgreSQL's parser keeps "walkerblog.example" or "sam@walkerblog.example" as one token, where SQLite's
+# splits them into words; splitting on punctuation first makes both find a site by any part of its name.
+PG_DOCUMENT = "to_tsvector('english', regexp_replace(subject || ' ' || body_text, '[^[:alnum:]]+', ' ', 'g'))"
 
 
 def _words(query: str) -> list[str]:

@@ -157,6 +157,12 @@ def snapshot() -> dict:
     rank = {model: {row["id"]: n for n, row in enumerate(table)} for model, table in rows.items()}
 
     def relative(model, row):
+        if model is Message and row["subject"].startswith(f"[C-{row['case_id']}]"):
+            # A reply's subject carries the case reference; compare it by rank like every other id.
+            row = {
+                **row,
+                "subject": row["subject"].replace(f"C-{row['case_id']}", f"C-#{rank[Case][row['case_id']]}"),
+            }
         out = {}
         for key, value in row.items():
             if key in NOT_COMPARED.get(model, ()):
@@ -176,6 +182,10 @@ def snapshot() -> dict:
         return out
 
     result = {model._meta.label: [relative(model, row) for row in table] for model, table in rows.items()}
+    # Which units a case affects is a set: the order of its link rows means nothing.
+    result[CaseUnits._meta.label] = sorted(
+        (row["case_id"], row["serviceunit_id"]) for row in result[CaseUnits._meta.label]
+    )
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT rowid, case_id, text FROM {FTS_TABLE} ORDER BY rowid")
