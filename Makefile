@@ -30,7 +30,7 @@ lint: $(STAMP)
 
 ## Benchmarks: slow, not part of `make test` or CI. See bench/README.md.
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py all --data-dir bench/out/seed-$$(date +%s)
 
 clean:
 	rm -rf $(VENV) var

@@ -1,15 +1,18 @@
 """Case search: one service, SQLite FTS5 or PostgreSQL full-text search underneath.
 
-Every message's subject and text are indexed; a search finds the cases whose messages match all words.
+The subject and text of every message are indexed; a search finds the open cases that contain every
+word. On SQLite the index holds one document per case (its rowid is the case id), so a match yields
+case ids straight from the index; PostgreSQL indexes each message with a GIN expression index.
 User input is never passed as query syntax, so no search string can make the database raise.
 """
 
 import re
+from collections import defaultdict
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
-FTS_TABLE = "cases_message_fts"
+FTS_TABLE = "cases_case_fts"
 # PostgreSQL's parser keeps "walkerblog.example" or "sam@walkerblog.example" as one token, where SQLite's
 # splits them into words; splitting on punctuation first makes both find a site by any part of its name.
 PG_DOCUMENT = "to_tsvector('english', regexp_replace(subject || ' ' || body_text, '[^[:alnum:]]+', ' ', 'g'))"
@@ -19,15 +22,37 @@ def _words(query: str) -> list[str]:
     return re.findall(r"\w+", query.lower())[:12]
 
 
-def index_messages(rows) -> None:
-    """Add (message_id, case_id, subject, body_text) rows to the index. PostgreSQL indexes itself."""
-    if connection.vendor != "sqlite":
+def index_messages(rows, *, new_cases: bool = False) -> None:
+    """Add (message_id, case_id, subject, body_text) rows, in order, to their cases' documents.
+
+    `new_cases` says that no row's case has a document yet (the bulk path), so each is written once.
+    PostgreSQL indexes messages itself.
+    """
+    if connection.vendor != "sqlite" or not rows:
         return
+    texts: dict[int, list[str]] = defaultdict(list)
+    for _message_id, case_id, subject, body in rows:
+        texts[case_id].append(f"{subject}\n{body}")
+    documents = [(case_id, "\n".join(parts)) for case_id, parts in texts.items()]
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {FTS_TABLE}(rowid, case_id, text) VALUES (%s, %s, %s)",
-            [(message_id, case_id, f"{subject}\n{body}") for message_id, case_id, subject, body in rows],
-        )
+        if not new_cases:
+            fresh = []
+            for case_id, text in documents:
+                cursor.execute(
+                    f"UPDATE {FTS_TABLE} SET text = text || %s WHERE rowid = %s", ["\n" + text, case_id]
+                )
+                if cursor.rowcount == 0:
+                    fresh.append((case_id, text))
+            documents = fresh
+        # REPLACE: a document left behind by deleted cases (a flushed database) gives way to the new case.
+        cursor.executemany(f"INSERT OR REPLACE INTO {FTS_TABLE}(rowid, text) VALUES (%s, %s)", documents)
+
+
+def clear_index() -> None:
+    """Empty the search index; for when every case is deleted (`flush`), which does not know of it."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {FTS_TABLE}")
 
 
 def matching_case_ids(query: str) -> RawSQL | None:
@@ -38,7 +63,7 @@ def matching_case_ids(query: str) -> RawSQL | None:
     if connection.vendor == "sqlite":
         # Each word quoted: FTS5 operators and punctuation in user input are taken literally.
         match = " ".join(f'"{word}"' for word in words)
-        return RawSQL(f"SELECT case_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match])
+        return RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match])
     return RawSQL(
         f"SELECT case_id FROM cases_message WHERE {PG_DOCUMENT} @@ plainto_tsquery('english', %s)",
         [" ".join(words)],

@@ -1,6 +1,8 @@
 """Northwind Hosting & Access: the demo provider, its staff, its customers and months of history."""
 
 import datetime
+import multiprocessing
+import os
 import random
 from dataclasses import dataclass
 
@@ -8,8 +10,18 @@ from django.db import connection, transaction
 
 from frontline.agents import services as agents
 from frontline.agents.models import Agent, Role, Skill, Team
+from frontline.cases.models import Case, Message
+from frontline.customers.models import ContactPoint, Customer, Membership, Person, ServiceUnit
 from frontline.demo import texts
-from frontline.demo.bulk import BulkWriter, CaseContext, add_case, add_customer
+from frontline.demo.bulk import (
+    Batch,
+    BulkWriter,
+    CaseContext,
+    add_case,
+    add_customer,
+    indexes_deferred,
+    write,
+)
 from frontline.demo.plans import CasePlan, ContactPlan, CustomerPlan, PersonPlan, Step, UnitPlan
 
 DEMO_PASSWORD = "northwind-demo"
@@ -485,52 +497,161 @@ def seed(
     chunk: int = 20000,
     now: datetime.datetime,
     full_history: bool = True,
+    processes: int | None = None,
     progress=None,
 ) -> dict[str, int]:
     """Bulk-write `customers` customers and `cases` cases spread over `months` months before `now`."""
-    rng = random.Random(seed)
     create_staff()
-    if connection.vendor == "sqlite":
-        # Index pages of a growing table are touched at random; a larger cache for this connection keeps
-        # them in memory instead of re-reading them for every chunk.
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size=-1048576")
+    with indexes_deferred(enabled=cases >= BIG_SEED):
+        return _seed(
+            seed, customers, cases, open_share, months, chunk, now, full_history, processes, progress
+        )
+
+
+# From this many cases on, indexes are built once at the end instead of row by row (see indexes_deferred).
+BIG_SEED = 50_000
+
+
+# Ids each block reserves per row it makes, so that blocks made in parallel never collide: a customer has
+# at most 20 units (a reseller's sites), 2 people, 2 memberships and 5 contact points; a case at most 6
+# messages (first, reply, chaser, note, "still broken"). Events and unit links are numbered by the database.
+IDS_PER_CUSTOMER = {Customer: 1, ServiceUnit: 20, Person: 2, Membership: 2, ContactPoint: 5}
+IDS_PER_CASE = {Case: 1, Message: 6}
+
+
+def _reserve(writer: BulkWriter, first_ids: dict, per_row: dict, block: int, block_size: int) -> dict:
+    """Start the writer's ids at this block's reservation; return where each reservation ends."""
+    limits = {}
+    for model, per in per_row.items():
+        writer.next_ids[model] = first_ids[model] + block * block_size * per
+        limits[model] = writer.next_ids[model] + block_size * per
+    return limits
+
+
+def _check_reservation(writer: BulkWriter, limits: dict) -> None:
+    for model, limit in limits.items():
+        if writer.next_ids[model] > limit:
+            raise RuntimeError(f"a seeded block made more {model.__name__} rows than its id reservation")
+
+
+@dataclass
+class CustomerBlocks:
+    seed: int
+    count: int
+    now: datetime.datetime
+    block_size: int
+    first_ids: dict
+
+    def make(self, block: int):
+        rng = random.Random(
+            f"{self.seed}:customers:{block}"
+        )  # the same data whatever the number of processes
+        writer = BulkWriter()
+        limits = _reserve(writer, self.first_ids, IDS_PER_CUSTOMER, block, self.block_size)
+        start = block * self.block_size
+        plans = customer_plans(rng, min(self.block_size, self.count - start), self.now, start=start)
+        made = write_customers(writer, plans)
+        _check_reservation(writer, limits)
+        return writer.prepare(), made
+
+
+@dataclass
+class CaseBlocks:
+    seed: int
+    seeded: list[SeededCustomer]
+    context: CaseContext
+    staff: list[tuple[int, dict[str, int]]]
+    now: datetime.datetime
+    count: int
+    open_count: int
+    span_seconds: float
+    block_size: int
+    full_history: bool
+    first_ids: dict
+
+    def make(self, block: int) -> Batch:
+        rng = random.Random(f"{self.seed}:cases:{block}")
+        planner = HistoryPlanner(rng, self.staff, self.now, full_history=self.full_history)
+        writer = BulkWriter()
+        limits = _reserve(writer, self.first_ids, IDS_PER_CASE, block, self.block_size)
+        for i in range(block * self.block_size, min((block + 1) * self.block_size, self.count)):
+            is_open = i >= self.count - self.open_count
+            if is_open:  # open cases are recent: the last two weeks
+                opened = self.now - datetime.timedelta(seconds=rng.uniform(600, 14 * 86400))
+            else:
+                opened = self.now - datetime.timedelta(seconds=rng.uniform(15 * 86400, self.span_seconds))
+            customer = rng.choice(self.seeded)
+            # Nobody writes to us before they are a customer.
+            opened = max(opened, customer.created_at + datetime.timedelta(hours=1))
+            add_case(writer, planner.plan(customer, opened, open_now=is_open), self.context)
+        _check_reservation(writer, limits)
+        return writer.prepare()
+
+
+_job = None  # the blocks being made; forked processes inherit it rather than receive it pickled
+
+
+def _make_block(block: int):
+    return _job.make(block)
+
+
+def _in_blocks(job, count: int, processes: int):
+    """Each block's result, in order. Making rows is Python work and writing them the database's: with
+    more than one block, forked processes make blocks while the caller writes the ones made."""
+    global _job
+    blocks = range((count + job.block_size - 1) // job.block_size)
+    _job = job
+    try:
+        if len(blocks) > 1 and processes > 1:
+            connection.close()  # the children never touch the database; none inherits a connection
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                yield from pool.imap(_make_block, blocks)
+        else:
+            for block in blocks:
+                yield job.make(block)
+    finally:
+        _job = None
+
+
+def _first_ids(models) -> dict:
+    writer = BulkWriter()
+    return {model: writer.new_id(model) for model in models}
+
+
+def _seed(seed, customers, cases, open_share, months, chunk, now, full_history, processes, progress):
+    processes = processes or min(2, os.cpu_count() or 1)
     totals: dict[str, int] = {}
 
     def add(counts):
         for key, value in counts.items():
             totals[key] = totals.get(key, 0) + value
 
-    writer = BulkWriter()
     seeded: list[SeededCustomer] = []
     tiers: dict = {}
     emails: dict = {}
-    for start in range(0, customers, chunk):
-        part, part_tiers, part_emails = write_customers(
-            writer, customer_plans(rng, min(chunk, customers - start), now, start=start)
-        )
+    job = CustomerBlocks(seed, customers, now, chunk, _first_ids(IDS_PER_CUSTOMER))
+    for batch, (part, part_tiers, part_emails) in _in_blocks(job, customers, processes):
+        add(write(batch))
         seeded += part
         tiers.update(part_tiers)
         emails.update(part_emails)
-        add(writer.flush())
         if progress:
             progress(f"customers: {len(seeded)}")
-    ctx = CaseContext(tiers=tiers, person_emails=emails)
-    planner = HistoryPlanner(rng, staff_skills(), now, full_history=full_history)
-    span = datetime.timedelta(days=30 * months).total_seconds()
-    open_count = int(cases * open_share)
-    for start in range(0, cases, chunk):
-        for i in range(start, min(start + chunk, cases)):
-            is_open = i >= cases - open_count
-            if is_open:  # open cases are recent: the last two weeks
-                opened = now - datetime.timedelta(seconds=rng.uniform(600, 14 * 86400))
-            else:
-                opened = now - datetime.timedelta(seconds=rng.uniform(15 * 86400, span))
-            customer = rng.choice(seeded)
-            # Nobody writes to us before they are a customer.
-            opened = max(opened, customer.created_at + datetime.timedelta(hours=1))
-            add_case(writer, planner.plan(customer, opened, open_now=is_open), ctx)
-        add(writer.flush())
+    job = CaseBlocks(
+        seed=seed,
+        seeded=seeded,
+        context=CaseContext(tiers=tiers, person_emails=emails),
+        staff=staff_skills(),
+        now=now,
+        count=cases,
+        open_count=int(cases * open_share),
+        span_seconds=datetime.timedelta(days=30 * months).total_seconds(),
+        block_size=chunk,
+        full_history=full_history,
+        first_ids=_first_ids(IDS_PER_CASE),
+    )
+    for done, batch in enumerate(_in_blocks(job, cases, processes), start=1):
+        add(write(batch))
         if progress:
-            progress(f"cases: {min(start + chunk, cases)}")
+            progress(f"cases: {min(done * chunk, cases)}")
     return totals

@@ -8,7 +8,7 @@ from frontline.cases.search import FTS_TABLE, PG_DOCUMENT
 def create(apps, schema_editor):
     if schema_editor.connection.vendor == "sqlite":
         schema_editor.execute(
-            f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(text, case_id UNINDEXED, tokenize='porter unicode61')"
+            f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(text, tokenize='porter unicode61')"
         )
     elif schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f"CREATE INDEX message_fulltext ON cases_message USING gin (({PG_DOCUMENT}))")

@@ -188,8 +188,8 @@ def snapshot() -> dict:
     )
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT rowid, case_id, text FROM {FTS_TABLE} ORDER BY rowid")
-            result["search"] = [(rank[Message][r], rank[Case][c], text) for r, c, text in cursor.fetchall()]
+            cursor.execute(f"SELECT rowid, text FROM {FTS_TABLE} ORDER BY rowid")
+            result["search"] = [(rank[Case][case_id], text) for case_id, text in cursor.fetchall()]
     return result
 
 

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from frontline.agents.models import Agent
+from frontline.cases.search import clear_index
 from frontline.cases.services import refresh_open_priorities
 from frontline.core import clock
 from frontline.demo.provider import DEMO_PASSWORD, STAFF, seed
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0)
         if options["reset"]:
             call_command("flush", interactive=False, verbosity=0)
+            clear_index()
         if Agent.objects.exists():
             self.stdout.write("Demo data is already loaded (use --reset to build it again).")
         else:
