@@ -6,8 +6,16 @@ from frontline.web.access import agent_of
 
 
 class AgentSkillInline(admin.TabularInline):
+    """Shown, not edited here: skills are set when an agent is created; editing them (with the routing
+    statistics that depend on them) comes with routing."""
+
     model = AgentSkill
     extra = 0
+    fields = readonly_fields = ["skill", "level"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 def _role_action(role):

@@ -34,9 +34,9 @@ def filtered_cases(flt: InboxFilter, *, agent=None) -> QuerySet[Case]:
         cases = cases.filter(assignee__isnull=True)
     if flt.topic:
         cases = cases.filter(topic__slug=flt.topic)
-    matching = search.matching_case_ids(flt.query)
+    matching = search.matching_cases(flt.query)
     if matching is not None:
-        cases = cases.filter(pk__in=matching)
+        cases = cases.filter(matching)
     return cases
 
 

@@ -10,6 +10,7 @@ import re
 from collections import defaultdict
 
 from django.db import connection
+from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 FTS_TABLE = "cases_case_fts"
@@ -55,16 +56,25 @@ def clear_index() -> None:
             cursor.execute(f"DELETE FROM {FTS_TABLE}")
 
 
-def matching_case_ids(query: str) -> RawSQL | None:
-    """A subquery of case ids whose messages contain every word of `query`, or None for an empty query."""
+def matching_cases(query: str) -> Q | RawSQL | None:
+    """A filter for cases whose messages contain every word of `query`, or None for an empty query."""
     words = _words(query)
     if not words:
         return None
     if connection.vendor == "sqlite":
         # Each word quoted: FTS5 operators and punctuation in user input are taken literally.
         match = " ".join(f'"{word}"' for word in words)
-        return RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match])
-    return RawSQL(
-        f"SELECT case_id FROM cases_message WHERE {PG_DOCUMENT} @@ plainto_tsquery('english', %s)",
-        [" ".join(words)],
+        # The unary + keeps SQLite from looking every match up by primary key (a common word matches tens
+        # of thousands of cases) and makes it walk the inbox's own index instead, probing the matches:
+        # bounded by the number of open cases, whatever the words.
+        return RawSQL(
+            f'+"cases_case"."id" IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)',
+            [match],
+            output_field=BooleanField(),
+        )
+    return Q(
+        pk__in=RawSQL(
+            f"SELECT case_id FROM cases_message WHERE {PG_DOCUMENT} @@ plainto_tsquery('english', %s)",
+            [" ".join(words)],
+        )
     )

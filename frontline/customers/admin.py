@@ -6,9 +6,15 @@ from frontline.web.access import agent_of
 
 
 class MembershipInline(admin.TabularInline):
+    """Shown, not edited: linking a person to an account goes through `link_person`, which records it."""
+
     model = Membership
     extra = 0
-    raw_id_fields = ["person"]
+    fields = readonly_fields = ["person", "customer", "role"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Customer)
