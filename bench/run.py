@@ -85,7 +85,7 @@ def prepare(data_dir: Path) -> dict:
         "inbox": "/",
         "inbox mine": "/?who=mine",
         "inbox unassigned": "/?who=unassigned",
-        "inbox status=waiting_customer": "/?status=waiting_customer",
+        "inbox status=new": "/?status=new",
         "inbox topic=dns": "/?topic=dns",
         # A phrase that thousands of cases contain, and what agents mostly type: a customer's domain.
         "inbox search 'certificate expired'": "/?q=certificate+expired",
