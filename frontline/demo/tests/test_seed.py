@@ -41,7 +41,9 @@ def wiped_after():
 def test_a_seed_made_in_forked_processes_writes_what_one_process_writes(wiped_after):
     # given a seed split into several blocks of customers and of cases
     sizes = {"customers": 45, "cases": 130, "open_share": 0.2, "months": 3, "chunk": 20, "now": NOW}
-    # when the blocks are made in this process, and then again by two forked ones
+    # when the blocks are made in this process, and then again by two forked ones, each time from the same
+    # empty database (flushing also restarts PostgreSQL's sequences, which earlier tests moved on)
+    wipe()
     totals = seed(**sizes, processes=1)
     in_one = tables()
     wipe()
