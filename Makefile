@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## Benchmarks: slow, not part of `make test` or CI. See bench/README.md.
+## Benchmarks: slow (about ten minutes), not part of `make test` or CI. Figures: bench/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py all --data-dir bench/out/seed-$$(date +%s)
 

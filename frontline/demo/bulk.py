@@ -59,6 +59,7 @@ def indexes_deferred(enabled: bool = True):
         yield
     finally:
         with connection.cursor() as cursor:
+            cursor.execute("PRAGMA threads=4")  # index builds sort with helper threads
             for _, sql in indexes:
                 cursor.execute(sql)
             cursor.execute("ANALYZE")

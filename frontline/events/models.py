@@ -4,6 +4,7 @@ The case timeline, the audit trail and (later) the measures are queries over thi
 """
 
 from django.db import models
+from django.db.models import Q
 
 
 class EventKind(models.TextChoices):
@@ -74,8 +75,9 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["case", "at", "id"], name="event_case_timeline"),
             models.Index(fields=["customer", "at", "id"], name="event_customer_timeline"),
-            models.Index(fields=["unit", "at"], name="event_unit_timeline"),
-            models.Index(fields=["kind", "at"], name="event_kind_by_time"),
+            # Most events name no unit; only those that do are indexed.
+            models.Index(fields=["unit", "at"], name="event_unit_timeline", condition=Q(unit__isnull=False)),
+            # No index by kind yet: the measures will add the one their queries need.
         ]
 
     def __str__(self) -> str:
