@@ -1,0 +1,86 @@
+"""The workspace in a real browser: Debian's Chromium, driven by Playwright, against a live server.
+
+An agent signs in, opens the most urgent case with the keyboard alone, takes it, replies, and finds the
+case again through the htmx search. (`make test` installs Chromium from Debian's packages when missing.)
+"""
+
+import shutil
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from frontline.cases import services
+from frontline.cases.models import Case
+from frontline.events.models import Event, EventKind
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still
+    # synchronous and made between browser steps, never inside them.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 800})
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+
+
+@pytest.mark.subprocess
+@pytest.mark.django_db(transaction=True)
+def test_an_agent_works_the_most_urgent_case_from_the_keyboard(page, live_server, tom, sam, sam_person, blog):
+    # given Sam's blog is down, and a question from long ago waits too
+    services.open_case(
+        customer=sam, requester=sam_person, subject="Invoice question", body="About VAT", channel="email"
+    )
+    down = services.open_case(
+        customer=sam,
+        requester=sam_person,
+        subject="walkerblog.example is down",
+        body="503 for every page",
+        channel="monitoring",
+        impact="down",
+        units=[blog],
+    )
+    # when Tom signs in
+    page.goto(live_server.url + "/")
+    page.fill("#id_username", "tom")
+    page.fill("#id_password", "pw-tom-123")
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Open cases, most urgent first")
+    # and opens the first case with j, Enter
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_contain_text("walkerblog.example is down")
+    # and takes it with t, then replies after r
+    page.keyboard.press("t")
+    expect(page.locator("[role=status]")).to_contain_text("Assigned to Tom Becker")
+    page.keyboard.press("r")
+    page.keyboard.type("Looking at web-07 now.")
+    page.click("text=Send reply")
+    expect(page.locator("[role=status]")).to_contain_text("Reply sent to Sam@WalkerBlog.example")
+    expect(page.locator(".timeline")).to_contain_text("Looking at web-07 now.")
+    # and finds the other case through the search, which htmx applies without a full page load
+    page.goto(live_server.url + "/")
+    page.keyboard.press("/")
+    page.keyboard.type("VAT")
+    page.keyboard.press("Enter")
+    expect(page.locator("#rows tr")).to_have_count(1)
+    expect(page.locator("#rows")).to_contain_text("Invoice question")
+    assert "q=VAT" in page.url
+    # then the case is Tom's, and the reply is in its history
+    down = Case.objects.get(pk=down.pk)
+    assert down.assignee == tom and down.status == "open"
+    assert Event.objects.filter(case=down, kind=EventKind.REPLY_SENT).exists()
