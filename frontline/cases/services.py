@@ -34,6 +34,30 @@ def _add_message(case: Case, **fields) -> Message:
     return message
 
 
+def _receive(case: Case, *, channel, body, subject, requester, sender, raw_source, by, via) -> Message:
+    """Store one contact from the customer and its event, as given by the channel."""
+    message = _add_message(
+        case,
+        channel=channel,
+        direction=Direction.INBOUND,
+        author_person=requester,
+        sender=sender,
+        subject=subject[:255],
+        body_text=body,
+        raw_source=raw_source,
+    )
+    record(
+        EventKind.MESSAGE_RECEIVED,
+        actor=by,
+        actor_label=sender or channel,
+        via=via or channel,
+        case=case,
+        message_id=message.pk,
+        channel=channel,
+    )
+    return message
+
+
 def _set_priority(case: Case) -> None:
     case.priority, case.priority_explanation = priority.compute_for(case)
 
@@ -95,24 +119,16 @@ def open_case(
         impact=impact,
         priority=case.priority,
     )
-    message = _add_message(
+    _receive(
         case,
         channel=channel,
-        direction=Direction.INBOUND,
-        author_person=requester,
+        body=body,
+        subject=subject,
+        requester=requester,
         sender=sender,
-        subject=subject[:255],
-        body_text=body,
         raw_source=raw_source,
-    )
-    record(
-        EventKind.MESSAGE_RECEIVED,
-        actor=by,
-        actor_label=sender or channel,
-        via=via or channel,
-        case=case,
-        message_id=message.pk,
-        channel=channel,
+        by=by,
+        via=via,
     )
     return case
 
@@ -135,24 +151,16 @@ def record_inbound_message(
         raise ServiceError("body is required", field="body")
     _check_choice(channel, Channel, "channel")
     case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
-    message = _add_message(
+    message = _receive(
         case,
         channel=channel,
-        direction=Direction.INBOUND,
-        author_person=requester,
+        body=body.strip(),
+        subject=subject,
+        requester=requester,
         sender=sender,
-        subject=subject[:255],
-        body_text=body.strip(),
         raw_source=raw_source,
-    )
-    record(
-        EventKind.MESSAGE_RECEIVED,
-        actor=by,
-        actor_label=sender or channel,
-        via=via or channel,
-        case=case,
-        message_id=message.pk,
-        channel=channel,
+        by=by,
+        via=via,
     )
     case.last_customer_contact_at = message.created_at
     if not case.is_open:
