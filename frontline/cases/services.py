@@ -17,15 +17,10 @@ from frontline.agents.services import require
 from frontline.cases import priority, search
 from frontline.cases.models import Case, CaseStatus, Channel, Direction, Impact, Message
 from frontline.core import clock
-from frontline.core.errors import NotAllowed, ServiceError
+from frontline.core.errors import NotAllowed, ServiceError, require_choice
 from frontline.customers.models import ContactKind, ContactPoint, ContactState, Customer, Person, ServiceUnit
 from frontline.events.models import EventKind
 from frontline.events.services import record
-
-
-def _check_choice(value: str, choices, field: str) -> None:
-    if value not in choices.values:
-        raise ServiceError(f"{field} must be one of {', '.join(choices.values)}; got {value!r}", field=field)
 
 
 def _add_message(case: Case, **fields) -> Message:
@@ -85,8 +80,8 @@ def open_case(
         raise ServiceError("subject is required", field="subject")
     if not body:
         raise ServiceError("body is required", field="body")
-    _check_choice(channel, Channel, "channel")
-    _check_choice(impact, Impact, "impact")
+    require_choice(channel, Channel, "channel")
+    require_choice(impact, Impact, "impact")
     if requester is not None and not requester.memberships.filter(customer=customer).exists():
         raise ServiceError(f"{requester} does not act for {customer}", field="requester")
     if any(unit.customer_id != customer.pk for unit in units):
@@ -149,7 +144,7 @@ def record_inbound_message(
     """A further contact from the customer on an existing case; a contact on a finished case reopens it."""
     if not body.strip():
         raise ServiceError("body is required", field="body")
-    _check_choice(channel, Channel, "channel")
+    require_choice(channel, Channel, "channel")
     case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
     message = _receive(
         case,
@@ -332,7 +327,7 @@ def change_status(
 ) -> Case:
     """Move a case on. Resolving needs notes on how, because the next agent learns from them."""
     require(by, Capability.WORK_CASES)
-    _check_choice(status, CaseStatus, "status")
+    require_choice(status, CaseStatus, "status")
     case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
     if case.status == status:
         raise ServiceError(f"the case is already {case.get_status_display().lower()}", field="status")

@@ -15,3 +15,10 @@ class ServiceError(Exception):
 
 class NotAllowed(Exception):
     """The actor's role does not allow this. Maps to 403."""
+
+
+def require_choice(value: str, choices, field: str) -> str:
+    """`value` if it is one of the TextChoices `choices`; else a ServiceError naming the field and options."""
+    if value not in choices.values:
+        raise ServiceError(f"{field} must be one of {', '.join(choices.values)}; got {value!r}", field=field)
+    return value

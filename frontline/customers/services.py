@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from frontline.core import clock
-from frontline.core.errors import ServiceError
+from frontline.core.errors import ServiceError, require_choice
 from frontline.customers.models import (
     ContactKind,
     ContactPoint,
@@ -31,12 +31,6 @@ from frontline.events.services import record
 
 _validate_email = EmailValidator()
 _validate_url = URLValidator(schemes=["https"])
-
-
-def _choice(value: str, choices, field: str) -> str:
-    if value not in choices.values:
-        raise ServiceError(f"{field} must be one of {', '.join(choices.values)}; got {value!r}", field=field)
-    return value
 
 
 def _money(value) -> Decimal:
@@ -66,8 +60,8 @@ def create_customer(
         raise ServiceError("name is required", field="name")
     customer = Customer.objects.create(
         name=name,
-        plan=_choice(plan, Plan, "plan"),
-        tier=_choice(tier, Tier, "tier"),
+        plan=require_choice(plan, Plan, "plan"),
+        tier=require_choice(tier, Tier, "tier"),
         customer_since=customer_since or clock.now().date(),
         monthly_value=_money(monthly_value),
         notes=notes,
@@ -86,9 +80,9 @@ def update_customer(customer: Customer, *, by=None, via: str = "", **changes) ->
     if unknown:
         raise ServiceError(f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
     if "plan" in changes:
-        _choice(changes["plan"], Plan, "plan")
+        require_choice(changes["plan"], Plan, "plan")
     if "tier" in changes:
-        _choice(changes["tier"], Tier, "tier")
+        require_choice(changes["tier"], Tier, "tier")
     if "monthly_value" in changes:
         changes["monthly_value"] = _money(changes["monthly_value"])
     if "name" in changes and not str(changes["name"]).strip():
@@ -108,7 +102,7 @@ def add_person(
 ) -> Person:
     if not name.strip():
         raise ServiceError("name is required", field="name")
-    _choice(role, MembershipRole, "role")
+    require_choice(role, MembershipRole, "role")
     person = Person.objects.create(name=name.strip(), created_at=clock.now())
     Membership.objects.create(person=person, customer=customer, role=role)
     record(EventKind.PERSON_ADDED, actor=by, via=via, customer=customer, person_id=person.pk, role=role)
@@ -117,7 +111,7 @@ def add_person(
 
 @transaction.atomic
 def link_person(person: Person, customer: Customer, *, role: str, by=None, via: str = "") -> Membership:
-    _choice(role, MembershipRole, "role")
+    require_choice(role, MembershipRole, "role")
     membership, created = Membership.objects.get_or_create(
         person=person, customer=customer, defaults={"role": role}
     )
@@ -163,7 +157,7 @@ def add_contact_point(
     by=None,
     via: str = "",
 ) -> ContactPoint:
-    _choice(kind, ContactKind, "kind")
+    require_choice(kind, ContactKind, "kind")
     if (person is None) == (customer is None):
         raise ServiceError("a contact point belongs to exactly one person or one account", field="person")
     point = ContactPoint.objects.create(
@@ -235,7 +229,7 @@ def add_unit(
     by=None,
     via: str = "",
 ) -> ServiceUnit:
-    _choice(kind, UnitKind, "kind")
+    require_choice(kind, UnitKind, "kind")
     if not name.strip():
         raise ServiceError("name is required", field="name")
     if parent is not None and parent.customer_id != customer.pk:
@@ -263,7 +257,7 @@ def add_unit(
 def set_unit_state(
     unit: ServiceUnit, state: str, *, reason: str, by=None, actor_label: str = "", via: str = ""
 ):
-    _choice(state, UnitState, "state")
+    require_choice(state, UnitState, "state")
     if unit.state == state:
         return unit
     previous = unit.state
