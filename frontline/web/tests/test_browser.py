@@ -7,6 +7,7 @@ case again through the htmx search. (`make test` installs Chromium from Debian's
 import shutil
 
 import pytest
+from django.db import connection
 from playwright.sync_api import expect, sync_playwright
 
 from frontline.cases import services
@@ -36,6 +37,20 @@ def page(live_server, monkeypatch):
         page.set_default_timeout(15_000)
         yield page
         browser.close()
+    _close_live_server_connections()
+
+
+def _close_live_server_connections():
+    """The live server answers each request in a thread of its own; on PostgreSQL (persistent
+    connections) such a thread's connection outlives it and would keep the test database from being
+    dropped at the end of the run. End those sessions; SQLite has none to end."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.mark.subprocess
