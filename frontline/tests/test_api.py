@@ -207,3 +207,24 @@ def test_api_list_query_count_does_not_grow_with_the_data(api, sam, django_asser
         services.open_case(customer=sam, subject=f"More {n}", body="x", channel="email")
     with django_assert_num_queries(2):
         api.get("/cases")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("post", "/customers", {"name": "Bad\u0000name"}),
+        ("get", "/cases", {"q": "abc\x00def"}),
+        ("get", "/customers/lookup", {"q": "a\x00b"}),
+        ("get", "/cases", {"topic": "dns\x00"}),
+    ],
+)
+def test_a_nul_character_is_a_clear_400_on_every_database(api, sam, method, path, payload):
+    # PostgreSQL cannot store NUL in text; without the check this was a 500 there
+    response = api.post(path, payload) if method == "post" else api.get(path, **payload)
+    assert response.status_code == 400 and "NUL" in response.json()["detail"]
+    assert not api.get("/customers").json()["items"][1:]  # only Sam: nothing was written
+
+
+def test_a_backslash_before_u0000_is_just_text(api):
+    response = api.post("/customers", {"name": "C:\\u0000 Ltd"})  # a backslash, then the letters u0000
+    assert response.status_code == 201 and response.json()["name"] == "C:\\u0000 Ltd"

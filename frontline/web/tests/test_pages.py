@@ -248,3 +248,9 @@ def test_customer_lookup_finds_the_caller_and_flags_a_customer_nobody_can_reach(
 def test_static_files_are_served_from_the_project_not_a_cdn(signed_in, client):
     html = signed_in.get(reverse("cases:inbox")).content.decode()
     assert "/static/web/htmx.min.js" in html and "https://" not in html
+
+
+@pytest.mark.parametrize("page", ["cases:inbox", "customers:lookup"])
+def test_a_nul_character_in_a_search_is_a_clear_400(signed_in, page):
+    response = signed_in.get(reverse(page), {"q": "abc\x00"})
+    assert response.status_code == 400 and b"NUL characters" in response.content
