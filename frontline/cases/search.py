@@ -1,8 +1,9 @@
 """Case search: one service, SQLite FTS5 or PostgreSQL full-text search underneath.
 
 The subject and text of every message are indexed; a search finds the open cases that contain every
-word. On SQLite the index holds one document per case (its rowid is the case id), so a match yields
-case ids straight from the index; PostgreSQL indexes each message with a GIN expression index.
+word, in any of their messages. On SQLite the index holds one document per case (its rowid is the case
+id), so a match yields case ids straight from the index; PostgreSQL indexes each message with a GIN
+expression index and looks each word up on its own.
 User input is never passed as query syntax, so no search string can make the database raise.
 """
 
@@ -72,9 +73,13 @@ def matching_cases(query: str) -> Q | RawSQL | None:
             [match],
             output_field=BooleanField(),
         )
-    return Q(
-        pk__in=RawSQL(
-            f"SELECT case_id FROM cases_message WHERE {PG_DOCUMENT} @@ plainto_tsquery('english', %s)",
-            [" ".join(words)],
+    # One indexed subquery per word, so that, as on SQLite, the words may be in different messages.
+    condition = Q()
+    for word in words:
+        condition &= Q(
+            pk__in=RawSQL(
+                f"SELECT case_id FROM cases_message WHERE {PG_DOCUMENT} @@ plainto_tsquery('english', %s)",
+                [word],
+            )
         )
-    )
+    return condition

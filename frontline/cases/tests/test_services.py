@@ -192,3 +192,14 @@ def test_search_finds_cases_by_their_words_and_never_chokes_on_syntax(blog_down,
 def test_search_needs_every_word(blog_down):
     assert list(filtered_cases(InboxFilter(query="503 morning"))) == [blog_down]
     assert list(filtered_cases(InboxFilter(query="503 invoice"))) == []
+
+
+def test_search_finds_a_case_whose_words_are_in_different_messages(blog_down, sam_person):
+    # given the case's first message says 503 and a later one names the plugin
+    services.record_inbound_message(
+        blog_down, channel="chat", body="It broke after the Jetpack update", requester=sam_person
+    )
+    # when an agent searches for both
+    found = list(filtered_cases(InboxFilter(query="503 jetpack")))
+    # then the case is found, on either database
+    assert found == [blog_down]
