@@ -18,11 +18,6 @@ class PageOut(Schema, Generic[T]):
     next: str | None = Field(None, description="Pass as `after` for the next page; absent on the last page")
 
 
-class ErrorOut(Schema):
-    detail: str
-    field: str | None = None
-
-
 def get_or_404(queryset, **lookup):
     obj = queryset.filter(**lookup).first()
     if obj is None:

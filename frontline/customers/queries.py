@@ -19,7 +19,7 @@ class CustomerPanel:
     @property
     def has_working_channel(self) -> bool:
         points = self.account_contacts + [p for m in self.memberships for p in m.person.contact_list]
-        return any(point.state != ContactState.FAILING for point in points)
+        return any(point.is_working for point in points)
 
     @property
     def units_not_ok(self) -> int:
