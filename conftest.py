@@ -5,8 +5,11 @@ login but no agent profile. Sam Walker is the blogger from story S1.
 """
 
 import datetime
+import socket
+from email import message_from_bytes
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from frontline.agents import services as agents
 from frontline.agents.models import Role, Skill, Team
@@ -16,6 +19,18 @@ from frontline.customers import services as customers
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp(settings, tmp_path):
+    """Attachments and the shared cache of each test in its own directory."""
+    settings.ATTACHMENTS_DIR = tmp_path / "attachments"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
 
 
 @pytest.fixture
@@ -106,3 +121,49 @@ def sam_person(sam):
 @pytest.fixture
 def blog(sam):
     return sam.units.get(kind="site")
+
+
+class Mailbox:
+    """What the loopback SMTP server received. `refuse` maps an address to the answer it gets at RCPT."""
+
+    def __init__(self):
+        self.envelopes = []
+        self.refuse: dict[str, str] = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refuse:
+            return self.refuse[address.lower()]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 2.0.0 Ok: queued as TEST123"
+
+    def messages(self):
+        return [message_from_bytes(e.original_content or e.content) for e in self.envelopes]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on 127.0.0.1 that Django's SMTP backend delivers to."""
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "frontline.delivery.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_down(settings):
+    """An SMTP port where nothing listens: the connection is refused."""
+    settings.EMAIL_BACKEND = "frontline.delivery.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 3

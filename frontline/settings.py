@@ -1,5 +1,6 @@
 """The one settings module. Everything that differs between machines comes from the environment."""
 
+import hashlib
 from pathlib import Path
 
 import dj_database_url
@@ -30,6 +31,9 @@ INSTALLED_APPS = [
     "frontline.agents",
     "frontline.customers",
     "frontline.cases",
+    "frontline.intake",
+    "frontline.delivery",
+    "frontline.todos",
     "frontline.scheduling",
     "frontline.web",
     "frontline.demo",
@@ -108,11 +112,42 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "files"
 
-EMAIL_BACKEND = env_str("FRONTLINE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# Django's SMTP backend, but keeping the server's answer for the evidence log (frontline/delivery/smtp.py).
+EMAIL_BACKEND = env_str("FRONTLINE_EMAIL_BACKEND", "frontline.delivery.smtp.EmailBackend")
 EMAIL_HOST = env_str("FRONTLINE_SMTP_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("FRONTLINE_SMTP_PORT", 2525)
 EMAIL_TIMEOUT = env_int("FRONTLINE_SMTP_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("FRONTLINE_FROM_EMAIL", "support@frontline.invalid")
+FRONTLINE_TEAM_SIGNATURE = env_str("FRONTLINE_TEAM_SIGNATURE", "The support team")
+# Marks our outgoing mail, so that our own messages coming back (forwarding loops) are recognised.
+FRONTLINE_INSTANCE_ID = env_str(
+    "FRONTLINE_INSTANCE_ID", "frontline-" + hashlib.sha256(SECRET_KEY.encode()).hexdigest()[:12]
+)
+
+# Intake: the largest message accepted (the SMTP listener refuses a larger one with 552 before taking it),
+# and where attachments are written.
+INTAKE_MAX_MESSAGE_BYTES = env_int("FRONTLINE_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
+ATTACHMENTS_DIR = DATA_DIR / "attachments"
+SMTPD_HOST = env_str("FRONTLINE_SMTPD_HOST", "127.0.0.1")
+SMTPD_PORT = env_int("FRONTLINE_SMTPD_PORT", 2526)
+SMTPD_HOSTNAME = env_str("FRONTLINE_SMTPD_HOSTNAME", "frontline.localhost")
+
+# One cache that every process shares (the web form's rate limit counts across gunicorn workers): files
+# under the data directory by default, Redis when FRONTLINE_REDIS_URL is set.
+if env_str("FRONTLINE_REDIS_URL", ""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("FRONTLINE_REDIS_URL", ""),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
 
 # Django's tasks interface. The default backend is Frontline's own durable one: rows with a due time,
 # claimed by `frontline worker` under a lease (see frontline/scheduling).

@@ -67,6 +67,12 @@ class Case(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     resolution_notes = models.TextField(blank=True, help_text="How it was solved, for whoever meets it next")
     reopen_count = models.PositiveSmallIntegerField(default=0)
+    # Set when an agent merged this case into another: later contacts follow the merge there.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases"
+    )
+    # A promise we made: "we will call you back by ...". A clock on the case; missed, it is failure demand.
+    callback_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -135,14 +141,36 @@ class Message(models.Model):
     recipients = models.TextField(blank=True)
     subject = models.CharField(max_length=255, blank=True)
     body_text = models.TextField()
+    body_html = models.TextField(blank=True, help_text="Sanitised HTML, safe to show; the original is raw")
     raw_source = models.BinaryField(blank=True, default=b"", editable=False)
     message_id = models.CharField(max_length=255, blank=True, db_index=True)
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     send_error = models.TextField(blank=True)
+    # How intake put this message on this case: "reference", "reply", "similar"... and how sure it was.
+    thread_rule = models.CharField(max_length=20, blank=True)
+    thread_confidence = models.FloatField(null=True, blank=True)
+    thread_reason = models.CharField(max_length=255, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="Length of a phone call")
 
     class Meta:
         indexes = [models.Index(fields=["case", "created_at", "id"], name="message_case_timeline")]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.get_direction_display().lower()} on {self.case.ref}"
+
+
+class Attachment(models.Model):
+    """A file that came with a message, stored under the data directory, never expanded or run."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    path = models.CharField(max_length=255, help_text="Relative to the attachments directory")
+    content_id = models.CharField(max_length=255, blank=True, help_text="For images shown inline in HTML")
+    inline = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.filename

@@ -18,6 +18,8 @@ IMPACT_CURVES = {
     "question": (10.0, 0.25, 40.0),
 }
 TIER_POINTS = {"standard": 0.0, "priority": 10.0, "critical": 20.0}
+# A callback we promised and did not make: the customer waited by the phone for us.
+MISSED_CALLBACK_POINTS = 60.0
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ def _age(hours: float) -> str:
 
 
 def compute(
-    *, impact: str, tier: str, problem_started_at, is_open: bool, now=None
+    *, impact: str, tier: str, problem_started_at, is_open: bool, now=None, callback_due_at=None
 ) -> tuple[float, list[dict]]:
     now = now or clock.now()
     base, per_hour, cap = IMPACT_CURVES[impact]
@@ -48,6 +50,14 @@ def compute(
         hours = max((now - problem_started_at).total_seconds() / 3600, 0.0)
         terms.append(
             Term("elapsed", min(hours * per_hour, cap), f"problem started {_age(hours)} ago for the customer")
+        )
+    if is_open and callback_due_at is not None and callback_due_at < now:
+        terms.append(
+            Term(
+                "missed_callback",
+                MISSED_CALLBACK_POINTS,
+                f"we promised to call back by {callback_due_at:%d %b %H:%M} and have not",
+            )
         )
     if TIER_POINTS.get(tier):
         terms.append(Term("tier", TIER_POINTS[tier], f"{tier} tier customer"))
@@ -62,4 +72,5 @@ def compute_for(case, now=None) -> tuple[float, list[dict]]:
         problem_started_at=case.problem_started_at,
         is_open=case.is_open,
         now=now,
+        callback_due_at=case.callback_due_at,
     )

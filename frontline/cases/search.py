@@ -83,3 +83,23 @@ def matching_cases(query: str) -> Q | RawSQL | None:
             )
         )
     return condition
+
+
+def reindex_case(case_id: int) -> None:
+    """Rewrite one case's document from its messages, after messages moved in or out (merge, split)."""
+    if connection.vendor != "sqlite":
+        return
+    from frontline.cases.models import Message
+
+    texts = [
+        f"{subject}\n{body}"
+        for subject, body in Message.objects.filter(case_id=case_id)
+        .order_by("created_at", "pk")
+        .values_list("subject", "body_text")
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [case_id])
+        if texts:
+            cursor.execute(
+                f"INSERT INTO {FTS_TABLE}(rowid, text) VALUES (%s, %s)", [case_id, "\n".join(texts)]
+            )

@@ -8,14 +8,13 @@ slow or broken server never holds the database and never loses what the agent wr
 from email.utils import make_msgid
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
 
 from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
 from frontline.cases import priority, search
-from frontline.cases.models import Case, CaseStatus, Channel, Direction, Impact, Message
+from frontline.cases.models import Case, CaseStatus, Channel, DemandType, Direction, Impact, Message
 from frontline.core import clock
 from frontline.core.errors import NotAllowed, ServiceError, require_choice
 from frontline.customers.models import ContactKind, ContactPoint, ContactState, Customer, Person, ServiceUnit
@@ -29,17 +28,20 @@ def _add_message(case: Case, **fields) -> Message:
     return message
 
 
-def _receive(case: Case, *, channel, body, subject, requester, sender, raw_source, by, via) -> Message:
+def _receive(
+    case: Case, *, channel, body, subject, requester, sender, raw_source, by, via, **extra
+) -> Message:
     """Store one contact from the customer and its event, as given by the channel."""
     message = _add_message(
         case,
         channel=channel,
         direction=Direction.INBOUND,
         author_person=requester,
-        sender=sender,
+        sender=sender[:255],
         subject=subject[:255],
         body_text=body,
         raw_source=raw_source,
+        **extra,
     )
     record(
         EventKind.MESSAGE_RECEIVED,
@@ -73,6 +75,7 @@ def open_case(
     raw_source: bytes = b"",
     by: Agent | None = None,
     via: str = "",
+    **message_fields,
 ) -> Case:
     """A new problem. The customer's clock starts when they say it started, else now."""
     subject, body = subject.strip(), body.strip()
@@ -124,6 +127,7 @@ def open_case(
         raw_source=raw_source,
         by=by,
         via=via,
+        **message_fields,
     )
     return case
 
@@ -140,6 +144,7 @@ def record_inbound_message(
     raw_source: bytes = b"",
     by: Agent | None = None,
     via: str = "",
+    **message_fields,
 ) -> Message:
     """A further contact from the customer on an existing case; a contact on a finished case reopens it."""
     if not body.strip():
@@ -156,6 +161,7 @@ def record_inbound_message(
         raw_source=raw_source,
         by=by,
         via=via,
+        **message_fields,
     )
     case.last_customer_contact_at = message.created_at
     if not case.is_open:
@@ -165,6 +171,184 @@ def record_inbound_message(
     case.updated_at = clock.now()
     _set_priority(case)
     case.save()
+    return message
+
+
+def reply_address(case: Case) -> str:
+    """support+C-12@domain: a reply to it threads by the address even if the subject is rewritten."""
+    local, _, domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")
+    return f"{local}+{case.ref}@{domain}" if local else settings.DEFAULT_FROM_EMAIL
+
+
+def _thread_headers(case: Case) -> dict:
+    """In-Reply-To and References to the customer's last mail and the thread's Message-IDs."""
+    ids = list(
+        Message.objects.filter(case=case, channel=Channel.EMAIL)
+        .exclude(message_id="")
+        .order_by("-created_at", "-pk")
+        .values_list("message_id", "direction")[:20]
+    )
+    headers = {
+        "Reply-To": reply_address(case),
+        "X-Frontline-Case": case.ref,
+        "X-Frontline-Instance": settings.FRONTLINE_INSTANCE_ID,
+    }
+    if ids:
+        last_inbound = next((mid for mid, direction in ids if direction == Direction.INBOUND), ids[0][0])
+        headers["In-Reply-To"] = last_inbound
+        headers["References"] = " ".join(mid for mid, _ in reversed(ids))
+    return headers
+
+
+def _send_on_case(
+    case: Case, *, body: str, author: Agent | None, via: str, automatic: bool = False
+) -> tuple[Message, object]:
+    """Commit our message, then hand it to the mail server, then record the answer: never lost, never
+    silently failed. Answers the message and its delivery attempt (None when there is no address)."""
+    from frontline.delivery import services as delivery
+
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
+        point = _recipient_for(case)
+        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "frontline.invalid"
+        message = _add_message(
+            case,
+            channel=Channel.EMAIL,
+            direction=Direction.OUTBOUND,
+            author_agent=author,
+            sender=settings.DEFAULT_FROM_EMAIL,
+            recipients=point.value if point else "",
+            subject=f"[{case.ref}] {case.subject}"[:255],
+            body_text=body,
+            message_id=make_msgid(domain=domain),
+        )
+    if point is None:
+        error = "no working email address for this customer"
+        Message.objects.filter(pk=message.pk).update(send_error=error)
+        message.send_error = error
+        return message, None
+    headers = _thread_headers(case)
+    if automatic:
+        headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer it
+    attempt, raw = delivery.send_email(
+        subject=message.subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        address=point.value,
+        headers=headers,
+        message_id=message.message_id,
+        case=case,
+        message=message,
+        contact_point=point,
+    )
+    if attempt.failed:
+        message.send_error = f"{attempt.reply_code or ''} {attempt.reply_text}".strip()
+    else:
+        message.sent_at = attempt.answered_at
+    message.raw_source = raw
+    Message.objects.filter(pk=message.pk).update(
+        send_error=message.send_error, sent_at=message.sent_at, raw_source=raw
+    )
+    return message, attempt
+
+
+def reply_to_case(case: Case, *, agent: Agent, body: str, via: str = "web") -> Message:
+    """Record an agent's reply, send it by email, and record what the mail server answered."""
+    require(agent, Capability.WORK_CASES)
+    body = body.strip()
+    if not body:
+        raise ServiceError("the reply is empty", field="body")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
+        now = clock.now()
+        case.first_response_at = case.first_response_at or now
+        case.last_provider_contact_at = now
+        case.updated_at = now
+        if case.status == CaseStatus.NEW:
+            _transition(case, CaseStatus.OPEN, by=agent, via=via)
+        case.save()
+    if _last_inbound_channel(case) == Channel.CHAT and case.chat_sessions.exists():
+        return _reply_in_chat(case, agent=agent, body=body, via=via)
+    message, _attempt = _send_on_case(case, body=body, author=agent, via=via)
+    with transaction.atomic():
+        if message.send_error:
+            record(
+                EventKind.REPLY_FAILED,
+                actor=agent,
+                via=via,
+                case=case,
+                message_id=message.pk,
+                error=message.send_error,
+            )
+        else:
+            record(
+                EventKind.REPLY_SENT,
+                actor=agent,
+                via=via,
+                case=case,
+                message_id=message.pk,
+                to=message.recipients,
+            )
+    return message
+
+
+def _last_inbound_channel(case: Case) -> str:
+    return (
+        Message.objects.filter(case=case, direction=Direction.INBOUND)
+        .order_by("-created_at", "-pk")
+        .values_list("channel", flat=True)
+        .first()
+        or ""
+    )
+
+
+@transaction.atomic
+def _reply_in_chat(case: Case, *, agent: Agent, body: str, via: str) -> Message:
+    """A live chat is answered in the chat: the visitor's widget polls for it."""
+    message = _add_message(
+        case,
+        channel=Channel.CHAT,
+        direction=Direction.OUTBOUND,
+        author_agent=agent,
+        sender=str(agent),
+        body_text=body,
+        sent_at=clock.now(),
+    )
+    record(EventKind.REPLY_SENT, actor=agent, via=via, case=case, message_id=message.pk, to="chat")
+    return message
+
+
+ACKNOWLEDGEMENT = (
+    "Hello{name},\n\n"
+    "thank you: your message is with us as {ref}, and {owner} will come back to you. "
+    "If you write again about this, just reply to this email and it joins the same case.\n\n"
+    "{team}"
+)
+
+
+def acknowledge(case: Case, *, person_name: str = "") -> Message | None:
+    """The short human note that tells a customer we have their problem, with the case reference."""
+    case = Case.objects.select_related("customer", "assignee").get(pk=case.pk)
+    owner = case.assignee.display_name if case.assignee_id else "one of our team"
+    first_name = person_name.split()[0] if person_name.split() else ""
+    body = ACKNOWLEDGEMENT.format(
+        name=f" {first_name}" if first_name else "",
+        ref=case.ref,
+        owner=owner,
+        team=settings.FRONTLINE_TEAM_SIGNATURE,
+    )
+    message, attempt = _send_on_case(case, body=body, author=None, via="email", automatic=True)
+    with transaction.atomic():
+        record(
+            EventKind.ACKNOWLEDGED,
+            actor_label="frontline",
+            via="email",
+            case=case,
+            message_id=message.pk,
+            to=message.recipients,
+            error=message.send_error,
+            attempt_id=attempt.pk if attempt else None,
+        )
     return message
 
 
@@ -180,67 +364,6 @@ def _recipient_for(case: Case) -> ContactPoint | None:
         .order_by("-state", "pk")
         .first()
     )
-
-
-def reply_to_case(case: Case, *, agent: Agent, body: str, via: str = "web") -> Message:
-    """Record an agent's reply, send it by email, and record what the mail server answered."""
-    require(agent, Capability.WORK_CASES)
-    body = body.strip()
-    if not body:
-        raise ServiceError("the reply is empty", field="body")
-    with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
-        point = _recipient_for(case)
-        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "frontline.invalid"
-        message = _add_message(
-            case,
-            channel=Channel.EMAIL,
-            direction=Direction.OUTBOUND,
-            author_agent=agent,
-            sender=settings.DEFAULT_FROM_EMAIL,
-            recipients=point.value if point else "",
-            subject=f"[{case.ref}] {case.subject}"[:255],
-            body_text=body,
-            message_id=make_msgid(domain=domain),
-        )
-        now = clock.now()
-        case.first_response_at = case.first_response_at or now
-        case.last_provider_contact_at = now
-        case.updated_at = now
-        if case.status == CaseStatus.NEW:
-            _transition(case, CaseStatus.OPEN, by=agent, via=via)
-        case.save()
-    error = _send(message) if point else "no working email address for this customer"
-    with transaction.atomic():
-        if error:
-            Message.objects.filter(pk=message.pk).update(send_error=error)
-            record(
-                EventKind.REPLY_FAILED, actor=agent, via=via, case=case, message_id=message.pk, error=error
-            )
-        else:
-            Message.objects.filter(pk=message.pk).update(sent_at=clock.now(), raw_source=message.raw_source)
-            record(
-                EventKind.REPLY_SENT, actor=agent, via=via, case=case, message_id=message.pk, to=point.value
-            )
-    message.refresh_from_db()
-    return message
-
-
-def _send(message: Message) -> str:
-    """Hand the message to Django's mail backend; answer the error text, or '' when it was accepted."""
-    email = EmailMessage(
-        subject=message.subject,
-        body=message.body_text,
-        from_email=message.sender,
-        to=[message.recipients],
-        headers={"Message-ID": message.message_id},
-    )
-    message.raw_source = email.message().as_bytes()
-    try:
-        accepted = email.send(fail_silently=False)
-    except Exception as exc:  # any transport failure is recorded on the case, never swallowed
-        return f"{type(exc).__name__}: {exc}"[:2000]
-    return "" if accepted else "the mail backend accepted no recipient"
 
 
 @transaction.atomic
@@ -381,3 +504,201 @@ def refresh_open_priorities(batch_size: int = 2000) -> int:
             Case.objects.bulk_update(batch, ["priority", "priority_explanation"])
         updated += len(batch)
         last_pk = batch[-1].pk
+
+
+def follow_merges(case: Case) -> Case:
+    """The case a contact belongs on: a merged case sends its later contacts to the one it joined."""
+    seen = set()
+    while case.merged_into_id and case.pk not in seen:
+        seen.add(case.pk)
+        case = Case.objects.select_related("customer").get(pk=case.merged_into_id)
+    return case
+
+
+@transaction.atomic
+def merge_cases(source: Case, *, into: Case, by: Agent, reason: str = "", via: str = "web") -> Case:
+    """Fold a second case about the same problem into the first: its messages move, it closes, and
+    anything that later threads to it lands on the case it joined."""
+    require(by, Capability.WORK_CASES)
+    source = Case.objects.select_for_update().select_related("customer").get(pk=source.pk)
+    target = Case.objects.select_for_update().select_related("customer").get(pk=follow_merges(into).pk)
+    if source.pk == target.pk:
+        raise ServiceError("a case cannot be merged into itself", field="into")
+    if source.customer_id != target.customer_id:
+        raise ServiceError("both cases must be the same customer's", field="into")
+    moved = list(Message.objects.filter(case=source).values_list("pk", flat=True))
+    Message.objects.filter(pk__in=moved).update(case=target)
+    search.reindex_case(source.pk)
+    search.reindex_case(target.pk)
+    target.affected_units.add(*source.affected_units.all())
+    target.problem_started_at = min(target.problem_started_at, source.problem_started_at)
+    target.last_customer_contact_at = max(
+        filter(None, [target.last_customer_contact_at, source.last_customer_contact_at]), default=None
+    )
+    target.updated_at = clock.now()
+    _set_priority(target)
+    target.save()
+    source.merged_into = target
+    source.resolution_notes = source.resolution_notes or f"Merged into {target.ref}: same problem."
+    if source.is_open:
+        _transition(source, CaseStatus.CLOSED, by=by, via=via, actor_label="merged")
+    source.updated_at = clock.now()
+    _set_priority(source)
+    source.save()
+    record(
+        EventKind.CASES_MERGED,
+        actor=by,
+        via=via,
+        case=target,
+        merged_case=source.ref,
+        moved_messages=moved,
+        reason=reason,
+    )
+    record(EventKind.CASES_MERGED, actor=by, via=via, case=source, into=target.ref, reason=reason)
+    return target
+
+
+@transaction.atomic
+def split_message(message: Message, *, by: Agent, via: str = "web") -> Case:
+    """One click when intake joined a message to the wrong case: it becomes a case of its own."""
+    require(by, Capability.WORK_CASES)
+    message = Message.objects.select_related("case__customer").get(pk=message.pk)
+    if message.direction != Direction.INBOUND:
+        raise ServiceError("only a message from the customer can start a case of its own", field="message")
+    old = message.case
+    if old.messages.count() == 1:
+        raise ServiceError("this message is the whole case already", field="message")
+    now = clock.now()
+    new = Case(
+        customer=old.customer,
+        requester=message.author_person,
+        subject=(message.subject or old.subject)[:255],
+        status=CaseStatus.NEW,
+        impact=old.impact,
+        topic=old.topic,
+        problem_started_at=message.created_at,
+        created_at=now,
+        updated_at=now,
+        last_customer_contact_at=message.created_at,
+    )
+    _set_priority(new)
+    new.save()
+    Message.objects.filter(pk=message.pk).update(
+        case=new, thread_rule="split", thread_confidence=None, thread_reason=f"split from {old.ref}"
+    )
+    search.index_messages([(message.pk, new.pk, message.subject, message.body_text)], new_cases=True)
+    search.reindex_case(old.pk)
+    record(EventKind.CASE_OPENED, actor=by, via=via, case=new, impact=new.impact, split_from=old.ref)
+    record(EventKind.MESSAGE_SPLIT, actor=by, via=via, case=old, message_id=message.pk, to=new.ref)
+    record(EventKind.MESSAGE_SPLIT, actor=by, via=via, case=new, message_id=message.pk, source=old.ref)
+    return new
+
+
+@transaction.atomic
+def log_outbound_call(
+    case: Case,
+    *,
+    agent: Agent,
+    number: str,
+    summary: str,
+    duration_seconds: int = 0,
+    reached: bool = True,
+    via: str = "web",
+) -> Message:
+    """We called the customer. A call made before a promised time keeps the promise."""
+    require(agent, Capability.WORK_CASES)
+    if not summary.strip():
+        raise ServiceError("say what was said (or that nobody answered)", field="summary")
+    case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
+    message = _add_message(
+        case,
+        channel=Channel.PHONE,
+        direction=Direction.OUTBOUND,
+        author_agent=agent,
+        recipients=number[:255],
+        body_text=summary.strip(),
+        duration_seconds=max(int(duration_seconds or 0), 0),
+        sent_at=clock.now(),
+    )
+    record(EventKind.CALL_LOGGED, actor=agent, via=via, case=case, message_id=message.pk, reached=reached)
+    now = clock.now()
+    if reached:
+        case.last_provider_contact_at = now
+        case.first_response_at = case.first_response_at or now
+        if case.callback_due_at is not None:
+            kept = now <= case.callback_due_at
+            if kept:
+                record(
+                    EventKind.CALLBACK_KEPT,
+                    actor=agent,
+                    via=via,
+                    case=case,
+                    due_at=case.callback_due_at.isoformat(),
+                )
+            case.callback_due_at = None
+            _finish_callback_todos(case, agent, "called: " + summary.strip()[:200])
+    case.updated_at = now
+    _set_priority(case)
+    case.save()
+    return message
+
+
+def _finish_callback_todos(case: Case, agent: Agent, outcome: str) -> None:
+    from frontline.todos import services as todos
+    from frontline.todos.models import ToDo, ToDoKind, ToDoStatus
+
+    for todo in ToDo.objects.filter(case=case, kind=ToDoKind.CALL_BACK, status=ToDoStatus.OPEN):
+        todos.finish_todo(todo, by=agent, outcome=outcome)
+
+
+def promise_callback(case: Case, *, agent: Agent, due_at, number: str = "", via: str = "web"):
+    """ "We will call you back by ...": a clock on the case, a to-do for staff, and a job at the time."""
+    from frontline.cases.tasks import check_callback
+    from frontline.todos import services as todos
+    from frontline.todos.models import ToDoKind
+
+    require(agent, Capability.WORK_CASES)
+    if due_at <= clock.now():
+        raise ServiceError("a callback is promised for a time still to come", field="due_at")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
+        case.callback_due_at = due_at
+        case.updated_at = clock.now()
+        case.save(update_fields=["callback_due_at", "updated_at"])
+        record(
+            EventKind.CALLBACK_PROMISED,
+            actor=agent,
+            via=via,
+            case=case,
+            due_at=due_at.isoformat(),
+            number=number,
+        )
+        todo = todos.raise_todo(
+            kind=ToDoKind.CALL_BACK,
+            title=f"Call {case.customer.name} back by {due_at:%Y-%m-%d %H:%M} UTC ({case.ref})",
+            detail=f"Number: {number}" if number else "",
+            case=case,
+            assignee=case.assignee or agent,
+            due_at=due_at,
+            by=agent,
+            via=via,
+        )
+        check_callback.using(run_after=due_at).enqueue(case.pk, due_at.isoformat())
+    return todo
+
+
+@transaction.atomic
+def check_callback(case_pk: int, due_at_iso: str) -> bool:
+    """At the promised time: if the promise still stands unkept, it is missed. Answers whether it was."""
+    case = Case.objects.select_for_update().select_related("customer").get(pk=case_pk)
+    if case.callback_due_at is None or case.callback_due_at.isoformat() != due_at_iso:
+        return False  # kept, or replaced by a later promise with its own job
+    if case.callback_due_at > clock.now():
+        return False
+    case.demand_type = DemandType.FAILURE
+    case.failure_reason = "missed callback promise"
+    case.updated_at = clock.now()
+    _set_priority(case)
+    case.save()
+    record(EventKind.CALLBACK_MISSED, actor_label="worker", via="worker", case=case, due_at=due_at_iso)
+    return True

@@ -10,3 +10,9 @@ from frontline.scheduling.periodic import own_transactions
 @own_transactions
 def refresh_open_priorities() -> int:
     return services.refresh_open_priorities()
+
+
+@task()
+def check_callback(case_pk: int, due_at_iso: str) -> bool:
+    """Runs at a promised callback time; a promise not kept by then is recorded as missed."""
+    return services.check_callback(case_pk, due_at_iso)

@@ -385,6 +385,11 @@ def _message(writer: BulkWriter, case: dict, at, **fields) -> dict:
         created_at=at,
         sent_at=None,
         send_error="",
+        body_html="",
+        thread_rule="",
+        thread_confidence=None,
+        thread_reason="",
+        duration_seconds=None,
     )
     values.update(fields)
     row = writer.add(Message, **values)
@@ -455,6 +460,8 @@ def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
         closed_at=None,
         resolution_notes="",
         reopen_count=0,
+        merged_into_id=None,
+        callback_due_at=None,
     )
     _score(case, ctx, now)
     cid, customer_id = case["id"], plan.customer

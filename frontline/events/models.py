@@ -28,6 +28,19 @@ class EventKind(models.TextChoices):
     STATUS_CHANGED = "case.status_changed", "Status changed"  # any status transition
     CASE_REOPENED = "case.reopened", "Case reopened"  # a resolved/closed case came back
     PRIORITY_CHANGED = "case.priority_changed", "Priority recomputed"  # score moved noticeably
+    ACKNOWLEDGED = "case.acknowledged", "Customer told we have it"  # the short note with the case reference
+    CASES_MERGED = "case.merged", "Cases merged"  # another case about the same problem was folded in
+    MESSAGE_SPLIT = "case.message_split", "Message split off"  # a message was moved to a case of its own
+    CALL_LOGGED = "case.call_logged", "Call logged"  # an agent called the customer (or tried to)
+    CALLBACK_PROMISED = "case.callback_promised", "Callback promised"  # we said we would call by a time
+    CALLBACK_KEPT = "case.callback_kept", "Callback kept"  # we called within the promise
+    CALLBACK_MISSED = "case.callback_missed", "Callback missed"  # the promised time passed: failure demand
+    # intake and delivery
+    INTAKE_QUARANTINED = "intake.quarantined", "Message quarantined"  # could not be read; kept raw
+    INTAKE_REPROCESSED = "intake.reprocessed", "Message re-processed"  # a person sent it through again
+    DELIVERY_REPORTED = "delivery.reported", "Delivery report"  # a bounce or delay notice for a send of ours
+    TODO_RAISED = "todo.raised", "To-do raised"  # work for a person: fix a contact, call back
+    TODO_DONE = "todo.done", "To-do done"  # somebody did it (or it is no longer needed)
     # agents
     AGENT_CREATED = "agent.created", "Agent created"  # a staff member can sign in
     AGENT_ROLE_CHANGED = "agent.role_changed", "Agent role changed"  # authority changed

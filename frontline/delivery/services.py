@@ -1,0 +1,160 @@
+"""Sending to a customer and recording the attempt, and reading what comes back about it.
+
+An attempt is committed as "sending" before we talk to the server, so a crash mid-send leaves a trace
+rather than nothing; the answer is written after. A permanent failure of an address marks the contact
+point failing and gives staff a to-do to fix it, attached to the customer, before it is needed again.
+"""
+
+import re
+
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+
+from frontline.core import clock
+from frontline.customers import services as customers
+from frontline.customers.models import ContactPoint, ContactState
+from frontline.delivery.models import AttemptStatus, DeliveryAttempt
+from frontline.events.models import EventKind
+from frontline.events.services import record
+from frontline.todos import services as todos
+from frontline.todos.models import ToDoKind
+
+_ENHANCED = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
+
+
+def enhanced_status(text: str) -> str:
+    match = _ENHANCED.search(text or "")
+    return match.group(1) if match else ""
+
+
+def condemns_address(status: str) -> bool:
+    """5.1.x: the address itself is bad (no such user, no such domain). Anything else may pass."""
+    return status.startswith("5.1.")
+
+
+def send_email(
+    *,
+    subject: str,
+    body: str,
+    from_email: str,
+    address: str,
+    headers: dict,
+    message_id: str,
+    case=None,
+    message=None,
+    customer=None,
+    contact_point: ContactPoint | None = None,
+) -> tuple[DeliveryAttempt, bytes]:
+    """Hand one email to Django's mail backend and record the server's answer. Never raises for a send."""
+    attempt = DeliveryAttempt.objects.create(
+        case=case,
+        message=message,
+        customer=customer or (case.customer if case else None),
+        contact_point=contact_point,
+        channel="email",
+        address=address,
+        header_message_id=message_id,
+        attempted_at=clock.now(),
+    )
+    email = EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=from_email,
+        to=[address],
+        headers={**headers, "Message-ID": message_id},
+        connection=get_connection(),
+    )
+    raw = email.message().as_bytes()
+    code, text = None, ""
+    try:
+        sent = email.send(fail_silently=False)
+        answer = getattr(email, "delivery_answer", None)
+        if answer is not None:
+            code, text = answer.code, answer.text
+            status = AttemptStatus.ACCEPTED if sent else _status_for_code(code)
+        else:  # a backend of Django's that keeps no answer (console, file, memory)
+            status = AttemptStatus.ACCEPTED if sent else AttemptStatus.REFUSED
+            text = (
+                f"accepted by {type(email.connection).__name__}" if sent else "the backend accepted nothing"
+            )
+    except Exception as exc:  # the transport's failure is the evidence; it is recorded, never swallowed
+        code = getattr(exc, "smtp_code", None)
+        raw_text = getattr(exc, "smtp_error", None)
+        text = (raw_text.decode("utf-8", "replace") if isinstance(raw_text, bytes) else "") or (
+            f"{type(exc).__name__}: {exc}"
+        )
+        status = _status_for_code(code)
+    attempt.status, attempt.reply_code, attempt.reply_text = status, code, text[:4000]
+    attempt.answered_at = clock.now()
+    with transaction.atomic():
+        attempt.save(update_fields=["status", "reply_code", "reply_text", "answered_at"])
+        if status == AttemptStatus.ACCEPTED and contact_point is not None:
+            ContactPoint.objects.filter(pk=contact_point.pk).update(last_delivery_ok_at=attempt.answered_at)
+        elif status == AttemptStatus.REFUSED and condemns_address(enhanced_status(text)):
+            _condemn(attempt, enhanced_status(text), text)
+    return attempt, raw
+
+
+def _status_for_code(code: int | None) -> str:
+    if code is not None and 400 <= code < 500:
+        return AttemptStatus.DEFERRED
+    return AttemptStatus.REFUSED
+
+
+def _condemn(attempt: DeliveryAttempt, status: str, detail: str) -> None:
+    point = attempt.contact_point
+    if point is None or point.state == ContactState.FAILING:
+        return
+    reason = f"{status} from the receiving server: {detail}"[:1000]
+    customers.mark_contact_failing(point, reason=reason, via="email")
+    todos.raise_todo(
+        kind=ToDoKind.FIX_CONTACT,
+        title=f"Fix {point.value}: mail to it fails ({status})",
+        detail=f"Delivery attempt #{attempt.pk} on {attempt.attempted_at:%Y-%m-%d %H:%M} UTC: {detail}",
+        customer=attempt.customer,
+        case=attempt.case,
+        contact_point=point,
+        evidence={"attempt_id": attempt.pk, "status": status, "detail": detail[:1000]},
+    )
+
+
+@transaction.atomic
+def record_delivery_report(reports, *, about_message_id: str, raw_message_id: int) -> list[DeliveryAttempt]:
+    """Match each line of a delivery status notification to the attempt it answers, and act on it."""
+    matched = []
+    for report in reports:
+        attempts = DeliveryAttempt.objects.select_related("contact_point", "case", "customer")
+        attempt = None
+        if about_message_id:
+            attempt = attempts.filter(header_message_id=about_message_id).order_by("-pk").first()
+        if attempt is None and report.recipient:
+            attempt = attempts.filter(address__iexact=report.recipient).order_by("-pk").first()
+        if attempt is None:
+            continue
+        status = report.status or enhanced_status(report.diagnostic)
+        if report.action == "delivered" or status.startswith("2."):
+            attempt.status = AttemptStatus.DELIVERED
+        elif report.action == "failed" and status.startswith("5."):
+            attempt.status = AttemptStatus.BOUNCED
+        else:  # delayed, or a 4.x.x: recorded, the address not condemned
+            attempt.status = AttemptStatus.DELAYED
+        attempt.report_status, attempt.report_detail = status, report.diagnostic[:2000]
+        attempt.report_at = clock.now()
+        attempt.save(update_fields=["status", "report_status", "report_detail", "report_at"])
+        record(
+            EventKind.DELIVERY_REPORTED,
+            actor_label="mail server",
+            via="email",
+            case=attempt.case,
+            customer=attempt.customer,
+            attempt_id=attempt.pk,
+            address=attempt.address,
+            status=status,
+            outcome=attempt.status,
+            detail=report.diagnostic[:500],
+            raw_message_id=raw_message_id,
+        )
+        if attempt.status == AttemptStatus.BOUNCED and condemns_address(status):
+            _condemn(attempt, status, report.diagnostic or status)
+        matched.append(attempt)
+    return matched

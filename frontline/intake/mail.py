@@ -1,0 +1,252 @@
+"""Reading one inbound email: what intake needs from it, and nothing it has to trust.
+
+The standard library's parser (policy.default) does the MIME work. Everything that comes out of a header
+is cleaned of raw 8-bit bytes and line breaks before anything else sees it, HTML is sanitised with nh3
+(the original stays in the raw message), and attachments are read but never expanded or executed.
+"""
+
+import email
+import hashlib
+import html as html_entities
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
+
+import nh3
+
+
+class UnreadableMail(Exception):
+    """The message cannot become a customer contact as it stands; the reason goes to the quarantine."""
+
+
+@dataclass
+class MailAttachment:
+    filename: str
+    content_type: str
+    data: bytes
+    content_id: str = ""
+    inline: bool = False
+
+
+@dataclass
+class DeliveryReport:
+    """One recipient's line of an RFC 3464 delivery status notification."""
+
+    recipient: str
+    action: str  # failed, delayed, delivered, relayed, expanded
+    status: str  # e.g. 5.1.1
+    diagnostic: str = ""
+
+
+@dataclass
+class ParsedMail:
+    message_id: str
+    in_reply_to: list[str]
+    references: list[str]
+    subject: str
+    from_address: str
+    from_name: str
+    to: list[str]
+    text: str
+    html: str = ""  # sanitised; safe to show
+    attachments: list[MailAttachment] = field(default_factory=list)
+    automatic: str = ""  # why this was written by a machine, or ""
+    mailing_list: str = ""  # the list it came through, or ""
+    loop_marker: str = ""  # our own X-Loop / instance header, when a message of ours came back
+    reports: list[DeliveryReport] = field(default_factory=list)  # set only for delivery status notifications
+    report_message_id: str = ""  # the Message-ID of the mail the report is about, when it says
+    defects: list[str] = field(default_factory=list)
+
+    @property
+    def is_delivery_report(self) -> bool:
+        return bool(self.reports)
+
+
+_MSGID = re.compile(r"<[^<>\s]{1,250}>")
+_OUT_OF_OFFICE = re.compile(
+    r"^\s*(out of (the )?office|automatic reply|auto(matic)?[ -]?reply|autoreply|abwesenheit|absence)",
+    re.IGNORECASE,
+)
+
+
+def clean(value) -> str:
+    """A header value as one safe line: raw 8-bit bytes decoded as UTF-8 or replaced, no line breaks."""
+    text = str(value or "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return " ".join(text.replace("\x00", "").split())
+
+
+def message_ids(value) -> list[str]:
+    return _MSGID.findall(clean(value))
+
+
+def body_digest(raw: bytes) -> str:
+    """Digest of the body only: a re-delivery gains Received headers, its body stays the same."""
+    head_end = raw.find(b"\r\n\r\n")
+    cut = head_end + 4 if head_end >= 0 else raw.find(b"\n\n") + 2
+    return hashlib.sha256(raw[max(cut, 0) :]).hexdigest()
+
+
+def quick_message_id(raw: bytes) -> str:
+    """The Message-ID without a full parse, for the store-first path of the listener."""
+    head = raw[: raw.find(b"\n\n") if b"\n\n" in raw[:65536] else 65536]
+    match = re.search(rb"(?im)^message-id:[ \t]*(<[^<>\s]{1,250}>)", head)
+    return match.group(1).decode("ascii", "replace") if match else ""
+
+
+def _decoded_text(part: EmailMessage) -> str:
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError, AssertionError, KeyError):
+        # Unknown or lying charset: keep what can be read rather than lose the message.
+        payload = part.get_payload(decode=True) or b""
+        content = payload.decode("utf-8", "replace")
+    if isinstance(content, bytes):
+        content = content.decode("utf-8", "replace")
+    return str(content).replace("\x00", "")
+
+
+def sanitise_html(html: str) -> str:
+    return nh3.clean(html, url_schemes={"http", "https", "mailto", "cid"})
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML-only message, for search and the timeline; tags gone, blocks on lines."""
+    text = re.sub(r"(?is)<(script|style|head)\b.*?</\1\s*>", " ", html)
+    text = re.sub(r"(?i)<\s*(br|/p|/div|/li|/tr|/h\d)\b[^>]*>", "\n", text)
+    text = re.sub(r"<[^>]*>", " ", text)
+    text = html_entities.unescape(text)
+    return "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
+
+
+def _automatic_reason(msg: EmailMessage, subject: str) -> str:
+    auto_submitted = clean(msg.get("Auto-Submitted", "")).lower()
+    if auto_submitted and auto_submitted != "no":
+        return f"Auto-Submitted: {auto_submitted}"
+    if msg.get("X-Auto-Response-Suppress") is not None and (
+        msg.get("X-Autoreply") or msg.get("X-Autorespond") or _OUT_OF_OFFICE.match(subject)
+    ):
+        return "auto-response (X-Auto-Response-Suppress)"
+    for header in ("X-Autoreply", "X-Autorespond", "X-Autogenerated"):
+        if msg.get(header) is not None:
+            return f"{header} header"
+    precedence = clean(msg.get("Precedence", "")).lower()
+    if precedence in ("bulk", "junk", "auto_reply"):
+        return f"Precedence: {precedence}"
+    if _OUT_OF_OFFICE.match(subject):
+        return "out-of-office subject"
+    sender = parseaddr(clean(msg.get("From", "")))[1].lower()
+    if sender.startswith(("mailer-daemon@", "postmaster@", "noreply@", "no-reply@")):
+        return f"sent by {sender.split('@')[0]}"
+    return ""
+
+
+def _delivery_reports(msg: EmailMessage) -> tuple[list[DeliveryReport], str]:
+    """RFC 3464: the message/delivery-status part holds one block per recipient."""
+    if msg.get_content_type() != "multipart/report":
+        return [], ""
+    reports, about = [], ""
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/delivery-status":
+            for block in part.get_payload():
+                recipient = clean(block.get("Final-Recipient") or block.get("Original-Recipient") or "")
+                status = clean(block.get("Status", ""))
+                if not recipient and not status:
+                    continue
+                reports.append(
+                    DeliveryReport(
+                        recipient=recipient.split(";")[-1].strip().lower(),
+                        action=clean(block.get("Action", "")).lower(),
+                        status=status.split()[0] if status else "",
+                        diagnostic=clean(block.get("Diagnostic-Code", "")),
+                    )
+                )
+        elif ctype in ("message/rfc822", "text/rfc822-headers") and not about:
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner:
+                about = clean(inner[0].get("Message-ID", ""))
+            elif isinstance(inner, str):
+                match = re.search(r"(?im)^message-id:\s*(<[^>]+>)", inner)
+                about = match.group(1) if match else ""
+    return reports, about
+
+
+def parse(raw: bytes, *, loop_marker_value: str = "") -> ParsedMail:
+    """Read one message. Raises UnreadableMail when there is no sender or nothing a person wrote."""
+    if not raw.strip():
+        raise UnreadableMail("empty message")
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    defects = [type(d).__name__ for d in msg.defects]
+    try:
+        from_header = clean(msg.get("From", ""))
+        to_header = clean(msg.get("To", ""))
+        subject = clean(msg.get("Subject", ""))[:255]
+    except (IndexError, ValueError, TypeError) as exc:  # malformed structured headers
+        raise UnreadableMail(f"unreadable headers: {exc}") from exc
+    from_name, from_address = parseaddr(from_header)
+    from_address = from_address.lower()
+    reports, about = _delivery_reports(msg)
+    automatic = _automatic_reason(msg, subject)
+    if "@" not in from_address and not reports:
+        raise UnreadableMail("no sender address (From is missing or not an address)")
+
+    text_parts, html_parts, attachments = [], [], []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        disposition = part.get_content_disposition()
+        filename = clean(part.get_filename() or "")
+        if ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename:
+            (text_parts if ctype == "text/plain" else html_parts).append(_decoded_text(part))
+            continue
+        if ctype in ("message/delivery-status", "text/rfc822-headers"):
+            continue
+        # Everything else is kept as a file, never expanded: zip bombs stay zipped, nested mail stays mail.
+        if ctype == "message/rfc822":
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            data = inner.as_bytes(policy=policy.compat32) if inner is not None else b""
+            filename = filename or "attached-message.eml"
+        else:
+            data = part.get_payload(decode=True) or b""
+        attachments.append(
+            MailAttachment(
+                filename=filename or f"part-{len(attachments) + 1}",
+                content_type=ctype,
+                data=data,
+                content_id=clean(part.get("Content-ID", "")).strip("<>"),
+                inline=disposition == "inline" or bool(part.get("Content-ID")),
+            )
+        )
+    html = sanitise_html("\n".join(html_parts)) if html_parts else ""
+    text = "\n\n".join(t.strip() for t in text_parts if t.strip())
+    if not text and html_parts:
+        text = html_to_text("\n".join(html_parts))
+    if not text and not attachments and not reports:
+        raise UnreadableMail("no text, HTML or attachment in the message")
+    loop = clean(msg.get("X-Loop", "")) or clean(msg.get("X-Frontline-Instance", ""))
+    return ParsedMail(
+        message_id=(message_ids(msg.get("Message-ID", "")) or [""])[0],
+        in_reply_to=message_ids(msg.get("In-Reply-To", "")),
+        references=message_ids(msg.get("References", ""))[-30:],
+        subject=subject,
+        from_address=from_address,
+        from_name=clean(from_name)[:120],
+        to=[address.lower() for _, address in getaddresses([to_header, clean(msg.get("Cc", ""))]) if address],
+        text=text or "(attachments only)",
+        html=html,
+        attachments=attachments,
+        automatic=automatic,
+        mailing_list=clean(msg.get("List-Id", "")) or ("list" if msg.get("List-Unsubscribe") else ""),
+        loop_marker=loop if loop_marker_value and loop == loop_marker_value else "",
+        reports=reports,
+        report_message_id=about,
+        defects=defects,
+    )

@@ -1,0 +1,396 @@
+"""The one intake pipeline: every channel stores what it was given, then this interprets it.
+
+`accept` writes the exact bytes and nothing else, in one short transaction: the SMTP listener answers 250
+only after it returns. `process` interprets a stored message into a case message, or records why not
+(duplicate, auto-reply, delivery report, quarantine). `receive` does both, for callers that want the
+case now (the importer, the API, the web form). Nothing here trusts what it reads, and nothing that goes
+wrong with one message reaches another: each is interpreted in its own savepoint.
+"""
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from frontline.cases import services as cases
+from frontline.cases.models import Attachment, Case, Channel, Direction, Message
+from frontline.core import clock
+from frontline.core.errors import ServiceError
+from frontline.customers import services as customers
+from frontline.customers.models import ContactKind, ContactPoint, Customer, Person
+from frontline.events.models import EventKind
+from frontline.events.services import record
+from frontline.intake import mail, threading
+from frontline.intake.models import RawMessage, RawStatus, Reference, Source
+
+log = logging.getLogger(__name__)
+
+# Channels whose sender gets an acknowledgement by email when a new case opens for them.
+ACKNOWLEDGED_SOURCES = {Source.SMTP, Source.IMAP, Source.IMPORT, Source.WEB_FORM, Source.API}
+# No second acknowledgement to the same case within this time: one note, not one per message.
+ACK_QUIET_PERIOD = timedelta(hours=2)
+
+
+class TooLarge(ServiceError):
+    pass
+
+
+def accept(
+    raw: bytes,
+    *,
+    source: str,
+    channel: str = Channel.EMAIL,
+    envelope_sender: str = "",
+    envelope_recipients=(),
+    idempotency_key: str = "",
+) -> tuple[RawMessage, bool]:
+    """Store the bytes durably before anything reads them. Answers (row, created): a repeated
+    idempotency key answers the row it first made."""
+    if len(raw) > settings.INTAKE_MAX_MESSAGE_BYTES:
+        raise TooLarge(
+            f"the message is {len(raw):,} bytes; the limit is {settings.INTAKE_MAX_MESSAGE_BYTES:,}",
+            field="raw",
+        )
+    row = RawMessage(
+        source=source,
+        channel=channel,
+        received_at=clock.now(),
+        envelope_sender=mail.clean(envelope_sender)[:255],
+        envelope_recipients="\n".join(mail.clean(r) for r in envelope_recipients),
+        raw=raw,
+        size=len(raw),
+        header_message_id=mail.quick_message_id(raw) if channel == Channel.EMAIL else "",
+        idempotency_key=idempotency_key[:200],
+    )
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        return RawMessage.objects.get(source=source, idempotency_key=idempotency_key[:200]), False
+    return row, True
+
+
+def receive(raw: bytes, **kwargs) -> RawMessage:
+    row, created = accept(raw, **kwargs)
+    return process(row) if created else row
+
+
+def process(row: RawMessage, *, by=None) -> RawMessage:
+    """Interpret one stored message. A quarantined one may be processed again after a fix."""
+    with transaction.atomic():
+        _process_one(row.pk, by=by)
+    row.refresh_from_db()
+    return row
+
+
+def process_pending(*, limit: int | None = None, chunk: int = 100) -> int:
+    """Interpret waiting messages in arrival order, a chunk per transaction (a savepoint each)."""
+    done = 0
+    while limit is None or done < limit:
+        size = chunk if limit is None else min(chunk, limit - done)
+        ids = list(
+            RawMessage.objects.filter(status=RawStatus.PENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:size]
+        )
+        if not ids:
+            break
+        with transaction.atomic():
+            for pk in ids:
+                _process_one(pk)
+        done += len(ids)
+    return done
+
+
+def reprocess(row: RawMessage, *, by) -> RawMessage:
+    """A person sends a quarantined (or unconfirmed) message through the pipeline again."""
+    with transaction.atomic():
+        locked = RawMessage.objects.select_for_update().get(pk=row.pk)
+        if locked.status not in (RawStatus.QUARANTINED, RawStatus.UNCONFIRMED):
+            raise ServiceError(
+                "only a quarantined or unconfirmed message can be processed again", field="status"
+            )
+        locked.status = RawStatus.PENDING
+        locked.save(update_fields=["status"])
+        record(EventKind.INTAKE_REPROCESSED, actor=by, via="web", raw_message_id=locked.pk)
+    return process(locked, by=by)
+
+
+def _process_one(pk: int, *, by=None) -> None:
+    row = RawMessage.objects.select_for_update().filter(pk=pk).first()
+    if row is None or row.status != RawStatus.PENDING:
+        return  # another process got there first
+    row.attempts += 1
+    try:
+        with transaction.atomic():
+            outcome = _interpret(row, by=by)
+    except (mail.UnreadableMail, ServiceError, ValueError, json.JSONDecodeError) as exc:
+        outcome = Outcome(RawStatus.QUARANTINED, str(getattr(exc, "message", exc)) or type(exc).__name__)
+    except Exception as exc:  # a bug of ours must not lose the message or stop the others
+        log.exception("intake could not interpret raw message %s", pk)
+        outcome = Outcome(RawStatus.QUARANTINED, f"{type(exc).__name__}: {exc}")
+    row.status, row.reason = outcome.status, outcome.reason[:2000]
+    row.case_id = outcome.case.pk if outcome.case else None
+    row.message_id = outcome.message.pk if outcome.message else None
+    row.processed_at = clock.now()
+    row.save(
+        update_fields=[
+            "status",
+            "reason",
+            "case",
+            "message",
+            "processed_at",
+            "attempts",
+            "header_message_id",
+            "body_digest",
+        ]
+    )
+    if outcome.status == RawStatus.QUARANTINED:
+        record(
+            EventKind.INTAKE_QUARANTINED,
+            actor_label=row.source,
+            via=row.source,
+            raw_message_id=row.pk,
+            reason=row.reason[:500],
+        )
+
+
+@dataclass
+class Outcome:
+    status: str
+    reason: str
+    case: Case | None = None
+    message: Message | None = None
+
+
+def _interpret(row: RawMessage, *, by=None) -> Outcome:
+    if row.channel == Channel.EMAIL:
+        return _interpret_mail(row)
+    return _interpret_structured(row, by=by)
+
+
+# ---- mail ------------------------------------------------------------------------------------------
+
+
+def _interpret_mail(row: RawMessage) -> Outcome:
+    raw = bytes(row.raw)
+    parsed = mail.parse(raw, loop_marker_value=settings.FRONTLINE_INSTANCE_ID)
+    row.header_message_id = parsed.message_id[:255]
+    row.body_digest = mail.body_digest(raw)
+    if parsed.message_id:
+        earlier = (
+            RawMessage.objects.filter(header_message_id=parsed.message_id, body_digest=row.body_digest)
+            .exclude(pk=row.pk)
+            .exclude(status__in=[RawStatus.PENDING, RawStatus.QUARANTINED])
+            .select_related("case", "message")
+            .first()
+        )
+        if earlier:
+            return Outcome(
+                RawStatus.DUPLICATE, f"delivered before as #{earlier.pk}", earlier.case, earlier.message
+            )
+    ours = (
+        parsed.message_id
+        and Message.objects.filter(message_id=parsed.message_id, direction=Direction.OUTBOUND).exists()
+    )
+    if parsed.loop_marker or ours:
+        return Outcome(RawStatus.IGNORED, "our own message came back (mail loop)")
+    if parsed.is_delivery_report:
+        from frontline.delivery import services as delivery
+
+        matched = delivery.record_delivery_report(
+            parsed.reports, about_message_id=parsed.report_message_id, raw_message_id=row.pk
+        )
+        if not matched:
+            return Outcome(RawStatus.REPORT, "delivery report about no send of ours")
+        summary = ", ".join(
+            f"{a.address}: {a.get_status_display().lower()} ({a.report_status})" for a in matched
+        )
+        return Outcome(RawStatus.REPORT, f"delivery report: {summary}", matched[0].case)
+    thread = threading.by_reference(parsed.subject, parsed.to + row.envelope_recipients.split("\n"))
+    if not thread.case:
+        thread = threading.by_message_ids(parsed.message_id, parsed.in_reply_to + parsed.references)
+    if parsed.automatic or parsed.mailing_list:
+        why = parsed.automatic or f"mailing list {parsed.mailing_list}"
+        return Outcome(RawStatus.IGNORED, f"not a person writing: {why}", thread.case)
+    person, customer = _sender(parsed.from_address, parsed.from_name, thread.case)
+    if not thread.case:
+        thread = threading.by_similarity(customer.pk, parsed.subject, parsed.text)
+    fields = dict(
+        channel=Channel.EMAIL,
+        body=parsed.text,
+        subject=parsed.subject,
+        requester=person,
+        sender=parsed.from_address,
+        via=row.source,
+        body_html=parsed.html,
+        message_id=parsed.message_id[:255],
+    )
+    case, message = _deliver(thread, customer, fields, subject=parsed.subject)
+    refs = list(dict.fromkeys(parsed.in_reply_to + parsed.references))
+    Reference.objects.bulk_create([Reference(message=message, referenced=ref[:255]) for ref in refs])
+    _store_attachments(message, parsed.attachments)
+    _acknowledge_if_due(case, thread, row.source, person)
+    return Outcome(RawStatus.PROCESSED, _threading_words(thread, case), case, message)
+
+
+def _sender(address: str, name: str, case: Case | None) -> tuple[Person, Customer]:
+    """Who wrote: a known contact point's person and account, or a new prospect account for a stranger."""
+    point = (
+        ContactPoint.objects.filter(kind=ContactKind.EMAIL, normalized=address)
+        .select_related("person", "customer")
+        .order_by("pk")
+        .first()
+    )
+    if point and point.person_id:
+        accounts = point.person.accounts.all()
+        if case is not None and any(a.pk == case.customer_id for a in accounts):
+            return point.person, case.customer
+        with_open_case = accounts.filter(cases__is_open=True).order_by("-cases__updated_at").first()
+        return point.person, with_open_case or accounts.order_by("pk").first()
+    if point and point.customer_id:
+        return None, point.customer
+    if case is not None:  # someone new writing on a known thread (a colleague in copy): keep them on it
+        return None, case.customer
+    customer = customers.create_customer(
+        name=(name or address)[:200], notes="Created by intake: first contact"
+    )
+    person = customers.add_person(customer, name=(name or address)[:120])
+    customers.add_contact_point(person=person, kind=ContactKind.EMAIL, value=address)
+    return person, customer
+
+
+def _deliver(thread: threading.Thread, customer: Customer, fields: dict, *, subject: str):
+    thread_fields = dict(
+        thread_rule=thread.rule, thread_confidence=thread.confidence, thread_reason=thread.reason[:255]
+    )
+    if thread.case is not None:
+        message = cases.record_inbound_message(thread.case, **fields, **thread_fields)
+        return message.case, message
+    case = cases.open_case(
+        customer=customer, **{**fields, "subject": subject or "(no subject)"}, **thread_fields
+    )
+    return case, case.messages.get()
+
+
+def _threading_words(thread: threading.Thread, case: Case) -> str:
+    if not thread.case:
+        return f"opened {case.ref}"
+    confidence = f", confidence {thread.confidence:.2f}" if thread.rule == "similar" else ""
+    return f"joined {case.ref}: {thread.reason}{confidence}"
+
+
+def _store_attachments(message: Message, attachments: list[mail.MailAttachment]) -> None:
+    rows = []
+    for item in attachments:
+        digest = hashlib.sha256(item.data).hexdigest()
+        relative = f"{digest[:2]}/{digest}"
+        path = settings.ATTACHMENTS_DIR / relative
+        if not path.exists():  # stored by content: the same file twice is one file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".part")
+            tmp.write_bytes(item.data)
+            tmp.replace(path)
+        rows.append(
+            Attachment(
+                message=message,
+                filename=item.filename[:255],
+                content_type=item.content_type[:120],
+                size=len(item.data),
+                sha256=digest,
+                path=relative,
+                content_id=item.content_id[:255],
+                inline=item.inline,
+            )
+        )
+    Attachment.objects.bulk_create(rows)
+
+
+def _acknowledge_if_due(case: Case, thread: threading.Thread, source: str, person: Person | None) -> None:
+    """A short note with the case reference when the customer cannot know we have it: a new case, or a
+    contact that joined an existing case by a guess. None for replies into a conversation."""
+    if source not in ACKNOWLEDGED_SOURCES or thread.rule not in ("", "similar"):
+        return
+    recent = Message.objects.filter(
+        case=case, direction=Direction.OUTBOUND, created_at__gte=clock.now() - ACK_QUIET_PERIOD
+    ).exists()
+    if recent:
+        return
+    from frontline.intake.tasks import send_acknowledgement
+
+    send_acknowledgement.enqueue(case.pk, person.name if person else "")
+
+
+# ---- web form, API, chat and phone: JSON the channel built from what it was given ------------------------
+
+
+def _interpret_structured(row: RawMessage, *, by=None) -> Outcome:
+    payload = json.loads(bytes(row.raw).decode("utf-8"))
+    if not isinstance(payload, dict):
+        raise ServiceError("the message must be a JSON object")
+    body = str(payload.get("body") or "").replace("\x00", "").strip()
+    subject = mail.clean(payload.get("subject") or "")[:255]
+    if not body:
+        raise ServiceError("the message has no body", field="body")
+    agent = by
+    if payload.get("agent_id"):
+        from frontline.agents.models import Agent
+
+        agent = Agent.objects.filter(pk=payload["agent_id"]).first()
+    case = None
+    if payload.get("case_id"):
+        case = Case.objects.select_related("customer").filter(pk=payload["case_id"]).first()
+        if case is None:
+            raise ServiceError(f"no case {payload['case_id']}", field="case")
+        case = cases.follow_merges(case)
+    thread = threading.Thread(case, "given", 1.0, "given by the channel") if case else threading.NEW
+    if not thread.case and subject:
+        thread = threading.by_reference(subject, [])
+    person, customer = _structured_sender(payload, thread.case)
+    if not thread.case:
+        thread = threading.by_similarity(customer.pk, subject, body)
+    channel = payload.get("channel") or row.channel
+    fields = dict(
+        channel=channel,
+        body=body,
+        subject=subject,
+        requester=person,
+        sender=mail.clean(payload.get("sender") or payload.get("email") or payload.get("phone") or "")[:255],
+        via=row.source,
+        by=agent,
+        duration_seconds=payload.get("duration_seconds"),
+    )
+    if not fields["duration_seconds"]:
+        fields.pop("duration_seconds")
+    case, message = _deliver(thread, customer, fields, subject=subject or body.splitlines()[0][:120])
+    _acknowledge_if_due(case, thread, row.source, person)
+    return Outcome(RawStatus.PROCESSED, _threading_words(thread, case), case, message)
+
+
+def _structured_sender(payload: dict, case: Case | None) -> tuple[Person | None, Customer]:
+    if payload.get("customer_id"):
+        customer = Customer.objects.filter(pk=payload["customer_id"]).first()
+        if customer is None:
+            raise ServiceError(f"no customer {payload['customer_id']}", field="customer")
+        person = Person.objects.filter(pk=payload.get("person_id"), memberships__customer=customer).first()
+        return person, customer
+    email = mail.clean(payload.get("email") or "").lower()
+    if email:
+        customers.normalize_contact(ContactKind.EMAIL, email)  # raises a clear error for a non-address
+        return _sender(email, mail.clean(payload.get("name") or ""), case)
+    if case is not None:
+        return case.requester, case.customer
+    raise ServiceError("say who it is from: customer_id, email, or a case", field="email")
+
+
+def submit(payload: dict, *, source: str, channel: str, idempotency_key: str = "", by=None) -> RawMessage:
+    """Structured channels: the payload is stored as given, then interpreted."""
+    raw = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    row, created = accept(raw, source=source, channel=channel, idempotency_key=idempotency_key)
+    return process(row, by=by) if created else row

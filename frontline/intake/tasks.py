@@ -1,0 +1,26 @@
+"""Background work of intake, through Django's tasks interface on the durable scheduler."""
+
+from django_tasks import task
+
+from frontline.cases import services as cases
+from frontline.cases.models import Case
+from frontline.intake import services
+from frontline.scheduling.periodic import own_transactions
+
+
+@task()
+def send_acknowledgement(case_pk: int, person_name: str = "") -> int | None:
+    """Tell the customer we have their problem. After the intake commit, so a slow mail server never
+    holds intake; a failed send is recorded on the case like any other."""
+    case = Case.objects.filter(pk=case_pk).first()
+    if case is None:
+        return None
+    message = cases.acknowledge(case, person_name=person_name)
+    return message.pk if message else None
+
+
+@task()
+@own_transactions
+def process_pending_messages() -> int:
+    """The safety net behind the listener's own processing: anything stored and not yet read."""
+    return services.process_pending()
