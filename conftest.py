@@ -94,6 +94,13 @@ def ada(team):
 
 
 @pytest.fixture
+def signed_in(client, tom):
+    """A browser session of Tom's."""
+    client.force_login(tom.user)
+    return client
+
+
+@pytest.fixture
 def victor(db, django_user_model):
     return django_user_model.objects.create_user(username="victor", password="pw-victor-123")
 

@@ -82,9 +82,11 @@ def _field_name(loc) -> str:
 def _add_routers() -> None:
     from frontline.cases.api import router as cases_router
     from frontline.customers.api import router as customers_router
+    from frontline.intake.api import router as intake_router
 
     api.add_router("/", customers_router)
     api.add_router("/", cases_router)
+    api.add_router("/", intake_router)
 
 
 _add_routers()

@@ -130,6 +130,8 @@ INTAKE_MAX_MESSAGE_BYTES = env_int("FRONTLINE_MAX_MESSAGE_BYTES", 25 * 1024 * 10
 ATTACHMENTS_DIR = DATA_DIR / "attachments"
 SMTPD_HOST = env_str("FRONTLINE_SMTPD_HOST", "127.0.0.1")
 SMTPD_PORT = env_int("FRONTLINE_SMTPD_PORT", 2526)
+# Posts per client address per 10 minutes on the public web form and chat.
+FRONTLINE_PUBLIC_RATE = env_int("FRONTLINE_PUBLIC_RATE", 5)
 SMTPD_HOSTNAME = env_str("FRONTLINE_SMTPD_HOSTNAME", "frontline.localhost")
 
 # One cache that every process shares (the web form's rate limit counts across gunicorn workers): files

@@ -9,4 +9,6 @@ urlpatterns = [
     path("", include("frontline.web.urls")),
     path("", include("frontline.customers.urls")),
     path("", include("frontline.cases.urls")),
+    path("", include("frontline.intake.urls")),
+    path("", include("frontline.todos.urls")),
 ]

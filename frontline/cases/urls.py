@@ -10,4 +10,9 @@ urlpatterns = [
     path("cases/<str:ref>/note", views.note, name="note"),
     path("cases/<str:ref>/assign", views.assign, name="assign"),
     path("cases/<str:ref>/status", views.change_status, name="status"),
+    path("cases/<str:ref>/merge", views.merge, name="merge"),
+    path("cases/<str:ref>/messages/<int:message_pk>/split", views.split, name="split"),
+    path("cases/<str:ref>/call", views.log_call, name="call"),
+    path("cases/<str:ref>/callback", views.promise_callback, name="callback"),
+    path("cases/<str:ref>/attachments/<int:pk>", views.attachment, name="attachment"),
 ]

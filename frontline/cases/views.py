@@ -1,14 +1,20 @@
 """The agent workspace's case pages. Views parse, authorise, call a service and render; nothing more."""
 
+import datetime
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from frontline.agents.models import Agent, Capability, Skill
 from frontline.cases import services
 from frontline.cases.inbox import InboxFilter, inbox_page
-from frontline.cases.models import Case, CaseStatus, Message
+from frontline.cases.models import Attachment, Case, CaseStatus, Message
+from frontline.core import clock
+from frontline.core.errors import ServiceError
 from frontline.customers.queries import customer_panel
 from frontline.web.access import agent_required
 
@@ -54,7 +60,10 @@ def case_detail(request, ref: str):
     case = _case_or_404(ref)
     events = list(case.events.select_related("actor").order_by("at", "pk"))
     by_id = {
-        m.pk: m for m in Message.objects.filter(case=case).select_related("author_agent", "author_person")
+        m.pk: m
+        for m in Message.objects.filter(case=case)
+        .select_related("author_agent", "author_person")
+        .prefetch_related("attachments", "delivery_attempts")
     }
     timeline = [(event, by_id.get(event.data.get("message_id"))) for event in events]
     can_assign_others = request.agent.can(Capability.ASSIGN_OTHERS)
@@ -65,6 +74,9 @@ def case_detail(request, ref: str):
         "statuses": [(v, label) for v, label in CaseStatus.choices if v not in (case.status, CaseStatus.NEW)],
         "assignable": Agent.objects.order_by("display_name") if can_assign_others else [],
         "can_assign_others": can_assign_others,
+        "todos": case.todos.filter(status="open").order_by("due_at", "pk"),
+        "merged_cases": case.merged_cases.order_by("pk"),
+        "now": clock.now(),
     }
     return render(request, "cases/case.html", context)
 
@@ -120,3 +132,89 @@ def change_status(request, ref: str):
     )
     messages.success(request, f"Status is now {case.get_status_display().lower()}.")
     return redirect("cases:detail", ref=case.ref)
+
+
+@require_POST
+@agent_required
+def split(request, ref: str, message_pk: int):
+    case = _case_or_404(ref)
+    message = get_object_or_404(Message, pk=message_pk, case=case)
+    new = services.split_message(message, by=request.agent)
+    messages.success(request, f"The message is now a case of its own: {new.ref}.")
+    return redirect("cases:detail", ref=new.ref)
+
+
+@require_POST
+@agent_required
+def merge(request, ref: str):
+    """Fold this case into the one named: its messages move there and later replies follow."""
+    case = _case_or_404(ref)
+    target = _case_or_404(request.POST.get("into", ""))
+    target = services.merge_cases(case, into=target, by=request.agent, reason=request.POST.get("reason", ""))
+    messages.success(request, f"{case.ref} is merged into {target.ref}.")
+    return redirect("cases:detail", ref=target.ref)
+
+
+def _minutes(request) -> int:
+    raw = request.POST.get("minutes", "0").strip() or "0"
+    if not raw.replace(".", "", 1).isdigit():
+        raise ServiceError("the call's length is a number of minutes", field="minutes")
+    return int(float(raw) * 60)
+
+
+@require_POST
+@agent_required
+def log_call(request, ref: str):
+    """A call, either way: from the customer (a contact, through intake) or ours to them."""
+    from frontline.intake import services as intake
+
+    case = _case_or_404(ref)
+    summary, number = request.POST.get("summary", ""), request.POST.get("number", "")
+    if request.POST.get("direction") == "out":
+        services.log_outbound_call(
+            case,
+            agent=request.agent,
+            number=number,
+            summary=summary,
+            duration_seconds=_minutes(request),
+            reached=request.POST.get("reached", "yes") == "yes",
+        )
+    else:
+        intake.log_phone_call(
+            agent=request.agent,
+            customer=case.customer,
+            caller=number,
+            summary=summary,
+            duration_seconds=_minutes(request),
+            case=case,
+        )
+    messages.success(request, "Call logged.")
+    return redirect("cases:detail", ref=case.ref)
+
+
+@require_POST
+@agent_required
+def promise_callback(request, ref: str):
+    case = _case_or_404(ref)
+    due = parse_datetime(request.POST.get("due_at", ""))
+    if due is None:
+        raise ServiceError("give the time we promised to call by", field="due_at")
+    if timezone.is_naive(due):
+        due = timezone.make_aware(due, datetime.UTC)
+    services.promise_callback(case, agent=request.agent, due_at=due, number=request.POST.get("number", ""))
+    messages.success(request, f"Callback promised by {due:%Y-%m-%d %H:%M} UTC; it is on the to-do list.")
+    return redirect("cases:detail", ref=case.ref)
+
+
+@require_GET
+@agent_required
+def attachment(request, ref: str, pk: int):
+    from django.conf import settings
+    from django.http import FileResponse
+
+    case = _case_or_404(ref)
+    item = get_object_or_404(Attachment, pk=pk, message__case=case)
+    # Always a download, never shown inline: an attachment is the customer's file, not our page.
+    return FileResponse(
+        (settings.ATTACHMENTS_DIR / item.path).open("rb"), as_attachment=True, filename=item.filename
+    )

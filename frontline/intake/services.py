@@ -10,10 +10,13 @@ wrong with one message reaches another: each is interpreted in its own savepoint
 import hashlib
 import json
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import make_msgid
 
 from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, transaction
 
 from frontline.cases import services as cases
@@ -21,11 +24,11 @@ from frontline.cases.models import Attachment, Case, Channel, Direction, Message
 from frontline.core import clock
 from frontline.core.errors import ServiceError
 from frontline.customers import services as customers
-from frontline.customers.models import ContactKind, ContactPoint, Customer, Person
+from frontline.customers.models import ContactKind, ContactPoint, ContactState, Customer, Person
 from frontline.events.models import EventKind
 from frontline.events.services import record
 from frontline.intake import mail, threading
-from frontline.intake.models import RawMessage, RawStatus, Reference, Source
+from frontline.intake.models import ChatSession, RawMessage, RawStatus, Reference, Source
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +133,7 @@ def _process_one(pk: int, *, by=None) -> None:
     try:
         with transaction.atomic():
             outcome = _interpret(row, by=by)
-    except (mail.UnreadableMail, ServiceError, ValueError, json.JSONDecodeError) as exc:
+    except (mail.UnreadableMail, ServiceError, ValueError, TypeError) as exc:
         outcome = Outcome(RawStatus.QUARANTINED, str(getattr(exc, "message", exc)) or type(exc).__name__)
     except Exception as exc:  # a bug of ours must not lose the message or stop the others
         log.exception("intake could not interpret raw message %s", pk)
@@ -344,6 +347,8 @@ def _interpret_structured(row: RawMessage, *, by=None) -> Outcome:
 
         agent = Agent.objects.filter(pk=payload["agent_id"]).first()
     case = None
+    if payload.get("case") and not payload.get("case_id"):
+        payload["case_id"] = Case.pk_from_ref(str(payload["case"])) or -1
     if payload.get("case_id"):
         case = Case.objects.select_related("customer").filter(pk=payload["case_id"]).first()
         if case is None:
@@ -356,6 +361,8 @@ def _interpret_structured(row: RawMessage, *, by=None) -> Outcome:
     if not thread.case:
         thread = threading.by_similarity(customer.pk, subject, body)
     channel = payload.get("channel") or row.channel
+    if row.source == Source.API and channel not in (Channel.API, Channel.MONITORING):
+        raise ServiceError("channel must be api or monitoring", field="channel")
     fields = dict(
         channel=channel,
         body=body,
@@ -394,3 +401,175 @@ def submit(payload: dict, *, source: str, channel: str, idempotency_key: str = "
     raw = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
     row, created = accept(raw, source=source, channel=channel, idempotency_key=idempotency_key)
     return process(row, by=by) if created else row
+
+
+# ---- the public web form: a stranger's address is confirmed before a case opens -------------------------
+
+CONFIRM_SALT = "frontline.intake.web-form"
+CONFIRM_MAX_AGE = timedelta(days=3)
+
+
+def submit_web_form(fields: dict) -> RawMessage:
+    """Store what the form was given, then read it now if the address is a verified contact's, or send a
+    confirmation link first (the form is public: anyone can type anyone's address)."""
+    payload = {key: str(fields.get(key, ""))[:20_000] for key in ("name", "email", "subject", "body")}
+    raw = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    email = mail.clean(payload["email"]).lower()
+    customers.normalize_contact(ContactKind.EMAIL, email)  # a clear error for a non-address, nothing stored
+    if not payload["body"].strip():
+        raise ServiceError("write what the problem is", field="body")
+    row, _ = accept(raw, source=Source.WEB_FORM, channel=Channel.WEB)
+    verified = ContactPoint.objects.filter(
+        kind=ContactKind.EMAIL, normalized=email, state=ContactState.VERIFIED
+    ).exists()
+    if verified:
+        return process(row)
+    RawMessage.objects.filter(pk=row.pk).update(
+        status=RawStatus.UNCONFIRMED, reason=f"waiting for {email} to confirm by the emailed link"
+    )
+    _send_confirmation(row, email)
+    row.refresh_from_db()
+    return row
+
+
+def confirmation_link(row: RawMessage) -> str:
+    token = signing.dumps({"raw": row.pk}, salt=CONFIRM_SALT)
+    return f"{settings.SITE_URL.rstrip('/')}/contact/confirm/{token}/"
+
+
+def _send_confirmation(row: RawMessage, email: str) -> None:
+    from frontline.delivery import services as delivery
+
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "frontline.invalid"
+    delivery.send_email(
+        subject="Please confirm your message to our support team",
+        body=(
+            "Hello,\n\nsomeone (we hope you) sent us a message from our web site with this address. "
+            f"To send it on to our team, open this link and press the button:\n\n{confirmation_link(row)}\n\n"
+            "If it was not you, ignore this email and nothing happens.\n\n"
+            f"{settings.FRONTLINE_TEAM_SIGNATURE}"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        address=email,
+        headers={"Auto-Submitted": "auto-generated", "X-Frontline-Instance": settings.FRONTLINE_INSTANCE_ID},
+        message_id=make_msgid(domain=domain),
+    )
+
+
+def raw_for_confirmation(token: str) -> RawMessage:
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise ServiceError("this link has expired; please send the form again", field="token") from exc
+    except signing.BadSignature as exc:
+        raise ServiceError("this link is not valid", field="token") from exc
+    row = RawMessage.objects.filter(pk=data.get("raw"), source=Source.WEB_FORM).first()
+    if row is None:
+        raise ServiceError("this link is not valid", field="token")
+    return row
+
+
+def confirm_web_form(token: str) -> RawMessage:
+    """The link was followed and its button pressed: the address is proven, the message goes on."""
+    row = raw_for_confirmation(token)
+    if row.status != RawStatus.UNCONFIRMED:
+        return row  # confirmed before: pressing twice changes nothing
+    with transaction.atomic():
+        RawMessage.objects.filter(pk=row.pk, status=RawStatus.UNCONFIRMED).update(status=RawStatus.PENDING)
+        row = process(row)
+        email = json.loads(bytes(row.raw))["email"].strip().lower()
+        for point in ContactPoint.objects.filter(kind=ContactKind.EMAIL, normalized=email).exclude(
+            state=ContactState.VERIFIED
+        ):
+            customers.verify_contact_point(point, via="web_form")
+    return row
+
+
+# ---- phone notes and chat ----------------------------------------------------------------------------
+
+
+def log_phone_call(
+    *,
+    agent,
+    customer: Customer,
+    caller: str,
+    summary: str,
+    duration_seconds: int = 0,
+    case: Case | None = None,
+) -> RawMessage:
+    """An agent's note of a call from the customer: a contact like any other, threaded like any other."""
+    from frontline.agents.models import Capability
+    from frontline.agents.services import require
+
+    require(agent, Capability.WORK_CASES)
+    if not summary.strip():
+        raise ServiceError("say what the caller wanted", field="summary")
+    payload = {
+        "agent_id": agent.pk,
+        "customer_id": customer.pk,
+        "case_id": case.pk if case else None,
+        "phone": caller,
+        "subject": "",
+        "body": summary,
+        "duration_seconds": max(int(duration_seconds or 0), 0),
+        "channel": Channel.PHONE,
+    }
+    row = submit(payload, source=Source.PHONE, channel=Channel.PHONE, by=agent)
+    if row.status == RawStatus.QUARANTINED:
+        raise ServiceError(row.reason, field="summary")
+    return row
+
+
+def start_chat(*, name: str, email: str, body: str) -> tuple[ChatSession, RawMessage]:
+    payload = {"name": name[:120], "email": email, "body": body, "channel": Channel.CHAT, "subject": ""}
+    row = submit(payload, source=Source.CHAT, channel=Channel.CHAT)
+    if row.status == RawStatus.QUARANTINED:
+        raise ServiceError(row.reason, field="body")
+    now = clock.now()
+    session = ChatSession.objects.create(
+        token=secrets.token_urlsafe(32),
+        case=row.case,
+        name=name[:120],
+        email=email.strip().lower()[:255],
+        started_at=row.message.created_at,
+        last_seen_at=now,
+    )
+    return session, row
+
+
+def chat_message(session: ChatSession, body: str) -> RawMessage:
+    payload = {
+        "case_id": session.case_id,
+        "email": session.email,
+        "name": session.name,
+        "body": body,
+        "channel": Channel.CHAT,
+        "subject": "",
+    }
+    row = submit(payload, source=Source.CHAT, channel=Channel.CHAT)
+    if row.status == RawStatus.QUARANTINED:
+        raise ServiceError(row.reason, field="body")
+    ChatSession.objects.filter(pk=session.pk).update(last_seen_at=clock.now())
+    return row
+
+
+def chat_transcript(session: ChatSession, *, after: int = 0) -> list[dict]:
+    """What the visitor may see: this conversation's chat lines only, never the rest of the case."""
+    rows = (
+        Message.objects.filter(
+            case_id=session.case_id, channel=Channel.CHAT, created_at__gte=session.started_at, pk__gt=after
+        )
+        .select_related("author_agent")
+        .order_by("pk")[:200]
+    )
+    return [
+        {
+            "id": m.pk,
+            "from": "you"
+            if m.direction == Direction.INBOUND
+            else (m.author_agent.display_name if m.author_agent else "support"),
+            "body": m.body_text,
+            "at": m.created_at.isoformat(),
+        }
+        for m in rows
+    ]

@@ -156,16 +156,18 @@ def by_similarity(customer_id: int | None, subject: str, text: str) -> Thread:
             score += 0.5
             reasons.append("names " + ", ".join(named[:3]))
         theirs = _words(f"{case.subject}\n{first_texts.get(case.pk, '')[:3000]}")
-        if words and theirs:
-            shared = words & theirs
+        shared = words & theirs
+        if len(shared) >= 2:  # one shared word ("down") is not a topic
             similarity = len(shared) / (len(words) * len(theirs)) ** 0.5
             if similarity >= 0.1:
                 score += 0.4 * min(similarity * 2, 1.0)
                 reasons.append(f"similar words ({', '.join(sorted(shared)[:4])})")
+        if not reasons:
+            continue  # recency alone says nothing about the problem
         if case.updated_at >= clock.now() - timedelta(hours=24):
             score += 0.1
             reasons.append("active today")
-        if len(candidates) == 1 and score > 0:
+        if len(candidates) == 1:
             score += 0.15
             reasons.append("their only open case")
         score = round(min(score, 0.99), 2)

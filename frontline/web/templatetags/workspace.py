@@ -18,3 +18,17 @@ def age(moment) -> str:
     if minutes < 48 * 60:
         return f"{minutes // 60} h"
     return f"{minutes // 1440} d"
+
+
+@register.filter
+def reply_parts(text: str) -> tuple[str, str]:
+    """(what the customer wrote now, the quoted text and signature below it), for display only: the
+    stored message stays whole, and the page shows the second part folded, never removed."""
+    from frontline.intake.display import split_reply
+
+    return split_reply(text or "")
+
+
+@register.filter
+def div60(seconds) -> int:
+    return round((seconds or 0) / 60)

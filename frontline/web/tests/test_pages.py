@@ -22,12 +22,6 @@ def open_cases(customer, count, impact="question"):
     ]
 
 
-@pytest.fixture
-def signed_in(client, tom):
-    client.force_login(tom.user)
-    return client
-
-
 def test_the_workspace_asks_strangers_to_sign_in(client):
     response = client.get(reverse("cases:inbox"))
     assert response.status_code == 302 and reverse("web:login") in response["Location"]
@@ -153,8 +147,9 @@ def test_case_page_query_count_does_not_grow_with_the_case(
     signed_in, sam, sam_person, tom, django_assert_num_queries
 ):
     case = services.open_case(customer=sam, requester=sam_person, subject="x", body="y", channel="email")
-    # session, user, agent, case, events, messages, units, account contacts, memberships, their contacts
-    expected = 10
+    # session, user, agent, case, events, messages, their attachments, their delivery attempts, open to-dos,
+    # merged-in cases, units, account contacts, memberships, their contacts
+    expected = 14
     with django_assert_num_queries(expected):
         signed_in.get(reverse("cases:detail", args=[case.ref]))
     for n in range(20):

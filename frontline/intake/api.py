@@ -1,0 +1,98 @@
+"""`POST /api/v1/messages`: a customer's message from an integration, into the same pipeline as mail.
+
+The body is stored exactly as sent before it is read, so a message that cannot be read is still kept (and
+the caller told why, with a 400). The same Idempotency-Key again answers the first outcome without a
+second message; the same key with a different body is a 409, since the caller has mixed two messages up.
+"""
+
+import json
+
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from frontline.cases.models import Channel
+from frontline.intake import services
+from frontline.intake.models import RawMessage, RawStatus, Source
+
+router = Router(tags=["intake"])
+
+
+class ArrivalOut(Schema):
+    id: int
+    status: str
+    reason: str
+    case: str | None
+    message_id: int | None
+
+
+class ErrorOut(Schema):
+    detail: str
+    stored_as: int | None = None
+
+
+def _out(row: RawMessage) -> dict:
+    return {
+        "id": row.pk,
+        "status": row.status,
+        "reason": row.reason,
+        "case": f"C-{row.case_id}" if row.case_id else None,
+        "message_id": row.message_id,
+    }
+
+
+def _key(request) -> str:
+    key = request.headers.get("Idempotency-Key", "")
+    if not key:
+        try:
+            payload = json.loads(request.body)
+            key = str(payload.get("idempotency_key") or "") if isinstance(payload, dict) else ""
+        except (ValueError, UnicodeDecodeError):
+            key = ""
+    return key.strip()[:200]
+
+
+@router.post(
+    "/messages",
+    response={200: ArrivalOut, 201: ArrivalOut, 400: ErrorOut, 409: ErrorOut},
+    summary="A message from a customer (idempotent by Idempotency-Key)",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["body"],
+                        "properties": {
+                            "body": {"type": "string"},
+                            "subject": {"type": "string"},
+                            "customer_id": {"type": "integer"},
+                            "email": {"type": "string"},
+                            "name": {"type": "string"},
+                            "case": {"type": "string", "description": "a case reference such as C-12"},
+                            "channel": {"type": "string", "enum": ["api", "monitoring"]},
+                            "idempotency_key": {"type": "string"},
+                        },
+                    }
+                }
+            }
+        }
+    },
+)
+def post_message(request):
+    raw = request.body
+    key = _key(request)
+    row, created = services.accept(raw, source=Source.API, channel=Channel.API, idempotency_key=key)
+    if not created:
+        if bytes(row.raw) != raw:
+            return Status(
+                409, {"detail": "this Idempotency-Key was used for a different message", "stored_as": row.pk}
+            )
+        return (
+            Status(400, {"detail": row.reason, "stored_as": row.pk})
+            if row.status == RawStatus.QUARANTINED
+            else (Status(200, _out(row)))
+        )
+    row = services.process(row, by=request.agent)
+    if row.status == RawStatus.QUARANTINED:
+        return Status(400, {"detail": row.reason, "stored_as": row.pk})
+    return Status(201, _out(row))

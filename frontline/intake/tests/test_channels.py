@@ -1,0 +1,268 @@
+"""Every other channel into the same pipeline: the API, the web form, chat, phone notes, callbacks."""
+
+import datetime
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+from frontline.agents.services import issue_api_token
+from frontline.cases import services as cases
+from frontline.cases.models import Case, Channel, DemandType
+from frontline.core import clock
+from frontline.customers.models import ContactState
+from frontline.events.models import Event, EventKind
+from frontline.intake import services
+from frontline.intake.display import split_reply
+from frontline.intake.models import RawMessage, RawStatus
+from frontline.intake.tests.conftest import deliver, mail, run_jobs
+from frontline.todos.models import ToDoStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(client, tom):
+    token = issue_api_token(tom, name="monitoring")[1]
+
+    def post(payload, key="", raw=None):
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        if key:
+            headers["HTTP_IDEMPOTENCY_KEY"] = key
+        body = raw if raw is not None else json.dumps(payload)
+        return client.post("/api/v1/messages", body, content_type="application/json", **headers)
+
+    return post
+
+
+def test_the_api_takes_a_message_once_per_idempotency_key(api, sam):
+    payload = {"customer_id": sam.pk, "subject": "Disk 95% on web-07", "body": "Alert from our monitoring"}
+
+    first = api(payload, key="alert-7781")
+    again = api(payload, key="alert-7781")
+
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.json()["case"] == again.json()["case"]
+    assert RawMessage.objects.count() == 1
+    assert Case.objects.get().messages.count() == 1
+
+
+def test_the_same_key_with_a_different_message_is_a_conflict(api, sam):
+    api({"customer_id": sam.pk, "body": "one"}, key="k1")
+
+    response = api({"customer_id": sam.pk, "body": "two"}, key="k1")
+
+    assert response.status_code == 409
+    assert "different message" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "raw,words",
+    [
+        ("{not json", "Expecting"),
+        ('["a list"]', "JSON object"),
+        ('{"customer_id": 1}', "no body"),
+        ('{"customer_id": 999999, "body": "x"}', "no customer 999999"),
+        ('{"body": "x"}', "say who it is from"),
+        ('{"email": "not an address", "body": "x"}', "not an email address"),
+        ('{"customer_id": {"$gt": 1}, "body": "x"}', ""),
+    ],
+)
+def test_bad_api_input_is_kept_raw_and_answered_with_a_4xx_and_a_reason(api, sam, raw, words):
+    response = api(None, raw=raw)
+
+    assert response.status_code == 400
+    assert words in response.json()["detail"]
+    stored = RawMessage.objects.get(pk=response.json()["stored_as"])
+    assert bytes(stored.raw) == raw.encode() and stored.status == RawStatus.QUARANTINED
+
+
+def test_a_nul_character_is_stored_raw_and_cleaned_not_refused(api, sam):
+    raw = '{"customer_id": ' + str(sam.pk) + ', "body": "disk\\u0000 full"}'
+
+    response = api(None, raw=raw)
+
+    assert response.status_code == 201
+    assert Case.objects.get().messages.get().body_text == "disk full"
+    assert bytes(RawMessage.objects.get().raw) == raw.encode()
+
+
+def test_the_api_needs_a_token(client):
+    assert client.post("/api/v1/messages", "{}", content_type="application/json").status_code == 401
+
+
+def confirmation_link(mailoutbox) -> str:
+    return re.search(r"http://\S+/contact/confirm/\S+/", mailoutbox[-1].body).group(0)
+
+
+def test_a_strangers_web_form_opens_a_case_only_after_the_address_is_confirmed(client, mailoutbox, db):
+    form = {
+        "name": "Jo New",
+        "email": "jo@new.example",
+        "subject": "Site down",
+        "body": "Our shop is offline",
+    }
+
+    page = client.post(reverse("intake:contact"), form)
+
+    assert "check your inbox" in page.content.decode().lower()
+    assert Case.objects.count() == 0
+    assert RawMessage.objects.get().status == RawStatus.UNCONFIRMED
+    link = confirmation_link(mailoutbox).replace("http://127.0.0.1:8000", "")
+
+    client.get(link)  # a mail scanner following the link
+    assert Case.objects.count() == 0
+
+    confirmed = client.post(link)
+
+    case = Case.objects.get()
+    assert f"C-{case.pk}" in confirmed.content.decode()
+    assert case.messages.get().channel == Channel.WEB
+    assert case.customer.people.get().contacts.get().state == ContactState.VERIFIED
+    client.post(link)  # pressed twice
+    assert Case.objects.count() == 1
+
+
+def test_a_verified_customers_web_form_goes_straight_to_a_case(client, sam):
+    form = {"name": "Sam", "email": "sam@walkerblog.example", "subject": "Blog down", "body": "503 again"}
+
+    page = client.post(reverse("intake:contact"), form)
+
+    case = Case.objects.get()
+    assert case.customer == sam and case.ref in page.content.decode()
+
+
+def test_the_web_form_is_rate_limited_per_address_through_the_shared_cache(client, settings, db):
+    settings.FRONTLINE_PUBLIC_RATE = 2
+    form = {"email": "jo@new.example", "body": "hello"}
+
+    codes = [client.post(reverse("intake:contact"), form).status_code for _ in range(3)]
+
+    assert codes == [200, 200, 429]
+    assert RawMessage.objects.count() == 2
+
+
+def test_a_bad_confirmation_link_is_refused_clearly(client, db):
+    response = client.get("/contact/confirm/forged-token/")
+
+    assert response.status_code == 400 and "not valid" in response.content.decode()
+
+
+def test_chat_opens_a_case_and_the_visitor_sees_only_this_conversation(client, sam, tom):
+    other = deliver(mail(body="a private matter")).case
+    start = client.post(
+        reverse("intake:chat_start"),
+        {"name": "Sam", "email": "sam@walkerblog.example", "body": "Is web-07 down?"},
+        content_type="application/json",
+    ).json()
+    case = Case.objects.get(pk=int(start["case"][2:]))
+
+    cases.reply_to_case(case, agent=tom, body="Yes, we are restarting it now.")
+    client.post(f"/chat/{start['token']}/messages", {"body": "Thanks!"}, content_type="application/json")
+    lines = client.get(f"/chat/{start['token']}/messages").json()["messages"]
+
+    assert [(line["from"], line["body"]) for line in lines] == [
+        ("you", "Is web-07 down?"),
+        ("Tom Becker", "Yes, we are restarting it now."),
+        ("you", "Thanks!"),
+    ]
+    assert "a private matter" not in json.dumps(lines)
+    assert other.pk != case.pk
+
+
+def test_an_unknown_chat_token_is_a_404(client, db):
+    assert client.get("/chat/nope/messages").status_code == 404
+
+
+def test_a_phone_note_goes_through_intake_onto_the_case(sam, tom):
+    case = deliver(mail()).case
+
+    row = services.log_phone_call(
+        agent=tom,
+        customer=sam,
+        caller="+44 7700 900456",
+        summary="Called: still 503",
+        duration_seconds=240,
+        case=case,
+    )
+
+    message = row.message
+    assert row.case == case and message.channel == Channel.PHONE
+    assert message.duration_seconds == 240 and message.sender == "+44 7700 900456"
+    assert Event.objects.filter(case=case, kind=EventKind.MESSAGE_RECEIVED, actor=tom).exists()
+
+
+def test_a_missed_callback_promise_falls_due_through_the_scheduler_and_raises_the_case(sam, tom):
+    case = deliver(mail()).case
+    start = clock.now()
+    due = start + datetime.timedelta(hours=1)
+    todo = cases.promise_callback(case, agent=tom, due_at=due, number="+44 7700 900456")
+    before = Case.objects.get(pk=case.pk).priority
+
+    run_jobs()  # the acknowledgement runs; the callback check is not due yet
+    assert not Event.objects.filter(case=case, kind=EventKind.CALLBACK_MISSED).exists()
+    with clock.frozen_at(due + datetime.timedelta(minutes=1)):
+        ran = run_jobs()
+        case.refresh_from_db()
+        cases.refresh_priority(case)
+
+    assert ran >= 1
+    assert case.demand_type == DemandType.FAILURE and case.failure_reason == "missed callback promise"
+    assert Event.objects.filter(case=case, kind=EventKind.CALLBACK_MISSED).exists()
+    assert any(term["term"] == "missed_callback" for term in case.priority_explanation)
+    assert case.priority > before
+    todo.refresh_from_db()
+    assert todo.status == ToDoStatus.OPEN  # still to do: the customer still waits for the call
+
+
+def test_a_callback_made_in_time_keeps_the_promise(sam, tom):
+    case = deliver(mail()).case
+    due = clock.now() + datetime.timedelta(hours=1)
+    todo = cases.promise_callback(case, agent=tom, due_at=due)
+
+    cases.log_outbound_call(
+        case, agent=tom, number="+44 7700 900456", summary="Explained the fix", duration_seconds=300
+    )
+    with clock.frozen_at(due + datetime.timedelta(minutes=1)):
+        run_jobs()
+
+    case.refresh_from_db()
+    assert case.demand_type == DemandType.VALUE and case.callback_due_at is None
+    assert Event.objects.filter(case=case, kind=EventKind.CALLBACK_KEPT).exists()
+    assert not Event.objects.filter(case=case, kind=EventKind.CALLBACK_MISSED).exists()
+    todo.refresh_from_db()
+    assert todo.status == ToDoStatus.DONE
+
+
+def test_reply_stripping_folds_quotes_and_signature_without_losing_them():
+    text = (
+        "Thanks, that fixed it.\n\n-- \nSam Walker\nwalkerblog.example\n\n"
+        "On Mon, 2 Nov 2026 at 10:00, Support <support@x> wrote:\n> We restarted the server.\n"
+    )
+
+    shown, folded = split_reply(text)
+
+    assert shown == "Thanks, that fixed it."
+    assert "We restarted the server." in folded and "Sam Walker" in folded
+
+
+def test_the_case_page_shows_a_guess_with_its_confidence_and_a_split_button(signed_in, sam, blog):
+    first = deliver(mail(body="walkerblog.example is down")).case
+    first.affected_units.add(blog)
+    joined = deliver(mail(subject="again", message_id="<m2@x>", body="walkerblog.example still down"))
+
+    html = signed_in.get(reverse("cases:detail", args=[first.ref])).content.decode()
+
+    assert "Joined this case by a guess (confidence" in html
+    assert reverse("cases:split", args=[first.ref, joined.message.pk]) in html
+
+
+def test_the_quarantine_page_lists_unread_mail_and_processes_it_again(signed_in, sam):
+    row = deliver(mail(sender=""))
+
+    html = signed_in.get(reverse("intake:quarantine")).content.decode()
+    assert "no sender address" in html
+
+    response = signed_in.post(reverse("intake:reprocess", args=[row.pk]), follow=True)
+    assert "Still cannot read" in response.content.decode()

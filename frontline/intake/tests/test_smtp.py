@@ -1,0 +1,133 @@
+"""Real SMTP on loopback, both ways: smtplib delivers to our aiosmtpd listener, and our backend sends to a
+real SMTP server and keeps its answer."""
+
+import smtplib
+import time
+
+import pytest
+from django.core.management import call_command
+
+from frontline.cases import services as cases
+from frontline.customers.models import ContactState
+from frontline.delivery.models import AttemptStatus
+from frontline.events.models import Event, EventKind
+from frontline.intake import smtpd
+from frontline.intake.models import RawMessage, RawStatus
+from frontline.intake.tests.conftest import deliver, mail
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def listener(settings):
+    from conftest import free_port
+
+    controller, processor = smtpd.start(host="127.0.0.1", port=free_port())
+    yield controller
+    controller.stop()
+    processor.stop()
+    processor.join(timeout=10)
+
+
+def wait_for(condition, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_mail_delivered_by_smtp_is_stored_before_the_250_and_read_into_a_case(listener, sam):
+    with smtplib.SMTP("127.0.0.1", listener.port) as client:
+        client.ehlo()
+        code, reply = client.docmd("MAIL FROM:<sam@walkerblog.example>")
+        client.docmd("RCPT TO:<support@frontline.invalid>")
+        code, reply = client.data(mail())
+
+    assert code == 250
+    stored_pk = int(reply.decode().rsplit("#", 1)[1])
+    assert RawMessage.objects.filter(pk=stored_pk).exists()  # stored when the 250 was given
+    assert wait_for(lambda: RawMessage.objects.get(pk=stored_pk).status == RawStatus.PROCESSED)
+    row = RawMessage.objects.get(pk=stored_pk)
+    assert row.case.customer == sam
+    assert row.envelope_sender == "sam@walkerblog.example"
+
+
+def test_a_message_over_the_size_limit_is_refused_with_552_and_nothing_is_kept(listener, settings, sam):
+    settings.INTAKE_MAX_MESSAGE_BYTES = 2000
+    big = mail(body="x" * 5000)
+
+    with smtplib.SMTP("127.0.0.1", listener.port) as client:
+        with pytest.raises(smtplib.SMTPException) as refused:
+            client.sendmail("sam@walkerblog.example", ["support@frontline.invalid"], big)
+        code = getattr(refused.value, "smtp_code", None) or refused.value.args[0]
+
+    assert code == 552
+    assert RawMessage.objects.count() == 0
+    # The connection and the listener are still good for the next message.
+    with smtplib.SMTP("127.0.0.1", listener.port) as client:
+        client.sendmail("sam@walkerblog.example", ["support@frontline.invalid"], mail())
+    assert RawMessage.objects.count() == 1
+
+
+def test_a_reply_carries_our_message_id_thread_headers_and_the_servers_answer(smtp_server, sam, tom):
+    case = deliver(mail()).case
+
+    reply = cases.reply_to_case(case, agent=tom, body="We restarted the web server.")
+
+    sent = smtp_server.messages()[-1]
+    assert sent["Message-ID"] == reply.message_id
+    assert sent["In-Reply-To"] == "<m1@walkerblog.example>"
+    assert "<m1@walkerblog.example>" in sent["References"]
+    assert sent["Reply-To"] == f"support+{case.ref}@frontline.invalid"
+    assert case.ref in sent["Subject"]
+    attempt = reply.delivery_attempts.get()
+    assert attempt.status == AttemptStatus.ACCEPTED
+    assert attempt.reply_code == 250 and attempt.reply_text == "2.0.0 Ok: queued as TEST123"
+    assert attempt.header_message_id == reply.message_id
+
+
+def test_a_refused_reply_is_shown_on_the_case_and_condemns_a_dead_address(smtp_server, sam, tom):
+    case = deliver(mail()).case
+    smtp_server.refuse["sam@walkerblog.example"] = "550 5.1.1 <sam@walkerblog.example>: User unknown"
+
+    reply = cases.reply_to_case(case, agent=tom, body="We restarted the web server.")
+
+    assert "User unknown" in reply.send_error
+    attempt = reply.delivery_attempts.get()
+    assert attempt.status == AttemptStatus.REFUSED and attempt.reply_code == 550
+    assert attempt.contact_point.state == ContactState.FAILING
+    assert sam.todos.get().kind == "fix_contact"
+    assert Event.objects.filter(case=case, kind=EventKind.REPLY_FAILED).exists()
+
+
+def test_a_temporary_refusal_does_not_condemn_the_address(smtp_server, sam, tom):
+    case = deliver(mail()).case
+    smtp_server.refuse["sam@walkerblog.example"] = "452 4.2.2 Mailbox full"
+
+    reply = cases.reply_to_case(case, agent=tom, body="We restarted the web server.")
+
+    attempt = reply.delivery_attempts.get()
+    assert attempt.status == AttemptStatus.DEFERRED and attempt.reply_text.endswith("Mailbox full")
+    attempt.contact_point.refresh_from_db()
+    assert attempt.contact_point.state == ContactState.VERIFIED
+
+
+def test_import_mail_reads_maildir_mbox_and_single_files(tmp_path, sam, capsys):
+    import mailbox
+
+    maildir = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    maildir.add(mail(message_id="<a@x>"))
+    box = mailbox.mbox(tmp_path / "archive.mbox", create=True)
+    box.add(mail(message_id="<b@x>", subject="Invoice", body="Bill question"))
+    box.flush()
+    (tmp_path / "one.eml").write_bytes(mail(message_id="<c@x>", sender=""))
+
+    call_command(
+        "import-mail", str(tmp_path / "Maildir"), str(tmp_path / "archive.mbox"), str(tmp_path / "one.eml")
+    )
+
+    out = capsys.readouterr().out
+    assert "3 stored (2 processed, 1 quarantined)" in out
+    assert "no sender" in out

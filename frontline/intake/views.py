@@ -1,0 +1,169 @@
+"""Public channel pages (the web form and the chat widget) and the staff's quarantine list.
+
+The public views keep no login and trust nothing: the form confirms the address by a link whose page
+POSTs (mail scanners follow links), and the chat's only key is the session token it handed out.
+"""
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from frontline.core.errors import ServiceError
+from frontline.intake import services
+from frontline.intake.models import ChatSession, RawMessage, RawStatus
+from frontline.web.access import agent_required
+
+
+def _client(request) -> str:
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def rate_limited(request, scope: str) -> bool:
+    """At most FRONTLINE_PUBLIC_RATE posts per address per 10 minutes, counted in the shared cache."""
+    key = f"rate:{scope}:{_client(request)}"
+    cache.add(key, 0, timeout=600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=600)
+        count = 1
+    return count > settings.FRONTLINE_PUBLIC_RATE
+
+
+@require_http_methods(["GET", "POST"])
+def contact_form(request):
+    if request.method == "GET":
+        return render(request, "intake/contact.html", {"form": {}})
+    form = {key: request.POST.get(key, "") for key in ("name", "email", "subject", "body")}
+    if request.POST.get("website"):  # a field people never see; robots fill it in
+        return render(request, "intake/contact_sent.html", {"row": None})
+    if rate_limited(request, "contact"):
+        return render(
+            request,
+            "intake/contact.html",
+            {
+                "form": form,
+                "error": "Too many messages from your address just now. Please try again in a few minutes.",
+            },
+            status=429,
+        )
+    try:
+        row = services.submit_web_form(form)
+    except ServiceError as exc:
+        return render(request, "intake/contact.html", {"form": form, "error": exc.message}, status=400)
+    return render(request, "intake/contact_sent.html", {"row": row})
+
+
+@require_http_methods(["GET", "POST"])
+def contact_confirm(request, token: str):
+    """GET shows a button and changes nothing; only the POST of that button confirms."""
+    try:
+        row = services.raw_for_confirmation(token)
+    except ServiceError as exc:
+        return render(
+            request, "web/error.html", {"title": "Link not valid", "message": exc.message}, status=400
+        )
+    if request.method == "POST":
+        row = services.confirm_web_form(token)
+        return render(request, "intake/contact_sent.html", {"row": row, "confirmed": True})
+    return render(request, "intake/contact_confirm.html", {"row": row, "token": token})
+
+
+# ---- chat ---------------------------------------------------------------------------------------------
+
+
+@require_GET
+@xframe_options_exempt
+def chat_widget(request):
+    return render(request, "intake/chat.html", {"poll_seconds": 3})
+
+
+def _json(request) -> dict:
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ServiceError("send JSON") from exc
+    if not isinstance(data, dict):
+        raise ServiceError("send a JSON object")
+    return data
+
+
+@csrf_exempt  # no cookie is trusted here: the session token is the only key
+@require_POST
+def chat_start(request):
+    if rate_limited(request, "chat"):
+        return JsonResponse(
+            {"detail": "too many chats from your address; try again in a few minutes"}, status=429
+        )
+    try:
+        data = _json(request)
+        session, row = services.start_chat(
+            name=str(data.get("name", "")), email=str(data.get("email", "")), body=str(data.get("body", ""))
+        )
+    except ServiceError as exc:
+        return JsonResponse({"detail": exc.message, "field": exc.field}, status=400)
+    return JsonResponse(
+        {"token": session.token, "case": row.case.ref, "messages": services.chat_transcript(session)},
+        status=201,
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def chat_messages(request, token: str):
+    session = ChatSession.objects.filter(token=token).first()
+    if session is None:
+        return JsonResponse({"detail": "no such chat"}, status=404)
+    if request.method == "POST":
+        try:
+            services.chat_message(session, str(_json(request).get("body", "")))
+        except ServiceError as exc:
+            return JsonResponse({"detail": exc.message, "field": exc.field}, status=400)
+    after = request.GET.get("after", "0")
+    return JsonResponse(
+        {
+            "case": f"C-{session.case_id}",
+            "messages": services.chat_transcript(session, after=int(after) if after.isdigit() else 0),
+        }
+    )
+
+
+# ---- staff: what intake could not read -----------------------------------------------------------------
+
+
+@require_GET
+@agent_required
+def quarantine(request):
+    rows = RawMessage.objects.filter(status__in=[RawStatus.QUARANTINED, RawStatus.UNCONFIRMED]).order_by(
+        "-pk"
+    )[:200]
+    return render(request, "intake/quarantine.html", {"rows": rows})
+
+
+@require_GET
+@agent_required
+def raw_source(request, pk: int):
+    row = get_object_or_404(RawMessage, pk=pk)
+    response = HttpResponse(bytes(row.raw), content_type="application/octet-stream")
+    response["Content-Disposition"] = (
+        f'attachment; filename="raw-{row.pk}.{"eml" if row.channel == "email" else "json"}"'
+    )
+    return response
+
+
+@require_POST
+@agent_required
+def reprocess(request, pk: int):
+    row = services.reprocess(get_object_or_404(RawMessage, pk=pk), by=request.agent)
+    if row.status == RawStatus.QUARANTINED:
+        messages.error(request, f"Still cannot read #{row.pk}: {row.reason}")
+    else:
+        messages.success(request, f"#{row.pk}: {row.reason}")
+    return redirect("intake:quarantine")
