@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean chromium
+.PHONY: demo test lint bench clean debian-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,14 +19,17 @@ demo: $(STAMP)
 	FRONTLINE_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend \
 	$(BIN)/frontline demo
 
-## The browser tests drive Debian's Chromium (Playwright's own browser download cannot work offline).
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  [ "$$(id -u)" = 0 ] || { echo "The browser tests need Debian's chromium package: apt-get install chromium"; exit 1; }; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+## Real peers the tests drive, from Debian: Chromium for the browser tests (Playwright's own browser
+## download cannot work offline) and Dovecot for the IMAP tests.
+debian-packages:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	  [ -x /usr/sbin/dovecot ] || missing="$$missing dovecot-imapd"; \
+	  [ -z "$$missing" ] || { \
+	    [ "$$(id -u)" = 0 ] || { echo "The tests need Debian's packages:$$missing (apt-get install$$missing)"; exit 1; }; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }
 
 ## Install what the tests need and run the whole suite (and the linter).
-test: $(STAMP) chromium
+test: $(STAMP) debian-packages
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

@@ -516,16 +516,19 @@ def follow_merges(case: Case) -> Case:
 
 
 @transaction.atomic
-def merge_cases(source: Case, *, into: Case, by: Agent, reason: str = "", via: str = "web") -> Case:
+def merge_cases(source: Case, *, into: Case, by: Agent | None, reason: str = "", via: str = "web") -> Case:
     """Fold a second case about the same problem into the first: its messages move, it closes, and
-    anything that later threads to it lands on the case it joined."""
-    require(by, Capability.WORK_CASES)
+    anything that later threads to it lands on the case it joined. `by` None is intake itself, when a
+    message proves two of its cases one thread (a reply read before its original)."""
+    if by is not None:
+        require(by, Capability.WORK_CASES)
     source = Case.objects.select_for_update().select_related("customer").get(pk=source.pk)
     target = Case.objects.select_for_update().select_related("customer").get(pk=follow_merges(into).pk)
     if source.pk == target.pk:
         raise ServiceError("a case cannot be merged into itself", field="into")
     if source.customer_id != target.customer_id:
         raise ServiceError("both cases must be the same customer's", field="into")
+    label = "" if by else "intake"
     moved = list(Message.objects.filter(case=source).values_list("pk", flat=True))
     Message.objects.filter(pk__in=moved).update(case=target)
     search.reindex_case(source.pk)
@@ -541,20 +544,29 @@ def merge_cases(source: Case, *, into: Case, by: Agent, reason: str = "", via: s
     source.merged_into = target
     source.resolution_notes = source.resolution_notes or f"Merged into {target.ref}: same problem."
     if source.is_open:
-        _transition(source, CaseStatus.CLOSED, by=by, via=via, actor_label="merged")
+        _transition(source, CaseStatus.CLOSED, by=by, via=via, actor_label=label or "merged")
     source.updated_at = clock.now()
     _set_priority(source)
     source.save()
     record(
         EventKind.CASES_MERGED,
         actor=by,
+        actor_label=label,
         via=via,
         case=target,
         merged_case=source.ref,
         moved_messages=moved,
         reason=reason,
     )
-    record(EventKind.CASES_MERGED, actor=by, via=via, case=source, into=target.ref, reason=reason)
+    record(
+        EventKind.CASES_MERGED,
+        actor=by,
+        actor_label=label,
+        via=via,
+        case=source,
+        into=target.ref,
+        reason=reason,
+    )
     return target
 
 

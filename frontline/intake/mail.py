@@ -177,6 +177,22 @@ def _delivery_reports(msg: EmailMessage) -> tuple[list[DeliveryReport], str]:
     return reports, about
 
 
+def _leaves(msg: EmailMessage, depth: int = 0):
+    """The parts of a message that hold content, in order. A forwarded message (message/rfc822) is one
+    leaf, kept whole as an attachment: its text is somebody else's mail, not what the customer wrote."""
+    if msg.get_content_type() == "message/rfc822" and depth > 0:
+        yield msg
+        return
+    if msg.is_multipart():
+        if depth > 50:  # nesting this deep is an attack, not a message
+            return
+        for part in msg.get_payload():
+            if isinstance(part, EmailMessage):
+                yield from _leaves(part, depth + 1)
+        return
+    yield msg
+
+
 def parse(raw: bytes, *, loop_marker_value: str = "") -> ParsedMail:
     """Read one message. Raises UnreadableMail when there is no sender or nothing a person wrote."""
     if not raw.strip():
@@ -197,9 +213,7 @@ def parse(raw: bytes, *, loop_marker_value: str = "") -> ParsedMail:
         raise UnreadableMail("no sender address (From is missing or not an address)")
 
     text_parts, html_parts, attachments = [], [], []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
+    for part in _leaves(msg):
         ctype = part.get_content_type()
         disposition = part.get_content_disposition()
         filename = clean(part.get_filename() or "")

@@ -236,6 +236,11 @@ def _interpret_mail(row: RawMessage) -> Outcome:
         message_id=parsed.message_id[:255],
     )
     case, message = _deliver(thread, customer, fields, subject=parsed.subject)
+    if thread.same_thread is not None and thread.same_thread.customer_id == case.customer_id:
+        # A reply was read before this message and opened its own case: one thread, so one case.
+        case = cases.merge_cases(
+            thread.same_thread, into=case, by=None, reason="one mail thread", via="email"
+        )
     refs = list(dict.fromkeys(parsed.in_reply_to + parsed.references))
     Reference.objects.bulk_create([Reference(message=message, referenced=ref[:255]) for ref in refs])
     _store_attachments(message, parsed.attachments)

@@ -81,6 +81,8 @@ class Thread:
     rule: str  # reference, address, reply, original, similar, or "" for a new case
     confidence: float | None = None
     reason: str = ""
+    # A second case this message proves to be the same thread: a reply to it was read before it came.
+    same_thread: Case | None = None
 
 
 NEW = Thread(None, "")
@@ -107,6 +109,8 @@ def by_reference(subject: str, recipients: list[str]) -> Thread:
 
 
 def by_message_ids(message_id: str, references: list[str]) -> Thread:
+    """The case of a message this one names, or of a message that named this one (read before it)."""
+    answering = None
     if references:
         known = (
             Message.objects.filter(message_id__in=references[-30:])
@@ -115,7 +119,8 @@ def by_message_ids(message_id: str, references: list[str]) -> Thread:
             .first()
         )
         if known and (case := _open_case(known[0])):
-            return Thread(case, "reply", 1.0, f"a reply to {known[1]}")
+            answering = Thread(case, "reply", 1.0, f"a reply to {known[1]}")
+    answered = None
     if message_id:
         earlier = (
             Reference.objects.filter(referenced=message_id)
@@ -124,8 +129,10 @@ def by_message_ids(message_id: str, references: list[str]) -> Thread:
             .first()
         )
         if earlier and (case := _open_case(earlier)):
-            return Thread(case, "original", 1.0, "a reply to this message arrived before it")
-    return NEW
+            answered = Thread(case, "original", 1.0, "a reply to this message arrived before it")
+    if answering and answered and answering.case.pk != answered.case.pk:
+        return Thread(answering.case, "reply", 1.0, answering.reason, same_thread=answered.case)
+    return answering or answered or NEW
 
 
 def by_similarity(customer_id: int | None, subject: str, text: str) -> Thread:
