@@ -264,3 +264,17 @@ def parse(raw: bytes, *, loop_marker_value: str = "") -> ParsedMail:
         report_message_id=about,
         defects=defects,
     )
+
+
+def parse_many(loop_marker_value: str, items: list[tuple[int, bytes]]) -> dict:
+    """For a parsing process without Django: id -> ParsedMail, or the UnreadableMail that says why not.
+    Anything else unexpected is left out; the caller parses that one itself and records what happens."""
+    results = {}
+    for key, raw in items:
+        try:
+            results[key] = parse(raw, loop_marker_value=loop_marker_value)
+        except UnreadableMail as exc:
+            results[key] = exc
+        except Exception:
+            continue
+    return results

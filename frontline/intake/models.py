@@ -57,9 +57,8 @@ class RawMessage(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["status", "id"], name="raw_by_status"),
-            models.Index(
-                fields=["header_message_id"], condition=~Q(header_message_id=""), name="raw_by_message_id"
-            ),
+            # Not partial: SQLite cannot prove "= '<id>'" implies "<> ''" and would scan every blob instead.
+            models.Index(fields=["header_message_id"], name="raw_by_message_id"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -1,0 +1,336 @@
+"""Intake benchmarks (issue #3). They print figures; nothing here passes or fails.
+
+    python bench/intake.py inproc --messages 100000   # the service the listener, importer and API share
+    python bench/intake.py smtp   --seconds 60        # a real SMTP client against `frontline smtpd`
+    python bench/intake.py api    --requests 5000     # POST /api/v1/messages on gunicorn, 2 workers
+    python bench/intake.py all
+
+Each run starts from an empty database under bench/out/ with 2,000 seeded customers, serves on 127.0.0.1
+only, and stops by itself. Generated mail: half new problems, half replies (In-Reply-To and References to
+their original), 5% of the replies arriving before their original.
+"""
+
+import argparse
+import json
+import os
+import random
+import smtplib
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from email.message import EmailMessage
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "bench"))
+from run import env_for, free_port  # noqa: E402
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(int(len(ordered) * q), len(ordered) - 1)]
+
+
+def fresh_database(name: str, customers: int = 2000) -> Path:
+    data_dir = ROOT / "bench" / "out" / f"{name}-{int(time.time())}"
+    data_dir.mkdir(parents=True)
+    env = env_for(data_dir)
+    subprocess.run([BIN / "frontline", "migrate", "-v0"], env=env, check=True)
+    subprocess.run(
+        [BIN / "frontline", "seed", "--customers", str(customers), "--cases", "0"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return data_dir
+
+
+def in_process(data_dir: Path):
+    os.environ.update(env_for(data_dir))
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def generate(senders: list[str], count: int, rng: random.Random) -> list[tuple[str, bytes, str]]:
+    """(kind, raw, original id) in arrival order: half originals, half replies to them."""
+    from frontline.demo.texts import SUBJECTS, compose
+
+    topics = list(SUBJECTS)
+    originals = count // 2
+    mails = []
+    for n in range(originals):
+        sender = rng.choice(senders)
+        text = compose(rng.choice(topics), rng, {"domain": f"site{n % 997}.example", "person": "Pat"})
+        msg = EmailMessage()
+        msg["From"], msg["To"] = sender, "support@northwind.example"
+        msg["Subject"], msg["Message-ID"] = text.subject, f"<o{n}@bench.example>"
+        msg.set_content(text.body)
+        original = ("original", msg.as_bytes(), f"<o{n}@bench.example>", sender)
+        reply = EmailMessage()
+        reply["From"], reply["To"] = sender, "support@northwind.example"
+        reply["Subject"], reply["Message-ID"] = f"Re: {text.subject}", f"<r{n}@bench.example>"
+        reply["In-Reply-To"] = reply["References"] = f"<o{n}@bench.example>"
+        reply.set_content("Any news on this? It is still happening.\n\n> " + text.body[:200])
+        pair = [original, ("reply", reply.as_bytes(), f"<o{n}@bench.example>", sender)]
+        if rng.random() < 0.05:
+            pair.reverse()  # the reply is read first
+        mails.append(pair)
+    # Interleave: each pair keeps its order, pairs overlap in time.
+    stream, pending = [], []
+    for pair in mails:
+        stream.append(pair[0])
+        pending.append(pair[1])
+        if len(pending) > 50 or rng.random() < 0.5:
+            stream.append(pending.pop(rng.randrange(len(pending))))
+    stream.extend(pending)
+    return [(kind, raw, original) for kind, raw, original, _ in stream]
+
+
+def known_senders(limit: int = 2000) -> list[str]:
+    from frontline.customers.models import ContactPoint
+
+    return list(ContactPoint.objects.filter(kind="email").values_list("value", flat=True)[:limit])
+
+
+def threading_report(stream) -> str:
+    from frontline.cases.models import Message
+    from frontline.cases.services import follow_merges
+
+    case_of = dict(
+        Message.objects.filter(message_id__endswith="@bench.example>").values_list("message_id", "case_id")
+    )
+    wrong = 0
+    replies = [(original, original.replace("<o", "<r")) for kind, _, original in stream if kind == "reply"]
+    cache = {}
+    for original, reply in replies:
+        a, b = case_of.get(original), case_of.get(reply)
+        if a is None or b is None:
+            wrong += 1
+            continue
+        for pk in (a, b):
+            if pk not in cache:
+                from frontline.cases.models import Case
+
+                cache[pk] = follow_merges(Case.objects.get(pk=pk)).pk
+        wrong += cache[a] != cache[b]
+    return f"{len(replies) - wrong} of {len(replies)} replies on their original's case ({wrong} wrong)"
+
+
+def run_inproc(args) -> None:
+    data_dir = fresh_database("intake")
+    in_process(data_dir)
+    from django.db.models import Count
+
+    from frontline.intake import services
+    from frontline.intake.models import RawMessage, Source
+
+    rng = random.Random(3)
+    stream = generate(known_senders(), args.messages, rng)
+    timings = []
+    original = services._process_one
+
+    def timed(pk, **kwargs):  # measures the real service; changes nothing it does
+        started = time.perf_counter()
+        original(pk, **kwargs)
+        timings.append(time.perf_counter() - started)
+
+    services._process_one = timed
+    started = time.monotonic()
+    accept_seconds = 0.0
+    for start in range(0, len(stream), 1000):
+        t = time.monotonic()
+        for _, raw, _ in stream[start : start + 1000]:
+            services.accept(raw, source=Source.IMPORT)
+        accept_seconds += time.monotonic() - t
+        services.process_pending()
+    total = time.monotonic() - started
+    statuses = dict(RawMessage.objects.values_list("status").annotate(n=Count("id")))
+    rate, store_rate = len(stream) / total, len(stream) / accept_seconds
+    p50, p99, worst = (percentile(timings, 0.5) * 1000, percentile(timings, 0.99) * 1000, max(timings) * 1000)
+    print(f"INTAKE in-process messages={len(stream)} seconds={total:.1f} rate={rate:.0f}/s")
+    print(f"INTAKE store (accept) {store_rate:.0f}/s; read (process) {len(timings) / sum(timings):.0f}/s")
+    print(f"INTAKE per message processing ms: p50 {p50:.2f} p99 {p99:.2f} max {worst:.1f}")
+    print(f"INTAKE outcomes {statuses}")
+    print("INTAKE threading: " + threading_report(stream))
+
+
+def run_smtp(args) -> None:
+    data_dir = fresh_database("smtp")
+    env = env_for(data_dir)
+    port = free_port()
+    server = subprocess.Popen(
+        [BIN / "frontline", "smtpd", "--port", str(port), "--no-process"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        server.stdout.readline()
+        in_process(data_dir)
+        from frontline.intake import services
+        from frontline.intake.models import RawMessage
+
+        stream = generate(known_senders(), 40_000, random.Random(5))
+        sent, refused = 0, 0
+        deadline = time.monotonic() + args.seconds
+        lock = threading.Lock()
+        cursor = iter(stream)
+
+        def client():
+            nonlocal sent, refused
+            with smtplib.SMTP("127.0.0.1", port) as smtp:
+                while time.monotonic() < deadline:
+                    with lock:
+                        item = next(cursor, None)
+                    if item is None:
+                        return
+                    try:
+                        smtp.sendmail("sender@bench.example", ["support@northwind.example"], item[1])
+                        with lock:
+                            sent += 1
+                    except smtplib.SMTPException:
+                        with lock:
+                            refused += 1
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=client) for _ in range(args.clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - started
+        stored = RawMessage.objects.count()
+        print(
+            f"SMTP accepted with 250: {sent} in {elapsed:.1f} s = {sent / elapsed:.0f}/s "
+            f"({args.clients} connections); refused {refused}; stored {stored}; lost {sent - stored}"
+        )
+        started = time.monotonic()
+        done = services.process_pending()
+        drain = time.monotonic() - started
+        print(f"SMTP backlog of {done} read afterwards in {drain:.1f} s = {done / max(drain, 1e-9):.0f}/s")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def run_api(args) -> None:
+    data_dir = fresh_database("api")
+    env = env_for(data_dir)
+    in_process(data_dir)
+    from frontline.agents.models import Agent
+    from frontline.agents.services import issue_api_token
+    from frontline.customers.models import Customer
+
+    _, token = issue_api_token(Agent.objects.get(user__username="tom"), "benchmark")
+    customer_ids = list(Customer.objects.values_list("pk", flat=True)[:2000])
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            BIN / "gunicorn",
+            "frontline.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "2",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        rng = random.Random(7)
+        bodies = [
+            json.dumps(
+                {
+                    "customer_id": rng.choice(customer_ids),
+                    "subject": f"Alert {n}",
+                    "body": f"Disk {n % 100}% full",
+                }
+            ).encode()
+            for n in range(args.requests)
+        ]
+        latencies, codes = [], {}
+        lock = threading.Lock()
+        cursor = iter(enumerate(bodies))
+
+        def client():
+            import http.client
+
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            while True:
+                with lock:
+                    item = next(cursor, None)
+                if item is None:
+                    return
+                n, body = item
+                t = time.perf_counter()
+                conn.request(
+                    "POST",
+                    "/api/v1/messages",
+                    body,
+                    {
+                        "Authorization": f"Bearer {token}",
+                        "Content-Type": "application/json",
+                        "Idempotency-Key": f"k{n}",
+                    },
+                )
+                response = conn.getresponse()
+                response.read()
+                with lock:
+                    latencies.append(time.perf_counter() - t)
+                    codes[response.status] = codes.get(response.status, 0) + 1
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=client) for _ in range(args.clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - started
+        p50, p99 = statistics.median(latencies) * 1000, percentile(latencies, 0.99) * 1000
+        rate = len(latencies) / elapsed
+        print(f"API POST /api/v1/messages: {len(latencies)} in {elapsed:.1f} s = {rate:.0f}/s")
+        print(f"API {args.clients} clients, gunicorn 2 workers; p50 {p50:.1f} ms p99 {p99:.1f} ms; answers {codes}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("inproc")
+    p.add_argument("--messages", type=int, default=100_000)
+    p = sub.add_parser("smtp")
+    p.add_argument("--seconds", type=int, default=60)
+    p.add_argument("--clients", type=int, default=4)
+    p = sub.add_parser("api")
+    p.add_argument("--requests", type=int, default=5000)
+    p.add_argument("--clients", type=int, default=4)
+    sub.add_parser("all")
+    args = parser.parse_args()
+    if args.command == "all":
+        for command, extra in (("inproc", []), ("smtp", []), ("api", [])):
+            subprocess.run([sys.executable, __file__, command, *extra], check=True)
+        return
+    {"inproc": run_inproc, "smtp": run_smtp, "api": run_api}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
