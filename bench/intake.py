@@ -304,7 +304,8 @@ def run_api(args) -> None:
         p50, p99 = statistics.median(latencies) * 1000, percentile(latencies, 0.99) * 1000
         rate = len(latencies) / elapsed
         print(f"API POST /api/v1/messages: {len(latencies)} in {elapsed:.1f} s = {rate:.0f}/s")
-        print(f"API {args.clients} clients, gunicorn 2 workers; p50 {p50:.1f} ms p99 {p99:.1f} ms; answers {codes}")
+        print(f"API {args.clients} clients, gunicorn 2 workers; p50 {p50:.1f} ms p99 {p99:.1f} ms")
+        print(f"API answers {codes}")
     finally:
         server.terminate()
         server.wait(timeout=30)
