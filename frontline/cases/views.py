@@ -35,7 +35,7 @@ def inbox(request):
     flt = _inbox_filter(request)
     page = inbox_page(flt, agent=request.agent, after=request.GET.get("after") or None)
     context = {"page": page, "filter": flt, "query_string": _without_cursor(request)}
-    if request.headers.get("HX-Request") and request.GET.get("after"):
+    if request.headers.get("HX-Request") and (request.GET.get("after") or request.GET.get("refresh")):
         return render(request, "cases/_inbox_rows.html", context)
     context.update(statuses=CaseStatus.choices, topics=Skill.objects.order_by("name"))
     return render(request, "cases/inbox.html", context)
@@ -44,6 +44,7 @@ def inbox(request):
 def _without_cursor(request) -> str:
     params = request.GET.copy()
     params.pop("after", None)
+    params.pop("refresh", None)
     return params.urlencode()
 
 

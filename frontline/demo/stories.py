@@ -6,14 +6,132 @@ S4 a Starter-plan shop asking for a restore, S5 Rivera Digital's three infected 
 """
 
 import datetime
+from email.message import EmailMessage
 
+from django.conf import settings
 from django.db import transaction
 
-from frontline.agents.models import Skill
+from frontline.agents.models import Agent, Skill
 from frontline.cases import services as cases
 from frontline.core import clock
 from frontline.customers import services as customers
 from frontline.customers.models import Customer
+from frontline.intake import services as intake
+from frontline.intake.models import Source
+
+
+def _minutes_ago(now, minutes):
+    return clock.frozen_at(now - datetime.timedelta(minutes=minutes))
+
+
+def _rivera_mail(sender, subject, body, message_id, in_reply_to=""):
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, settings.DEFAULT_FROM_EMAIL, subject
+    msg["Message-ID"] = message_id
+    if in_reply_to:
+        msg["In-Reply-To"] = msg["References"] = in_reply_to
+    msg.set_content(body)
+    return intake.receive(msg.as_bytes(), source=Source.SMTP)
+
+
+def _rivera_contacts(now, case, hana) -> None:
+    """S5's twelve contacts by chat, phone, email and the web form, each through intake like any other:
+    none is put on the case by hand, and all of them land on the one case, with the rule that put it there."""
+    carmen, luis = (
+        "Carmen Rivera <carmen@rivera-digital.example>",
+        "Luis Ortega <luis@rivera-digital.example>",
+    )
+    with _minutes_ago(now, 170):
+        chat, _ = intake.start_chat(
+            name="Carmen Rivera",
+            email="carmen@rivera-digital.example",
+            body="Hi, we got a scanner warning about client07.rivera-sites.example. What happens now?",
+        )
+    with _minutes_ago(now, 160):
+        first = _rivera_mail(
+            carmen,
+            "Scanner warning on our sites",
+            "Your scanner says client19.rivera-sites.example is infected. "
+            "Which sites exactly, and what do we do?",
+            "<s5-1@rivera-digital.example>",
+        )
+    with _minutes_ago(now, 150):
+        intake.log_phone_call(
+            agent=hana,
+            customer=case.customer,
+            caller="+44 7700 900789",
+            summary="Carmen called: which of the sites are infected? "
+            "Will client33.rivera-sites.example go offline?",
+            duration_seconds=420,
+        )
+    with _minutes_ago(now, 140):
+        answer = cases.reply_to_case(
+            case,
+            agent=hana,
+            body="Three sites are affected: client07, client19 and client33. Nothing is switched off while "
+            "you clean them; the other 37 sites are not touched. I am your contact for this.",
+        )
+    with _minutes_ago(now, 130):
+        intake.chat_message(chat, "Are the other 37 sites safe? Our clients are asking.")
+    with _minutes_ago(now, 120):
+        _rivera_mail(
+            luis,
+            "Warning page on client07.rivera-sites.example",
+            "client07.rivera-sites.example shows a security warning to visitors since this morning.",
+            "<s5-2@rivera-digital.example>",
+        )
+    with _minutes_ago(now, 100):
+        intake.submit_web_form(
+            {
+                "name": "Carmen Rivera",
+                "email": "carmen@rivera-digital.example",
+                "subject": "Please do not suspend the reseller account",
+                "body": "client19.rivera-sites.example belongs to a charity. Please do not suspend the whole "
+                "account for three sites.",
+            }
+        )
+    with _minutes_ago(now, 90):
+        intake.log_phone_call(
+            agent=hana,
+            customer=case.customer,
+            caller="+44 7700 900654",
+            summary="Luis called about the cleanup steps for client33.rivera-sites.example.",
+            duration_seconds=600,
+        )
+    with _minutes_ago(now, 75):
+        _rivera_mail(
+            carmen,
+            "Re: Scanner warning on our sites",
+            "Thanks. We have a backup from last week; is that clean enough to restore?",
+            "<s5-3@rivera-digital.example>",
+            in_reply_to=first.message.message_id,
+        )
+    with _minutes_ago(now, 60):
+        _rivera_mail(
+            luis,
+            f"Re: [{case.ref}] Malware scan: 3 of 40 sites infected",
+            "We have started cleaning client07. Please don't suspend the account.",
+            "<s5-4@rivera-digital.example>",
+        )
+    with _minutes_ago(now, 45):
+        intake.chat_message(chat, "client19 is cleaned too, can you scan it again?")
+    with _minutes_ago(now, 30):
+        intake.log_phone_call(
+            agent=hana,
+            customer=case.customer,
+            caller="+44 7700 900789",
+            summary="Carmen: all three cleaned, asks for a re-scan today.",
+            duration_seconds=180,
+            case=case,
+        )
+    with _minutes_ago(now, 20):
+        _rivera_mail(
+            carmen,
+            "Re: Malware scan",
+            "Thank you Hana, that was clear. We will send the re-scan request for client33 in the morning.",
+            "<s5-5@rivera-digital.example>",
+            in_reply_to=answer.message_id,
+        )
 
 
 def _topic(slug):
@@ -260,6 +378,13 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
         customers.add_contact_point(
             person=carmen, kind="phone", value="+44 7700 900789", label="mobile", via="seed"
         )
+        luis = customers.add_person(rivera, name="Luis Ortega", role="technical", via="seed")
+        customers.verify_contact_point(
+            customers.add_contact_point(
+                person=luis, kind="email", value="luis@rivera-digital.example", via="seed"
+            ),
+            via="seed",
+        )
     with clock.frozen_at(now - 3 * hour):
         case = cases.open_case(
             customer=rivera,
@@ -272,14 +397,8 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
             units=[sites[6], sites[18], sites[32]],
             topic=_topic("abuse-security"),
         )
-    for minutes, channel, body in [
-        (150, "chat", "Hi, we got a scanner warning, what happens now?"),
-        (120, "phone", "Carmen called: which sites are affected, will anything go offline?"),
-        (60, "email", "We have started cleaning client07. Please don't suspend the account."),
-    ]:
-        with clock.frozen_at(now - minutes * datetime.timedelta(minutes=1)):
-            cases.record_inbound_message(
-                case, channel=channel, body=body, requester=carmen, sender="carmen@rivera-digital.example"
-            )
+        hana = Agent.objects.get(user__username="hana")
+        cases.assign_case(case, assignee=hana, by=hana, via="seed")
+    _rivera_contacts(now, case, hana)
     made["S5"] = rivera
     return made

@@ -398,16 +398,18 @@ def _acknowledge_if_due(case: Case, thread: threading.Thread, source: str, perso
     contact that joined an existing case by a guess. None for replies into a conversation."""
     if source not in ACKNOWLEDGED_SOURCES or thread.rule not in ("", "similar"):
         return
-    recent = (
-        thread.rule
-        and Message.objects.filter(
-            case=case, direction=Direction.OUTBOUND, created_at__gte=clock.now() - ACK_QUIET_PERIOD
-        ).exists()
-    )
-    if recent:
-        return
     from frontline.intake.tasks import send_acknowledgement
+    from frontline.scheduling.models import Job
 
+    if thread.rule:  # joined by a guess: not if we wrote to them lately, or are about to
+        since = clock.now() - ACK_QUIET_PERIOD
+        if Message.objects.filter(case=case, direction=Direction.OUTBOUND, created_at__gte=since).exists():
+            return
+        waiting = Job.objects.filter(
+            task_path=send_acknowledgement.module_path, status="READY", args__0=case.pk
+        )
+        if waiting.exists():
+            return
     send_acknowledgement.enqueue(case.pk, person.name if person else "")
 
 

@@ -7,6 +7,7 @@ from frontline.cases.inbox import InboxFilter, inbox_page
 from frontline.cases.models import Case
 from frontline.customers.models import ContactState, Customer, Person
 from frontline.customers.services import has_working_channel
+from frontline.intake.models import RawMessage, RawStatus
 
 
 @pytest.fixture
@@ -45,11 +46,16 @@ def test_story_s3_renee_acts_for_forty_clients(demo):
     assert Case.objects.filter(subject="Outgoing mail rejected: 550 relay denied").count() == 7
 
 
-def test_story_s5_twelve_contacts_one_case_three_sites(demo):
+def test_story_s5_twelve_contacts_through_intake_make_one_case_with_one_owner(demo):
     rivera = Customer.objects.get(name="Rivera Digital")
     case = rivera.cases.get()
     assert case.affected_units.count() == 3 and rivera.units.filter(kind="site").count() == 40
-    assert {m.channel for m in case.messages.all()} == {"api", "chat", "phone", "email"}
+    from_customer = case.messages.filter(direction="in").exclude(channel="api")
+    assert from_customer.count() == 12
+    assert {m.channel for m in from_customer} == {"chat", "phone", "email", "web"}
+    assert RawMessage.objects.filter(case=case, status=RawStatus.PROCESSED).count() == 12
+    assert {m.thread_rule for m in from_customer} >= {"similar", "reply", "reference", "given"}
+    assert case.assignee.display_name == "Hana Novak"
 
 
 def test_building_the_demo_twice_does_not_duplicate_it(demo):

@@ -82,8 +82,12 @@ class Command(BaseCommand):
                 env=env,
             ),
             subprocess.Popen([os.path.join(bindir, "frontline"), "worker"], env=env),
+            subprocess.Popen([os.path.join(bindir, "frontline"), "smtpd"], env=env),
         ]
-        self.stdout.write(f"Serving with gunicorn and one worker; data in {settings.DATA_DIR}. Ctrl-C stops.")
+        self.stdout.write(
+            f"Serving with gunicorn, one worker and the mail listener (SMTP on {settings.SMTPD_HOST}:"
+            f"{settings.SMTPD_PORT}); data in {settings.DATA_DIR}. Ctrl-C stops."
+        )
         try:
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
