@@ -176,7 +176,8 @@ def run_smtp(args) -> None:
         from frontline.intake import services
         from frontline.intake.models import RawMessage
 
-        stream = generate(known_senders(), 40_000, random.Random(5))
+        # more than the listener can take in the time, so that it is busy for all of it
+        stream = generate(known_senders(), 1500 * args.seconds, random.Random(5))
         sent, refused = 0, 0
         deadline = time.monotonic() + args.seconds
         lock = threading.Lock()

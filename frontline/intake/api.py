@@ -81,18 +81,13 @@ def _key(request) -> str:
 def post_message(request):
     raw = request.body
     key = _key(request)
-    row, created = services.accept(raw, source=Source.API, channel=Channel.API, idempotency_key=key)
-    if not created:
-        if bytes(row.raw) != raw:
-            return Status(
-                409, {"detail": "this Idempotency-Key was used for a different message", "stored_as": row.pk}
-            )
-        return (
-            Status(400, {"detail": row.reason, "stored_as": row.pk})
-            if row.status == RawStatus.QUARANTINED
-            else (Status(200, _out(row)))
+    row, created = services.receive_in_one_transaction(
+        raw, source=Source.API, channel=Channel.API, idempotency_key=key, by=request.agent
+    )
+    if not created and bytes(row.raw) != raw:
+        return Status(
+            409, {"detail": "this Idempotency-Key was used for a different message", "stored_as": row.pk}
         )
-    row = services.process(row, by=request.agent)
     if row.status == RawStatus.QUARANTINED:
         return Status(400, {"detail": row.reason, "stored_as": row.pk})
-    return Status(201, _out(row))
+    return Status(201 if created else 200, _out(row))

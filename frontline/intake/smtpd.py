@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from frontline.cases.models import Channel
+from frontline.core.db import queued_writes
 from frontline.intake import services
 from frontline.intake.models import Source
 
@@ -32,13 +33,14 @@ class IntakeHandler:
 
     def _store(self, raw: bytes, sender: str, recipients: list[str]) -> int:
         close_old_connections()
-        row, _ = services.accept(
-            raw,
-            source=Source.SMTP,
-            channel=Channel.EMAIL,
-            envelope_sender=sender,
-            envelope_recipients=recipients,
-        )
+        with queued_writes():
+            row, _ = services.accept(
+                raw,
+                source=Source.SMTP,
+                channel=Channel.EMAIL,
+                envelope_sender=sender,
+                envelope_recipients=recipients,
+            )
         return row.pk
 
     async def handle_DATA(self, server, session, envelope):
