@@ -35,6 +35,17 @@ def percentile(values, q):
     return ordered[min(int(len(ordered) * q), len(ordered) - 1)]
 
 
+def run_clients(client, count: int) -> float:
+    """Run `count` threads of `client` to the end; answers the seconds it took."""
+    started = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.monotonic() - started
+
+
 def fresh_database(name: str, customers: int = 2000) -> Path:
     data_dir = ROOT / "bench" / "out" / f"{name}-{int(time.time())}"
     data_dir.mkdir(parents=True)
@@ -199,13 +210,7 @@ def run_smtp(args) -> None:
                         with lock:
                             refused += 1
 
-        started = time.monotonic()
-        threads = [threading.Thread(target=client) for _ in range(args.clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.monotonic() - started
+        elapsed = run_clients(client, args.clients)
         stored = RawMessage.objects.count()
         print(
             f"SMTP accepted with 250: {sent} in {elapsed:.1f} s = {sent / elapsed:.0f}/s "
@@ -295,13 +300,7 @@ def run_api(args) -> None:
                     latencies.append(time.perf_counter() - t)
                     codes[response.status] = codes.get(response.status, 0) + 1
 
-        started = time.monotonic()
-        threads = [threading.Thread(target=client) for _ in range(args.clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.monotonic() - started
+        elapsed = run_clients(client, args.clients)
         p50, p99 = statistics.median(latencies) * 1000, percentile(latencies, 0.99) * 1000
         rate = len(latencies) / elapsed
         print(f"API POST /api/v1/messages: {len(latencies)} in {elapsed:.1f} s = {rate:.0f}/s")
