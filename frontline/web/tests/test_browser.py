@@ -1,9 +1,11 @@
 """The workspace in a real browser: Debian's Chromium, driven by Playwright, against a live server.
 
 An agent signs in, opens the most urgent case with the keyboard alone, takes it, replies, and finds the
-case again through the htmx search. (`make test` installs Chromium from Debian's packages when missing.)
+case again through the htmx search. A visitor chats in the widget and sees the agent's answer arrive by
+polling. (`make test` installs Chromium from Debian's packages when missing.)
 """
 
+import re
 import shutil
 
 import pytest
@@ -99,3 +101,28 @@ def test_an_agent_works_the_most_urgent_case_from_the_keyboard(page, live_server
     down = Case.objects.get(pk=down.pk)
     assert down.assignee == tom and down.status == "open"
     assert Event.objects.filter(case=down, kind=EventKind.REPLY_SENT).exists()
+
+
+@pytest.mark.subprocess
+@pytest.mark.django_db(transaction=True)
+def test_a_visitor_chats_in_the_widget_and_sees_the_agents_answer_arrive(page, live_server, tom, sam):
+    # given the chat widget, embedded anywhere
+    page.goto(live_server.url + "/chat/")
+    # when Sam starts a chat
+    page.fill("input[name=name]", "Sam Walker")
+    page.fill("input[name=email]", "sam@walkerblog.example")
+    page.fill("#chat-start textarea[name=body]", "Is web-07 down? My blog answers 503.")
+    page.click("#chat-start button[type=submit]")
+    # then the case reference shows and the line is there
+    expect(page.locator("#chat-case")).to_have_text(re.compile(r"C-\d+"))
+    expect(page.locator("#chat-lines li")).to_have_count(1)
+    case = Case.objects.get(pk=int(page.locator("#chat-case").inner_text()[2:]))
+    assert case.customer == sam
+    # when Tom answers on the case, the widget shows it by polling
+    services.reply_to_case(case, agent=tom, body="Yes: we are restarting web-07 now.")
+    expect(page.locator("#chat-lines li").last).to_have_text("Tom Becker: Yes: we are restarting web-07 now.")
+    # and Sam's next line goes onto the same case
+    page.fill("#chat-send textarea[name=body]", "Thanks, it is back.")
+    page.click("#chat-send button[type=submit]")
+    expect(page.locator("#chat-lines li")).to_have_count(3)
+    assert case.messages.filter(channel="chat", direction="in").count() == 2
