@@ -117,6 +117,8 @@ EMAIL_BACKEND = env_str("FRONTLINE_EMAIL_BACKEND", "frontline.delivery.smtp.Emai
 EMAIL_HOST = env_str("FRONTLINE_SMTP_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("FRONTLINE_SMTP_PORT", 2525)
 EMAIL_TIMEOUT = env_int("FRONTLINE_SMTP_TIMEOUT", 20)
+# Where Django's file-based mail backend (used by `make demo`) writes what would have been sent.
+EMAIL_FILE_PATH = str(DATA_DIR / "outbox")
 DEFAULT_FROM_EMAIL = env_str("FRONTLINE_FROM_EMAIL", "support@frontline.invalid")
 FRONTLINE_TEAM_SIGNATURE = env_str("FRONTLINE_TEAM_SIGNATURE", "The support team")
 # Marks our outgoing mail, so that our own messages coming back (forwarding loops) are recognised.

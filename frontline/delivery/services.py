@@ -62,11 +62,11 @@ def send_email(
         from_email=from_email,
         to=[address],
         headers={**headers, "Message-ID": message_id},
-        connection=get_connection(),
     )
     raw = email.message().as_bytes()
     code, text = None, ""
     try:
+        email.connection = get_connection()  # a misconfigured backend is a failed send, recorded like one
         sent = email.send(fail_silently=False)
         answer = getattr(email, "delivery_answer", None)
         if answer is not None:

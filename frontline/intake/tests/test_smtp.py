@@ -131,3 +131,15 @@ def test_import_mail_reads_maildir_mbox_and_single_files(tmp_path, sam, capsys):
     out = capsys.readouterr().out
     assert "3 stored (2 processed, 1 quarantined)" in out
     assert "no sender" in out
+
+
+def test_a_mail_backend_that_cannot_even_start_is_a_recorded_failure_not_a_crash(settings, sam, tom):
+    case = deliver(mail()).case
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = None
+
+    reply = cases.reply_to_case(case, agent=tom, body="We restarted the web server.")
+
+    attempt = reply.delivery_attempts.get()
+    assert attempt.status == AttemptStatus.REFUSED and "TypeError" in attempt.reply_text
+    assert Event.objects.filter(case=case, kind=EventKind.REPLY_FAILED).exists()
