@@ -71,6 +71,8 @@ class Case(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases"
     )
+    # When we last told the customer we have this case (the note was queued): one note, not one per message.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
     # A promise we made: "we will call you back by ...". A clock on the case; missed, it is failure demand.
     callback_due_at = models.DateTimeField(null=True, blank=True)
 

@@ -462,6 +462,7 @@ def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
         reopen_count=0,
         merged_into_id=None,
         callback_due_at=None,
+        acknowledged_at=None,
     )
     _score(case, ctx, now)
     cid, customer_id = case["id"], plan.customer

@@ -413,17 +413,15 @@ def _acknowledge_if_due(case: Case, thread: threading.Thread, source: str, perso
     if source not in ACKNOWLEDGED_SOURCES or thread.rule not in ("", "similar"):
         return
     from frontline.intake.tasks import send_acknowledgement
-    from frontline.scheduling.models import Job
 
-    if thread.rule:  # joined by a guess: not if we wrote to them lately, or are about to
-        since = clock.now() - ACK_QUIET_PERIOD
+    now = clock.now()
+    if thread.rule:  # joined by a guess: not if we told them lately, or wrote to them lately
+        if case.acknowledged_at and case.acknowledged_at >= now - ACK_QUIET_PERIOD:
+            return
+        since = now - ACK_QUIET_PERIOD
         if Message.objects.filter(case=case, direction=Direction.OUTBOUND, created_at__gte=since).exists():
             return
-        waiting = Job.objects.filter(
-            task_path=send_acknowledgement.module_path, status="READY", args__0=case.pk
-        )
-        if waiting.exists():
-            return
+    Case.objects.filter(pk=case.pk).update(acknowledged_at=now)
     send_acknowledgement.enqueue(case.pk, person.name if person else "")
 
 
@@ -473,7 +471,8 @@ def _interpret_structured(row: RawMessage, *, by=None) -> Outcome:
     if not fields["duration_seconds"]:
         fields.pop("duration_seconds")
     case, message = _deliver(thread, customer, fields, subject=subject or body.splitlines()[0][:120])
-    _acknowledge_if_due(case, thread, row.source, person)
+    if channel != Channel.MONITORING:  # an alert from the customer's monitoring is not the customer writing
+        _acknowledge_if_due(case, thread, row.source, person)
     return Outcome(RawStatus.PROCESSED, _threading_words(thread, case), case, message)
 
 

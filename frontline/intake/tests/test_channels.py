@@ -48,6 +48,18 @@ def test_the_api_takes_a_message_once_per_idempotency_key(api, sam):
     assert Case.objects.get().messages.count() == 1
 
 
+def test_a_customer_writing_through_the_api_is_acknowledged_but_a_monitoring_alert_is_not(
+    api, sam, mailoutbox
+):
+    api({"customer_id": sam.pk, "subject": "Question", "body": "Can I add a second site?"}, key="q1")
+    api({"customer_id": sam.pk, "channel": "monitoring", "subject": "Disk", "body": "disk 97%"}, key="m1")
+
+    run_jobs()
+
+    assert len(mailoutbox) == 1 and "second site" not in mailoutbox[0].body
+    assert mailoutbox[0].subject.endswith("Question")
+
+
 def test_the_same_key_with_a_different_message_is_a_conflict(api, sam):
     api({"customer_id": sam.pk, "body": "one"}, key="k1")
 

@@ -54,6 +54,21 @@ def test_mail_delivered_by_smtp_is_stored_before_the_250_and_read_into_a_case(li
     assert row.envelope_sender == "sam@walkerblog.example"
 
 
+def test_the_listener_speaks_lmtp_for_postfix_delivery(settings, sam):
+    from conftest import free_port
+
+    controller, processor = smtpd.start(host="127.0.0.1", port=free_port(), lmtp=True)
+    try:
+        with smtplib.LMTP("127.0.0.1", controller.port) as client:
+            refused = client.sendmail("sam@walkerblog.example", ["support@frontline.invalid"], mail())
+        assert refused == {}
+        assert wait_for(lambda: RawMessage.objects.filter(status=RawStatus.PROCESSED).exists())
+    finally:
+        controller.stop()
+        processor.stop()
+        processor.join(timeout=10)
+
+
 def test_a_message_over_the_size_limit_is_refused_with_552_and_nothing_is_kept(listener, settings, sam):
     settings.INTAKE_MAX_MESSAGE_BYTES = 2000
     big = mail(body="x" * 5000)
