@@ -117,7 +117,8 @@ def open_case(
         impact=impact,
         priority=case.priority,
     )
-    _receive(
+    # Kept on the instance for the caller (intake) that needs the message it just opened the case with.
+    case.opening_message = _receive(
         case,
         channel=channel,
         body=body,
@@ -170,8 +171,22 @@ def record_inbound_message(
         _transition(case, CaseStatus.OPEN, by=by, via=via or channel, actor_label="customer replied")
     case.updated_at = clock.now()
     _set_priority(case)
-    case.save()
+    # Only what a contact can change: this runs for every message intake reads.
+    case.save(update_fields=CONTACT_CHANGES)
     return message
+
+
+CONTACT_CHANGES = [
+    "last_customer_contact_at",
+    "updated_at",
+    "priority",
+    "priority_explanation",
+    "status",
+    "is_open",
+    "reopen_count",
+    "resolved_at",
+    "closed_at",
+]
 
 
 def reply_address(case: Case) -> str:

@@ -352,3 +352,15 @@ def test_a_backlog_is_read_in_arrival_order_with_parsing_ahead_in_a_second_proce
     assert [row.status for row in rows] == [RawStatus.PROCESSED] * 12 + [RawStatus.QUARANTINED]
     assert [m.body_text for m in case.messages.order_by("pk")] == [f"part {n}" for n in range(12)]
     assert "no sender" in rows[-1].reason
+
+
+def test_references_alone_thread_a_reply_whose_client_dropped_in_reply_to(sam):
+    case = deliver(mail()).case
+
+    row = deliver(
+        mail(
+            subject="Re: Blog", message_id="<m7@x>", references="<unknown@elsewhere> <m1@walkerblog.example>"
+        )
+    )
+
+    assert row.case == case and row.message.thread_rule == "reply"

@@ -158,3 +158,16 @@ def test_a_mail_backend_that_cannot_even_start_is_a_recorded_failure_not_a_crash
     attempt = reply.delivery_attempts.get()
     assert attempt.status == AttemptStatus.REFUSED and "TypeError" in attempt.reply_text
     assert Event.objects.filter(case=case, kind=EventKind.REPLY_FAILED).exists()
+
+
+def test_import_refuses_a_message_over_the_limit_by_name_and_keeps_the_rest(tmp_path, settings, sam, capsys):
+    settings.INTAKE_MAX_MESSAGE_BYTES = 3000
+    (tmp_path / "big.eml").write_bytes(mail(body="x" * 10_000, message_id="<big@x>"))
+    (tmp_path / "small.eml").write_bytes(mail(message_id="<small@x>"))
+
+    call_command("import-mail", str(tmp_path))
+
+    captured = capsys.readouterr()
+    assert "big.eml: not imported" in captured.err and "limit is 3,000" in captured.err
+    assert "1 stored (1 processed)" in captured.out
+    assert RawMessage.objects.get().header_message_id == "<small@x>"
