@@ -171,3 +171,22 @@ def test_import_refuses_a_message_over_the_limit_by_name_and_keeps_the_rest(tmp_
     assert "big.eml: not imported" in captured.err and "limit is 3,000" in captured.err
     assert "1 stored (1 processed)" in captured.out
     assert RawMessage.objects.get().header_message_id == "<small@x>"
+
+
+def test_hostile_mail_through_the_listener_never_stops_it_nor_costs_another_message(listener, sam):
+    from frontline.intake.tests.test_hostile_mail import CORPUS
+
+    accepted = 0
+    with smtplib.SMTP("127.0.0.1", listener.port) as client:
+        for raw in CORPUS.values():
+            try:
+                client.sendmail("x@example.com", ["support@frontline.invalid"], raw)
+                accepted += 1
+            except smtplib.SMTPDataError as refused:  # SMTP's own line limit: the sender is told, in SMTP
+                assert 500 <= refused.smtp_code < 600
+        client.sendmail("sam@walkerblog.example", ["support@frontline.invalid"], mail(message_id="<last@x>"))
+
+    assert wait_for(lambda: not RawMessage.objects.filter(status=RawStatus.PENDING).exists(), seconds=20)
+    assert RawMessage.objects.count() == accepted + 1
+    assert RawMessage.objects.get(header_message_id="<last@x>").status == RawStatus.PROCESSED
+    assert not RawMessage.objects.filter(status=RawStatus.QUARANTINED, reason="").exists()
