@@ -213,9 +213,19 @@ def attachment(request, ref: str, pk: int):
     from django.conf import settings
     from django.http import FileResponse
 
+    from frontline.web.templatetags.workspace import INLINE_IMAGE_TYPES
+
     case = _case_or_404(ref)
     item = get_object_or_404(Attachment, pk=pk, message__case=case)
-    # Always a download, never shown inline: an attachment is the customer's file, not our page.
-    return FileResponse(
-        (settings.ATTACHMENTS_DIR / item.path).open("rb"), as_attachment=True, filename=item.filename
+    # A download, except the plain image types a mail shows inline; those are served so that the browser
+    # can run nothing in them whatever they hold.
+    inline = request.GET.get("inline") == "1" and item.content_type in INLINE_IMAGE_TYPES
+    response = FileResponse(
+        (settings.ATTACHMENTS_DIR / item.path).open("rb"),
+        as_attachment=not inline,
+        filename=item.filename,
+        content_type=item.content_type if inline else "application/octet-stream",
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

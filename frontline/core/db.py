@@ -14,14 +14,20 @@ from django.db import connection
 
 
 @contextmanager
-def queued_writes():
-    if connection.vendor != "sqlite":
-        yield
-        return
-    path = settings.DATA_DIR / "write.lock"
-    with open(path, "a") as handle:
+def machine_lock(name: str):
+    """One holder at a time among all processes on this machine (an flock on a file in the data dir)."""
+    with open(settings.DATA_DIR / f"{name}.lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def queued_writes():
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with machine_lock("write"):
+        yield

@@ -8,7 +8,6 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -16,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from frontline.core.errors import ServiceError
+from frontline.core.ratelimit import hits
 from frontline.intake import services
 from frontline.intake.models import ChatSession, RawMessage, RawStatus
 from frontline.web.access import agent_required
@@ -27,14 +27,7 @@ def _client(request) -> str:
 
 def rate_limited(request, scope: str) -> bool:
     """At most FRONTLINE_PUBLIC_RATE posts per address per 10 minutes, counted in the shared cache."""
-    key = f"rate:{scope}:{_client(request)}"
-    cache.add(key, 0, timeout=600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=600)
-        count = 1
-    return count > settings.FRONTLINE_PUBLIC_RATE
+    return hits(f"rate:{scope}:{_client(request)}", window_seconds=600) > settings.FRONTLINE_PUBLIC_RATE
 
 
 @require_http_methods(["GET", "POST"])

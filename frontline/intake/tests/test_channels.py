@@ -278,3 +278,35 @@ def test_the_quarantine_page_lists_unread_mail_and_processes_it_again(signed_in,
 
     response = signed_in.post(reverse("intake:reprocess", args=[row.pk]), follow=True)
     assert "Still cannot read" in response.content.decode()
+
+
+def test_an_inline_image_shows_in_the_formatted_mail_and_is_served_as_an_image_only(signed_in, sam):
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = (
+        "sam@walkerblog.example",
+        "support@frontline.invalid",
+        "Error page",
+    )
+    msg["Message-ID"] = "<img1@x>"
+    msg.set_content("See the screenshot.")
+    msg.add_alternative('<p>See:</p><img src="cid:shot1@walker">', subtype="html")
+    msg.get_payload()[1].add_related(
+        b"\x89PNG\r\n\x1a\nfake", maintype="image", subtype="png", cid="<shot1@walker>"
+    )
+    row = deliver(msg.as_bytes())
+    image = row.message.attachments.get()
+
+    html = signed_in.get(reverse("cases:detail", args=[row.case.ref])).content.decode()
+    url = reverse("cases:attachment", args=[row.case.ref, image.pk]) + "?inline=1"
+    assert f'src="{url}"' in html
+
+    served = signed_in.get(url)
+    assert served["Content-Type"] == "image/png" and "attachment" not in served["Content-Disposition"]
+    assert "sandbox" in served["Content-Security-Policy"] and served["X-Content-Type-Options"] == "nosniff"
+    download = signed_in.get(reverse("cases:attachment", args=[row.case.ref, image.pk]))
+    assert (
+        download["Content-Type"] == "application/octet-stream"
+        and "attachment" in download["Content-Disposition"]
+    )

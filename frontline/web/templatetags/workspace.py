@@ -32,3 +32,28 @@ def reply_parts(text: str) -> tuple[str, str]:
 @register.filter
 def div60(seconds) -> int:
     return round((seconds or 0) / 60)
+
+
+# Image types a browser shows without running anything (SVG can carry scripts, so it is downloaded).
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+@register.simple_tag
+def html_with_images(message, case_ref: str):
+    """The sender's sanitised HTML with its inline images (cid: links) pointing at their stored files."""
+    import re
+
+    from django.urls import reverse
+    from django.utils.safestring import mark_safe
+
+    images = {
+        a.content_id: reverse("cases:attachment", args=[case_ref, a.pk]) + "?inline=1"
+        for a in message.attachments.all()
+        if a.content_id and a.content_type in INLINE_IMAGE_TYPES
+    }
+
+    def link(match):
+        return images.get(match.group(1), match.group(0))
+
+    # body_html was cleaned by nh3 at intake; only cid: references are rewritten, to our own URLs.
+    return mark_safe(re.sub(r"cid:([^\"'\s>]+)", link, message.body_html))
