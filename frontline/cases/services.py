@@ -5,8 +5,6 @@ the message is committed before it is handed to the mail server and the outcome 
 slow or broken server never holds the database and never loses what the agent wrote.
 """
 
-from email.utils import make_msgid
-
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -216,7 +214,7 @@ def _thread_headers(case: Case) -> dict:
 
 
 def _send_on_case(
-    case: Case, *, body: str, author: Agent | None, via: str, automatic: bool = False
+    case: Case, *, body: str, author: Agent | None, automatic: bool = False
 ) -> tuple[Message, object]:
     """Commit our message, then hand it to the mail server, then record the answer: never lost, never
     silently failed. Answers the message and its delivery attempt (None when there is no address)."""
@@ -225,7 +223,6 @@ def _send_on_case(
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
         point = _recipient_for(case)
-        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "frontline.invalid"
         message = _add_message(
             case,
             channel=Channel.EMAIL,
@@ -235,7 +232,7 @@ def _send_on_case(
             recipients=point.value if point else "",
             subject=f"[{case.ref}] {case.subject}"[:255],
             body_text=body,
-            message_id=make_msgid(domain=domain),
+            message_id=delivery.new_message_id(),
         )
     if point is None:
         error = "no working email address for this customer"
@@ -284,7 +281,7 @@ def reply_to_case(case: Case, *, agent: Agent, body: str, via: str = "web") -> M
         case.save()
     if _last_inbound_channel(case) == Channel.CHAT and case.chat_sessions.exists():
         return _reply_in_chat(case, agent=agent, body=body, via=via)
-    message, _attempt = _send_on_case(case, body=body, author=agent, via=via)
+    message, _attempt = _send_on_case(case, body=body, author=agent)
     with transaction.atomic():
         if message.send_error:
             record(
@@ -352,7 +349,7 @@ def acknowledge(case: Case, *, person_name: str = "") -> Message | None:
         owner=owner,
         team=settings.FRONTLINE_TEAM_SIGNATURE,
     )
-    message, attempt = _send_on_case(case, body=body, author=None, via="email", automatic=True)
+    message, attempt = _send_on_case(case, body=body, author=None, automatic=True)
     with transaction.atomic():
         record(
             EventKind.ACKNOWLEDGED,

@@ -6,7 +6,9 @@ point failing and gives staff a to-do to fix it, attached to the customer, befor
 """
 
 import re
+from email.utils import make_msgid
 
+from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 
@@ -30,6 +32,11 @@ def enhanced_status(text: str) -> str:
 def condemns_address(status: str) -> bool:
     """5.1.x: the address itself is bad (no such user, no such domain). Anything else may pass."""
     return status.startswith("5.1.")
+
+
+def new_message_id() -> str:
+    """A Message-ID of ours, in the domain we send from: how replies and reports find what we sent."""
+    return make_msgid(domain=settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "frontline.invalid")
 
 
 def send_email(
@@ -90,7 +97,7 @@ def send_email(
         attempt.save(update_fields=["status", "reply_code", "reply_text", "answered_at"])
         if status == AttemptStatus.ACCEPTED and contact_point is not None:
             ContactPoint.objects.filter(pk=contact_point.pk).update(last_delivery_ok_at=attempt.answered_at)
-        elif status == AttemptStatus.REFUSED and condemns_address(enhanced_status(text)):
+        elif status == AttemptStatus.REFUSED:
             _condemn(attempt, enhanced_status(text), text)
     return attempt, raw
 
@@ -102,8 +109,9 @@ def _status_for_code(code: int | None) -> str:
 
 
 def _condemn(attempt: DeliveryAttempt, status: str, detail: str) -> None:
+    """A failure that proves the address bad (5.1.x) marks its contact point failing, with a to-do."""
     point = attempt.contact_point
-    if point is None or point.state == ContactState.FAILING:
+    if not condemns_address(status) or point is None or point.state == ContactState.FAILING:
         return
     reason = f"{status} from the receiving server: {detail}"[:1000]
     customers.mark_contact_failing(point, reason=reason, via="email")
@@ -154,7 +162,7 @@ def record_delivery_report(reports, *, about_message_id: str, raw_message_id: in
             detail=report.diagnostic[:500],
             raw_message_id=raw_message_id,
         )
-        if attempt.status == AttemptStatus.BOUNCED and condemns_address(status):
+        if attempt.status == AttemptStatus.BOUNCED:
             _condemn(attempt, status, report.diagnostic or status)
         matched.append(attempt)
     return matched

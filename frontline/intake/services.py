@@ -16,7 +16,6 @@ import secrets
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from email.utils import make_msgid
 
 from django.conf import settings
 from django.core import signing
@@ -98,9 +97,9 @@ def receive_in_one_transaction(raw: bytes, *, by=None, **kwargs) -> tuple[RawMes
     return row, created
 
 
-def receive(raw: bytes, **kwargs) -> RawMessage:
+def receive(raw: bytes, *, by=None, **kwargs) -> RawMessage:
     row, created = accept(raw, **kwargs)
-    return process(row) if created else row
+    return process(row, by=by) if created else row
 
 
 def process(row: RawMessage, *, by=None) -> RawMessage:
@@ -118,14 +117,14 @@ def process_pending(*, limit: int | None = None, chunk: int = 200) -> int:
     chunk: parsing is pure Python over bytes (about a millisecond a message), the writing holds the
     database, and on two cores the two overlap. Parsing there is the same `mail.parse` as here.
     """
-    done = 0
+    done, pool, parsed = 0, None, None
     ids = _pending_ids(0, chunk if limit is None else min(chunk, limit))
-    pool = _parser_pool() if len(ids) == chunk and _backlog_at_least(ids[-1], chunk) else None
-    parsed = pool.submit(mail.parse_many, _LOOP_MARKER, _raw_mail(ids)) if pool else None
     while ids:
         done += len(ids)
         room = chunk if limit is None else min(chunk, limit - done)
         next_ids = _pending_ids(ids[-1], room) if room > 0 else []
+        if pool is None and len(next_ids) == chunk:  # a backlog: parse ahead from here on
+            pool = _parser_pool()
         next_parsed = None
         if pool and next_ids:
             next_parsed = pool.submit(mail.parse_many, _LOOP_MARKER, _raw_mail(next_ids))
@@ -156,10 +155,6 @@ def _pending_ids(after: int, size: int) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)[:size]
     )
-
-
-def _backlog_at_least(after: int, count: int) -> bool:
-    return len(_pending_ids(after, count)) >= count
 
 
 def _raw_mail(ids: list[int]) -> list[tuple[int, bytes]]:
@@ -517,11 +512,23 @@ def _structured_sender(payload: dict, case: Case | None) -> tuple[Person | None,
     raise ServiceError("say who it is from: customer_id, email, or a case", field="email")
 
 
+def _as_raw(payload: dict) -> bytes:
+    """What a structured channel was given, as the bytes intake stores."""
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
 def submit(payload: dict, *, source: str, channel: str, idempotency_key: str = "", by=None) -> RawMessage:
     """Structured channels: the payload is stored as given, then interpreted."""
-    raw = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    row, created = accept(raw, source=source, channel=channel, idempotency_key=idempotency_key)
-    return process(row, by=by) if created else row
+    return receive(_as_raw(payload), source=source, channel=channel, idempotency_key=idempotency_key, by=by)
+
+
+def _submit_or_refuse(payload: dict, *, source: str, field: str, by=None) -> RawMessage:
+    """For a person waiting on the answer (an agent, a chat visitor): what cannot be read is kept, and
+    refused with its reason."""
+    row = submit(payload, source=source, channel=payload["channel"], by=by)
+    if row.status == RawStatus.QUARANTINED:
+        raise ServiceError(row.reason, field=field)
+    return row
 
 
 # ---- the public web form: a stranger's address is confirmed before a case opens -------------------------
@@ -534,7 +541,7 @@ def submit_web_form(fields: dict) -> RawMessage:
     """Store what the form was given, then read it now if the address is a verified contact's, or send a
     confirmation link first (the form is public: anyone can type anyone's address)."""
     payload = {key: str(fields.get(key, ""))[:20_000] for key in ("name", "email", "subject", "body")}
-    raw = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    raw = _as_raw(payload)
     email = mail.clean(payload["email"]).lower()
     customers.normalize_contact(ContactKind.EMAIL, email)  # a clear error for a non-address, nothing stored
     if not payload["body"].strip():
@@ -561,7 +568,6 @@ def confirmation_link(row: RawMessage) -> str:
 def _send_confirmation(row: RawMessage, email: str) -> None:
     from frontline.delivery import services as delivery
 
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "frontline.invalid"
     delivery.send_email(
         subject="Please confirm your message to our support team",
         body=(
@@ -573,7 +579,7 @@ def _send_confirmation(row: RawMessage, email: str) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         address=email,
         headers={"Auto-Submitted": "auto-generated", "X-Frontline-Instance": settings.FRONTLINE_INSTANCE_ID},
-        message_id=make_msgid(domain=domain),
+        message_id=delivery.new_message_id(),
     )
 
 
@@ -635,17 +641,12 @@ def log_phone_call(
         "duration_seconds": max(int(duration_seconds or 0), 0),
         "channel": Channel.PHONE,
     }
-    row = submit(payload, source=Source.PHONE, channel=Channel.PHONE, by=agent)
-    if row.status == RawStatus.QUARANTINED:
-        raise ServiceError(row.reason, field="summary")
-    return row
+    return _submit_or_refuse(payload, source=Source.PHONE, field="summary", by=agent)
 
 
 def start_chat(*, name: str, email: str, body: str) -> tuple[ChatSession, RawMessage]:
     payload = {"name": name[:120], "email": email, "body": body, "channel": Channel.CHAT, "subject": ""}
-    row = submit(payload, source=Source.CHAT, channel=Channel.CHAT)
-    if row.status == RawStatus.QUARANTINED:
-        raise ServiceError(row.reason, field="body")
+    row = _submit_or_refuse(payload, source=Source.CHAT, field="body")
     now = clock.now()
     session = ChatSession.objects.create(
         token=secrets.token_urlsafe(32),
@@ -667,9 +668,7 @@ def chat_message(session: ChatSession, body: str) -> RawMessage:
         "channel": Channel.CHAT,
         "subject": "",
     }
-    row = submit(payload, source=Source.CHAT, channel=Channel.CHAT)
-    if row.status == RawStatus.QUARANTINED:
-        raise ServiceError(row.reason, field="body")
+    row = _submit_or_refuse(payload, source=Source.CHAT, field="body")
     ChatSession.objects.filter(pk=session.pk).update(last_seen_at=clock.now())
     return row
 

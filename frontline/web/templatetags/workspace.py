@@ -1,6 +1,10 @@
 """Small template helpers for the workspace."""
 
+import re
+
 from django import template
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from frontline.core import clock
 
@@ -41,11 +45,6 @@ INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/w
 @register.simple_tag
 def html_with_images(message, case_ref: str):
     """The sender's sanitised HTML with its inline images (cid: links) pointing at their stored files."""
-    import re
-
-    from django.urls import reverse
-    from django.utils.safestring import mark_safe
-
     images = {
         a.content_id: reverse("cases:attachment", args=[case_ref, a.pk]) + "?inline=1"
         for a in message.attachments.all()
