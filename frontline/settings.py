@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "frontline.intake",
     "frontline.delivery",
     "frontline.todos",
+    "frontline.routing",
     "frontline.scheduling",
     "frontline.web",
     "frontline.demo",
@@ -130,6 +131,10 @@ FRONTLINE_INSTANCE_ID = env_str(
 # and where attachments are written.
 INTAKE_MAX_MESSAGE_BYTES = env_int("FRONTLINE_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
 ATTACHMENTS_DIR = DATA_DIR / "attachments"
+# Topic models and similar-case indexes, one file pair per trained version (frontline train-router).
+FRONTLINE_ROUTER_DIR = env_str("FRONTLINE_ROUTER_DIR", str(DATA_DIR / "models"))
+# Below this calibrated confidence a new case goes to the triage pool instead of to a guess.
+FRONTLINE_ROUTER_THRESHOLD = float(env_str("FRONTLINE_ROUTER_THRESHOLD", "0.5"))
 SMTPD_HOST = env_str("FRONTLINE_SMTPD_HOST", "127.0.0.1")
 SMTPD_PORT = env_int("FRONTLINE_SMTPD_PORT", 2526)
 # Posts per client address per 10 minutes on the public web form and chat.

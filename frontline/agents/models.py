@@ -1,6 +1,7 @@
 """Staff: who they are, what they know, how much they can carry, and what their role lets them do."""
 
 import datetime
+import functools
 
 from django.conf import settings
 from django.db import models
@@ -43,25 +44,74 @@ class Team(models.Model):
     business_hours = models.JSONField(default=default_business_hours, blank=True)
     # ISO country code whose public holidays close the team (the `holidays` package); blank for none.
     holiday_country = models.CharField(max_length=2, blank=True)
+    # Whether this team's response and resolution clocks stop outside its business hours and on holidays.
+    # Off by default: the customer's clock runs around the clock, and so do critical-tier targets.
+    clocks_in_business_hours = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.name
 
-    def is_open_at(self, moment: datetime.datetime) -> bool:
+    def _opening(self, day: datetime.date) -> tuple[datetime.datetime, datetime.datetime] | None:
+        """The day's open interval in UTC, or None when the team is closed all day (weekend, holiday)."""
         from zoneinfo import ZoneInfo
 
-        import holidays
+        if self.holiday_country and day in _holidays(self.holiday_country, day.year):
+            return None
+        hours = self.business_hours.get(day.strftime("%a").lower())
+        if not hours:
+            return None
+        zone = ZoneInfo(self.time_zone)
+        start, end = (
+            datetime.datetime.combine(day, datetime.time.fromisoformat(h), zone).astimezone(datetime.UTC)
+            for h in hours
+        )
+        return start, end
 
+    def _local_day(self, moment: datetime.datetime) -> datetime.date:
+        from zoneinfo import ZoneInfo
+
+        return moment.astimezone(ZoneInfo(self.time_zone)).date()
+
+    def is_open_at(self, moment: datetime.datetime) -> bool:
         if not self.business_hours:
             return True
-        local = moment.astimezone(ZoneInfo(self.time_zone))
-        if self.holiday_country and local.date() in holidays.country_holidays(self.holiday_country):
-            return False
-        hours = self.business_hours.get(local.strftime("%a").lower())
-        if not hours:
-            return False
-        start, end = (datetime.time.fromisoformat(h) for h in hours)
-        return start <= local.time() < end
+        opening = self._opening(self._local_day(moment))
+        return opening is not None and opening[0] <= moment < opening[1]
+
+    def open_seconds_between(self, start: datetime.datetime, end: datetime.datetime) -> float:
+        """Seconds between two moments that fall in this team's business hours."""
+        if not self.business_hours:
+            return max((end - start).total_seconds(), 0.0)
+        total, day = 0.0, self._local_day(start)
+        while day <= self._local_day(end):
+            opening = self._opening(day)
+            if opening:
+                total += max((min(end, opening[1]) - max(start, opening[0])).total_seconds(), 0.0)
+            day += datetime.timedelta(days=1)
+        return total
+
+    def add_open_time(self, start: datetime.datetime, seconds: float) -> datetime.datetime:
+        """The moment `seconds` of business hours after `start` (a target's due time)."""
+        if not self.business_hours:
+            return start + datetime.timedelta(seconds=seconds)
+        day, left = self._local_day(start), seconds
+        for _ in range(3660):  # ten years of closed days would mean no business hours at all
+            opening = self._opening(day)
+            if opening and opening[1] > start:
+                begin = max(start, opening[0])
+                available = (opening[1] - begin).total_seconds()
+                if left <= available:
+                    return begin + datetime.timedelta(seconds=left)
+                left -= available
+            day += datetime.timedelta(days=1)
+        raise ValueError(f"{self} has no business hours to count time in")
+
+
+@functools.cache
+def _holidays(country: str, year: int):
+    import holidays
+
+    return holidays.country_holidays(country, years=year)
 
 
 class Skill(models.Model):

@@ -11,7 +11,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from frontline.agents.models import Agent, Skill
-from frontline.cases import services
+from frontline.cases import clocks, services
 from frontline.cases.inbox import InboxFilter, inbox_page
 from frontline.cases.models import Case, Message
 from frontline.core.api import Limit, PageOut, get_or_404
@@ -24,6 +24,16 @@ class PriorityTerm(Schema):
     term: str
     points: float
     reason: str
+
+
+class ClockOut(Schema):
+    name: str
+    state: str = Field(description="running, paused, met or breached")
+    target_minutes: int
+    elapsed_minutes: int
+    started_at: str | None
+    due_at: str | None
+    note: str
 
 
 class CaseOut(Schema):
@@ -40,12 +50,32 @@ class CaseOut(Schema):
     assignee_id: int | None
     priority: float
     priority_explanation: list[PriorityTerm]
+    topic_confidence: float | None
+    routing_explanation: dict
+    failure_reason: str
+    chaser_count: int
     problem_started_at: datetime.datetime
     created_at: datetime.datetime
     updated_at: datetime.datetime
     resolved_at: datetime.datetime | None
     resolution_notes: str
     reopen_count: int
+
+
+class CaseDetailOut(CaseOut):
+    clocks: list[ClockOut]
+    similar_cases: list[dict] = Field(description="Resolved cases most like this one, with their resolution")
+
+
+class OverrideIn(Schema):
+    points: float = Field(ge=-500, le=500, description="Points added to the score (negative to lower it)")
+    hours: float = Field(gt=0, le=24 * 14, description="How long the override counts")
+    reason: str = Field(min_length=1, max_length=255)
+
+
+class TopicIn(Schema):
+    topic: str = Field(description="A skill slug (frontline eval-router --list-topics)")
+    reroute: bool = Field(False, description="Give the case to someone with this skill")
 
 
 class CaseIn(Schema):
@@ -93,7 +123,7 @@ def _case(ref: str) -> Case:
     pk = Case.pk_from_ref(ref)
     if pk is None:
         raise Http404(f"no case {ref!r}: a case reference looks like C-123")
-    return get_or_404(Case.objects.select_related("customer", "topic"), pk=pk)
+    return get_or_404(Case.objects.select_related("customer", "topic", "assignee__team"), pk=pk)
 
 
 @router.get("/cases", response=PageOut[CaseOut], summary="Open cases, most urgent first, with filters")
@@ -107,7 +137,12 @@ def list_cases(
     limit: Limit = 50,
 ):
     flt = InboxFilter(
-        mine=who == "mine", unassigned=who == "unassigned", status=status, topic=topic, query=q[:200]
+        mine=who == "mine",
+        unassigned=who == "unassigned",
+        triage=who == "triage",
+        status=status,
+        topic=topic,
+        query=q[:200],
     )
     page = inbox_page(flt, agent=request.agent, after=after, size=limit)
     return {"items": page.items, "next": page.next_cursor}
@@ -134,11 +169,52 @@ def open_case(request, payload: CaseIn):
         by=request.agent,
         via="api",
     )
-    return Status(201, case)
+    from frontline.routing.services import triage_new_case
+
+    return Status(201, triage_new_case(case, via="api"))
 
 
-@router.get("/cases/{ref}", response=CaseOut)
+@router.get("/cases/{ref}", response=CaseDetailOut, summary="One case with its score, clocks and routing")
 def get_case(request, ref: str):
+    from frontline.routing.services import similar_cases
+
+    case = _case(ref)
+    case.clocks = [c.as_dict() for c in clocks.case_clocks(case)]
+    case.similar_cases = [
+        {
+            "ref": s["case"].ref,
+            "subject": s["case"].subject,
+            "similarity": s["similarity"],
+            "resolution": s["resolution"],
+        }
+        for s in similar_cases(case)
+    ]
+    return case
+
+
+@router.post(
+    "/cases/{ref}/priority-override", response=CaseOut, summary="Adjust the score for a while, with a reason"
+)
+def override_priority(request, ref: str, payload: OverrideIn):
+    services.override_priority(
+        _case(ref),
+        by=request.agent,
+        points=payload.points,
+        hours=payload.hours,
+        reason=payload.reason,
+        via="api",
+    )
+    return _case(ref)
+
+
+@router.post(
+    "/cases/{ref}/topic", response=CaseOut, summary="Say what the case is about (a label to learn from)"
+)
+def set_topic(request, ref: str, payload: TopicIn):
+    from frontline.routing.services import set_topic
+
+    topic = get_or_404(Skill.objects, slug=payload.topic)
+    set_topic(_case(ref), topic=topic, by=request.agent, reroute=payload.reroute, via="api")
     return _case(ref)
 
 

@@ -17,6 +17,7 @@ PAGE_SIZE = 50
 class InboxFilter:
     mine: bool = False  # only the signed-in agent's cases
     unassigned: bool = False  # only cases nobody owns
+    triage: bool = False  # the triage pool: nobody owns them and nobody knows their topic yet
     status: str = ""  # one status; with none, every open status
     topic: str = ""  # a skill slug
     query: str = ""  # words that must all appear in the case's messages
@@ -32,6 +33,8 @@ def filtered_cases(flt: InboxFilter, *, agent=None) -> QuerySet[Case]:
         cases = cases.filter(assignee=agent)
     if flt.unassigned:
         cases = cases.filter(assignee__isnull=True)
+    if flt.triage:
+        cases = cases.filter(assignee__isnull=True, topic__isnull=True)
     if flt.topic:
         cases = cases.filter(topic__slug=flt.topic)
     matching = search.matching_cases(flt.query)

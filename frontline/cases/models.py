@@ -75,6 +75,28 @@ class Case(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     # A promise we made: "we will call you back by ...". A clock on the case; missed, it is failure demand.
     callback_due_at = models.DateTimeField(null=True, blank=True)
+    # End users and sites that hang off the affected units (their end_users summed): how many it hurts.
+    affected_reach = models.PositiveIntegerField(default=0)
+    # Contacts that came after we had been silent longer than the response clock allowed (cases/demand.py).
+    chaser_count = models.PositiveSmallIntegerField(default=0)
+    # The earlier case about the same unit, closed within 30 days before this one opened: we did not fix it.
+    repeat_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="repeats"
+    )
+    # A person's adjustment of the score, with a reason, that stops counting at `until` (cases/priority.py).
+    priority_override_points = models.FloatField(null=True, blank=True)
+    priority_override_reason = models.CharField(max_length=255, blank=True)
+    priority_override_until = models.DateTimeField(null=True, blank=True)
+    priority_override_by = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # How sure the router was of the topic (None: a person chose it, or nobody has).
+    topic_confidence = models.FloatField(null=True, blank=True)
+    # Why the case went to its owner (or to triage): the candidates and their terms (routing/services.py).
+    routing_explanation = models.JSONField(default=dict, blank=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    # When our next answer to the customer is due: set by an unanswered contact, cleared by our answer.
+    response_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -87,6 +109,7 @@ class Case(models.Model):
             ),
             models.Index(fields=["status", "priority", "id"], name="case_by_status"),
             models.Index(fields=["customer", "created_at"], name="case_by_customer"),
+            models.Index(fields=["response_due_at"], condition=Q(is_open=True), name="case_response_due"),
         ]
 
     def __str__(self) -> str:
@@ -154,6 +177,8 @@ class Message(models.Model):
     thread_confidence = models.FloatField(null=True, blank=True)
     thread_reason = models.CharField(max_length=255, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="Length of a phone call")
+    # A contact that came only because we had been silent too long: failure demand (cases/demand.py).
+    is_chaser = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["case", "created_at", "id"], name="message_case_timeline")]

@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
-from frontline.cases import priority, search
+from frontline.cases import clocks, demand, priority, search
 from frontline.cases.models import Case, CaseStatus, Channel, DemandType, Direction, Impact, Message
 from frontline.core import clock
 from frontline.core.errors import NotAllowed, ServiceError, require_choice
@@ -89,6 +89,7 @@ def open_case(
         raise ServiceError("an affected unit belongs to another customer", field="units")
     now = clock.now()
     started = min(problem_started_at or now, now)
+    tier, plan = customer.tier, customer.plan
     case = Case(
         customer=customer,
         requester=requester,
@@ -101,6 +102,8 @@ def open_case(
         created_at=now,
         updated_at=now,
         last_customer_contact_at=now,
+        affected_reach=sum(unit.end_users for unit in units),
+        response_due_at=clocks.response_due(tier=tier, plan=plan, impact=impact, contact_at=now, first=True),
     )
     _set_priority(case)
     case.save()
@@ -113,7 +116,6 @@ def open_case(
         via=via or channel,
         case=case,
         impact=impact,
-        priority=case.priority,
     )
     # Kept on the instance for the caller (intake) that needs the message it just opened the case with.
     case.opening_message = _receive(
@@ -163,10 +165,14 @@ def record_inbound_message(
         **message_fields,
     )
     case.last_customer_contact_at = message.created_at
+    if demand.is_chaser(case, message.created_at):
+        demand.record_chaser(case, message, by=by, via=via or channel)
     if not case.is_open:
         _reopen(case, by=by, via=via or channel, reason="the customer wrote again")
     elif case.status == CaseStatus.WAITING_CUSTOMER:
         _transition(case, CaseStatus.OPEN, by=by, via=via or channel, actor_label="customer replied")
+    if case.response_due_at is None:  # a second message before our answer does not restart the clock
+        case.response_due_at = _response_due(case, message.created_at)
     case.updated_at = clock.now()
     _set_priority(case)
     # Only what a contact can change: this runs for every message intake reads.
@@ -176,6 +182,10 @@ def record_inbound_message(
 
 CONTACT_CHANGES = [
     "last_customer_contact_at",
+    "response_due_at",
+    "chaser_count",
+    "demand_type",
+    "failure_reason",
     "updated_at",
     "priority",
     "priority_explanation",
@@ -185,6 +195,24 @@ CONTACT_CHANGES = [
     "resolved_at",
     "closed_at",
 ]
+
+
+def _response_due(case: Case, contact_at):
+    return clocks.response_due(
+        tier=case.customer.tier,
+        plan=case.customer.plan,
+        impact=case.impact,
+        contact_at=contact_at,
+        first=case.first_response_at is None,
+        team=clocks.team_for_clocks(case),
+    )
+
+
+def _answered(case: Case, at) -> None:
+    """We answered the customer: the response clock stops and the silence term goes."""
+    case.first_response_at = case.first_response_at or at
+    case.last_provider_contact_at = at
+    case.response_due_at = None
 
 
 def reply_address(case: Case) -> str:
@@ -273,11 +301,11 @@ def reply_to_case(case: Case, *, agent: Agent, body: str, via: str = "web") -> M
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
         now = clock.now()
-        case.first_response_at = case.first_response_at or now
-        case.last_provider_contact_at = now
+        _answered(case, now)
         case.updated_at = now
         if case.status == CaseStatus.NEW:
             _transition(case, CaseStatus.OPEN, by=agent, via=via)
+        _set_priority(case)
         case.save()
     if _last_inbound_channel(case) == Channel.CHAT and case.chat_sessions.exists():
         return _reply_in_chat(case, agent=agent, body=body, via=via)
@@ -405,20 +433,26 @@ def assign_case(case: Case, *, assignee: Agent | None, by: Agent, via: str = "we
         raise ServiceError(f"{assignee} cannot work cases", field="assignee")
     if case.assignee_id == (assignee.pk if assignee else None):
         return case
+    _set_assignee(case, assignee, by=by, via=via)
+    return case
+
+
+def _set_assignee(case: Case, assignee: Agent | None, *, by, via: str, actor_label: str = "", **data) -> None:
     previous = case.assignee_id
     case.assignee = assignee
-    case.updated_at = clock.now()
-    case.save(update_fields=["assignee", "updated_at"])
+    case.assigned_at = case.updated_at = clock.now()
+    case.save(update_fields=["assignee", "assigned_at", "updated_at"])
     record(
         EventKind.CASE_ASSIGNED,
         actor=by,
+        actor_label=actor_label,
         via=via,
         case=case,
         assignee_id=assignee.pk if assignee else None,
         assignee=str(assignee) if assignee else "",
         previous_id=previous,
+        **data,
     )
-    return case
 
 
 def _transition(case: Case, status: str, *, by, via: str, actor_label: str = "") -> None:
@@ -430,6 +464,12 @@ def _transition(case: Case, status: str, *, by, via: str, actor_label: str = "")
         case.resolved_at = now
     if status == CaseStatus.CLOSED:
         case.closed_at = now
+    if not case.is_open:
+        case.response_due_at = None  # nothing is owed on a finished case
+    if previous in CaseStatus.open_values() and not case.is_open:
+        from frontline.routing.services import record_finished
+
+        record_finished(case)
     record(
         EventKind.STATUS_CHANGED,
         actor=by,
@@ -442,7 +482,10 @@ def _transition(case: Case, status: str, *, by, via: str, actor_label: str = "")
 
 
 def _reopen(case: Case, *, by, via: str, reason: str) -> None:
+    from frontline.routing.services import record_reopened
+
     case.reopen_count += 1
+    record_reopened(case)
     case.resolved_at = None
     case.closed_at = None
     _transition(case, CaseStatus.OPEN, by=by, via=via, actor_label=reason)
@@ -497,25 +540,136 @@ def refresh_priority(case: Case) -> Case:
     return case
 
 
-def refresh_open_priorities(batch_size: int = 2000) -> int:
-    """Age every open case's priority. A derived number, not a state change, so it writes no event."""
-    updated = 0
-    last_pk = 0
+_SCORED_FIELDS = (
+    "pk",
+    "customer_id",
+    "impact",
+    "problem_started_at",
+    "affected_reach",
+    "last_customer_contact_at",
+    "last_provider_contact_at",
+    "demand_type",
+    "failure_reason",
+    "chaser_count",
+    "repeat_of_id",
+    "callback_due_at",
+    "created_at",
+    "priority_override_points",
+    "priority_override_reason",
+    "priority_override_until",
+    "priority_override_by__display_name",
+    "customer__tier",
+    "customer__customer_since",
+    "customer__monthly_value",
+)
+
+
+def refresh_open_priorities(batch_size: int = 1000) -> int:
+    """Age every open case's score: time adds points and overrides expire. A derived number, not a state
+    change, so it writes no event. Reads a batch as plain values and writes it back in one short
+    transaction, so intake keeps writing between batches (a million cases in well under a minute)."""
+    from django.db import connection
+
+    explanation_field = Case._meta.get_field("priority_explanation")
+    table = connection.ops.quote_name(Case._meta.db_table)
+    sql = f"UPDATE {table} SET priority = %s, priority_explanation = %s WHERE id = %s"
+    now = clock.now()
+    recent_since = now - priority.timedelta(days=priority.RECENT_FAILURE_DAYS)
+    updated, last_pk = 0, 0
     while True:
-        batch = list(
+        rows = list(
             Case.objects.filter(is_open=True, pk__gt=last_pk)
-            .select_related("customer")
-            .order_by("pk")[:batch_size]
+            .order_by("pk")
+            .values_list(*_SCORED_FIELDS)[:batch_size]
         )
-        if not batch:
+        if not rows:
             return updated
-        now = clock.now()
-        for case in batch:
-            case.priority, case.priority_explanation = priority.compute_for(case, now=now)
-        with transaction.atomic():
-            Case.objects.bulk_update(batch, ["priority", "priority_explanation"])
-        updated += len(batch)
-        last_pk = batch[-1].pk
+        failures = priority.count_recent_failures({row[1] for row in rows})
+        updates = []
+        for (
+            pk,
+            customer_id,
+            impact,
+            started,
+            reach,
+            last_in,
+            last_out,
+            demand_type,
+            failure_reason,
+            chasers,
+            repeat_of,
+            callback_due,
+            created,
+            o_points,
+            o_reason,
+            o_until,
+            o_by,
+            tier,
+            since,
+            value,
+        ) in rows:
+            own = demand_type == DemandType.FAILURE and created >= recent_since
+            facts = priority.Facts(
+                impact=impact,
+                problem_started_at=started,
+                tier=tier,
+                reach=reach,
+                last_customer_contact_at=last_in,
+                last_provider_contact_at=last_out,
+                demand_type=demand_type,
+                failure_reason=failure_reason,
+                chaser_count=chasers,
+                repeat_of=f"C-{repeat_of}" if repeat_of else "",
+                callback_due_at=callback_due,
+                customer_since=since,
+                monthly_value=float(value or 0),
+                recent_failures=failures.get(customer_id, 0) - own,
+                override_points=o_points,
+                override_reason=o_reason,
+                override_until=o_until,
+                override_by=o_by or "",
+            )
+            score, terms = priority.compute(facts, now)
+            updates.append((score, explanation_field.get_db_prep_save(terms, connection), pk))
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, updates)
+        updated += len(rows)
+        last_pk = rows[-1][0]
+
+
+@transaction.atomic
+def override_priority(
+    case: Case, *, by: Agent, points: float, reason: str, hours: float, via: str = "web"
+) -> Case:
+    """A person adds (or takes) points for a while, with a reason: "the CEO is on the phone", "they are
+    away until Monday". It shows as a term of the explanation and stops counting when it expires."""
+    require(by, Capability.WORK_CASES)
+    reason = reason.strip()
+    if not reason:
+        raise ServiceError("say why: the override is shown to everyone with its reason", field="reason")
+    if not -500 <= points <= 500:
+        raise ServiceError("points must be between -500 and 500", field="points")
+    if not 0 < hours <= 24 * 14:
+        raise ServiceError("an override lasts between a minute and 14 days", field="hours")
+    case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
+    case.priority_override_points = float(points)
+    case.priority_override_reason = reason[:255]
+    case.priority_override_until = clock.now() + priority.timedelta(hours=hours)
+    case.priority_override_by = by
+    case.updated_at = clock.now()
+    _set_priority(case)
+    case.save()
+    record(
+        EventKind.PRIORITY_OVERRIDDEN,
+        actor=by,
+        via=via,
+        case=case,
+        points=float(points),
+        reason=reason,
+        until=case.priority_override_until.isoformat(),
+        priority=case.priority,
+    )
+    return case
 
 
 def follow_merges(case: Case) -> Case:
@@ -647,8 +801,7 @@ def log_outbound_call(
     record(EventKind.CALL_LOGGED, actor=agent, via=via, case=case, message_id=message.pk, reached=reached)
     now = clock.now()
     if reached:
-        case.last_provider_contact_at = now
-        case.first_response_at = case.first_response_at or now
+        _answered(case, now)
         if case.callback_due_at is not None:
             kept = now <= case.callback_due_at
             if kept:

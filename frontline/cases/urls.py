@@ -15,4 +15,6 @@ urlpatterns = [
     path("cases/<str:ref>/call", views.log_call, name="call"),
     path("cases/<str:ref>/callback", views.promise_callback, name="callback"),
     path("cases/<str:ref>/attachments/<int:pk>", views.attachment, name="attachment"),
+    path("cases/<str:ref>/priority-override", views.override_priority, name="override"),
+    path("cases/<str:ref>/topic", views.set_topic, name="topic"),
 ]

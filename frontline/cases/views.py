@@ -10,12 +10,13 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from frontline.agents.models import Agent, Capability, Skill
-from frontline.cases import services
+from frontline.cases import clocks, services
 from frontline.cases.inbox import InboxFilter, inbox_page
 from frontline.cases.models import Attachment, Case, CaseStatus, Message
 from frontline.core import clock
 from frontline.core.errors import ServiceError
 from frontline.customers.queries import customer_panel
+from frontline.routing import services as routing
 from frontline.web.access import agent_required
 
 
@@ -23,6 +24,7 @@ def _inbox_filter(request) -> InboxFilter:
     return InboxFilter(
         mine=request.GET.get("who") == "mine",
         unassigned=request.GET.get("who") == "unassigned",
+        triage=request.GET.get("who") == "triage",
         status=request.GET.get("status", ""),
         topic=request.GET.get("topic", ""),
         query=request.GET.get("q", "")[:200],
@@ -52,7 +54,9 @@ def _case_or_404(ref: str) -> Case:
     pk = Case.pk_from_ref(ref)
     if pk is None:
         raise Http404("no such case")
-    return get_object_or_404(Case.objects.select_related("customer", "assignee", "topic", "requester"), pk=pk)
+    return get_object_or_404(
+        Case.objects.select_related("customer", "assignee__team", "topic", "requester", "repeat_of"), pk=pk
+    )
 
 
 @require_GET
@@ -78,8 +82,46 @@ def case_detail(request, ref: str):
         "todos": case.todos.filter(status="open").order_by("due_at", "pk"),
         "merged_cases": case.merged_cases.order_by("pk"),
         "now": clock.now(),
+        "clocks": clocks.case_clocks(case),
+        "similar": routing.similar_cases(case),
+        "skills": Skill.objects.order_by("name"),
+        "override_active": case.priority_override_until and case.priority_override_until > clock.now(),
     }
     return render(request, "cases/case.html", context)
+
+
+@require_POST
+@agent_required
+def override_priority(request, ref: str):
+    case = _case_or_404(ref)
+    services.override_priority(
+        case,
+        by=request.agent,
+        points=_number(request.POST.get("points"), "points"),
+        hours=_number(request.POST.get("hours"), "hours"),
+        reason=request.POST.get("reason", ""),
+    )
+    messages.success(request, "Priority adjusted; the reason shows in its explanation.")
+    return redirect("cases:detail", ref=case.ref)
+
+
+def _number(raw, field: str) -> float:
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        raise ServiceError(f"{field} must be a number", field=field) from None
+
+
+@require_POST
+@agent_required
+def set_topic(request, ref: str):
+    case = _case_or_404(ref)
+    topic = Skill.objects.filter(slug=request.POST.get("topic", "")).first()
+    if topic is None:
+        raise ServiceError("choose a topic", field="topic")
+    routing.set_topic(case, topic=topic, by=request.agent, reroute=request.POST.get("reroute") == "on")
+    messages.success(request, f"Topic set to {topic.name}.")
+    return redirect("cases:detail", ref=case.ref)
 
 
 @require_POST

@@ -153,6 +153,9 @@ class ServiceUnit(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     labels = models.JSONField(default=dict, blank=True, help_text="Monitoring labels that identify this unit")
     state = models.CharField(max_length=10, choices=UnitState.choices, default=UnitState.OK)
+    end_users = models.PositiveIntegerField(
+        default=0, help_text="People or sites that depend on this unit (a blog's readers, a reseller's sites)"
+    )
     state_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -226,10 +226,13 @@ def add_unit(
     hostname: str = "",
     ip_address: str | None = None,
     labels: dict | None = None,
+    end_users: int = 0,
     by=None,
     via: str = "",
 ) -> ServiceUnit:
     require_choice(kind, UnitKind, "kind")
+    if end_users < 0:
+        raise ServiceError("end_users cannot be negative", field="end_users")
     if not name.strip():
         raise ServiceError("name is required", field="name")
     if parent is not None and parent.customer_id != customer.pk:
@@ -247,6 +250,7 @@ def add_unit(
         hostname=hostname,
         ip_address=ip_address or None,
         labels=labels or {},
+        end_users=end_users,
         state=UnitState.OK,
     )
     record(EventKind.UNIT_ADDED, actor=by, via=via, customer=customer, unit=unit, kind=kind, name=unit.name)

@@ -19,7 +19,7 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 
 from frontline.agents.models import Agent, Skill
-from frontline.cases import priority, search
+from frontline.cases import clocks, search
 from frontline.cases.models import Case, CaseStatus, Message
 from frontline.customers.models import ContactPoint, Customer, Membership, Person, ServiceUnit
 from frontline.customers.services import normalize_contact
@@ -290,6 +290,7 @@ def add_customer(writer: BulkWriter, plan: CustomerPlan) -> dict:
             labels=unit.labels or {},
             state="ok",
             state_changed_at=None,
+            end_users=0,
         )
         writer.event(
             EventKind.UNIT_ADDED,
@@ -338,8 +339,9 @@ def add_customer(writer: BulkWriter, plan: CustomerPlan) -> dict:
 class CaseContext:
     """What replaying a case needs to know beyond its plan, loaded once for a whole seed run."""
 
-    def __init__(self, *, tiers: dict[int, str], person_emails: dict[int, list[tuple]]):
-        self.tiers = tiers
+    def __init__(self, *, service_levels: dict[int, tuple[str, str]], person_emails: dict[int, list[tuple]]):
+        # customer id -> (tier, plan): what the response clocks' targets depend on
+        self.service_levels = service_levels
         # person id -> [(state, contact id, value)] of email contacts, as the reply service chooses among them
         self.person_emails = person_emails
         self.agent_names = dict(Agent.objects.values_list("pk", "display_name"))
@@ -360,13 +362,12 @@ class CaseContext:
         raise NotImplementedError("bulk replies need a requester with a working email address")
 
 
-def _score(case: dict, ctx: CaseContext, now) -> None:
-    case["priority"], case["priority_explanation"] = priority.compute(
-        impact=case["impact"],
-        tier=ctx.tiers[case["customer_id"]],
-        problem_started_at=case["problem_started_at"],
-        is_open=case["is_open"],
-        now=now,
+def _response_due(case: dict, ctx: CaseContext, contact_at):
+    # As cases.services._response_due: the demo's teams keep no business hours on their clocks.
+    tier, plan = ctx.service_levels[case["customer_id"]]
+    first = case["first_response_at"] is None
+    return clocks.response_due(
+        tier=tier, plan=plan, impact=case["impact"], contact_at=contact_at, first=first
     )
 
 
@@ -390,6 +391,7 @@ def _message(writer: BulkWriter, case: dict, at, **fields) -> dict:
         thread_confidence=None,
         thread_reason="",
         duration_seconds=None,
+        is_chaser=False,
     )
     values.update(fields)
     row = writer.add(Message, **values)
@@ -405,6 +407,8 @@ def _transition(writer, case, status, at, *, actor_id=None, actor_label="", via=
         case["resolved_at"] = at
     if status == CaseStatus.CLOSED:
         case["closed_at"] = at
+    if not case["is_open"]:
+        case["response_due_at"] = None
     writer.event(
         EventKind.STATUS_CHANGED,
         at,
@@ -463,8 +467,21 @@ def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
         merged_into_id=None,
         callback_due_at=None,
         acknowledged_at=None,
+        priority=0.0,
+        priority_explanation=[],
+        affected_reach=0,
+        chaser_count=0,
+        repeat_of_id=None,
+        priority_override_points=None,
+        priority_override_reason="",
+        priority_override_until=None,
+        priority_override_by_id=None,
+        topic_confidence=None,
+        routing_explanation={},
+        assigned_at=None,
+        response_due_at=None,
     )
-    _score(case, ctx, now)
+    case["response_due_at"] = _response_due(case, ctx, now)
     cid, customer_id = case["id"], plan.customer
     for unit_id in sorted(set(plan.units)):
         writer.add(CaseUnits, case_id=cid, serviceunit_id=unit_id)
@@ -477,7 +494,6 @@ def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
         case_id=cid,
         customer_id=customer_id,
         impact=plan.impact,
-        priority=case["priority"],
     )
     message = _message(
         writer,
@@ -505,7 +521,8 @@ def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
         if step.action == "assign":
             if case["assignee_id"] == agent:
                 continue
-            previous, case["assignee_id"], case["updated_at"] = case["assignee_id"], agent, at
+            previous, case["assignee_id"] = case["assignee_id"], agent
+            case["assigned_at"] = case["updated_at"] = at
             writer.event(
                 EventKind.CASE_ASSIGNED,
                 at,
@@ -533,6 +550,7 @@ def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
             )
             case["first_response_at"] = case["first_response_at"] or at
             case["last_provider_contact_at"] = case["updated_at"] = at
+            case["response_due_at"] = None
             if case["status"] == CaseStatus.NEW:
                 _transition(writer, case, CaseStatus.OPEN, at, actor_id=agent, via="web")
             writer.event(
@@ -560,7 +578,6 @@ def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
             else:
                 _transition(writer, case, step.status, at, actor_id=agent, via="web")
             case["updated_at"] = at
-            _score(case, ctx, at)
         elif step.action == "customer_message":
             inbound = _message(
                 writer,
@@ -581,14 +598,31 @@ def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
                 channel=step.channel,
             )
             case["last_customer_contact_at"] = at
+            due = case["response_due_at"]
+            if case["is_open"] and due is not None and at > due:  # as cases.demand: a chaser
+                inbound["is_chaser"] = True
+                case["chaser_count"] += 1
+                if case["demand_type"] != "failure":
+                    case["demand_type"], case["failure_reason"] = "failure", "chased after our silence"
+                writer.event(
+                    EventKind.DEMAND_RECORDED,
+                    at,
+                    actor_label="frontline",
+                    via=step.channel,
+                    **common,
+                    rule="chaser",
+                    message_id=inbound["id"],
+                    overdue_minutes=round((at - due).total_seconds() / 60),
+                )
             if not case["is_open"]:
                 _reopen(writer, case, at, actor_id=None, via=step.channel, reason="the customer wrote again")
             elif case["status"] == CaseStatus.WAITING_CUSTOMER:
                 _transition(
                     writer, case, CaseStatus.OPEN, at, actor_label="customer replied", via=step.channel
                 )
+            if case["response_due_at"] is None:
+                case["response_due_at"] = _response_due(case, ctx, at)
             case["updated_at"] = at
-            _score(case, ctx, at)
         else:
             raise ValueError(f"unknown step {step.action!r}")
     return case

@@ -11,6 +11,8 @@ from django.db import connection, transaction
 from frontline.agents import services as agents
 from frontline.agents.models import Agent, Role, Skill, Team
 from frontline.cases.models import Case, Message
+from frontline.cases.services import refresh_open_priorities
+from frontline.core import clock
 from frontline.customers.models import ContactPoint, Customer, Membership, Person, ServiceUnit
 from frontline.demo import texts
 from frontline.demo.bulk import (
@@ -340,7 +342,7 @@ def write_customers(writer: BulkWriter, plans: list[CustomerPlan]) -> tuple[list
     seeded, tiers, emails = [], {}, {}
     for plan in plans:
         info = add_customer(writer, plan)
-        tiers[info["id"]] = plan.tier
+        tiers[info["id"]] = (plan.tier, plan.plan)
         person_id = info["people"][0][0]
         for pid, person_contacts in info["people"]:
             emails[pid] = [
@@ -643,7 +645,7 @@ def _seed(seed, customers, cases, open_share, months, chunk, now, full_history, 
     job = CaseBlocks(
         seed=seed,
         seeded=seeded,
-        context=CaseContext(tiers=tiers, person_emails=emails),
+        context=CaseContext(service_levels=tiers, person_emails=emails),
         staff=staff_skills(),
         now=now,
         count=cases,
@@ -657,4 +659,8 @@ def _seed(seed, customers, cases, open_share, months, chunk, now, full_history, 
         add(write(batch))
         if progress:
             progress(f"cases: {min(done * chunk, cases)}")
+    # Scores depend on other cases (failures a customer suffered lately), so the open ones are scored once
+    # all are written, by the function the periodic job runs. Finished cases carry no score.
+    with clock.frozen_at(now):
+        refresh_open_priorities()
     return totals

@@ -18,6 +18,7 @@ from frontline.customers import services as customers
 from frontline.customers.models import Customer
 from frontline.intake import services as intake
 from frontline.intake.models import Source
+from frontline.routing import services as routing
 
 
 def _minutes_ago(now, minutes):
@@ -143,8 +144,9 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
     made = {}
     hour = datetime.timedelta(hours=1)
 
-    # S1: the blog that was down.
-    with clock.frozen_at(now - 5 * hour):
+    # S1: the blog that has been down for five days, and nobody answered Sam.
+    day = 24 * hour
+    with clock.frozen_at(now - 6 * day):
         sam = customers.create_customer(
             name="Sam Walker",
             plan="starter",
@@ -160,6 +162,7 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
             parent=account,
             hostname="web-07",
             labels={"site": "walkerblog.example", "instance": "web-07"},
+            end_users=2400,  # readers a day
             via="seed",
         )
         person = customers.add_person(sam, name="Sam Walker", via="seed")
@@ -171,7 +174,7 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
             person=person, kind="phone", value="+44 7700 900456", label="mobile", via="seed"
         )
         customers.verify_contact_point(phone, via="seed")
-    with clock.frozen_at(now - 4 * hour):
+    with clock.frozen_at(now - 5 * day):
         customers.set_unit_state(
             site,
             "down",
@@ -188,17 +191,18 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
             impact="down",
             units=[site],
             topic=_topic("web-hosting"),
-            problem_started_at=now - 4 * hour,
+            problem_started_at=now - 5 * day,
             sender="alertmanager",
         )
-    with clock.frozen_at(now - 20 * datetime.timedelta(minutes=1)):
+        routing.triage_new_case(case, via="monitoring")
+    with clock.frozen_at(now - 2 * day):
         cases.record_inbound_message(
             case,
             channel="email",
             requester=person,
             sender="sam@walkerblog.example",
             subject="Re: walkerblog.example",
-            body="Any news? The blog is still down.",
+            body="Any news? The blog has been down for three days now and nobody has answered me.",
         )
     made["S1"] = sam
 

@@ -35,12 +35,18 @@ class EventKind(models.TextChoices):
     CALLBACK_PROMISED = "case.callback_promised", "Callback promised"  # we said we would call by a time
     CALLBACK_KEPT = "case.callback_kept", "Callback kept"  # we called within the promise
     CALLBACK_MISSED = "case.callback_missed", "Callback missed"  # the promised time passed: failure demand
+    PRIORITY_OVERRIDDEN = "case.priority_overridden", "Priority overridden"  # a person adjusted the score
+    DEMAND_RECORDED = "case.demand_recorded", "Failure demand recorded"  # a chaser or a repeat: we failed
+    TOPIC_SET = "case.topic_set", "Topic set"  # the router classified the case, or a person corrected it
+    CASE_ROUTED = "case.routed", "Case routed"  # the router chose an owner, or sent it to triage, and why
     # intake and delivery
     INTAKE_QUARANTINED = "intake.quarantined", "Message quarantined"  # could not be read; kept raw
     INTAKE_REPROCESSED = "intake.reprocessed", "Message re-processed"  # a person sent it through again
     DELIVERY_REPORTED = "delivery.reported", "Delivery report"  # a bounce or delay notice for a send of ours
     TODO_RAISED = "todo.raised", "To-do raised"  # work for a person: fix a contact, call back
     TODO_DONE = "todo.done", "To-do done"  # somebody did it (or it is no longer needed)
+    # routing
+    ROUTER_TRAINED = "routing.trained", "Router trained"  # a new topic model version from resolved cases
     # agents
     AGENT_CREATED = "agent.created", "Agent created"  # a staff member can sign in
     AGENT_ROLE_CHANGED = "agent.role_changed", "Agent role changed"  # authority changed

@@ -32,6 +32,7 @@ from frontline.events.models import EventKind
 from frontline.events.services import record
 from frontline.intake import mail, threading
 from frontline.intake.models import ChatSession, RawMessage, RawStatus, Source
+from frontline.routing import services as routing
 
 log = logging.getLogger(__name__)
 # Read once: the parsing process is spawned without Django, so it is handed the value, not the settings.
@@ -389,7 +390,9 @@ def _deliver(thread: threading.Thread, customer: Customer, fields: dict, *, subj
     case = cases.open_case(
         customer=customer, **{**fields, "subject": subject or "(no subject)"}, **thread_fields
     )
-    return case, case.opening_message
+    opening = case.opening_message
+    case = routing.triage_new_case(case)  # repeat rule, topic, owner: before the acknowledgement names them
+    return case, opening
 
 
 def _threading_words(thread: threading.Thread, case: Case) -> str:

@@ -16,6 +16,10 @@ PERIODIC_JOBS: list[Periodic] = [
     Periodic("age-priorities", "frontline.cases.tasks.refresh_open_priorities", timedelta(minutes=5)),
     # Messages stored by a listener that stopped before reading them are read here.
     Periodic("intake-pending", "frontline.intake.tasks.process_pending_messages", timedelta(minutes=1)),
+    # An owner who lets the response clock run out without acting loses the case to the next best person.
+    Periodic("reassign-overdue", "frontline.routing.tasks.reassign_overdue_cases", timedelta(minutes=1)),
+    # The router learns from what was resolved since it last trained.
+    Periodic("train-router", "frontline.routing.tasks.retrain_router", timedelta(days=1)),
 ]
 
 

@@ -52,14 +52,17 @@ def test_priority_is_a_number_with_its_reasons_and_rises_with_the_customers_cloc
     # given the case as opened two hours into the problem
     terms = {term["term"]: term for term in blog_down.priority_explanation}
     assert terms["impact"]["points"] == 100 and terms["elapsed"]["points"] == 8
-    assert blog_down.priority == 108
-    # when five days pass with the blog still down
+    assert terms["tenure"]["reason"] == "customer for 17 years" and terms["tenure"]["points"] == 15
+    assert blog_down.priority == sum(term["points"] for term in terms.values()) == 123
+    # when five days pass with the blog still down and nobody answering
     with clock.frozen_at(NOON + datetime.timedelta(days=5)):
         services.refresh_open_priorities()
     blog_down.refresh_from_db()
-    # then the score has risen to the cap for a site that is down, and says why
-    assert blog_down.priority == 100 + 300
-    assert any("5.1 days" in term["reason"] for term in blog_down.priority_explanation)
+    # then time has added the most it can for a site that is down, and our silence shows
+    terms = {term["term"]: term for term in blog_down.priority_explanation}
+    assert terms["elapsed"]["points"] == 300 and "5.1 days" in terms["elapsed"]["reason"]
+    assert terms["silence"]["points"] == 30 and "waiting 5.0 days" in terms["silence"]["reason"]
+    assert blog_down.priority == 100 + 300 + 30 + 15
 
 
 def test_a_down_site_outranks_any_question_however_old(sam, blog_down):

@@ -37,7 +37,13 @@ FKS = {
 EVENT_DATA_IDS = {"contact_id": ContactPoint, "person_id": Person, "message_id": Message}
 # A reply written in bulk carries no MIME source and Message-ID, and no mail server ever accepted it (the
 # contact point's last_delivery_ok_at): history was never sent by this instance.
-NOT_COMPARED = {Message: {"raw_source", "message_id"}, ContactPoint: {"last_delivery_ok_at"}}
+# Scores are not compared: a score counts the customer's other failure-demand cases, which the bulk path
+# cannot know block by block; the seed scores its open cases at the end with the periodic job's function.
+NOT_COMPARED = {
+    Message: {"raw_source", "message_id"},
+    ContactPoint: {"last_delivery_ok_at"},
+    Case: {"priority", "priority_explanation"},
+}
 
 
 class Rollback(Exception):
@@ -146,7 +152,7 @@ def play(path: str) -> dict:
         for plan in plans:
             replay.play_case(plan)
     else:
-        context = CaseContext(tiers=tiers, person_emails=emails)
+        context = CaseContext(service_levels=tiers, person_emails=emails)
         for plan in plans:
             add_case(writer, plan, context)
         writer.flush()
@@ -219,4 +225,6 @@ def test_bulk_writes_the_same_rows_and_events_as_the_services(settings):
         "contact.verified",
     }
     for table in through_services:
-        assert in_bulk[table] == through_services[table], f"{table} differs between bulk and services"
+        assert len(in_bulk[table]) == len(through_services[table]), f"{table}: row counts differ"
+        for bulk_row, service_row in zip(in_bulk[table], through_services[table], strict=True):
+            assert bulk_row == service_row, f"{table} differs between bulk and services"

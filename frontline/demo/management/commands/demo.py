@@ -14,8 +14,10 @@ from frontline.agents.models import Agent
 from frontline.cases.search import clear_index
 from frontline.cases.services import refresh_open_priorities
 from frontline.core import clock
+from frontline.core.errors import ServiceError
 from frontline.demo.provider import DEMO_PASSWORD, STAFF, seed
 from frontline.demo.stories import build_stories
+from frontline.routing.services import train_router
 
 
 class Command(BaseCommand):
@@ -45,6 +47,11 @@ class Command(BaseCommand):
                 months=6,
                 now=now,
             )
+            try:  # the router learns topics and track records from the history just written
+                router = train_router(via="seed")
+                self.stdout.write(f"Trained router v{router.version} on {router.cases_used} resolved cases.")
+            except ServiceError as exc:
+                self.stdout.write(f"Router not trained: {exc}")
             build_stories(now)
             refresh_open_priorities()  # history was scored when it happened; the inbox shows today's scores
             self.stdout.write(

@@ -1,0 +1,78 @@
+"""Failure demand: contacts and cases that exist because we failed. One place, so the measures can grow it.
+
+For now two rules:
+- a chaser: a contact on an open case after we were silent longer than its response clock allowed;
+- a repeat: a new case about a unit whose problem we closed in the last 30 days.
+A missed callback promise (cases/services.check_callback) is the third kind, recorded where it happens.
+"""
+
+from datetime import timedelta
+
+from frontline.cases.models import Case, CaseStatus, DemandType
+from frontline.events.models import EventKind
+from frontline.events.services import record
+
+REPEAT_WINDOW = timedelta(days=30)
+
+
+def is_chaser(case: Case, contact_at) -> bool:
+    return case.is_open and case.response_due_at is not None and contact_at > case.response_due_at
+
+
+def record_chaser(case: Case, message, *, by=None, via: str = "") -> None:
+    """Mark the contact and the case (the caller saves both fields it changed on the case)."""
+    overdue = message.created_at - case.response_due_at
+    message.is_chaser = True
+    type(message).objects.filter(pk=message.pk).update(is_chaser=True)
+    case.chaser_count += 1
+    _mark_failure(case, "chased after our silence")
+    record(
+        EventKind.DEMAND_RECORDED,
+        actor=by,
+        actor_label="" if by else "frontline",
+        via=via,
+        case=case,
+        rule="chaser",
+        message_id=message.pk,
+        overdue_minutes=round(overdue.total_seconds() / 60),
+    )
+
+
+def _mark_failure(case: Case, reason: str) -> None:
+    if case.demand_type != DemandType.FAILURE:
+        case.demand_type = DemandType.FAILURE
+        case.failure_reason = reason
+
+
+def find_repeat(case: Case) -> Case | None:
+    """The latest case on one of this case's units that we resolved or closed in the 30 days before it."""
+    units = list(case.affected_units.values_list("pk", flat=True))
+    if not units:
+        return None
+    since = case.created_at - REPEAT_WINDOW
+    earlier = (
+        Case.objects.filter(affected_units__in=units, status__in=[CaseStatus.RESOLVED, CaseStatus.CLOSED])
+        .exclude(pk=case.pk)
+        .exclude(merged_into__isnull=False)
+        .filter(created_at__lt=case.created_at)
+    )
+    finished = [
+        c
+        for c in earlier.distinct().order_by("-created_at")[:20]
+        if (c.resolved_at or c.closed_at) and (c.resolved_at or c.closed_at) >= since
+    ]
+    return finished[0] if finished else None
+
+
+def record_repeat(case: Case, earlier: Case, *, via: str = "") -> None:
+    """The caller saves the case's repeat_of, demand_type and failure_reason."""
+    case.repeat_of = earlier
+    _mark_failure(case, f"repeat of {earlier.ref}")
+    record(
+        EventKind.DEMAND_RECORDED,
+        actor_label="frontline",
+        via=via,
+        case=case,
+        rule="repeat",
+        repeat_of=earlier.ref,
+    )

@@ -1,0 +1,160 @@
+"""The topic classifier: which skill a case needs, with a confidence that means what it says.
+
+TF-IDF over words (and word pairs) and over character n-grams within words, so that "certificat",
+"cert" and "certificate" share evidence and misspellings still count; a linear SVM, calibrated by
+Platt scaling on cross-validation folds, so that of the cases given confidence 0.8 about eight in ten are
+right (calibration is measured, by reliability bins and expected calibration error, not assumed).
+
+Plain functions over plain data (texts and labels): the router's services feed them cases, and the eval
+command feeds them a file.
+"""
+
+import itertools
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import make_pipeline, make_union
+from sklearn.svm import LinearSVC
+
+# Enough for the words of a case's opening; the rest of a long mail is rarely about something else.
+MAX_CHARS = 2000
+
+
+def case_text(subject: str, body: str) -> str:
+    return f"{subject}\n{body}"[:MAX_CHARS]
+
+
+def build():
+    features = make_union(
+        TfidfVectorizer(
+            sublinear_tf=True, ngram_range=(1, 2), min_df=2, strip_accents="unicode", dtype=np.float32
+        ),
+        TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(3, 5),
+            sublinear_tf=True,
+            min_df=3,
+            max_features=200_000,
+            strip_accents="unicode",
+            dtype=np.float32,
+        ),
+    )
+    return make_pipeline(features, CalibratedClassifierCV(LinearSVC(C=0.5), method="sigmoid", cv=3))
+
+
+def train(texts: list[str], labels: list[str]):
+    counts = Counter(labels)
+    if len(counts) < 2:
+        raise ValueError("training needs cases of at least two topics")
+    too_few = sorted(topic for topic, n in counts.items() if n < 3)
+    if too_few:
+        raise ValueError(f"each topic needs at least 3 resolved cases; too few for: {', '.join(too_few)}")
+    model = build()
+    model.fit(texts, labels)
+    return model
+
+
+def predict(model, texts: list[str]) -> list[list[tuple[str, float]]]:
+    """For each text, every topic with its probability, most likely first."""
+    probabilities = model.predict_proba(texts)
+    classes = model.classes_
+    ranked = np.argsort(-probabilities, axis=1)
+    return [
+        [(str(classes[j]), float(row[j])) for j in order]
+        for row, order in zip(probabilities, ranked, strict=True)
+    ]
+
+
+@dataclass
+class Evaluation:
+    count: int
+    top1: float
+    top3: float
+    labels: list[str]
+    confusion: list[list[int]]  # rows: true label, columns: predicted, in `labels` order
+    bins: list[dict]  # reliability: per confidence bin, how many, mean confidence, accuracy
+    ece: float  # expected calibration error: the bins' |accuracy - confidence| weighted by size
+    unknown_labels: list[str]
+    seconds: float
+
+    def as_dict(self) -> dict:
+        return {
+            "count": self.count,
+            "top1": round(self.top1, 4),
+            "top3": round(self.top3, 4),
+            "ece": round(self.ece, 4),
+            "labels": self.labels,
+            "confusion": self.confusion,
+            "bins": self.bins,
+            "unknown_labels": self.unknown_labels,
+        }
+
+
+def evaluate(model, texts: list[str], labels: list[str], n_bins: int = 10) -> Evaluation:
+    started = time.perf_counter()
+    known = set(model.classes_)
+    unknown = sorted(set(labels) - known)
+    ranked = predict(model, texts)
+    top1 = [r[0][0] == label for r, label in zip(ranked, labels, strict=True)]
+    top3 = [label in {topic for topic, _ in r[:3]} for r, label in zip(ranked, labels, strict=True)]
+    order = sorted(known | set(labels))
+    index = {label: i for i, label in enumerate(order)}
+    confusion = [[0] * len(order) for _ in order]
+    for r, label in zip(ranked, labels, strict=True):
+        confusion[index[label]][index[r[0][0]]] += 1
+    confidences = np.array([r[0][1] for r in ranked])
+    correct = np.array(top1, dtype=float)
+    bins, ece = [], 0.0
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    for low, high in itertools.pairwise(edges):
+        inside = (confidences > low) & (confidences <= high) if low > 0 else (confidences <= high)
+        n = int(inside.sum())
+        if not n:
+            continue
+        mean_conf, accuracy = float(confidences[inside].mean()), float(correct[inside].mean())
+        ece += n / len(texts) * abs(accuracy - mean_conf)
+        bins.append(
+            {
+                "range": f"{low:.1f}-{high:.1f}",
+                "count": n,
+                "confidence": round(mean_conf, 3),
+                "accuracy": round(accuracy, 3),
+            }
+        )
+    return Evaluation(
+        count=len(texts),
+        top1=float(np.mean(top1)) if texts else 0.0,
+        top3=float(np.mean(top3)) if texts else 0.0,
+        labels=order,
+        confusion=confusion,
+        bins=bins,
+        ece=ece,
+        unknown_labels=unknown,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def format_report(result: Evaluation, title: str = "") -> str:
+    lines = [title] if title else []
+    lines.append(f"cases: {result.count}")
+    lines.append(f"top-1 accuracy: {result.top1:.1%}")
+    lines.append(f"top-3 accuracy: {result.top3:.1%}")
+    lines.append(f"expected calibration error: {result.ece:.3f}")
+    if result.unknown_labels:
+        lines.append(f"labels the model has never seen (always wrong): {', '.join(result.unknown_labels)}")
+    lines.append("")
+    lines.append("reliability (confidence bin: cases, mean confidence, accuracy):")
+    for b in result.bins:
+        lines.append(f"  {b['range']}: {b['count']:>6}  {b['confidence']:.3f}  {b['accuracy']:.3f}")
+    lines.append("")
+    lines.append("confusion matrix (rows: true topic, columns: predicted):")
+    short = [label[:6] for label in result.labels]
+    width = max(len(label) for label in result.labels)
+    lines.append(" " * (width + 2) + " ".join(f"{s:>6}" for s in short))
+    for label, row in zip(result.labels, result.confusion, strict=True):
+        lines.append(f"{label:<{width}}  " + " ".join(f"{n:>6}" for n in row))
+    return "\n".join(lines)
