@@ -25,6 +25,7 @@ def _fast_passwords(settings):
 def _files_in_tmp(settings, tmp_path):
     """Attachments and the shared cache of each test in its own directory."""
     settings.ATTACHMENTS_DIR = tmp_path / "attachments"
+    settings.FRONTLINE_ROUTER_DIR = str(tmp_path / "models")
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

@@ -28,14 +28,14 @@ DEFAULT_WEIGHTS = {
     "curves": {
         "down": [100.0, 4.0, 300.0],
         "degraded": [40.0, 1.0, 120.0],
-        "question": [10.0, 0.25, 40.0],
+        "question": [10.0, 0.25, 30.0],
     },
     # Points per tenfold of the people and sites behind the affected units (1 -> 0, 10 -> 15, 1,000 -> 45).
     "reach_per_decade": 15.0,
     "reach_cap": 45.0,
     # The customer wrote and we have not answered: points per hour of our silence, and the most it adds.
     "silence_per_hour": 2.0,
-    "silence_cap": 30.0,
+    "silence_cap": 20.0,
     # Failure demand: the case exists or grew because we failed. Chasers count each.
     "failure_demand": 20.0,
     "per_chaser": 25.0,
@@ -50,8 +50,9 @@ DEFAULT_WEIGHTS = {
     "per_recent_failure": 10.0,  # failure-demand cases of the last 90 days, this one aside
     "recent_failure_cap": 30.0,
     "tiers": {"standard": 0.0, "priority": 10.0, "critical": 20.0},
-    # Tenure, value, recent failures and tier together: who they are never lifts a question over an outage.
-    "customer_cap": 40.0,
+    # Tenure, value, recent failures and tier together. With the question curve and the silence cap this keeps
+    # the promise: a question at its worst (10 + 30 + 20 + 35 = 95) stays under an outage's first minute.
+    "customer_cap": 35.0,
 }
 
 

@@ -8,6 +8,8 @@ while each still sounds like its topic. Later features (routing, similar cases) 
 import random
 from dataclasses import dataclass
 
+from frontline.demo import symptoms
+
 SKILLS = {
     "web-hosting": "Web hosting",
     "dns": "DNS",
@@ -400,9 +402,12 @@ def _fill(template: str, values: _Values) -> str:
 
 def compose(topic: str, rng: random.Random, ctx: dict) -> CaseText:
     values = _Values(rng, ctx)
-    subject = _fill(rng.choice(SUBJECTS[topic]), values)
     parts = [rng.choice(GREETINGS)]
-    problem = _fill(rng.choice(PROBLEMS[topic]), values)
+    # Half the time in the customer's own words: a thing and a state, drawn independently (symptoms.py).
+    problem = _fill(
+        symptoms.symptom(topic, rng) if rng.random() < 0.5 else rng.choice(PROBLEMS[topic]), values
+    )
+    subject = problem.rstrip(".")[:80] if rng.random() < 0.25 else _fill(rng.choice(SUBJECTS[topic]), values)
     parts.append(problem[0].upper() + problem[1:])
     if rng.random() < 0.35:
         parts.append("Also, " + _fill(rng.choice(PROBLEMS[topic]), values))

@@ -153,6 +153,7 @@ def _prune_old_versions(keep: int) -> None:
 
 @dataclass
 class Loaded:
+    key: tuple  # (directory, version, trained_at): a version number alone repeats across databases
     version: int
     classifier: object
     index: similar.SimilarIndex
@@ -167,15 +168,16 @@ def current_model() -> Loaded | None:
     newest = RouterModel.objects.order_by("-version").first()
     if newest is None:
         return None
-    if _loaded is None or _loaded.version != newest.version:
-        directory = models_dir()
+    directory = models_dir()
+    key = (str(directory), newest.version, newest.trained_at)
+    if _loaded is None or _loaded.key != key:
         try:
             payload = joblib.load(directory / newest.path)
             index = joblib.load(directory / newest.index_path)
         except FileNotFoundError:
             log.warning("router v%s is recorded but its files are missing from %s", newest.version, directory)
             return _loaded
-        _loaded = Loaded(newest.version, payload["classifier"], index)
+        _loaded = Loaded(key, newest.version, payload["classifier"], index)
     return _loaded
 
 
@@ -445,10 +447,11 @@ def reassign_overdue(limit: int = 500) -> int:
         .order_by("response_due_at")[:limit]
     )
     for case in overdue:
-        _, next_target, _ = clocks.targets_for(case.customer.tier, case.customer.plan, case.impact)
+        first_target, next_target, _ = clocks.targets_for(case.customer.tier, case.customer.plan, case.impact)
+        window = first_target if case.first_response_at is None else next_target
         given = case.assigned_at or case.created_at
         deadline = max(
-            case.response_due_at, clocks.add_working_time(clocks.team_for_clocks(case), given, next_target)
+            case.response_due_at, clocks.add_working_time(clocks.team_for_clocks(case), given, window)
         )
         if now < deadline or case.topic_id is None:
             continue
@@ -498,16 +501,21 @@ def record_reopened(case: Case) -> None:
 
 
 def rebuild_topic_records() -> int:
-    """Recount every record from the finished cases (after a bulk import, or to repair drift)."""
+    """Recount every record from the cases (after a bulk import, or to repair drift): a case counts once it
+    was finished, and as reopened if it ever was; one reopened and open again adds no hours (its first
+    finish time is gone from the row)."""
     finished = Case.objects.filter(
-        Q(resolved_at__isnull=False) | Q(closed_at__isnull=False), assignee__isnull=False, topic__isnull=False
+        Q(resolved_at__isnull=False) | Q(closed_at__isnull=False) | Q(reopen_count__gt=0),
+        assignee__isnull=False,
+        topic__isnull=False,
     ).values_list("assignee_id", "topic_id", "problem_started_at", "resolved_at", "closed_at", "reopen_count")
     totals: dict[tuple[int, int], list] = {}
     for agent_id, topic_id, started, resolved_at, closed_at, reopens in finished.iterator(chunk_size=5000):
         row = totals.setdefault((agent_id, topic_id), [0, 0, 0.0])
         row[0] += 1
         row[1] += 1 if reopens else 0
-        row[2] += _hours(started, resolved_at or closed_at)
+        if resolved_at or closed_at:
+            row[2] += _hours(started, resolved_at or closed_at)
     with transaction.atomic():
         AgentTopicRecord.objects.all().delete()
         AgentTopicRecord.objects.bulk_create(

@@ -61,8 +61,8 @@ def test_priority_is_a_number_with_its_reasons_and_rises_with_the_customers_cloc
     # then time has added the most it can for a site that is down, and our silence shows
     terms = {term["term"]: term for term in blog_down.priority_explanation}
     assert terms["elapsed"]["points"] == 300 and "5.1 days" in terms["elapsed"]["reason"]
-    assert terms["silence"]["points"] == 30 and "waiting 5.0 days" in terms["silence"]["reason"]
-    assert blog_down.priority == 100 + 300 + 30 + 15
+    assert terms["silence"]["points"] == 20 and "waiting 5.0 days" in terms["silence"]["reason"]
+    assert blog_down.priority == 100 + 300 + 20 + 15
 
 
 def test_a_down_site_outranks_any_question_however_old(sam, blog_down):

@@ -25,11 +25,22 @@ def test_the_demo_provider_has_history_to_learn_from(demo):
     assert Case.objects.values("messages__body_text").distinct().count() > 250
 
 
-def test_story_s1_the_blog_that_is_down_tops_the_inbox_and_sams_chaser_joined_its_case(demo):
+def test_story_s1_the_blog_that_is_down_tops_the_inbox_and_sams_chaser_joined_its_case(demo, client):
     case = Case.objects.get(customer__name="Sam Walker")
     assert case.impact == "down" and case.messages.count() == 2
     assert {m.channel for m in case.messages.all()} == {"monitoring", "email"}
     assert inbox_page(InboxFilter()).items[0] == case
+    # the reasons: five days down for 2,400 readers, our silence, his chaser, seventeen years with us
+    reasons = {t["term"]: t["reason"] for t in case.priority_explanation}
+    assert reasons["elapsed"] == "problem started 5.0 days ago for the customer"
+    assert {"reach", "silence", "chasers", "failure_demand", "tenure"} <= set(reasons)
+    # routed to someone with the web hosting skill, with the reason kept
+    assert case.assignee.skills.filter(slug="web-hosting").exists()
+    assert case.routing_explanation["reason"].startswith(str(case.assignee))
+    client.force_login(case.assignee.user)
+    page = client.get(case.url).content.decode()
+    for shown in ("problem started 5.0 days ago", case.routing_explanation["reason"][:30], "first response"):
+        assert shown in page.replace("&#x27;", "'")
 
 
 def test_story_s2_castles_bouncing_mailbox_is_flagged_and_the_case_names_one_host(demo):
