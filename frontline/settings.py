@@ -1,6 +1,7 @@
 """The one settings module. Everything that differs between machines comes from the environment."""
 
 import hashlib
+import json
 from pathlib import Path
 
 import dj_database_url
@@ -135,6 +136,14 @@ ATTACHMENTS_DIR = DATA_DIR / "attachments"
 FRONTLINE_ROUTER_DIR = env_str("FRONTLINE_ROUTER_DIR", str(DATA_DIR / "models"))
 # Below this calibrated confidence a new case goes to the triage pool instead of to a guess.
 FRONTLINE_ROUTER_THRESHOLD = float(env_str("FRONTLINE_ROUTER_THRESHOLD", "0.5"))
+# JSON merged over the defaults in cases/priority.py, e.g. {"silence_per_hour": 3, "repeat": 60}.
+FRONTLINE_PRIORITY_WEIGHTS = json.loads(env_str("FRONTLINE_PRIORITY_WEIGHTS", "{}"))
+# JSON, minutes, merged over cases/clocks.py's TARGETS by tier or "tier/plan":
+# {"standard/business": {"down": [30, 60, 240], "degraded": [...], "question": [...]}}
+FRONTLINE_CLOCK_TARGETS = {
+    key: {impact: [minutes * 60 for minutes in row] for impact, row in rows.items()}
+    for key, rows in json.loads(env_str("FRONTLINE_CLOCK_TARGETS", "{}")).items()
+}
 SMTPD_HOST = env_str("FRONTLINE_SMTPD_HOST", "127.0.0.1")
 SMTPD_PORT = env_int("FRONTLINE_SMTPD_PORT", 2526)
 # Posts per client address per 10 minutes on the public web form and chat.

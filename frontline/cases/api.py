@@ -11,7 +11,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from frontline.agents.models import Agent, Skill
-from frontline.cases import clocks, services
+from frontline.cases import clocks, priority, services
 from frontline.cases.inbox import InboxFilter, inbox_page
 from frontline.cases.models import Case, Message
 from frontline.core.api import Limit, PageOut, get_or_404
@@ -179,6 +179,7 @@ def get_case(request, ref: str):
     from frontline.routing.services import similar_cases
 
     case = _case(ref)
+    case.priority, case.priority_explanation = priority.compute_for(case)  # exact now, as the page shows
     case.clocks = [c.as_dict() for c in clocks.case_clocks(case)]
     case.similar_cases = [
         {

@@ -110,6 +110,12 @@ class Case(models.Model):
             models.Index(fields=["status", "priority", "id"], name="case_by_status"),
             models.Index(fields=["customer", "created_at"], name="case_by_customer"),
             models.Index(fields=["response_due_at"], condition=Q(is_open=True), name="case_response_due"),
+            # Failures a customer suffered lately (a priority term): a few rows, not a scan of every case.
+            models.Index(
+                fields=["created_at", "customer"],
+                condition=Q(demand_type="failure"),
+                name="case_failure_demand",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -89,7 +89,8 @@ class Facts:
     terms: list = field(default_factory=list)
 
 
-def _term(name: str, points: float, reason: str) -> dict:
+def _term(name: str, points: float, reason) -> dict:
+    # `reason` is a function: its words are made only when the score is explained.
     return {"term": name, "points": round(points, 1), "reason": reason}
 
 
@@ -105,23 +106,29 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def compute(facts: Facts, now: datetime | None = None) -> tuple[float, list[dict]]:
-    """The score and its explanation: a list of terms, largest first, that add up to the score."""
+def compute(facts: Facts, now: datetime | None = None, *, explain: bool = True) -> tuple[float, list[dict]]:
+    """The score and its explanation: a list of terms, largest first, that add up to the score. Without
+    `explain` the terms carry no words (the periodic job scores a million cases and words only those it
+    stores). Times are all aware, or all naive UTC."""
     now = now or clock.now()
     w = weights()
     base, per_hour, cap = w["curves"][facts.impact]
-    terms = [_term("impact", base, f"impact: {facts.impact}")]
+    terms = [_term("impact", base, lambda: f"impact: {facts.impact}")]
     if facts.is_open:
         hours = max((now - facts.problem_started_at).total_seconds() / 3600, 0.0)
         terms.append(
             _term(
-                "elapsed", min(hours * per_hour, cap), f"problem started {_age(hours)} ago for the customer"
+                "elapsed",
+                min(hours * per_hour, cap),
+                lambda: f"problem started {_age(hours)} ago for the customer",
             )
         )
         if facts.reach > 1:
             points = min(w["reach_per_decade"] * math.log10(facts.reach), w["reach_cap"])
             terms.append(
-                _term("reach", points, f"{facts.reach:,} end users or sites behind the affected units")
+                _term(
+                    "reach", points, lambda: f"{facts.reach:,} end users or sites behind the affected units"
+                )
             )
         waiting_since = facts.last_customer_contact_at
         if waiting_since and (
@@ -130,13 +137,15 @@ def compute(facts: Facts, now: datetime | None = None) -> tuple[float, list[dict
             silent = max((now - waiting_since).total_seconds() / 3600, 0.0)
             points = min(silent * w["silence_per_hour"], w["silence_cap"])
             if points >= 0.1:
-                terms.append(_term("silence", points, f"waiting {_age(silent)} for an answer from us"))
+                terms.append(
+                    _term("silence", points, lambda: f"waiting {_age(silent)} for an answer from us")
+                )
         if facts.callback_due_at is not None and facts.callback_due_at < now:
             terms.append(
                 _term(
                     "missed_callback",
                     w["missed_callback"],
-                    f"we promised to call back by {facts.callback_due_at:%d %b %H:%M} and have not",
+                    lambda: f"we promised to call back by {facts.callback_due_at:%d %b %H:%M} and have not",
                 )
             )
     if facts.demand_type == "failure":
@@ -144,40 +153,46 @@ def compute(facts: Facts, now: datetime | None = None) -> tuple[float, list[dict
             _term(
                 "failure_demand",
                 w["failure_demand"],
-                f"failure demand: {facts.failure_reason or 'our failure'}",
+                lambda: f"failure demand: {facts.failure_reason or 'our failure'}",
             )
         )
     if facts.chaser_count:
         points = min(facts.chaser_count * w["per_chaser"], w["chaser_cap"])
         terms.append(
-            _term("chasers", points, f"chased us {_plural(facts.chaser_count, 'time')} after we went quiet")
+            _term(
+                "chasers",
+                points,
+                lambda: f"chased us {_plural(facts.chaser_count, 'time')} after we went quiet",
+            )
         )
     if facts.repeat_of:
         terms.append(
-            _term("repeat", w["repeat"], f"the same unit's problem we closed lately ({facts.repeat_of})")
+            _term(
+                "repeat", w["repeat"], lambda: f"the same unit's problem we closed lately ({facts.repeat_of})"
+            )
         )
     customer_terms: list[dict] = []
     if facts.customer_since:
         years = max((now.date() - facts.customer_since).days / 365.25, 0.0)
         if years >= 1:
             points = min(years * w["tenure_per_year"], w["tenure_cap"])
-            customer_terms.append(_term("tenure", points, f"customer for {int(years)} years"))
+            customer_terms.append(_term("tenure", points, lambda: f"customer for {int(years)} years"))
     if facts.monthly_value > 10:
         points = min(w["value_per_decade"] * math.log10(facts.monthly_value / 10), w["value_cap"])
         if points >= 0.1:
-            customer_terms.append(_term("value", points, f"pays {facts.monthly_value:,.0f} a month"))
+            customer_terms.append(_term("value", points, lambda: f"pays {facts.monthly_value:,.0f} a month"))
     if facts.recent_failures:
         points = min(facts.recent_failures * w["per_recent_failure"], w["recent_failure_cap"])
         customer_terms.append(
             _term(
                 "recent_failures",
                 points,
-                f"we failed them {_plural(facts.recent_failures, 'time')} in the last 90 days",
+                lambda: f"we failed them {_plural(facts.recent_failures, 'time')} in the last 90 days",
             )
         )
     tier_points = w["tiers"].get(facts.tier, 0.0)
     if tier_points:
-        customer_terms.append(_term("tier", tier_points, f"{facts.tier} tier customer"))
+        customer_terms.append(_term("tier", tier_points, lambda: f"{facts.tier} tier customer"))
     room = w["customer_cap"]
     for term in customer_terms:  # in the order above: tenure, value, failures, tier
         term["points"] = round(min(term["points"], room), 1)
@@ -190,11 +205,16 @@ def compute(facts: Facts, now: datetime | None = None) -> tuple[float, list[dict
             _term(
                 "override",
                 facts.override_points,
-                f"{sign}{abs(facts.override_points):.0f} by {facts.override_by or 'staff'} until "
-                f"{facts.override_until:%d %b %H:%M}: {facts.override_reason}",
+                lambda: (
+                    f"{sign}{abs(facts.override_points):.0f} by {facts.override_by or 'staff'} until "
+                    f"{facts.override_until:%d %b %H:%M}: {facts.override_reason}"
+                ),
             )
         )
     terms.sort(key=lambda t: -abs(t["points"]))
+    if explain:
+        for term in terms:
+            term["reason"] = term["reason"]()
     return round(sum(t["points"] for t in terms), 2), terms
 
 
@@ -230,15 +250,16 @@ RECENT_FAILURE_DAYS = 90
 
 
 def count_recent_failures(customer_ids, exclude_case: int | None = None) -> dict[int, int]:
-    """Failure-demand cases per customer opened in the last 90 days: how often we failed them lately."""
+    """Failure-demand cases per customer opened in the last 90 days: how often we failed them lately.
+    customer_ids None counts for every customer at once."""
     from django.db.models import Count
 
     from frontline.cases.models import Case, DemandType
 
     since = clock.now() - timedelta(days=RECENT_FAILURE_DAYS)
-    cases = Case.objects.filter(
-        customer_id__in=list(customer_ids), demand_type=DemandType.FAILURE, created_at__gte=since
-    )
+    cases = Case.objects.filter(demand_type=DemandType.FAILURE, created_at__gte=since)
+    if customer_ids is not None:
+        cases = cases.filter(customer_id__in=list(customer_ids))
     if exclude_case is not None:
         cases = cases.exclude(pk=exclude_case)
     return dict(cases.values_list("customer_id").annotate(n=Count("id")).values_list("customer_id", "n"))

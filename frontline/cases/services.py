@@ -5,6 +5,8 @@ the message is committed before it is handed to the mail server and the outcome 
 slow or broken server never holds the database and never loses what the agent wrote.
 """
 
+import datetime
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -564,27 +566,34 @@ _SCORED_FIELDS = (
 )
 
 
-def refresh_open_priorities(batch_size: int = 1000) -> int:
+# A stored score is rewritten when it moves by at least this much. Every row rewritten costs SQLite about
+# 0.1 ms (the row and the four indexes that hold the score), so a pass over a million open cases writes only
+# those that moved: a question gains a point every four hours, an outage every fifteen minutes. The case page
+# and the API compute the score and its reasons afresh when they show it.
+RESCORE_STEP = 1.0
+
+
+def refresh_open_priorities(batch_size: int = 1000, step: float = RESCORE_STEP) -> int:
     """Age every open case's score: time adds points and overrides expire. A derived number, not a state
-    change, so it writes no event. Reads a batch as plain values and writes it back in one short
-    transaction, so intake keeps writing between batches (a million cases in well under a minute)."""
+    change, so it writes no event. Reads a batch as plain values and writes back, in one short transaction,
+    the scores that moved by `step` or more, so intake keeps writing between batches. Answers how many
+    scores it rewrote."""
     from django.db import connection
 
     explanation_field = Case._meta.get_field("priority_explanation")
     table = connection.ops.quote_name(Case._meta.db_table)
     sql = f"UPDATE {table} SET priority = %s, priority_explanation = %s WHERE id = %s"
     now = clock.now()
-    recent_since = now - priority.timedelta(days=priority.RECENT_FAILURE_DAYS)
-    updated, last_pk = 0, 0
+    # SQLite's driver gives naive UTC timestamps: scoring against a naive "now" spares a million conversions.
+    row_now = now.replace(tzinfo=None) if connection.vendor == "sqlite" else now
+    recent_since = row_now - priority.timedelta(days=priority.RECENT_FAILURE_DAYS)
+    failures = priority.count_recent_failures(None)  # one pass over the failure-demand cases, not per batch
+    rewritten, last_pk = 0, 0
     while True:
-        rows = list(
-            Case.objects.filter(is_open=True, pk__gt=last_pk)
-            .order_by("pk")
-            .values_list(*_SCORED_FIELDS)[:batch_size]
-        )
+        batch = Case.objects.filter(is_open=True, pk__gt=last_pk).order_by("pk")
+        rows = _raw_rows(batch.values_list(*_SCORED_FIELDS, "priority")[:batch_size])
         if not rows:
-            return updated
-        failures = priority.count_recent_failures({row[1] for row in rows})
+            return rewritten
         updates = []
         for (
             pk,
@@ -607,6 +616,7 @@ def refresh_open_priorities(batch_size: int = 1000) -> int:
             tier,
             since,
             value,
+            stored,
         ) in rows:
             own = demand_type == DemandType.FAILURE and created >= recent_since
             facts = priority.Facts(
@@ -629,12 +639,36 @@ def refresh_open_priorities(batch_size: int = 1000) -> int:
                 override_until=o_until,
                 override_by=o_by or "",
             )
-            score, terms = priority.compute(facts, now)
-            updates.append((score, explanation_field.get_db_prep_save(terms, connection), pk))
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(sql, updates)
-        updated += len(rows)
+            score, _ = priority.compute(facts, row_now, explain=False)
+            if abs(score - stored) >= step:
+                score, terms = priority.compute(facts, row_now)
+                updates.append((score, explanation_field.get_db_prep_save(terms, connection), pk))
+        if updates:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(sql, updates)
+        rewritten += len(updates)
         last_pk = rows[-1][0]
+
+
+# Position of the customer's start date in _SCORED_FIELDS.
+_DATE = 18
+
+
+def _raw_rows(values) -> list[list]:
+    """The query's rows straight from the driver, without Django's per-value converters (a third of the
+    time of a pass over a million cases). On SQLite, timestamps stay naive UTC and dates come as text."""
+    from django.db import connection
+
+    sql, params = values.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if connection.vendor == "sqlite":
+        rows = [list(row) for row in rows]
+        for row in rows:
+            if isinstance(row[_DATE], str):
+                row[_DATE] = datetime.date.fromisoformat(row[_DATE])
+    return rows
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from frontline.agents.models import Agent, Capability, Skill
-from frontline.cases import clocks, services
+from frontline.cases import clocks, priority, services
 from frontline.cases.inbox import InboxFilter, inbox_page
 from frontline.cases.models import Attachment, Case, CaseStatus, Message
 from frontline.core import clock
@@ -63,6 +63,8 @@ def _case_or_404(ref: str) -> Case:
 @agent_required
 def case_detail(request, ref: str):
     case = _case_or_404(ref)
+    # The stored score orders the inbox and is rewritten when it moves a point; the page shows it exact.
+    case.priority, case.priority_explanation = priority.compute_for(case)
     events = list(case.events.select_related("actor").order_by("at", "pk"))
     by_id = {
         m.pk: m

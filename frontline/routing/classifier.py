@@ -84,11 +84,24 @@ def train(texts: list[str], labels: list[str]):
 
 
 def _probabilities(model, texts: list[str]):
-    # The pipeline's own predict_proba, without its per-call checks: a router decision is one text, and
-    # those checks cost more than the arithmetic (1.8 ms against 3.2 ms a text on this machine).
-    union, estimator = model.steps[0][1], model.steps[-1][1]
-    parts = [vectorizer.transform(texts) for _, vectorizer in union.transformer_list]
-    return estimator.predict_proba(sparse.hstack(parts, format="csr"))
+    """What the pipeline's predict_proba answers, computed from its fitted parts. A router decision is one
+    text, and scikit-learn's checks around each call (input validation, dataframe detection, copies of
+    parameters) cost ten times the arithmetic: 2.3 ms against 0.2 ms a text on this machine. A test holds
+    this to scikit-learn's own answer."""
+    union, calibrated = model.steps[0][1], model.steps[-1][1]
+    features = sparse.hstack(
+        [vectorizer.transform(texts) for _, vectorizer in union.transformer_list], format="csr"
+    )
+    total = np.zeros((len(texts), len(calibrated.classes_)))
+    for part in calibrated.calibrated_classifiers_:
+        svm = getattr(part.estimator, "estimator", part.estimator)  # inside a FrozenEstimator, or not
+        scores = np.asarray(features @ svm.coef_.T) + svm.intercept_
+        proba = np.column_stack(
+            [1.0 / (1.0 + np.exp(c.a_ * scores[:, k] + c.b_)) for k, c in enumerate(part.calibrators)]
+        )
+        sums = proba.sum(axis=1, keepdims=True)
+        total += np.divide(proba, sums, out=np.full_like(proba, 1 / proba.shape[1]), where=sums != 0)
+    return total / len(calibrated.calibrated_classifiers_)
 
 
 def predict(model, texts: list[str]) -> list[list[tuple[str, float]]]:

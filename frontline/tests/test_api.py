@@ -144,6 +144,34 @@ def test_open_a_case_and_read_its_explained_priority(api, sam, blog):
     case = api.get(f"/cases/{response.json()['ref']}").json()
     assert case["priority"] > 0 and case["priority_explanation"][0]["term"] == "impact"
     assert case["customer_name"] == "Sam Walker"
+    # with its clocks, and where the router put it: no topic given and no model trained, so triage
+    assert [c["name"] for c in case["clocks"]] == ["first response", "resolution"]
+    assert case["clocks"][0]["state"] == "running" and case["clocks"][0]["target_minutes"] == 120
+    assert case["routing_explanation"]["pool"] == "triage" and case["similar_cases"] == []
+    assert [c["ref"] for c in api.get("/cases", who="triage").json()["items"]] == [case["ref"]]
+
+
+def test_override_the_priority_and_set_the_topic_through_the_api(api, sam, tom):
+    ref = api.post(
+        "/cases", {"customer_id": sam.pk, "subject": "Slow", "body": "slow", "impact": "degraded"}
+    ).json()["ref"]
+    refused = api.post(f"/cases/{ref}/priority-override", {"points": 50, "hours": 2, "reason": ""})
+    assert refused.status_code == 422
+    assert (
+        api.post(f"/cases/{ref}/priority-override", {"points": 50, "hours": 2000, "reason": "x"}).status_code
+        == 422
+    )
+    done = api.post(f"/cases/{ref}/priority-override", {"points": 50, "hours": 2, "reason": "launch today"})
+    assert done.status_code == 200
+    assert any(
+        t["term"] == "override" and "launch today" in t["reason"] for t in done.json()["priority_explanation"]
+    )
+    assert api.post(f"/cases/{ref}/topic", {"topic": "telepathy"}).status_code == 404
+    routed = api.post(f"/cases/{ref}/topic", {"topic": "web-hosting"}).json()
+    assert routed["topic"] == "web-hosting" and routed["topic_confidence"] is None
+    assert routed["assignee_id"] == tom.pk and routed["routing_explanation"]["reason"].startswith(
+        "Tom Becker"
+    )
 
 
 def test_a_case_for_someone_elses_unit_is_refused(api, sam):

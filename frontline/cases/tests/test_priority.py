@@ -150,10 +150,22 @@ def test_the_periodic_job_scores_exactly_as_a_single_case_is_scored(sam, sam_per
     # when the periodic job scores them all later
     later = NOON + 30 * HOUR
     with clock.frozen_at(later):
-        services.refresh_open_priorities(batch_size=1)
+        services.refresh_open_priorities(batch_size=1, step=0)
         expected = {c.pk: priority.compute_for(c) for c in Case.objects.select_related("customer")}
     # then each score and explanation is what the single-case path computes
     for case in Case.objects.all():
         assert (case.priority, case.priority_explanation) == expected[case.pk]
     terms = {t["term"] for t in Case.objects.get(pk=a.pk).priority_explanation}
     assert {"reach", "chasers", "failure_demand", "override", "tenure"} <= terms
+
+
+@pytest.mark.django_db
+def test_the_periodic_job_rewrites_only_scores_that_moved(sam):
+    with clock.frozen_at(NOON):
+        outage = services.open_case(customer=sam, subject="Down", body="down", channel="email", impact="down")
+        question = services.open_case(customer=sam, subject="Q", body="question", channel="email")
+    # ten minutes on, the outage has gained 0.7 points for its age and 0.3 for our silence; the question 0.4
+    with clock.frozen_at(NOON + datetime.timedelta(minutes=10)):
+        assert services.refresh_open_priorities() == 1
+    assert Case.objects.get(pk=outage.pk).priority > outage.priority
+    assert Case.objects.get(pk=question.pk).priority == question.priority

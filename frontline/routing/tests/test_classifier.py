@@ -62,3 +62,14 @@ def test_training_refuses_data_it_cannot_learn_from():
         classifier.train(["a", "b", "c"], ["dns", "dns", "dns"])
     with pytest.raises(ValueError, match="too few for: ssl"):
         classifier.train(["a", "b", "c", "d"], ["dns", "dns", "dns", "ssl"])
+
+
+def test_the_fast_probabilities_are_scikit_learns_own(model):
+    probe = generated(50, "probe")[0] + ["", "certificate", "Rechnung doppelt bezahlt"]
+    assert classifier._probabilities(model, probe) == pytest.approx(model.predict_proba(probe), abs=1e-9)
+
+
+def test_the_small_data_model_is_read_the_same_way():
+    small = classifier.train(*generated(300, "small"))  # calibrated by cross-validation: three parts
+    probe = generated(20, "probe")[0]
+    assert classifier._probabilities(small, probe) == pytest.approx(small.predict_proba(probe), abs=1e-9)

@@ -90,6 +90,10 @@ def test_an_agent_works_the_most_urgent_case_from_the_keyboard(page, live_server
     page.keyboard.press("j")
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_contain_text("walkerblog.example is down")
+    # and sees why it is first, its clocks, and that no router chose its owner
+    expect(page.locator("#priority-explanation")).to_contain_text("impact: down")
+    expect(page.locator("#clocks")).to_contain_text("first response: running")
+    expect(page.locator("#routing")).to_contain_text("Not routed by the router")
     # and takes it with t, then replies after r
     page.keyboard.press("t")
     expect(page.locator("[role=status]")).to_contain_text("Assigned to Tom Becker")
