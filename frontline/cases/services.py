@@ -435,6 +435,9 @@ def assign_case(case: Case, *, assignee: Agent | None, by: Agent, via: str = "we
         raise ServiceError(f"{assignee} cannot work cases", field="assignee")
     if case.assignee_id == (assignee.pk if assignee else None):
         return case
+    if case.routing_explanation:  # a person chose: the router's reasons no longer explain the owner
+        case.routing_explanation = {}
+        case.save(update_fields=["routing_explanation"])
     _set_assignee(case, assignee, by=by, via=via)
     return case
 

@@ -191,3 +191,12 @@ def test_track_records_grow_as_cases_are_resolved_and_count_reopens(sam, sam_per
     services.rebuild_topic_records()
     rebuilt = AgentTopicRecord.objects.get(agent=tom, skill=web_hosting)
     assert (rebuilt.resolved, rebuilt.reopened) == (1, 1)
+
+
+def test_a_person_choosing_the_owner_replaces_the_routers_reasons(sam, web_hosting, tom, priya):
+    case = routed(web_case(sam, web_hosting))
+    assert case.assignee == priya
+    cases.assign_case(case, assignee=tom, by=tom)
+    case.refresh_from_db()
+    assert case.routing_explanation == {}
+    assert Event.objects.filter(case=case, kind=EventKind.CASE_ROUTED).exists()  # the history keeps it
