@@ -227,7 +227,9 @@ def _opening_text(case: Case) -> str:
 def triage_new_case(case: Case, *, via: str = "intake") -> Case:
     """Right after intake opens a case: repeat rule, topic, owner, score. One transaction with the opening."""
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("customer", "topic").get(pk=case.pk)
+        case = (
+            Case.objects.select_for_update(of=("self",)).select_related("customer", "topic").get(pk=case.pk)
+        )
         earlier = demand.find_repeat(case)
         if earlier is not None:
             demand.record_repeat(case, earlier, via=via)
@@ -284,7 +286,9 @@ def set_topic(case: Case, *, topic: Skill, by: Agent, reroute: bool = False, via
     `reroute` (or when nobody owns it yet) the case goes to someone with that skill."""
     require(by, Capability.WORK_CASES)
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("customer", "topic").get(pk=case.pk)
+        case = (
+            Case.objects.select_for_update(of=("self",)).select_related("customer", "topic").get(pk=case.pk)
+        )
         if case.topic_id == topic.pk and case.topic_confidence is None:
             raise ServiceError(f"the topic is already {topic.name}", field="topic")
         _set_topic(case, topic, confidence=None, by=by, via=via)
@@ -474,7 +478,7 @@ def reassign_overdue(limit: int = 500) -> int:
             continue
         with transaction.atomic():
             locked = (
-                Case.objects.select_for_update()
+                Case.objects.select_for_update(of=("self",))
                 .select_related("customer", "topic", "assignee")
                 .get(pk=case.pk)
             )
