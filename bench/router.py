@@ -111,9 +111,9 @@ def run_train(args) -> None:
     open_cases = list(Case.objects.filter(is_open=True).select_related("customer", "topic")[:1000])
     decisions, lookups = [], []
     for case in open_cases:
-        text = services._opening_text(case)
+        body = services._opening_message(case)
         started = time.perf_counter()
-        guess = services.classify(case.subject, text)
+        guess = services.classify(case.subject, body)
         if guess.slug != (case.topic.slug if case.topic_id else None):
             from frontline.agents.models import Skill
 

@@ -20,10 +20,9 @@ def is_chaser(case: Case, contact_at) -> bool:
 
 
 def record_chaser(case: Case, message, *, by=None, via: str = "") -> None:
-    """Mark the contact and the case (the caller saves both fields it changed on the case)."""
+    """Count the chaser (a message stored with is_chaser) on the case, whose changed fields the caller
+    saves, and record it."""
     overdue = message.created_at - case.response_due_at
-    message.is_chaser = True
-    type(message).objects.filter(pk=message.pk).update(is_chaser=True)
     case.chaser_count += 1
     _mark_failure(case, "chased after our silence")
     record(

@@ -91,7 +91,6 @@ def open_case(
         raise ServiceError("an affected unit belongs to another customer", field="units")
     now = clock.now()
     started = min(problem_started_at or now, now)
-    tier, plan = customer.tier, customer.plan
     case = Case(
         customer=customer,
         requester=requester,
@@ -105,8 +104,8 @@ def open_case(
         updated_at=now,
         last_customer_contact_at=now,
         affected_reach=sum(unit.end_users for unit in units),
-        response_due_at=clocks.response_due(tier=tier, plan=plan, impact=impact, contact_at=now, first=True),
     )
+    case.response_due_at = _response_due(case, now)  # our first answer is due; nobody owns it yet
     _set_priority(case)
     case.save()
     if units:
@@ -154,6 +153,7 @@ def record_inbound_message(
         raise ServiceError("body is required", field="body")
     require_choice(channel, Channel, "channel")
     case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
+    chaser = demand.is_chaser(case, clock.now())  # decided before the insert, so the row is written once
     message = _receive(
         case,
         channel=channel,
@@ -164,10 +164,11 @@ def record_inbound_message(
         raw_source=raw_source,
         by=by,
         via=via,
+        is_chaser=chaser,
         **message_fields,
     )
     case.last_customer_contact_at = message.created_at
-    if demand.is_chaser(case, message.created_at):
+    if chaser:
         demand.record_chaser(case, message, by=by, via=via or channel)
     if not case.is_open:
         _reopen(case, by=by, via=via or channel, reason="the customer wrote again")
@@ -589,7 +590,7 @@ def refresh_open_priorities(batch_size: int = 1000, step: float = RESCORE_STEP) 
     now = clock.now()
     # SQLite's driver gives naive UTC timestamps: scoring against a naive "now" spares a million conversions.
     row_now = now.replace(tzinfo=None) if connection.vendor == "sqlite" else now
-    recent_since = row_now - priority.timedelta(days=priority.RECENT_FAILURE_DAYS)
+    recent_since = row_now - datetime.timedelta(days=priority.RECENT_FAILURE_DAYS)
     failures = priority.count_recent_failures(None)  # one pass over the failure-demand cases, not per batch
     rewritten, last_pk = 0, 0
     while True:
@@ -691,7 +692,7 @@ def override_priority(
     case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
     case.priority_override_points = float(points)
     case.priority_override_reason = reason[:255]
-    case.priority_override_until = clock.now() + priority.timedelta(hours=hours)
+    case.priority_override_until = clock.now() + datetime.timedelta(hours=hours)
     case.priority_override_by = by
     case.updated_at = clock.now()
     _set_priority(case)

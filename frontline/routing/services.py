@@ -214,14 +214,19 @@ def classify(subject: str, body: str) -> TopicGuess | None:
     return TopicGuess(ranked[0][0], ranked[0][1], ranked, loaded.version)
 
 
-def _opening_text(case: Case) -> str:
+def _opening_message(case: Case) -> str:
+    """The body of the customer's first message on the case: what the problem was, in their words."""
     opening = (
         case.messages.filter(direction=Direction.INBOUND)
         .order_by("created_at", "pk")
         .values_list("body_text", flat=True)
         .first()
     )
-    return classifier.case_text(case.subject, opening or "")
+    return opening or ""
+
+
+def _opening_text(case: Case) -> str:
+    return classifier.case_text(case.subject, _opening_message(case))
 
 
 def triage_new_case(case: Case, *, via: str = "intake") -> Case:
@@ -235,7 +240,7 @@ def triage_new_case(case: Case, *, via: str = "intake") -> Case:
             demand.record_repeat(case, earlier, via=via)
             case.save(update_fields=["repeat_of", "demand_type", "failure_reason"])
         if case.topic_id is None:
-            guess = classify(case.subject, _opening_text(case).split("\n", 1)[-1])
+            guess = classify(case.subject, _opening_message(case))
             if guess is None:
                 _to_triage(case, "no topic model has been trained yet (frontline train-router)", via=via)
             elif guess.confidence < threshold():
@@ -503,9 +508,10 @@ def record_finished(case: Case) -> None:
         return
     finished = case.resolved_at or case.closed_at or clock.now()
     record_row, _ = AgentTopicRecord.objects.get_or_create(agent_id=case.assignee_id, skill_id=case.topic_id)
+    # Added in the database, as record_reopened does: two cases finishing at once must both count.
     AgentTopicRecord.objects.filter(pk=record_row.pk).update(
-        resolved=record_row.resolved + 1,
-        hours_to_resolve=record_row.hours_to_resolve + _hours(case.problem_started_at, finished),
+        resolved=F("resolved") + 1,
+        hours_to_resolve=F("hours_to_resolve") + _hours(case.problem_started_at, finished),
     )
 
 
