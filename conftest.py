@@ -175,3 +175,18 @@ def smtp_down(settings):
     """An SMTP port where nothing listens: the connection is refused."""
     settings.EMAIL_BACKEND = "frontline.delivery.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 3
+
+
+@pytest.fixture
+def receiver(settings):
+    """A real HTTP server on 127.0.0.1: the SMS gateway (through Apprise's json:// URL), the voice
+    provider's webhook and customers' webhook endpoints all post to it."""
+    from frontline.core.testing import start_receiver
+
+    receiver, server = start_receiver()
+    settings.FRONTLINE_SMS_URL = f"json://127.0.0.1:{receiver.port}/sms/{{number}}"
+    settings.FRONTLINE_VOICE_WEBHOOK_URL = f"{receiver.url}/voice"
+    settings.FRONTLINE_VOICE_WEBHOOK_SECRET = "voice-secret"
+    yield receiver
+    server.shutdown()
+    server.server_close()

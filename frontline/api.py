@@ -83,10 +83,12 @@ def _add_routers() -> None:
     from frontline.cases.api import router as cases_router
     from frontline.customers.api import router as customers_router
     from frontline.intake.api import router as intake_router
+    from frontline.notifications.api import router as notifications_router
 
     api.add_router("/", customers_router)
     api.add_router("/", cases_router)
     api.add_router("/", intake_router)
+    api.add_router("/", notifications_router)
 
 
 _add_routers()

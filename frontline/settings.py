@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "frontline.intake",
     "frontline.delivery",
     "frontline.todos",
+    "frontline.notifications",
     "frontline.routing",
     "frontline.scheduling",
     "frontline.web",
@@ -144,6 +145,19 @@ FRONTLINE_CLOCK_TARGETS = {
     key: {impact: [minutes * 60 for minutes in row] for impact, row in rows.items()}
     for key, rows in json.loads(env_str("FRONTLINE_CLOCK_TARGETS", "{}")).items()
 }
+# Notification transports. SMS and chat go through Apprise URLs with a placeholder for the recipient,
+# e.g. "twilio://SID:TOKEN@+15550001/{number}" or "json://127.0.0.1:8025/sms/{number}" (a test receiver).
+# Apprise places no voice calls: calls go to the voice provider's webhook, signed with its secret.
+FRONTLINE_SMS_URL = env_str("FRONTLINE_SMS_URL", "")
+FRONTLINE_CHAT_URL = env_str("FRONTLINE_CHAT_URL", "")
+FRONTLINE_VOICE_WEBHOOK_URL = env_str("FRONTLINE_VOICE_WEBHOOK_URL", "")
+FRONTLINE_VOICE_WEBHOOK_SECRET = env_str("FRONTLINE_VOICE_WEBHOOK_SECRET", "")
+# Seconds a transport may take before the attempt is recorded as timed out (a temporary failure).
+FRONTLINE_TRANSPORT_TIMEOUT = env_int("FRONTLINE_TRANSPORT_TIMEOUT", 10)
+# Real seconds a worker holds a claimed rung before another may run it (a killed worker's rung runs again).
+FRONTLINE_NOTIFY_CLAIM_SECONDS = env_int("FRONTLINE_NOTIFY_CLAIM_SECONDS", 120)
+# Shared secret of the SMS provider's inbound webhook (replies like "OK" acknowledge a notification).
+FRONTLINE_SMS_INBOUND_TOKEN = env_str("FRONTLINE_SMS_INBOUND_TOKEN", "")
 SMTPD_HOST = env_str("FRONTLINE_SMTPD_HOST", "127.0.0.1")
 SMTPD_PORT = env_int("FRONTLINE_SMTPD_PORT", 2526)
 # Posts per client address per 10 minutes on the public web form and chat.

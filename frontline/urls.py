@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("frontline.cases.urls")),
     path("", include("frontline.intake.urls")),
     path("", include("frontline.todos.urls")),
+    path("", include("frontline.notifications.urls")),
 ]

@@ -141,6 +141,7 @@ class Channel(models.TextChoices):
     EMAIL = "email", "Email"  # mail in or out
     CHAT = "chat", "Chat"  # live chat
     PHONE = "phone", "Phone"  # a call, logged by an agent
+    SMS = "sms", "SMS"  # a text message from the customer's phone
     WEB = "web", "Web form"  # the public form
     API = "api", "API"  # an integration
     MONITORING = "monitoring", "Monitoring"  # an alert that opened or joined the case

@@ -149,7 +149,12 @@ def list_account_contacts(request, customer_id: Id):
 @router.post("/customers/{customer_id}/contacts", response={201: ContactOut})
 def add_account_contact(request, customer_id: Id, payload: ContactIn):
     customer = get_or_404(Customer.objects, pk=customer_id)
-    return Status(201, services.add_contact_point(customer=customer, **payload.dict(), **_actor(request)))
+    return Status(
+        201,
+        services.add_contact_point(
+            customer=customer, ask_to_verify=True, **payload.dict(), **_actor(request)
+        ),
+    )
 
 
 @router.get("/people/{person_id}/contacts", response=list[ContactOut])
@@ -161,7 +166,10 @@ def list_person_contacts(request, person_id: Id):
 @router.post("/people/{person_id}/contacts", response={201: ContactOut})
 def add_person_contact(request, person_id: Id, payload: ContactIn):
     person = get_or_404(Person.objects, pk=person_id)
-    return Status(201, services.add_contact_point(person=person, **payload.dict(), **_actor(request)))
+    return Status(
+        201,
+        services.add_contact_point(person=person, ask_to_verify=True, **payload.dict(), **_actor(request)),
+    )
 
 
 @router.get("/customers/{customer_id}/units", response=list[UnitOut])

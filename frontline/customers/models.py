@@ -104,6 +104,10 @@ class ContactPoint(models.Model):
     last_delivery_ok_at = models.DateTimeField(null=True, blank=True)
     last_failure_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.TextField(blank=True)
+    # When we last asked its owner to confirm it (a link by mail, a code by SMS); the code derives from it.
+    verification_sent_at = models.DateTimeField(null=True, blank=True)
+    # A webhook's HMAC key: the customer's receiver checks our signature with it.
+    signing_secret = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [

@@ -3,6 +3,7 @@
 import datetime
 import ipaddress
 import re
+import secrets
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -154,9 +155,12 @@ def add_contact_point(
     person: Person | None = None,
     customer: Customer | None = None,
     label: str = "",
+    ask_to_verify: bool = False,
     by=None,
     via: str = "",
 ) -> ContactPoint:
+    """Add an address or number. `ask_to_verify` (people and integrations adding one) sends its owner a
+    confirm link or code once the point is committed."""
     require_choice(kind, ContactKind, "kind")
     if (person is None) == (customer is None):
         raise ServiceError("a contact point belongs to exactly one person or one account", field="person")
@@ -167,6 +171,7 @@ def add_contact_point(
         value=value.strip(),
         normalized=normalize_contact(kind, value),
         label=label,
+        signing_secret=secrets.token_urlsafe(32) if kind == ContactKind.WEBHOOK else "",
     )
     owner_account = customer or person.accounts.order_by("pk").first()
     record(
@@ -178,6 +183,10 @@ def add_contact_point(
         kind=kind,
         value=point.value,
     )
+    if ask_to_verify:
+        from frontline.notifications.tasks import verify_contact
+
+        transaction.on_commit(lambda: verify_contact.enqueue(point.pk))
     return point
 
 

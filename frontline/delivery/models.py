@@ -4,6 +4,7 @@ The intake issue builds it for email replies and acknowledgements; notifications
 """
 
 from django.db import models
+from django.db.models import Q
 
 
 class AttemptStatus(models.TextChoices):
@@ -14,6 +15,13 @@ class AttemptStatus(models.TextChoices):
     BOUNCED = "bounced", "Bounced"  # accepted, then a delivery report said it failed permanently
     DELAYED = "delayed", "Delayed"  # accepted, then a delivery report said it is still trying
     DELIVERED = "delivered", "Delivered"  # a delivery report confirmed delivery
+    # A retry found this attempt still "sending": the worker died between the server's answer and our
+    # record, so we cannot know. The same key (and Message-ID) was sent again for the receiver to drop.
+    UNKNOWN = "unknown", "Outcome unknown"
+
+
+# What counts as "it got there" for the rule that one idempotency key has at most one success.
+SUCCESSES = (AttemptStatus.ACCEPTED, AttemptStatus.DELAYED, AttemptStatus.DELIVERED)
 
 
 class DeliveryAttempt(models.Model):
@@ -24,11 +32,27 @@ class DeliveryAttempt(models.Model):
         "cases.Message", null=True, blank=True, on_delete=models.PROTECT, related_name="delivery_attempts"
     )
     customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     contact_point = models.ForeignKey(
         "customers.ContactPoint", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    notification = models.ForeignKey(
+        "notifications.Notification",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attempts",
+        db_index=False,
+    )
+    step = models.PositiveSmallIntegerField(null=True, blank=True, help_text="The ladder's rung")
+    # The same key on every try of one rung to one contact point: receivers deduplicate on it.
+    idempotency_key = models.CharField(max_length=100, blank=True)
     channel = models.CharField(max_length=12)
     address = models.CharField(max_length=255)
     # Our Message-ID: how a delivery report finds the attempt it answers.
@@ -41,6 +65,20 @@ class DeliveryAttempt(models.Model):
     report_status = models.CharField(max_length=16, blank=True, help_text="Enhanced status code, e.g. 5.1.1")
     report_detail = models.TextField(blank=True)
     report_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["notification", "step"], name="attempt_notification"),
+            models.Index(fields=["customer", "attempted_at"], name="attempt_customer"),
+            models.Index(fields=["idempotency_key"], name="attempt_key", condition=~Q(idempotency_key="")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=Q(status__in=["accepted", "delayed", "delivered"]) & ~Q(idempotency_key=""),
+                name="one_success_per_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.address}: {self.get_status_display()}"

@@ -71,9 +71,27 @@ def send_email(
         headers={**headers, "Message-ID": message_id},
     )
     raw = email.message().as_bytes()
+    status, code, text = hand_over(email)
+    attempt.status, attempt.reply_code, attempt.reply_text = status, code, text[:4000]
+    attempt.answered_at = clock.now()
+    with transaction.atomic():
+        attempt.save(update_fields=["status", "reply_code", "reply_text", "answered_at"])
+        if status == AttemptStatus.ACCEPTED and contact_point is not None:
+            ContactPoint.objects.filter(pk=contact_point.pk).update(last_delivery_ok_at=attempt.answered_at)
+        elif status == AttemptStatus.REFUSED:
+            _condemn(attempt, enhanced_status(text), text)
+    return attempt, raw
+
+
+def hand_over(email: EmailMessage, connection=None) -> tuple[str, int | None, str]:
+    """Send one message; answer (status, SMTP code, the server's words). Never raises for a send.
+
+    `connection` lets a caller sending many messages keep one SMTP session open.
+    """
     code, text = None, ""
     try:
-        email.connection = get_connection()  # a misconfigured backend is a failed send, recorded like one
+        # A misconfigured backend is a failed send, recorded like one.
+        email.connection = connection or get_connection()
         sent = email.send(fail_silently=False)
         answer = getattr(email, "delivery_answer", None)
         if answer is not None:
@@ -91,15 +109,7 @@ def send_email(
             f"{type(exc).__name__}: {exc}"
         )
         status = _status_for_code(code)
-    attempt.status, attempt.reply_code, attempt.reply_text = status, code, text[:4000]
-    attempt.answered_at = clock.now()
-    with transaction.atomic():
-        attempt.save(update_fields=["status", "reply_code", "reply_text", "answered_at"])
-        if status == AttemptStatus.ACCEPTED and contact_point is not None:
-            ContactPoint.objects.filter(pk=contact_point.pk).update(last_delivery_ok_at=attempt.answered_at)
-        elif status == AttemptStatus.REFUSED:
-            _condemn(attempt, enhanced_status(text), text)
-    return attempt, raw
+    return status, code, text
 
 
 def _status_for_code(code: int | None) -> str:
@@ -110,14 +120,20 @@ def _status_for_code(code: int | None) -> str:
 
 def _condemn(attempt: DeliveryAttempt, status: str, detail: str) -> None:
     """A failure that proves the address bad (5.1.x) marks its contact point failing, with a to-do."""
+    if condemns_address(status):
+        condemn_contact(attempt, status, detail)
+
+
+def condemn_contact(attempt: DeliveryAttempt, status: str, detail: str) -> None:
+    """Mark the attempt's contact point failing and give staff a to-do to fix it before it is needed."""
     point = attempt.contact_point
-    if not condemns_address(status) or point is None or point.state == ContactState.FAILING:
+    if point is None or point.state == ContactState.FAILING:
         return
-    reason = f"{status} from the receiving server: {detail}"[:1000]
-    customers.mark_contact_failing(point, reason=reason, via="email")
+    reason = f"{status} from the receiving side: {detail}"[:1000]
+    customers.mark_contact_failing(point, reason=reason, via=attempt.channel)
     todos.raise_todo(
         kind=ToDoKind.FIX_CONTACT,
-        title=f"Fix {point.value}: mail to it fails ({status})",
+        title=f"Fix {point.value}: {attempt.channel} to it fails ({status})",
         detail=f"Delivery attempt #{attempt.pk} on {attempt.attempted_at:%Y-%m-%d %H:%M} UTC: {detail}",
         customer=attempt.customer,
         case=attempt.case,

@@ -10,6 +10,7 @@ import datetime
 import functools
 import json
 import operator
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -234,6 +235,8 @@ def _contact(
         last_delivery_ok_at=None,
         last_failure_at=None,
         failure_reason="",
+        verification_sent_at=None,
+        signing_secret=secrets.token_urlsafe(32) if plan.kind == "webhook" else "",
     )
     writer.event(
         EventKind.CONTACT_ADDED,

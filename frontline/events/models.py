@@ -45,6 +45,13 @@ class EventKind(models.TextChoices):
     DELIVERY_REPORTED = "delivery.reported", "Delivery report"  # a bounce or delay notice for a send of ours
     TODO_RAISED = "todo.raised", "To-do raised"  # work for a person: fix a contact, call back
     TODO_DONE = "todo.done", "To-do done"  # somebody did it (or it is no longer needed)
+    # notifications
+    NOTIFICATION_STARTED = "notification.started", "Notification started"  # a ladder began
+    NOTIFICATION_ACKNOWLEDGED = "notification.acknowledged", "Notification acknowledged"  # someone confirmed
+    NOTIFICATION_EXHAUSTED = "notification.exhausted", "Notification unanswered"  # every rung tried
+    NOTIFICATION_CANCELLED = "notification.cancelled", "Notification withdrawn"  # the provider stopped it
+    FANOUT_STARTED = "notification.fanout", "Fan-out started"  # one notice to every affected customer
+    CONTACT_VERIFICATION_SENT = "contact.verification_sent", "Verification sent"  # asked the owner to confirm
     # routing
     ROUTER_TRAINED = "routing.trained", "Router trained"  # a new topic model version from resolved cases
     # agents

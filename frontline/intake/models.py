@@ -17,6 +17,7 @@ class Source(models.TextChoices):
     WEB_FORM = "web_form", "Web form"  # the public contact form
     CHAT = "chat", "Chat"  # the chat widget
     PHONE = "phone", "Phone note"  # an agent logged a call
+    SMS = "sms", "SMS"  # the SMS provider's inbound webhook (a reply to our text)
 
 
 class RawStatus(models.TextChoices):
@@ -26,6 +27,7 @@ class RawStatus(models.TextChoices):
     IGNORED = "ignored", "Not a customer contact"  # auto-reply, mailing list, our own mail come back
     REPORT = "report", "Delivery report"  # a bounce or delay notice, matched to the attempt it answers
     UNCONFIRMED = "unconfirmed", "Awaiting confirmation"  # web form from an address not yet confirmed
+    ACKNOWLEDGEMENT = "acknowledged", "Acknowledged a notification"  # "OK" by SMS: stops a ladder, no case
     QUARANTINED = "quarantined", "Quarantined"  # could not be interpreted; a person looks, then re-processes
 
 

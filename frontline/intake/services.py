@@ -304,6 +304,10 @@ def _interpret_mail(row: RawMessage, parsed=None) -> Outcome:
     if parsed.automatic or parsed.mailing_list:
         why = parsed.automatic or f"mailing list {parsed.mailing_list}"
         return Outcome(RawStatus.IGNORED, f"not a person writing: {why}", thread.case)
+    from frontline.notifications.services import acknowledge_by_reply
+
+    # A person answering a notification email confirms they have it (auto-replies stopped above).
+    acknowledge_by_reply(parsed.in_reply_to + parsed.references, sender=parsed.from_address)
     person, customer = _sender(parsed.from_address, parsed.from_name, thread.case)
     if not thread.case:
         thread = threading.by_similarity(customer.pk, parsed.subject, parsed.text)
@@ -457,6 +461,12 @@ def _interpret_structured(row: RawMessage, *, by=None) -> Outcome:
     subject = mail.clean(payload.get("subject") or "")[:255]
     if not body:
         raise ServiceError("the message has no body", field="body")
+    if row.source == Source.SMS:
+        from frontline.notifications.services import acknowledge_by_sms
+
+        acknowledged = acknowledge_by_sms(str(payload.get("phone") or ""), body)
+        if acknowledged is not None:
+            return Outcome(RawStatus.ACKNOWLEDGEMENT, f"acknowledged notification #{acknowledged.pk}")
     agent = by
     if payload.get("agent_id"):
         from frontline.agents.models import Agent
@@ -506,6 +516,22 @@ def _structured_sender(payload: dict, case: Case | None) -> tuple[Person | None,
         if payload.get("person_id"):
             person = Person.objects.filter(pk=payload["person_id"], memberships__customer=customer).first()
         return person, customer
+    phone = mail.clean(payload.get("phone") or "")
+    if phone and not payload.get("email"):
+        number = customers.normalize_contact(ContactKind.PHONE, phone)
+        point = (
+            ContactPoint.objects.filter(kind=ContactKind.PHONE, normalized=number)
+            .select_related("person", "customer")
+            .order_by("pk")
+            .first()
+        )
+        if point is None:
+            raise ServiceError(f"no customer has the number {phone}", field="phone")
+        if point.customer_id:
+            return None, point.customer
+        if case is not None and point.person.memberships.filter(customer=case.customer).exists():
+            return point.person, case.customer
+        return point.person, point.person.accounts.order_by("pk").first()
     email = mail.clean(payload.get("email") or "").lower()
     if email:
         customers.normalize_contact(ContactKind.EMAIL, email)  # raises a clear error for a non-address

@@ -18,6 +18,10 @@ PERIODIC_JOBS: list[Periodic] = [
     Periodic("intake-pending", "frontline.intake.tasks.process_pending_messages", timedelta(minutes=1)),
     # An owner who lets the response clock run out without acting loses the case to the next best person.
     Periodic("reassign-overdue", "frontline.routing.tasks.reassign_overdue_cases", timedelta(minutes=1)),
+    # Notification ladders: claim rungs that fell due and enqueue them (the notification row is the timer).
+    Periodic("notify-ladders", "frontline.notifications.tasks.dispatch_ladders", timedelta(seconds=5)),
+    # Contact points verified long ago, or never, are asked to confirm again before the day we need them.
+    Periodic("reverify-contacts", "frontline.notifications.tasks.reverify_stale_contacts", timedelta(days=1)),
     # The router learns from what was resolved since it last trained.
     Periodic("train-router", "frontline.routing.tasks.retrain_router", timedelta(days=1)),
 ]

@@ -55,7 +55,7 @@ def claim_next(worker_id: str, lease: timedelta) -> Job | None:
         ).update(
             status=JobStatus.RUNNING,
             lease_token=token,
-            lease_expires_at=now + lease,
+            lease_expires_at=now + lease * clock.speed(),  # the lease is real time; the clock may run fast
             attempts=F("attempts") + 1,
             last_attempted_at=now,
         )
@@ -138,7 +138,8 @@ def enqueue_due_periodic(jobs: list[Periodic] = PERIODIC_JOBS) -> int:
             )
             if won:
                 result = import_string(periodic.task_path).enqueue()
-                PeriodicRun.objects.filter(pk=run.pk).update(last_enqueued_job_id=int(result.id))
+                if str(result.id).isdigit():  # a durable job; other backends (RQ) have ids of their own
+                    PeriodicRun.objects.filter(pk=run.pk).update(last_enqueued_job_id=int(result.id))
                 enqueued += 1
     return enqueued
 
@@ -151,6 +152,7 @@ def run_worker(
     max_jobs: int | None = None,
     stop_when_idle: bool = False,
     periodic: bool = True,
+    jobs: bool = True,
 ) -> int:
     """The loop `frontline worker` runs. Returns how many jobs it ran."""
     worker_id = worker_id or default_worker_id()
@@ -163,7 +165,7 @@ def run_worker(
             close_old_connections()
         if periodic:
             enqueue_due_periodic()
-        job = claim_next(worker_id, lease)
+        job = claim_next(worker_id, lease) if jobs else None
         if job is None:
             if stop_when_idle:
                 break

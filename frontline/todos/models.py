@@ -11,6 +11,7 @@ class ToDoKind(models.TextChoices):
     FIX_CONTACT = "fix_contact", "Fix a contact point"  # a delivery failed permanently; find a working one
     CALL_BACK = "call_back", "Call the customer back"  # we promised a call by a time
     REVIEW_MESSAGE = "review_message", "Review a message"  # intake could not read it; a person decides
+    NOTIFY_CALL = "notify_call", "Call to tell them"  # a notification's last rung: no channel got an answer
 
 
 class ToDoStatus(models.TextChoices):

@@ -1,16 +1,14 @@
 import datetime
-import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django_tasks import TaskResultStatus
 
 from frontline.core import clock
+from frontline.core.testing import wait_for, worker_env
 from frontline.scheduling import worker
 from frontline.scheduling.models import Job, JobStatus, PeriodicRun
 from frontline.scheduling.periodic import Periodic
@@ -108,17 +106,6 @@ def test_priority_aging_is_a_registered_recurring_job():
     assert Job.objects.filter(task_path="frontline.cases.tasks.refresh_open_priorities").exists()
 
 
-def _worker_env() -> dict:
-    """The environment for a real worker process that must use this test's database."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        url = f"sqlite:///{db['NAME']}"
-    else:
-        host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        url = f"postgres://{db['USER']}:{db['PASSWORD']}@{host}/{db['NAME']}"
-    return {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "frontline.settings"}
-
-
 def _start_worker(worker_id: str, lease_seconds: float) -> subprocess.Popen:
     return subprocess.Popen(
         [
@@ -134,19 +121,10 @@ def _start_worker(worker_id: str, lease_seconds: float) -> subprocess.Popen:
             "--worker-id",
             worker_id,
         ],
-        env=_worker_env(),
+        env=worker_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-
-
-def _wait_for(predicate, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.subprocess
@@ -157,7 +135,7 @@ def test_a_worker_killed_mid_job_strands_nothing_and_the_job_is_done_exactly_onc
     result = probe_tasks.write_then_hang_on_first_attempt.enqueue("once", str(marker))
     first = _start_worker("doomed", lease_seconds=3)
     try:
-        _wait_for(marker.exists, 30, "the first worker to start the job")
+        wait_for(marker.exists, 30, "the first worker to start the job")
         # when that worker is killed with SIGKILL in the middle of the job
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
@@ -169,7 +147,7 @@ def test_a_worker_killed_mid_job_strands_nothing_and_the_job_is_done_exactly_onc
     # then a second worker re-claims it once the lease has run out, and finishes it
     second = _start_worker("rescuer", lease_seconds=30)
     try:
-        _wait_for(
+        wait_for(
             lambda: Job.objects.get(pk=result.id).status == JobStatus.SUCCESSFUL, 60, "the job to finish"
         )
     finally:

@@ -19,6 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("--poll", type=float, default=1.0, help="Seconds to sleep when nothing is due")
         parser.add_argument("--burst", action="store_true", help="Stop when nothing is due")
         parser.add_argument("--no-periodic", action="store_true", help="Do not enqueue recurring jobs")
+        parser.add_argument(
+            "--periodic-only",
+            action="store_true",
+            help="Only enqueue recurring jobs (when another backend's workers, like RQ's, run the jobs)",
+        )
         parser.add_argument("--worker-id", default=None)
 
     def handle(self, *args, **options):
@@ -28,5 +33,6 @@ class Command(BaseCommand):
             poll_seconds=options["poll"],
             stop_when_idle=options["burst"],
             periodic=not options["no_periodic"],
+            jobs=not options["periodic_only"],
         )
         self.stdout.write(f"ran {ran} jobs")

@@ -1,0 +1,93 @@
+"""Support for tests that start real processes and peers: the environment a worker needs to use the
+test's database, waiting for a condition, and a loopback HTTP receiver (SMS gateway, voice provider,
+a customer's webhook endpoint)."""
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from django.db import connection
+
+
+def worker_env(**extra) -> dict:
+    """The environment for a real worker process that must use this test's database."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        url = f"postgres://{db['USER']}:{db['PASSWORD']}@{host}/{db['NAME']}"
+    return {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "frontline.settings", **extra}
+
+
+def wait_for(predicate, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict
+    body: bytes
+
+    @property
+    def json(self):
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """What a loopback HTTP server received. `answers` maps a path prefix to (status, seconds to wait)."""
+
+    port: int = 0
+    requests: list[Received] = field(default_factory=list)
+    answers: dict[str, tuple[int, float]] = field(default_factory=dict)
+    arrived: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def to(self, prefix: str) -> list[Received]:
+        return [r for r in self.requests if r.path.startswith(prefix)]
+
+
+def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
+    receiver = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
+            receiver.arrived.set()
+            status, delay = next(
+                (answer for prefix, answer in receiver.answers.items() if self.path.startswith(prefix)),
+                (200, 0.0),
+            )
+            time.sleep(delay)
+            payload = b'{"ok": true}' if status < 400 else b'{"error": "refused by the test receiver"}'
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+            except OSError:  # the client gave up (a timeout test): nothing to answer
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    receiver.port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return receiver, server

@@ -1,0 +1,28 @@
+from django.apps import AppConfig
+from django.conf import settings
+from django.core import checks
+
+
+def check_transport_settings(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """A bad Apprise URL is refused when the server starts, not discovered when an outage needs it."""
+    from frontline.core.errors import ServiceError
+    from frontline.notifications.transports import check_apprise_url
+
+    errors = []
+    for name, placeholder in (("FRONTLINE_SMS_URL", "number"), ("FRONTLINE_CHAT_URL", "handle")):
+        template = getattr(settings, name, "")
+        if not template:
+            continue
+        try:
+            check_apprise_url(template, placeholder)
+        except ServiceError as exc:
+            errors.append(checks.Error(f"{name}: {exc.message}", id="frontline.E101"))
+    return errors
+
+
+class NotificationsConfig(AppConfig):
+    name = "frontline.notifications"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        checks.register(check_transport_settings)

@@ -1,0 +1,39 @@
+"""Background work of the notification ladders, on whichever task backend is configured."""
+
+from django_tasks import task
+
+from frontline.notifications import services
+from frontline.scheduling.periodic import own_transactions
+
+
+@task()
+@own_transactions  # claims commit batch by batch; each batch's job is enqueued after its claim commits
+def dispatch_ladders() -> int:
+    return services.dispatch_due()
+
+
+@task()
+@own_transactions  # each attempt is committed as "sending" before the transport is called
+def run_rungs(claimed: list, token: str) -> dict:
+    return services.run_rungs([tuple(pair) for pair in claimed], token)
+
+
+@task()
+@own_transactions
+def reverify_stale_contacts() -> int:
+    from frontline.notifications import verification
+
+    return verification.reverify_stale()
+
+
+@task()
+@own_transactions  # the request is recorded as "sending" before the transport is called
+def verify_contact(point_id: int) -> str:
+    from frontline.customers.models import ContactPoint
+    from frontline.notifications import verification
+
+    point = ContactPoint.objects.filter(pk=point_id).first()
+    if point is None:
+        return "gone"
+    attempt = verification.request_verification(point, via="worker")
+    return attempt.status if attempt else "not a kind we verify"

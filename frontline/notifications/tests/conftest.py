@@ -1,0 +1,43 @@
+import datetime
+from datetime import timedelta
+
+import pytest
+
+from frontline.core import clock
+from frontline.notifications import services
+from frontline.scheduling import worker
+
+T0 = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)
+
+
+def tick(at: datetime.datetime) -> int:
+    """What the worker does at `at`: claim the rungs due then, and run them. Answers how many jobs ran."""
+    with clock.frozen_at(at):
+        services.dispatch_due()
+        return worker.run_worker(
+            worker_id="test", lease=timedelta(minutes=5), stop_when_idle=True, periodic=False
+        )
+
+
+@pytest.fixture
+def sam_phone(sam):
+    return sam.people.get().contacts.get(kind="phone")
+
+
+@pytest.fixture
+def sam_email(sam):
+    return sam.people.get().contacts.get(kind="email")
+
+
+@pytest.fixture
+def critical(sam, smtp_server, receiver):
+    """A critical notification to Sam, started at T0: email, SMS at 15 min, call at 1 h, a person at 4 h."""
+    with clock.frozen_at(T0):
+        return services.notify(
+            sam,
+            subject_kind="incident",
+            subject_id="INC-7",
+            title="web-07 is down",
+            body="Your site walkerblog.example is down because server web-07 failed. We are restoring it.",
+            urgency="critical",
+        )

@@ -1,0 +1,86 @@
+"""Per-channel text handling and what is refused at entry."""
+
+import pytest
+
+from frontline.core.errors import ServiceError
+from frontline.notifications import services
+from frontline.notifications.transports import check_apprise_url, fit_sms, sms_parts, sms_text
+
+
+def test_sms_text_has_no_non_breaking_or_odd_spaces_and_no_control_characters():
+    text = sms_text("Server\u00a0web-07\u202fis down.\x07\tBack by 14:00\u2009UTC.\n\n\n\nThanks")
+    assert text == "Server web-07 is down. Back by 14:00 UTC.\n\nThanks"
+
+
+def test_sms_parts_count_gsm_and_unicode_segments():
+    assert sms_parts("a" * 160) == ("GSM-7", 1)
+    assert sms_parts("a" * 161) == ("GSM-7", 2)
+    assert sms_parts("a" * 306) == ("GSM-7", 2) and sms_parts("a" * 307) == ("GSM-7", 3)
+    assert sms_parts("€" * 80) == ("GSM-7", 1)  # two septets each: 160
+    assert sms_parts("€" * 81) == ("GSM-7", 2)
+    assert sms_parts("Zürich ✓") == ("UCS-2", 1)
+    assert sms_parts("ü" * 69 + "✓") == ("UCS-2", 1) and sms_parts("✓" * 71) == ("UCS-2", 2)
+
+
+def test_a_long_text_is_cut_to_four_parts_keeping_the_link_whole():
+    link = "https://support.example/notify/ack/abc123/"
+    fitted = fit_sms("Long explanation. " * 100, link)
+    assert fitted.endswith(f"…\nConfirm: {link}")
+    assert sms_parts(fitted)[1] == 4
+    short = fit_sms("Back at 14:00.", link)
+    assert short == f"Back at 14:00.\nConfirm: {link}"
+    # unicode costs more per character, so less of it fits
+    unicode = fit_sms("Störung behoben ✓ " * 60, link)
+    assert sms_parts(unicode) == ("UCS-2", 4) and unicode.endswith(link)
+
+
+def test_apprise_urls_are_checked_at_entry_with_a_clear_message():
+    check_apprise_url("json://127.0.0.1:9/sms/{number}", "number")
+    with pytest.raises(ServiceError, match="must contain"):
+        check_apprise_url("json://127.0.0.1:9/sms/", "number")
+    with pytest.raises(ServiceError, match="does not recognise"):
+        check_apprise_url("nosuchservice://x/{number}", "number")
+
+
+def test_a_misconfigured_sms_url_fails_the_system_check(settings):
+    from frontline.notifications.apps import check_transport_settings
+
+    settings.FRONTLINE_SMS_URL = "nosuchservice://x/{number}"
+    [error] = check_transport_settings(None)
+    assert "FRONTLINE_SMS_URL" in error.msg and "does not recognise" in error.msg
+    settings.FRONTLINE_SMS_URL = ""
+    assert check_transport_settings(None) == []
+
+
+@pytest.mark.parametrize(
+    ("steps", "message"),
+    [
+        ([], "at least one rung"),
+        ([{"channel": "pigeon"}], "channel must be one of"),
+        ([{"channel": "sms", "wait_minutes": -5}], "wait_minutes"),
+        ([{"channel": "sms", "contacts": "everyone"}], "contacts must be"),
+        (["email"], "must be an object"),
+    ],
+)
+def test_a_ladder_with_bad_rungs_is_refused_with_the_rung_named(steps, message):
+    with pytest.raises(ServiceError, match=message):
+        services.validate_steps(steps)
+
+
+@pytest.mark.django_db
+def test_the_ladder_is_chosen_by_urgency_and_a_subject_specific_one_wins():
+    from frontline.notifications.models import Ladder
+
+    services.ensure_default_ladders()
+    assert services.choose_ladder("incident", "critical").steps[1]["channel"] == "sms"
+    critical = services.choose_ladder("incident", "critical")
+    assert services.time_to_human_rung(critical).total_seconds() == 4 * 3600
+    special = Ladder.objects.create(
+        name="maintenance",
+        subject_kind="maintenance",
+        urgency="routine",
+        steps=[{"channel": "email", "wait_minutes": 0}],
+        created_at="2026-11-01T00:00Z",
+    )
+    assert services.choose_ladder("maintenance", "routine") == special
+    assert services.choose_ladder("incident", "routine") != special

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from frontline.notifications import views
+
+app_name = "notifications"
+urlpatterns = [
+    path("notify/ack/<str:token>/", views.acknowledge, name="acknowledge"),
+    path("notify/verify/<str:token>/", views.verify, name="verify"),
+    path("notify/sms-inbound", views.sms_inbound, name="sms_inbound"),
+    path("notify/fanouts/", views.fanout_list, name="fanouts"),
+    path("notify/fanouts/<int:pk>/", views.fanout_detail, name="fanout"),
+    path("notify/fanouts/<int:pk>/progress.json", views.fanout_progress, name="fanout_progress"),
+    path("notify/<int:pk>/phone-confirmation", views.phone_confirmation, name="phone_confirmation"),
+    path("contacts/<int:pk>/verify", views.send_verification, name="send_verification"),
+    path("contacts/<int:pk>/code", views.confirm_code, name="confirm_code"),
+    path("customers/<int:pk>/notifications/", views.customer_notifications, name="customer"),
+    path("customers/<int:pk>/notify", views.notify_customer, name="notify"),
+    path("customers/<int:pk>/evidence.<str:fmt>", views.evidence, name="evidence"),
+]
