@@ -34,6 +34,14 @@ def _files_in_tmp(settings, tmp_path):
     }
 
 
+@pytest.fixture(autouse=True)
+def _empty_task_queues():
+    """On the Redis-backed task backend, each test starts with empty queues (a no-op on the durable one)."""
+    from frontline.core.testing import empty_queues
+
+    empty_queues()
+
+
 @pytest.fixture
 def team(db):
     return Team.objects.create(name="Hosting", holiday_country="GB")

@@ -188,6 +188,19 @@ TASKS = {
         "BACKEND": env_str("FRONTLINE_TASKS_BACKEND", "frontline.scheduling.backend.DurableBackend"),
     }
 }
+# At scale the same tasks run on Redis-backed RQ workers: FRONTLINE_TASKS_BACKEND=django_tasks_rq.RQBackend
+# with FRONTLINE_REDIS_URL, `frontline rqworker --with-scheduler --job-class django_tasks_rq.Job` for the
+# jobs and one `frontline worker --periodic-only` for the recurring ones. Durability does not rest on
+# Redis: a notification's rung is a claimed row that is claimed again when a worker dies mid-job.
+if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {
+        "default": {
+            "URL": env_str("FRONTLINE_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "DEFAULT_TIMEOUT": 900,
+        }
+    }
+    TASKS["default"]["QUEUES"] = ["default"]
 # How long a claimed job is held before another worker may take it over.
 TASK_LEASE_SECONDS = env_int("FRONTLINE_TASK_LEASE_SECONDS", 300)
 

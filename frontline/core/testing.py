@@ -91,3 +91,68 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
     receiver.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return receiver, server
+
+
+def uses_rq() -> bool:
+    from django.conf import settings
+
+    return settings.TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend"
+
+
+def run_queued_jobs() -> int:
+    """Run every job that is due now, in this process, on whichever task backend is configured."""
+    if uses_rq():
+        import django_rq
+        from rq import SimpleWorker
+
+        worker = django_rq.get_worker("default", job_class="django_tasks_rq.Job", worker_class=SimpleWorker)
+        worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
+        return worker.successful_job_count + worker.failed_job_count
+    from datetime import timedelta
+
+    from frontline.scheduling.worker import run_worker
+
+    return run_worker(worker_id="test", lease=timedelta(minutes=5), stop_when_idle=True, periodic=False)
+
+
+def queued_task_paths() -> list[str]:
+    """Dotted paths of the tasks waiting in the queue."""
+    if uses_rq():
+        import django_rq
+
+        return [job.func_name for job in django_rq.get_queue("default").jobs]
+    from frontline.scheduling.models import Job, JobStatus
+
+    return list(Job.objects.filter(status=JobStatus.READY).values_list("task_path", flat=True))
+
+
+def worker_commands(name: str) -> list[list[str]]:
+    """The processes that run jobs as a deployment would: first the one that runs the jobs (a test may
+    kill it), then, on RQ, the one that enqueues recurring jobs."""
+    import sys
+
+    base = [sys.executable, "-m", "frontline.cli"]
+    if uses_rq():
+        return [
+            [
+                *base,
+                "rqworker",
+                "--job-class",
+                "django_tasks_rq.Job",
+                "--worker-class",
+                "rq.worker.SimpleWorker",
+                "--name",
+                f"{name}-{os.getpid()}",
+                "default",
+            ],
+            [*base, "worker", "--periodic-only", "--poll", "0.2", "--worker-id", f"{name}-periodic"],
+        ]
+    return [[*base, "worker", "--poll", "0.2", "--lease", "3", "--worker-id", name]]
+
+
+def empty_queues() -> None:
+    """Between tests on RQ: nothing left over from the last test (the suite's Redis database is its own)."""
+    if uses_rq():
+        import django_rq
+
+        django_rq.get_connection("default").flushdb()

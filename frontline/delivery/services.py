@@ -180,5 +180,9 @@ def record_delivery_report(reports, *, about_message_id: str, raw_message_id: in
         )
         if attempt.status == AttemptStatus.BOUNCED:
             _condemn(attempt, status, report.diagnostic or status)
+            if attempt.notification_id:
+                from frontline.notifications.services import escalate_after_bounce
+
+                escalate_after_bounce(attempt)
         matched.append(attempt)
     return matched

@@ -135,6 +135,73 @@ def _rivera_contacts(now, case, hana) -> None:
         )
 
 
+def _castle_is_told(now, castle, case) -> None:
+    """S2's notice, through the real ladder: the email to the ops mailbox is accepted, then bounces (the
+    mailbox was deleted), which marks the address failing with a fix-it to-do and brings the SMS rung
+    forward; the SMS reaches Helen's mobile and she acknowledges from its link."""
+    from frontline.demo import gateway
+    from frontline.notifications import services as notifications
+
+    minute = datetime.timedelta(minutes=1)
+
+    def run_due(at):  # what the worker does at that time, for this one notification
+        with clock.frozen_at(at):
+            token, claimed = notifications.claim_due(only=[notice.pk])
+            notifications.run_rungs(claimed, token)
+
+    with gateway.running():
+        with clock.frozen_at(now - 90 * minute):
+            notice = notifications.notify(
+                castle,
+                subject_kind="case",
+                subject_id=case.ref,
+                case=case,
+                urgency="critical",
+                title="Host 192.0.2.18 on your line FTTP-CASTLE-01 is attacking others",
+                body=(
+                    "A security team reports that the computer at 192.0.2.18, behind your line "
+                    "FTTP-CASTLE-01, is spreading a worm. We plan to filter that one address only; the rest "
+                    "of your line stays up. Please clean the machine or tell us who looks after it."
+                ),
+                via="seed",
+            )
+        run_due(now - 90 * minute)
+        with clock.frozen_at(now - 88 * minute):
+            intake.receive(
+                _bounce(
+                    about=notice.attempts.get(channel="email").header_message_id,
+                    recipient="ops@castle-pm.example",
+                    diagnostic="550 5.1.1 <ops@castle-pm.example>: mailbox unavailable",
+                ),
+                source=Source.SMTP,
+            )
+        run_due(now - 88 * minute)
+    with clock.frozen_at(now - 84 * minute):  # Helen presses the button behind the SMS's link
+        token = notifications.ack_link(notice).rstrip("/").rsplit("/", 1)[1]
+        notifications.acknowledge_by_link(token, client="Helen Castle's phone")
+
+
+def _bounce(*, about: str, recipient: str, diagnostic: str) -> bytes:
+    """A delivery status notification (RFC 3464) as the receiving mail server sends it."""
+    return (
+        "From: MAILER-DAEMON@mx.castle-pm.example\r\n"
+        f"To: {settings.DEFAULT_FROM_EMAIL}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Message-ID: <bounce-1@mx.castle-pm.example>\r\n"
+        "Auto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.castle-pm.example\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        f"Diagnostic-Code: smtp; {diagnostic}\r\n"
+        "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: {about}\r\n"
+        "--B--\r\n"
+    ).encode()
+
+
 def _topic(slug):
     return Skill.objects.get(slug=slug)
 
@@ -241,16 +308,12 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
         customers.add_contact_point(
             person=manager, kind="phone", value="+44 20 7946 0123", label="office", via="seed"
         )
-        ops = customers.add_contact_point(
+        customers.add_contact_point(
             customer=castle, kind="email", value="ops@castle-pm.example", label="ops mailbox", via="seed"
         )
-    with clock.frozen_at(now - 90 * datetime.timedelta(minutes=1)):
-        customers.mark_contact_failing(
-            ops,
-            reason="550 5.1.1 <ops@castle-pm.example>: mailbox unavailable (bounce of a maintenance notice)",
-            via="email",
-        )
-        cases.open_case(
+    minute = datetime.timedelta(minutes=1)
+    with clock.frozen_at(now - 95 * minute):
+        abuse_case = cases.open_case(
             customer=castle,
             subject="Abuse report: 192.0.2.18 spreading a worm",
             channel="api",
@@ -261,6 +324,7 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
             topic=_topic("abuse-security"),
             sender="abuse@cert.example",
         )
+    _castle_is_told(now, castle, abuse_case)
     made["S2"] = castle
 
     # S3: the expert and her forty clients.

@@ -297,22 +297,31 @@ def dispatch_due(*, limit: int = 20000) -> int:
 
     claimed = 0
     while claimed < limit:
-        now = clock.now()
-        due = Notification.objects.filter(status=NotificationStatus.ACTIVE, next_due_at__lte=now).filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-        )
-        ids = list(due.order_by("next_due_at").values_list("pk", flat=True)[:BATCH])
-        if not ids:
-            break
-        token = secrets.token_hex(16)
-        hold = timedelta(seconds=settings.FRONTLINE_NOTIFY_CLAIM_SECONDS * clock.speed())
         with transaction.atomic():
-            due.filter(pk__in=ids).update(claim_token=token, claimed_until=now + hold)
-            won = list(Notification.objects.filter(claim_token=token).values_list("pk", "next_step"))
-            if won:
+            token, won = claim_due()
+            if won:  # the job may only start once the claim it carries is visible
                 transaction.on_commit(lambda won=won, token=token: run_rungs.enqueue(won, token))
+        if not won:
+            break
         claimed += len(won)
     return claimed
+
+
+def claim_due(*, only: list[int] | None = None) -> tuple[str, list[tuple[int, int]]]:
+    """Claim up to a batch of due rungs under one new token: (token, [(notification id, rung)])."""
+    now = clock.now()
+    due = Notification.objects.filter(status=NotificationStatus.ACTIVE, next_due_at__lte=now).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
+    if only is not None:
+        due = due.filter(pk__in=only)
+    ids = list(due.order_by("next_due_at").values_list("pk", flat=True)[:BATCH])
+    if not ids:
+        return "", []
+    token = secrets.token_hex(16)
+    hold = timedelta(seconds=settings.FRONTLINE_NOTIFY_CLAIM_SECONDS * clock.speed())
+    due.filter(pk__in=ids).update(claim_token=token, claimed_until=now + hold)
+    return token, list(Notification.objects.filter(claim_token=token).values_list("pk", "next_step"))
 
 
 def run_rungs(claimed: list, token: str) -> dict:
@@ -489,6 +498,32 @@ def send_and_record(attempt: DeliveryAttempt, transport: Transport, outgoing: Ou
             ContactPoint.objects.filter(pk=point.pk).update(last_delivery_ok_at=attempt.answered_at)
         elif attempt.status == AttemptStatus.REFUSED and point is not None:
             condemn_contact(attempt, f"{attempt.reply_code or 'permanent'}", attempt.reply_text)
+
+
+def escalate_after_bounce(attempt: DeliveryAttempt) -> bool:
+    """A rung whose every accepted message later bounced reached nobody: its next rung is due now, not
+    after the wait meant for a customer who has the message. Answers whether the ladder was hastened."""
+    if attempt.notification_id is None or attempt.step is None:
+        return False
+    still_reached = (
+        DeliveryAttempt.objects.filter(
+            notification_id=attempt.notification_id, step=attempt.step, status__in=SUCCESSES
+        )
+        .exclude(pk=attempt.pk)
+        .exists()
+    )
+    if still_reached:
+        return False
+    now = clock.now()
+    return bool(
+        Notification.objects.filter(
+            pk=attempt.notification_id,
+            status=NotificationStatus.ACTIVE,
+            next_step=attempt.step + 1,
+            next_due_at__gt=now,
+            claim_token="",
+        ).update(next_due_at=now)
+    )
 
 
 # ---------------------------------------------------------------- acknowledging

@@ -3,11 +3,13 @@ import io
 import pytest
 from django.core.management import call_command
 
+from frontline.agents.models import Agent
 from frontline.cases.inbox import InboxFilter, inbox_page
 from frontline.cases.models import Case
 from frontline.customers.models import ContactState, Customer, Person
 from frontline.customers.services import has_working_channel
 from frontline.intake.models import RawMessage, RawStatus
+from frontline.todos.models import ToDo, ToDoKind
 
 
 @pytest.fixture
@@ -43,12 +45,27 @@ def test_story_s1_the_blog_that_is_down_tops_the_inbox_and_sams_chaser_joined_it
         assert shown in page.replace("&#x27;", "'")
 
 
-def test_story_s2_castles_bouncing_mailbox_is_flagged_and_the_case_names_one_host(demo):
+def test_story_s2_the_bounce_is_flagged_with_a_fix_todo_and_the_ladder_reached_helen_by_sms(demo, client):
     castle = Customer.objects.get(name="Castle Property Management")
-    assert castle.contacts.get(value="ops@castle-pm.example").state == ContactState.FAILING
-    assert has_working_channel(castle)  # the mobile still works
     case = castle.cases.get()
     assert [u.name for u in case.affected_units.all()] == ["192.0.2.18"]
+    # the notice's email to the ops mailbox was accepted, then bounced: the address is failing, with a to-do
+    ops = castle.contacts.get(value="ops@castle-pm.example")
+    assert ops.state == ContactState.FAILING and "5.1.1" in ops.failure_reason
+    assert ToDo.objects.filter(kind=ToDoKind.FIX_CONTACT, contact_point=ops, status="open").count() == 1
+    assert has_working_channel(castle)  # the mobile still works
+    # the ladder moved on to SMS at once, reached Helen's mobile, and she acknowledged from its link
+    notice = castle.notifications.get()
+    attempts = {(a.channel, a.address): a for a in notice.attempts.all()}
+    assert attempts["email", "ops@castle-pm.example"].status == "bounced"
+    assert attempts["sms", "+44 7700 900123"].status == "accepted"
+    assert notice.status == "acknowledged" and notice.acknowledged_via == "link"
+    assert not notice.attempts.filter(channel__in=["voice", "person"]).exists()
+    # and the evidence log shows all of it, for the provider to show Castle
+    client.force_login(Agent.objects.first().user)
+    page = client.get(f"/customers/{castle.pk}/evidence.html").content.decode()
+    shown = ("ops@castle-pm.example", "mailbox unavailable", "+44 7700 900123", "Apprise: sent")
+    assert all(text in page for text in shown) and "Notification acknowledged" in page
 
 
 def test_story_s3_renee_acts_for_forty_clients(demo):

@@ -1,11 +1,10 @@
 import datetime
-from datetime import timedelta
 
 import pytest
 
 from frontline.core import clock
+from frontline.core.testing import run_queued_jobs
 from frontline.notifications import services
-from frontline.scheduling import worker
 
 T0 = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)
 
@@ -14,9 +13,7 @@ def tick(at: datetime.datetime) -> int:
     """What the worker does at `at`: claim the rungs due then, and run them. Answers how many jobs ran."""
     with clock.frozen_at(at):
         services.dispatch_due()
-        return worker.run_worker(
-            worker_id="test", lease=timedelta(minutes=5), stop_when_idle=True, periodic=False
-        )
+        return run_queued_jobs()
 
 
 @pytest.fixture

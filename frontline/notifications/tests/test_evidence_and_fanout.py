@@ -165,3 +165,27 @@ def test_bad_notification_input_is_a_clear_4xx(signed_in, sam):
         content_type="application/json",
     )
     assert wrong.status_code == 422
+
+
+def test_a_bounce_of_the_only_email_brings_the_next_rung_forward(critical, smtp_server, receiver):
+    # given the email rung was accepted, so the SMS waits its fifteen minutes
+    tick(T0)
+    critical.refresh_from_db()
+    assert critical.next_due_at == T0 + timedelta(minutes=15)
+    attempt = DeliveryAttempt.objects.get(notification=critical, step=0)
+    # when it bounces five minutes later
+    with clock.frozen_at(T0 + timedelta(minutes=5)):
+        deliver(
+            dsn(
+                about=attempt.header_message_id,
+                recipient="sam@walkerblog.example",
+                status="5.1.1",
+                action="failed",
+                diagnostic="550 5.1.1 user unknown",
+            )
+        )
+    # then the SMS is due at once: the email reached nobody
+    critical.refresh_from_db()
+    assert critical.next_due_at == T0 + timedelta(minutes=5)
+    tick(T0 + timedelta(minutes=5))
+    assert len(receiver.to("/sms/")) == 1

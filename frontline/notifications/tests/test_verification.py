@@ -7,18 +7,14 @@ import pytest
 
 from frontline.core import clock
 from frontline.core.errors import ServiceError
+from frontline.core.testing import run_queued_jobs
 from frontline.customers import services as customers
 from frontline.delivery.models import DeliveryAttempt
 from frontline.events.models import Event, EventKind
 from frontline.notifications import verification
 from frontline.notifications.tests.conftest import T0
-from frontline.scheduling import worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _run_jobs():
-    return worker.run_worker(worker_id="t", lease=timedelta(minutes=5), stop_when_idle=True, periodic=False)
 
 
 def test_an_address_added_through_the_api_is_sent_a_link_whose_page_posts_to_confirm(
@@ -31,7 +27,7 @@ def test_an_address_added_through_the_api_is_sent_a_link_whose_page_posts_to_con
         content_type="application/json",
     )
     assert answer.status_code == 201 and answer.json()["state"] == "unverified"
-    _run_jobs()
+    run_queued_jobs()
     # then its owner is asked to confirm, and the request is in the evidence log
     [email] = smtp_server.messages()
     assert email["To"] == "ops@walkerblog.example"

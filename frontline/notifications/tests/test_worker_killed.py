@@ -3,13 +3,12 @@ key; the ladder then climbs on a clock that the test and the worker processes sh
 
 import signal
 import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
 
 from frontline.core import clock
-from frontline.core.testing import wait_for, worker_env
+from frontline.core.testing import wait_for, worker_commands, worker_env
 from frontline.customers import services as customers
 from frontline.delivery.models import AttemptStatus, DeliveryAttempt
 from frontline.notifications import services
@@ -17,24 +16,12 @@ from frontline.notifications.models import Ladder, NotificationStatus
 from frontline.notifications.tests.conftest import T0
 
 
-def _worker(name: str, env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "frontline.cli",
-            "worker",
-            "--poll",
-            "0.2",
-            "--lease",
-            "3",
-            "--worker-id",
-            name,
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def _workers(name: str, env: dict) -> list[subprocess.Popen]:
+    """The job-running process first (the one the test kills), then any helper (RQ's periodic enqueuer)."""
+    return [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for command in worker_commands(name)
+    ]
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -80,20 +67,21 @@ def test_a_worker_killed_between_the_gateways_answer_and_our_record_loses_nothin
     )
     # and an SMS gateway that takes the message and then is slow to answer
     receiver.answers["/sms/"] = (200, 60)
-    doomed = _worker("doomed", env)
+    doomed, *helpers = _workers("doomed", env)
     try:
         wait_for(lambda: len(receiver.to("/sms/")) == 1, 60, "the gateway to receive the SMS")
         # when the worker is killed after the gateway has the message and before we record its answer
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=10)
-    finally:
-        if doomed.poll() is None:
-            doomed.kill()
+    except BaseException:
+        for process in [doomed, *helpers]:
+            process.kill()
+        raise
     [interrupted] = DeliveryAttempt.objects.filter(notification=notification)
     assert interrupted.status == AttemptStatus.SENDING
     # then another worker runs the rung again once the claim has expired, with the same key
     receiver.answers["/sms/"] = (200, 0)
-    rescuer = _worker("rescuer", env)
+    rescuer, *more_helpers = _workers("rescuer", env)
     try:
         wait_for(
             lambda: DeliveryAttempt.objects.filter(notification=notification, status="accepted").exists(),
@@ -120,7 +108,8 @@ def test_a_worker_killed_between_the_gateways_answer_and_our_record_loses_nothin
             "the ladder to finish",
         )
     finally:
-        _stop(rescuer)
+        for process in [rescuer, *helpers, *more_helpers]:
+            _stop(process)
     # and no key was ever recorded as a success twice
     keys = DeliveryAttempt.objects.filter(notification=notification, status__in=["accepted", "delivered"])
     assert keys.count() == len(set(keys.values_list("idempotency_key", flat=True))) == 2

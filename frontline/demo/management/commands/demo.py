@@ -15,6 +15,7 @@ from frontline.cases.search import clear_index
 from frontline.cases.services import refresh_open_priorities
 from frontline.core import clock
 from frontline.core.errors import ServiceError
+from frontline.demo import gateway
 from frontline.demo.provider import DEMO_PASSWORD, STAFF, seed
 from frontline.demo.stories import build_stories
 from frontline.routing.services import train_router
@@ -71,6 +72,11 @@ class Command(BaseCommand):
 
     def _serve(self, port):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "frontline.settings"}
+        gateway_server = None
+        if not settings.FRONTLINE_SMS_URL:  # no SMS provider configured: the demo's stand-in takes the texts
+            gateway_server = gateway.serve(gateway.GATEWAY_PORT)
+            env.update(gateway.gateway_settings(gateway.GATEWAY_PORT))
+            self.stdout.write(f"SMS and calls go to the demo gateway; read them in {gateway.outbox()}")
         bindir = os.path.dirname(sys.executable)
         children = [
             subprocess.Popen(
@@ -106,3 +112,5 @@ class Command(BaseCommand):
                     child.send_signal(signal.SIGTERM)
             for child in children:
                 child.wait(timeout=15)
+            if gateway_server is not None:
+                gateway_server.shutdown()
