@@ -60,6 +60,8 @@ class DeliveryAttempt(models.Model):
     status = models.CharField(max_length=10, choices=AttemptStatus.choices, default=AttemptStatus.SENDING)
     reply_code = models.PositiveSmallIntegerField(null=True, blank=True)
     reply_text = models.TextField(blank=True, help_text="The server's answer, word for word")
+    # A ladder's rung: when it was due. Recorded minus due is how late the engine was.
+    due_at = models.DateTimeField(null=True, blank=True)
     attempted_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
     report_status = models.CharField(max_length=16, blank=True, help_text="Enhanced status code, e.g. 5.1.1")

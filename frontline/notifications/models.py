@@ -109,7 +109,16 @@ class Notification(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["next_due_at"], condition=Q(status="active"), name="notification_due"),
+            # Rungs waiting for a worker, and claims that may have died with theirs: a claimed row leaves
+            # the first index, so the dispatcher never scans past rungs already taken.
+            models.Index(
+                fields=["next_due_at"], condition=Q(status="active", claim_token=""), name="notification_due"
+            ),
+            models.Index(
+                fields=["claimed_until"],
+                condition=Q(status="active") & ~Q(claim_token=""),
+                name="notification_claimed",
+            ),
             models.Index(fields=["fanout", "status"], name="notification_fanout"),
             models.Index(fields=["customer", "created_at"], name="notification_customer"),
             models.Index(fields=["subject_kind", "subject_id"], name="notification_subject"),

@@ -22,12 +22,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 
 from frontline.core import clock
 from frontline.core.errors import ServiceError, require_choice
-from frontline.customers.models import ContactPoint, ContactState, Customer, ServiceUnit
+from frontline.customers.models import ContactPoint, ContactState, Customer, Membership, ServiceUnit
 from frontline.delivery.models import SUCCESSES, AttemptStatus, DeliveryAttempt
 from frontline.delivery.services import condemn_contact
 from frontline.events.models import Event, EventKind
@@ -291,8 +291,10 @@ def _dispatch_soon() -> None:
 # ---------------------------------------------------------------- running rungs
 
 
-def dispatch_due(*, limit: int = 20000) -> int:
-    """Claim due rungs (new ones, and ones whose claim expired with a dead worker) and enqueue them."""
+def dispatch_due(*, limit: int = 2000) -> int:
+    """Claim due rungs (new ones, and ones whose claim expired with a dead worker) and enqueue them in
+    batches. `limit` keeps one run short: a dispatcher that claimed a whole fan-out would hold its
+    worker while the others wait for jobs; the next run (every few seconds) claims more."""
     from frontline.notifications.tasks import run_rungs
 
     claimed = 0
@@ -308,45 +310,237 @@ def dispatch_due(*, limit: int = 20000) -> int:
 
 
 def claim_due(*, only: list[int] | None = None) -> tuple[str, list[tuple[int, int]]]:
-    """Claim up to a batch of due rungs under one new token: (token, [(notification id, rung)])."""
+    """Claim up to a batch of due rungs under one new token: (token, [(notification id, rung)]). Claims
+    that expired (their worker died) come first, then rungs never claimed, oldest due first."""
     now = clock.now()
-    due = Notification.objects.filter(status=NotificationStatus.ACTIVE, next_due_at__lte=now).filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    )
+    active = Notification.objects.filter(status=NotificationStatus.ACTIVE)
     if only is not None:
-        due = due.filter(pk__in=only)
-    ids = list(due.order_by("next_due_at").values_list("pk", flat=True)[:BATCH])
+        active = active.filter(pk__in=only)
+    expired = active.exclude(claim_token="").filter(claimed_until__lt=now, next_due_at__lte=now)
+    fresh = active.filter(claim_token="", next_due_at__lte=now)
+    ids = list(expired.order_by("claimed_until").values_list("pk", flat=True)[:BATCH])
+    if len(ids) < BATCH:
+        ids += list(fresh.order_by("next_due_at").values_list("pk", flat=True)[: BATCH - len(ids)])
     if not ids:
         return "", []
     token = secrets.token_hex(16)
     hold = timedelta(seconds=settings.FRONTLINE_NOTIFY_CLAIM_SECONDS * clock.speed())
-    due.filter(pk__in=ids).update(claim_token=token, claimed_until=now + hold)
+    (expired | fresh).filter(pk__in=ids).update(claim_token=token, claimed_until=now + hold)
     return token, list(Notification.objects.filter(claim_token=token).values_list("pk", "next_step"))
 
 
 def run_rungs(claimed: list, token: str) -> dict:
-    """Run the claimed rung of each notification in a batch, sharing one transport per channel."""
+    """Run the claimed rung of each notification in a batch, in three steps: one transaction commits an
+    attempt "sending" for every contact point of the batch; the transports are called (one SMTP session
+    for the batch); one transaction records every answer and moves each notification on. A worker killed
+    in the middle step leaves attempts "sending": the rerun marks them "outcome unknown" and sends again
+    with the same keys."""
+    wanted = {pk: step for pk, step in claimed}
+    batch = [
+        n
+        for n in Notification.objects.select_related("customer").filter(
+            pk__in=wanted, claim_token=token, status=NotificationStatus.ACTIVE
+        )
+        if n.next_step == wanted[n.pk]
+    ]  # the others were acknowledged meanwhile, or done by a worker that claimed them after ours expired
     transports: dict[str, Transport] = {}
-    done = {"ran": 0, "skipped": 0}
     try:
-        for pk, step in claimed:
-            ran = run_rung(pk, step, token, transports)
-            done["ran" if ran else "skipped"] += 1
+        plan = _plan(batch, transports)
+        attempts, reached = _commit_sending(plan)
+        for (_notification, transport, _point, outgoing), attempt in zip(plan, attempts, strict=True):
+            if attempt is not None:
+                _call(transport, outgoing, attempt)
     finally:
         for transport in transports.values():
             transport.close()
-    return done
+    moved = _record_answers(batch, token, [a for a in attempts if a is not None], reached)
+    return {"ran": moved, "skipped": len(claimed) - moved}
 
 
-def _targets(notification: Notification, rung: dict, kind: str) -> list[ContactPoint]:
-    points = ContactPoint.objects.filter(
-        Q(customer_id=notification.customer_id)
-        | Q(person__memberships__customer_id=notification.customer_id),
-        kind=kind,
-    ).exclude(state=ContactState.FAILING)
-    if rung.get("contacts") == "verified":
-        points = points.filter(state=ContactState.VERIFIED)
-    return list(points.distinct().order_by("pk"))
+def run_rung(pk: int, step: int, token: str) -> bool:
+    """One notification's rung: see `run_rungs`."""
+    return run_rungs([(pk, step)], token)["ran"] == 1
+
+
+def _targets(batch: list[Notification], kinds: set[str]) -> dict[tuple[int, str], list[ContactPoint]]:
+    """Working contact points of the batch's customers and their people, by (customer, kind): three
+    indexed lookups for the whole batch."""
+    customer_ids = {n.customer_id for n in batch}
+    working = ContactPoint.objects.filter(kind__in=kinds).exclude(state=ContactState.FAILING)
+    found: dict[tuple[int, str], dict[int, ContactPoint]] = {}
+    for point in working.filter(customer_id__in=customer_ids):
+        found.setdefault((point.customer_id, point.kind), {})[point.pk] = point
+    members: dict[int, list[int]] = {}
+    for person_id, customer_id in Membership.objects.filter(customer_id__in=customer_ids).values_list(
+        "person_id", "customer_id"
+    ):
+        members.setdefault(person_id, []).append(customer_id)
+    for point in working.filter(person_id__in=members):
+        for customer_id in members[point.person_id]:
+            found.setdefault((customer_id, point.kind), {})[point.pk] = point
+    return {key: [points[pk] for pk in sorted(points)] for key, points in found.items()}
+
+
+def _plan(batch: list[Notification], transports: dict) -> list[tuple]:
+    """(notification, transport, contact point or None, outgoing) for every hand-over the batch needs."""
+    for n in batch:
+        channel = n.steps[n.next_step]["channel"]
+        if channel not in transports:
+            transports[channel] = transport_for(channel)
+    kinds = {t.contact_kind for t in transports.values() if t.contact_kind}
+    points = _targets(batch, kinds) if kinds else {}
+    plan = []
+    for n in batch:
+        rung = n.steps[n.next_step]
+        transport = transports[rung["channel"]]
+        if rung["channel"] == Channel.PERSON:
+            targets = [None]
+        else:
+            targets = points.get((n.customer_id, transport.contact_kind), [])
+            if rung.get("contacts") == "verified":
+                targets = [p for p in targets if p.state == ContactState.VERIFIED]
+        for point in targets:
+            key = f"n{n.pk}.{n.next_step}.{point.pk if point else 'staff'}"
+            plan.append((n, transport, point, _outgoing(n, n.next_step, key, point)))
+    return plan
+
+
+def _commit_sending(plan: list[tuple]) -> tuple[list[DeliveryAttempt | None], set[int]]:
+    """Commit an attempt "sending" for each hand-over not already done. None where an earlier run of the
+    rung reached that point (never send it twice on purpose). Also answers which notifications that
+    earlier run reached."""
+    keys = [outgoing.key for *_, outgoing in plan]
+    earlier = list(
+        DeliveryAttempt.objects.filter(idempotency_key__in=keys).values_list(
+            "idempotency_key", "pk", "status"
+        )
+    )
+    done = {key for key, _pk, status in earlier if status in SUCCESSES}
+    interrupted = [pk for _key, pk, status in earlier if status == AttemptStatus.SENDING]
+    reached = {n.pk for n, *_, outgoing in plan if outgoing.key in done}
+    now = clock.now()
+    new = [
+        DeliveryAttempt(
+            notification=n,
+            step=n.next_step,
+            idempotency_key=outgoing.key,
+            case_id=n.case_id,
+            customer_id=n.customer_id,
+            contact_point=point,
+            channel=transport.channel,
+            address=point.value if point else "staff",
+            header_message_id=outgoing.message_id if transport.channel == "email" else "",
+            due_at=n.next_due_at,
+            attempted_at=now,
+        )
+        for n, transport, point, outgoing in plan
+        if outgoing.key not in done
+    ]
+    with transaction.atomic():
+        if interrupted:
+            DeliveryAttempt.objects.filter(pk__in=interrupted).update(
+                status=AttemptStatus.UNKNOWN,
+                reply_text="interrupted between the hand-over and our record: sent again with the same key",
+            )
+        created = iter(DeliveryAttempt.objects.bulk_create(new))
+    return [None if outgoing.key in done else next(created) for *_, outgoing in plan], reached
+
+
+def _call(transport: Transport, outgoing: Outgoing, attempt: DeliveryAttempt) -> None:
+    """Hand over one message and keep the answer on the attempt (saved by the caller)."""
+    try:
+        answer = transport.send(outgoing)
+        attempt.status = AttemptStatus.ACCEPTED
+        attempt.reply_code, attempt.reply_text = answer.code, answer.text
+    except TransportError as exc:
+        attempt.status = AttemptStatus.REFUSED if exc.permanent else AttemptStatus.DEFERRED
+        attempt.reply_code, attempt.reply_text = exc.code, exc.text[:4000]
+    except Exception as exc:  # a transport's bug is still a failed send, recorded, never swallowed
+        attempt.status = AttemptStatus.DEFERRED
+        attempt.reply_text = f"{type(exc).__name__}: {exc}"[:4000]
+    attempt.answered_at = clock.now()
+
+
+_ANSWER_FIELDS = ["status", "reply_code", "reply_text", "answered_at"]
+
+
+def _record_answers(batch: list[Notification], token: str, attempts: list, reached: set[int]) -> int:
+    """One transaction: every answer, the contact points it proves or condemns, and each notification
+    moved on (its next rung due after its wait, or at once when nothing got through). Answers how many
+    notifications moved."""
+    now = clock.now()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                _save_answers(attempts)
+        except IntegrityError:  # a key's success was recorded by another worker meanwhile
+            for attempt in attempts:
+                try:
+                    with transaction.atomic():
+                        attempt.save(update_fields=_ANSWER_FIELDS)
+                except IntegrityError:  # the first success stands; this one is known only as a repeat
+                    attempt.status = AttemptStatus.UNKNOWN
+                    attempt.reply_text += " (a second hand-over of the same key; the first success stands)"
+                    attempt.save(update_fields=_ANSWER_FIELDS)
+                    reached.add(attempt.notification_id)
+        proven = [
+            a.contact_point_id for a in attempts if a.status == AttemptStatus.ACCEPTED and a.contact_point_id
+        ]
+        if any(proven):
+            ContactPoint.objects.filter(pk__in=[pk for pk in proven if pk]).update(last_delivery_ok_at=now)
+        for attempt in attempts:
+            if attempt.status == AttemptStatus.ACCEPTED:
+                reached.add(attempt.notification_id)
+            elif attempt.status == AttemptStatus.REFUSED and attempt.contact_point_id:
+                condemn_contact(attempt, f"{attempt.reply_code or 'permanent'}", attempt.reply_text)
+        moved = 0
+        for n in batch:
+            moved += _move_on(n, token, now, n.pk in reached)
+    return moved
+
+
+def _save_answers(attempts: list[DeliveryAttempt]) -> None:
+    """The answers as one prepared UPDATE run per row (the ORM's bulk_update builds a CASE per field and
+    row, which cost more than the sends it records)."""
+    table = DeliveryAttempt._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET status = %s, reply_code = %s, reply_text = %s, answered_at = %s "
+            "WHERE id = %s",
+            [(a.status, a.reply_code, a.reply_text, adapt(a.answered_at), a.pk) for a in attempts],
+        )
+
+
+_MOVE_ON = (
+    "UPDATE notifications_notification SET next_step = %s, next_due_at = %s, claim_token = '', "
+    "claimed_until = NULL, status = %s, finished_at = %s "
+    "WHERE id = %s AND status = 'active' AND next_step = %s AND claim_token = %s"
+)
+
+
+def _move_on(n: Notification, token: str, now, reached: bool) -> int:
+    step, following = n.next_step, n.next_step + 1
+    finished = following >= len(n.steps)
+    wait = timedelta(minutes=n.steps[following]["wait_minutes"]) if not finished and reached else timedelta(0)
+    adapt = connection.ops.adapt_datetimefield_value
+    status = NotificationStatus.EXHAUSTED if finished else NotificationStatus.ACTIVE
+    with connection.cursor() as cursor:  # plain SQL: it runs once per notification and rung
+        due, ended = (None, adapt(now)) if finished else (adapt(now + wait), None)
+        cursor.execute(_MOVE_ON, [following, due, status, ended, n.pk, step, token])
+        moved = cursor.rowcount
+    if moved and finished:
+        record(
+            EventKind.NOTIFICATION_EXHAUSTED,
+            actor_label="worker",
+            via="worker",
+            case=n.case,
+            customer=n.customer,
+            notification_id=n.pk,
+            title=n.title,
+            rungs=len(n.steps),
+        )
+    return moved
 
 
 def ack_link(notification: Notification) -> str:
@@ -392,108 +586,13 @@ def _outgoing(notification: Notification, step: int, key: str, point: ContactPoi
     )
 
 
-def run_rung(pk: int, step: int, token: str, transports: dict | None = None) -> bool:
-    """Send one rung of one notification and move it on. Safe to repeat: see the module's docstring."""
-    transports = {} if transports is None else transports
-    notification = Notification.objects.select_related("customer").get(pk=pk)
-    if (
-        notification.status != NotificationStatus.ACTIVE
-        or notification.next_step != step
-        or notification.claim_token != token
-    ):
-        return False  # acknowledged meanwhile, or done by a worker that claimed it after ours expired
-    rung = notification.steps[step]
-    channel = rung["channel"]
-    transport = transports.get(channel) or transports.setdefault(channel, transport_for(channel))
-    targets = [None] if channel == Channel.PERSON else _targets(notification, rung, transport.contact_kind)
-    reached = False
-    for point in targets:
-        key = f"n{pk}.{step}.{point.pk if point else 'staff'}"
-        status = _attempt(notification, step, transport, point, key)
-        reached = reached or status in SUCCESSES
-    now = clock.now()
-    following = step + 1
-    finished = following >= len(notification.steps)
-    # Nothing got through (no working contact point, or every send failed): the next rung is due now.
-    wait = timedelta(minutes=notification.steps[following]["wait_minutes"]) if not finished else None
-    with transaction.atomic():
-        moved = Notification.objects.filter(
-            pk=pk, status=NotificationStatus.ACTIVE, next_step=step, claim_token=token
-        ).update(
-            next_step=following,
-            next_due_at=None if finished else now + (wait if reached else timedelta(0)),
-            claim_token="",
-            claimed_until=None,
-            status=NotificationStatus.EXHAUSTED if finished else NotificationStatus.ACTIVE,
-            finished_at=now if finished else None,
-        )
-        if moved and finished:
-            record(
-                EventKind.NOTIFICATION_EXHAUSTED,
-                actor_label="worker",
-                via="worker",
-                case=notification.case,
-                customer=notification.customer,
-                notification_id=pk,
-                title=notification.title,
-                rungs=len(notification.steps),
-            )
-    return bool(moved)
-
-
-def _attempt(notification, step, transport: Transport, point, key: str) -> str:
-    """One hand-over to one contact point, recorded before and after. Answers the recorded status."""
-    earlier = list(DeliveryAttempt.objects.filter(idempotency_key=key).values_list("pk", "status"))
-    for _pk, status in earlier:
-        if status in SUCCESSES:
-            return status  # this rung reached this point before a crash; never send it twice on purpose
-    interrupted = [pk for pk, status in earlier if status == AttemptStatus.SENDING]
-    if interrupted:
-        DeliveryAttempt.objects.filter(pk__in=interrupted).update(
-            status=AttemptStatus.UNKNOWN,
-            reply_text="interrupted between the hand-over and our record: sent again with the same key",
-        )
-    outgoing = _outgoing(notification, step, key, point)
-    attempt = DeliveryAttempt.objects.create(
-        notification=notification,
-        step=step,
-        idempotency_key=key,
-        case_id=notification.case_id,
-        customer_id=notification.customer_id,
-        contact_point=point,
-        channel=transport.channel,
-        address=point.value if point else "staff",
-        header_message_id=outgoing.message_id if transport.channel == "email" else "",
-        attempted_at=clock.now(),
-    )
-    try:
-        send_and_record(attempt, transport, outgoing)
-    except IntegrityError:  # another worker recorded this key's success first: that one stands
-        DeliveryAttempt.objects.filter(pk=attempt.pk).update(
-            status=AttemptStatus.UNKNOWN,
-            reply_text=f"{attempt.reply_text} (a second hand-over of the same key; the first success stands)",
-        )
-        return AttemptStatus.ACCEPTED
-    return attempt.status
-
-
 def send_and_record(attempt: DeliveryAttempt, transport: Transport, outgoing: Outgoing) -> None:
-    """Call the transport for an attempt already committed as "sending", and record its answer: a success
-    marks the contact point working, a permanent failure condemns it (with a to-do to fix it)."""
-    try:
-        answer = transport.send(outgoing)
-        attempt.status = AttemptStatus.ACCEPTED
-        attempt.reply_code, attempt.reply_text = answer.code, answer.text
-    except TransportError as exc:
-        attempt.status = AttemptStatus.REFUSED if exc.permanent else AttemptStatus.DEFERRED
-        attempt.reply_code, attempt.reply_text = exc.code, exc.text[:4000]
-    except Exception as exc:  # a transport's bug is still a failed send, recorded, never swallowed
-        attempt.status = AttemptStatus.DEFERRED
-        attempt.reply_text = f"{type(exc).__name__}: {exc}"[:4000]
-    attempt.answered_at = clock.now()
+    """One hand-over outside a ladder (a verification request), for an attempt already committed as
+    "sending": the answer recorded, the contact point proven or condemned."""
+    _call(transport, outgoing, attempt)
     point = attempt.contact_point
     with transaction.atomic():
-        attempt.save(update_fields=["status", "reply_code", "reply_text", "answered_at"])
+        attempt.save(update_fields=_ANSWER_FIELDS)
         if attempt.status == AttemptStatus.ACCEPTED and point is not None:
             ContactPoint.objects.filter(pk=point.pk).update(last_delivery_ok_at=attempt.answered_at)
         elif attempt.status == AttemptStatus.REFUSED and point is not None:

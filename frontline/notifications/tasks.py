@@ -15,7 +15,11 @@ def dispatch_ladders() -> int:
 @task()
 @own_transactions  # each attempt is committed as "sending" before the transport is called
 def run_rungs(claimed: list, token: str) -> dict:
-    return services.run_rungs([tuple(pair) for pair in claimed], token)
+    done = services.run_rungs([tuple(pair) for pair in claimed], token)
+    # Take the next batch at once: a fan-out's rungs then flow at the workers' pace, not the pace of the
+    # recurring dispatcher (every few seconds).
+    services.dispatch_due(limit=services.BATCH)
+    return done
 
 
 @task()

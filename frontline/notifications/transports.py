@@ -94,6 +94,11 @@ class EmailTransport(Transport):
         )
         if self._connection is None:
             self._connection = get_connection()
+            try:  # one SMTP session for the whole batch; Django's backend would open one per message
+                self._connection.open()
+            except Exception as exc:
+                self._connection = None
+                raise TransportError(f"could not connect to the mail server: {exc}", permanent=False) from exc
         status, code, text = hand_over(email, self._connection)
         if status == AttemptStatus.ACCEPTED:
             return Answer(code, text)
