@@ -156,6 +156,8 @@ FRONTLINE_VOICE_WEBHOOK_SECRET = env_str("FRONTLINE_VOICE_WEBHOOK_SECRET", "")
 FRONTLINE_TRANSPORT_TIMEOUT = env_int("FRONTLINE_TRANSPORT_TIMEOUT", 10)
 # Real seconds a worker holds a claimed rung before another may run it (a killed worker's rung runs again).
 FRONTLINE_NOTIFY_CLAIM_SECONDS = env_int("FRONTLINE_NOTIFY_CLAIM_SECONDS", 120)
+# Rungs claimed at once across all workers: about what they send in a minute (see dispatch_due).
+FRONTLINE_NOTIFY_IN_FLIGHT = env_int("FRONTLINE_NOTIFY_IN_FLIGHT", 1000)
 # Shared secret of the SMS provider's inbound webhook (replies like "OK" acknowledge a notification).
 FRONTLINE_SMS_INBOUND_TOKEN = env_str("FRONTLINE_SMS_INBOUND_TOKEN", "")
 SMTPD_HOST = env_str("FRONTLINE_SMTPD_HOST", "127.0.0.1")
@@ -211,5 +213,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("FRONTLINE_LOG_LEVEL", "INFO")},
     # aiosmtpd logs every SMTP command at INFO ("mail.log"): a line per command per message.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "mail.log": {"level": "WARNING"}},
+    # Apprise logs a line per send at INFO; the transport captures its log for the evidence record instead.
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "mail.log": {"level": "WARNING"},
+        "apprise": {"level": "WARNING", "handlers": [], "propagate": False},
+    },
 }

@@ -15,7 +15,7 @@ from frontline.cases.inbox import InboxFilter, inbox_page
 from frontline.cases.models import Attachment, Case, CaseStatus, Message
 from frontline.core import clock
 from frontline.core.errors import ServiceError
-from frontline.customers.queries import customer_panel
+from frontline.customers.queries import customer_panel, working_channel_flags
 from frontline.routing import services as routing
 from frontline.web.access import agent_required
 
@@ -36,11 +36,19 @@ def _inbox_filter(request) -> InboxFilter:
 def inbox(request):
     flt = _inbox_filter(request)
     page = inbox_page(flt, agent=request.agent, after=request.GET.get("after") or None)
+    mark_unreachable(page.items)
     context = {"page": page, "filter": flt, "query_string": _without_cursor(request)}
     if request.headers.get("HX-Request") and (request.GET.get("after") or request.GET.get("refresh")):
         return render(request, "cases/_inbox_rows.html", context)
     context.update(statuses=CaseStatus.choices, topics=Skill.objects.order_by("name"))
     return render(request, "cases/inbox.html", context)
+
+
+def mark_unreachable(cases) -> None:
+    """Flag, on each row, a customer whose every contact point is failing: one query for the page."""
+    flags = working_channel_flags(list({case.customer_id for case in cases}))
+    for case in cases:
+        case.customer_unreachable = not flags.get(case.customer_id, True)
 
 
 def _without_cursor(request) -> str:

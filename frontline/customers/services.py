@@ -293,11 +293,9 @@ def set_unit_state(
 
 def has_working_channel(customer: Customer) -> bool:
     """False when every address and number we hold for the account and its people is failing."""
-    return (
-        ContactPoint.objects.filter(Q(customer=customer) | Q(person__memberships__customer=customer))
-        .exclude(state=ContactState.FAILING)
-        .exists()
-    )
+    from frontline.customers.queries import working_channel_flags
+
+    return working_channel_flags([customer.pk])[customer.pk]
 
 
 def find_customers(query: str, *, limit: int = 25) -> QuerySet[Customer]:

@@ -293,14 +293,22 @@ def _dispatch_soon() -> None:
 
 def dispatch_due(*, limit: int = 2000) -> int:
     """Claim due rungs (new ones, and ones whose claim expired with a dead worker) and enqueue them in
-    batches. `limit` keeps one run short: a dispatcher that claimed a whole fan-out would hold its
-    worker while the others wait for jobs; the next run (every few seconds) claims more."""
+    batches. No more than FRONTLINE_NOTIFY_IN_FLIGHT rungs are claimed at once: claims beyond what the
+    workers can run before they expire would only be claimed again, and the queue would fill with jobs
+    that find their claim gone. A finished batch claims the next (see tasks.run_rungs)."""
     from frontline.notifications.tasks import run_rungs
 
+    now = clock.now()
+    in_flight = (
+        Notification.objects.filter(status=NotificationStatus.ACTIVE, claimed_until__gte=now)
+        .exclude(claim_token="")
+        .count()
+    )
+    room = min(limit, settings.FRONTLINE_NOTIFY_IN_FLIGHT - in_flight)
     claimed = 0
-    while claimed < limit:
+    while claimed < room:
         with transaction.atomic():
-            token, won = claim_due()
+            token, won = claim_due(size=min(BATCH, room - claimed))
             if won:  # the job may only start once the claim it carries is visible
                 transaction.on_commit(lambda won=won, token=token: run_rungs.enqueue(won, token))
         if not won:
@@ -309,7 +317,7 @@ def dispatch_due(*, limit: int = 2000) -> int:
     return claimed
 
 
-def claim_due(*, only: list[int] | None = None) -> tuple[str, list[tuple[int, int]]]:
+def claim_due(*, only: list[int] | None = None, size: int = BATCH) -> tuple[str, list[tuple[int, int]]]:
     """Claim up to a batch of due rungs under one new token: (token, [(notification id, rung)]). Claims
     that expired (their worker died) come first, then rungs never claimed, oldest due first."""
     now = clock.now()
@@ -318,9 +326,9 @@ def claim_due(*, only: list[int] | None = None) -> tuple[str, list[tuple[int, in
         active = active.filter(pk__in=only)
     expired = active.exclude(claim_token="").filter(claimed_until__lt=now, next_due_at__lte=now)
     fresh = active.filter(claim_token="", next_due_at__lte=now)
-    ids = list(expired.order_by("claimed_until").values_list("pk", flat=True)[:BATCH])
-    if len(ids) < BATCH:
-        ids += list(fresh.order_by("next_due_at").values_list("pk", flat=True)[: BATCH - len(ids)])
+    ids = list(expired.order_by("claimed_until").values_list("pk", flat=True)[:size])
+    if len(ids) < size:
+        ids += list(fresh.order_by("next_due_at").values_list("pk", flat=True)[: size - len(ids)])
     if not ids:
         return "", []
     token = secrets.token_hex(16)
@@ -558,13 +566,12 @@ def _outgoing(notification: Notification, step: int, key: str, point: ContactPoi
     reply_to = f"{local}+C-{notification.case_id}@{domain}" if notification.case_id else ""
     numbers = ()
     if point is None:  # the staff-call rung lists every number, failing ones marked
+        people = Membership.objects.filter(customer_id=notification.customer_id).values("person_id")
+        phones = ContactPoint.objects.filter(kind="phone").order_by("pk")
+        found = {p.pk: p for p in phones.filter(customer_id=notification.customer_id)}
+        found.update((p.pk, p) for p in phones.filter(person_id__in=people))
         numbers = tuple(
-            p.value + (" (failing)" if p.state == ContactState.FAILING else "")
-            for p in ContactPoint.objects.filter(
-                Q(customer_id=notification.customer_id)
-                | Q(person__memberships__customer_id=notification.customer_id),
-                kind="phone",
-            ).distinct()
+            p.value + (" (failing)" if p.state == ContactState.FAILING else "") for p in found.values()
         )
     return Outgoing(
         key=key,

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from frontline.customers.queries import working_channel_flags
 from frontline.todos import services
 from frontline.todos.models import ToDo, ToDoStatus
 from frontline.web.access import agent_required
@@ -17,6 +18,10 @@ def todo_list(request):
         .select_related("customer", "case", "contact_point", "assignee")
         .order_by("due_at", "pk")[:300]
     )
+    todos = list(todos)
+    flags = working_channel_flags(list({t.customer_id for t in todos if t.customer_id}))
+    for todo in todos:
+        todo.customer_unreachable = not flags.get(todo.customer_id, True)
     return render(request, "todos/list.html", {"todos": todos})
 
 

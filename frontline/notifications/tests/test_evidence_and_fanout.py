@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from frontline.core import clock
+from frontline.core.testing import run_queued_jobs
 from frontline.customers import services as customers
 from frontline.delivery.models import DeliveryAttempt
 from frontline.intake.tests.conftest import deliver
@@ -189,3 +190,20 @@ def test_a_bounce_of_the_only_email_brings_the_next_rung_forward(critical, smtp_
     assert critical.next_due_at == T0 + timedelta(minutes=5)
     tick(T0 + timedelta(minutes=5))
     assert len(receiver.to("/sms/")) == 1
+
+
+def test_the_dispatcher_claims_no_more_than_the_workers_can_run(smtp_server, settings):
+    # given a fan-out to 100 customers and room for 60 rungs in flight
+    settings.FRONTLINE_NOTIFY_IN_FLIGHT = 60
+    people = _customers(100)
+    with clock.frozen_at(T0):
+        services.fan_out(
+            subject_kind="incident", subject_id="1", title="t", body="b", urgency="routine", customers=people
+        )
+        # when the dispatcher runs twice before any worker took a batch
+        assert services.dispatch_due() == 60
+        assert services.dispatch_due() == 0
+        # then the workers, finishing a batch, claim the next until all are sent
+        run_queued_jobs()
+    assert len(smtp_server.messages()) == 100
+    assert not Notification.objects.exclude(claim_token="").exists()
