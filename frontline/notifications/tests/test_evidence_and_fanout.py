@@ -20,6 +20,18 @@ from frontline.todos.models import ToDo, ToDoKind
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def bounce(attempt: DeliveryAttempt, status: str, diagnostic: str):
+    """Sam's mail server reports, through intake, that our email to him failed."""
+    report = dsn(
+        about=attempt.header_message_id,
+        recipient="sam@walkerblog.example",
+        status=status,
+        action="failed",
+        diagnostic=diagnostic,
+    )
+    return deliver(report)
+
+
 def test_the_evidence_export_lists_every_attempt_with_the_servers_words(
     critical, smtp_server, receiver, signed_in, sam_email
 ):
@@ -27,15 +39,7 @@ def test_the_evidence_export_lists_every_attempt_with_the_servers_words(
     tick(T0)
     attempt = DeliveryAttempt.objects.get(notification=critical, step=0)
     with clock.frozen_at(T0 + timedelta(minutes=2)):
-        deliver(
-            dsn(
-                about=attempt.header_message_id,
-                recipient="sam@walkerblog.example",
-                status="5.2.2",
-                action="failed",
-                diagnostic="552 5.2.2 mailbox full",
-            )
-        )
+        bounce(attempt, "5.2.2", "552 5.2.2 mailbox full")
     tick(T0 + timedelta(minutes=15))
     with clock.frozen_at(T0 + timedelta(minutes=20)):
         services.acknowledge(critical, via="sms", who="+447700900456")
@@ -68,15 +72,7 @@ def test_the_evidence_export_lists_every_attempt_with_the_servers_words(
 def test_a_bounce_after_acceptance_marks_the_address_and_opens_one_fix_todo(critical, smtp_server, sam_email):
     tick(T0)
     attempt = DeliveryAttempt.objects.get(notification=critical, step=0)
-    deliver(
-        dsn(
-            about=attempt.header_message_id,
-            recipient="sam@walkerblog.example",
-            status="5.1.1",
-            action="failed",
-            diagnostic="550 5.1.1 <sam@walkerblog.example>: user unknown",
-        )
-    )
+    bounce(attempt, "5.1.1", "550 5.1.1 <sam@walkerblog.example>: user unknown")
     sam_email.refresh_from_db()
     assert sam_email.state == "failing"
     todo = ToDo.objects.get(kind=ToDoKind.FIX_CONTACT, contact_point=sam_email)
@@ -176,15 +172,7 @@ def test_a_bounce_of_the_only_email_brings_the_next_rung_forward(critical, smtp_
     attempt = DeliveryAttempt.objects.get(notification=critical, step=0)
     # when it bounces five minutes later
     with clock.frozen_at(T0 + timedelta(minutes=5)):
-        deliver(
-            dsn(
-                about=attempt.header_message_id,
-                recipient="sam@walkerblog.example",
-                status="5.1.1",
-                action="failed",
-                diagnostic="550 5.1.1 user unknown",
-            )
-        )
+        bounce(attempt, "5.1.1", "550 5.1.1 user unknown")
     # then the SMS is due at once: the email reached nobody
     critical.refresh_from_db()
     assert critical.next_due_at == T0 + timedelta(minutes=5)
