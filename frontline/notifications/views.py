@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from frontline.cases.models import Case
 from frontline.core.errors import ServiceError
 from frontline.customers.models import ContactPoint, Customer
 from frontline.customers.queries import customer_panel
@@ -101,13 +102,20 @@ def customer_notifications(request, pk: int):
 @agent_required
 def notify_customer(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
+    case = None
+    given = request.POST.get("case", "").strip()
+    if given:
+        case = Case.objects.filter(pk=Case.pk_from_ref(given), customer=customer).first()
+        if case is None:
+            raise ServiceError(f"{customer.name} has no case {given}", field="case")
     notification = services.notify(
         customer,
-        subject_kind=request.POST.get("subject_kind", "case" if request.POST.get("case") else "incident"),
-        subject_id=request.POST.get("case") or request.POST.get("subject_id") or "manual",
+        subject_kind="case" if case else request.POST.get("subject_kind", "incident"),
+        subject_id=case.ref if case else request.POST.get("subject_id") or "manual",
         title=request.POST.get("title", ""),
         body=request.POST.get("body", ""),
         urgency=request.POST.get("urgency", Urgency.URGENT),
+        case=case,
         by=request.agent,
         via="web",
     )

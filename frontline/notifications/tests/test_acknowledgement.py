@@ -150,3 +150,18 @@ def test_acknowledging_twice_is_recorded_once(critical):
     critical.refresh_from_db()
     assert critical.acknowledged_via == "link"
     assert Event.objects.filter(kind=EventKind.NOTIFICATION_ACKNOWLEDGED).count() == 1
+
+
+def test_an_agent_starts_a_notification_about_a_case_from_the_customers_page(sam, sam_person, signed_in):
+    from frontline.cases import services as cases
+
+    case = cases.open_case(customer=sam, requester=sam_person, subject="Blog down", body="503", channel="web")
+    news = {"title": "Your blog is back", "body": "web-07 was restored.", "urgency": "routine"}
+    signed_in.post(f"/customers/{sam.pk}/notify", {**news, "case": case.ref})
+    notification = sam.notifications.get()
+    assert notification.case == case and notification.subject_id == case.ref
+    # a case of another customer is refused with a reason, and nothing starts
+    answer = signed_in.post(
+        f"/customers/{sam.pk}/notify", {"title": "t", "body": "b", "urgency": "routine", "case": "C-999"}
+    )
+    assert answer.status_code == 400 and sam.notifications.count() == 1
