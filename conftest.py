@@ -34,6 +34,27 @@ def _files_in_tmp(settings, tmp_path):
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _end_live_server_sessions(django_db_setup, django_db_blocker):
+    """The live server answers each request in a thread of its own; on PostgreSQL (persistent
+    connections) such a thread's connection outlives it and would keep the test database from being
+    dropped at the end of the run. End those sessions once every test is done (ending them earlier, after
+    one module, broke the live server's next request); SQLite has none to end."""
+    yield
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        # Any of our own connections that was ended with them reconnects on its next query.
+        connections.close_all()
+
+
 @pytest.fixture(autouse=True)
 def _empty_task_queues():
     """On the Redis-backed task backend, each test starts with empty queues (a no-op on the durable one)."""

@@ -10,7 +10,7 @@ from frontline.notifications import services
 from frontline.notifications.models import Notification
 from frontline.notifications.tests.conftest import tick
 from frontline.notifications.tests.test_evidence_and_fanout import _customers
-from frontline.web.tests.test_browser import _close_live_server_connections, page  # noqa: F401 (fixtures)
+from frontline.web.tests.test_browser import page  # noqa: F401 (a fixture)
 
 
 @pytest.mark.subprocess

@@ -9,7 +9,6 @@ import re
 import shutil
 
 import pytest
-from django.db import connection, connections
 from playwright.sync_api import expect, sync_playwright
 
 from frontline.cases import services
@@ -39,29 +38,6 @@ def page(live_server, monkeypatch):
         page.set_default_timeout(15_000)
         yield page
         browser.close()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close_live_server_connections(django_db_blocker):
-    """The live server answers each request in a thread of its own; on PostgreSQL (persistent
-    connections) such a thread's connection outlives it and would keep the test database from being
-    dropped at the end of the run. End those sessions once this module's tests are done (ending them
-    after each test also ended a connection the next test was about to use); SQLite has none to end."""
-    yield
-    if connection.vendor != "postgresql":
-        return
-    with django_db_blocker.unblock():
-        _end_other_sessions()
-        # Any of our own connections that was ended with them reconnects on its next query.
-        connections.close_all()
-
-
-def _end_other_sessions():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
 
 
 @pytest.mark.subprocess
