@@ -74,9 +74,13 @@ class Command(BaseCommand):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "frontline.settings"}
         gateway_server = None
         if not settings.FRONTLINE_SMS_URL:  # no SMS provider configured: the demo's stand-in takes the texts
-            gateway_server = gateway.serve(gateway.GATEWAY_PORT)
-            env.update(gateway.gateway_settings(gateway.GATEWAY_PORT))
-            self.stdout.write(f"SMS and calls go to the demo gateway; read them in {gateway.outbox()}")
+            try:
+                gateway_server = gateway.serve(gateway.GATEWAY_PORT)
+            except OSError as exc:
+                self.stdout.write(f"No demo SMS gateway on port {gateway.GATEWAY_PORT} ({exc}): texts fail")
+            else:
+                env.update(gateway.gateway_settings(gateway.GATEWAY_PORT))
+                self.stdout.write(f"SMS and calls go to the demo gateway; read them in {gateway.outbox()}")
         bindir = os.path.dirname(sys.executable)
         children = [
             subprocess.Popen(
