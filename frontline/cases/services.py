@@ -9,7 +9,6 @@ import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 
 from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
@@ -17,7 +16,15 @@ from frontline.cases import clocks, demand, priority, search
 from frontline.cases.models import Case, CaseStatus, Channel, DemandType, Direction, Impact, Message
 from frontline.core import clock
 from frontline.core.errors import NotAllowed, ServiceError, require_choice
-from frontline.customers.models import ContactKind, ContactPoint, ContactState, Customer, Person, ServiceUnit
+from frontline.customers.models import (
+    ContactKind,
+    ContactPoint,
+    ContactState,
+    Customer,
+    Membership,
+    Person,
+    ServiceUnit,
+)
 from frontline.events.models import EventKind
 from frontline.events.services import record
 
@@ -402,11 +409,16 @@ def _recipient_for(case: Case) -> ContactPoint | None:
         point = emails.filter(person_id=case.requester_id).order_by("-state", "pk").first()
         if point:
             return point
-    return (
-        emails.filter(Q(customer_id=case.customer_id) | Q(person__memberships__customer_id=case.customer_id))
-        .order_by("-state", "pk")
-        .first()
-    )
+    # The account's own addresses and its people's, looked up apart: one query with an OR across the
+    # membership join reads every contact point (67 ms with 200,000 of them).
+    people = Membership.objects.filter(customer_id=case.customer_id).values("person_id")
+    candidates = [
+        point
+        for query in (emails.filter(customer_id=case.customer_id), emails.filter(person_id__in=people))
+        for point in query.order_by("-state", "pk")[:1]
+    ]
+    # verified before unverified, then the oldest: what order_by("-state", "pk") gave over both
+    return min(candidates, key=lambda point: (point.state != ContactState.VERIFIED, point.pk), default=None)
 
 
 @transaction.atomic

@@ -132,6 +132,23 @@ def test_a_reply_to_a_customer_without_a_working_address_is_recorded_as_failed(t
     assert message.send_error == "no working email address for this customer"
 
 
+def test_a_reply_without_a_requester_goes_to_the_accounts_verified_address_first(tom, smtp_server):
+    from frontline.customers import services as customers
+
+    # given an account with an unverified ops mailbox of its own and a person with a verified address
+    castle = create_customer(name="Castle Property Management")
+    customers.add_contact_point(customer=castle, kind="email", value="ops@castle-pm.example")
+    helen = customers.add_person(castle, name="Helen Castle")
+    customers.verify_contact_point(
+        customers.add_contact_point(person=helen, kind="email", value="h@castle-pm.example")
+    )
+    case = services.open_case(customer=castle, subject="Line down", body="No link", channel="phone")
+    # when an agent replies on a case nobody in particular opened
+    services.reply_to_case(case, agent=tom, body="We are on it")
+    # then the verified address gets it
+    assert smtp_server.envelopes[-1].rcpt_tos == ["h@castle-pm.example"]
+
+
 def test_an_agent_takes_a_case_but_only_a_lead_gives_it_to_someone_else(blog_down, tom, priya):
     services.assign_case(blog_down, assignee=tom, by=tom)
     with pytest.raises(NotAllowed):
