@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, QuerySet
 
 from frontline.core import clock
 from frontline.customers.models import ContactPoint, ContactState, Customer, Membership, ServiceUnit
@@ -61,15 +61,20 @@ def customer_panel(customer: Customer) -> CustomerPanel:
     return CustomerPanel(customer, round(years, 1), _tree(units), account_contacts, memberships)
 
 
+def points_by_customer(customer_ids, points: QuerySet[ContactPoint]) -> dict[int, list[ContactPoint]]:
+    """Of the contact points `points` selects, each account's own and its people's, by customer id,
+    oldest first. Two lookups on indexes (the account's own points; its people's, joined from the
+    memberships): one query with an OR across the membership join would read every contact point."""
+    found: dict[int, dict[int, ContactPoint]] = {}
+    for point in points.filter(customer_id__in=customer_ids):
+        found.setdefault(point.customer_id, {})[point.pk] = point
+    people_of = points.filter(person__memberships__customer_id__in=customer_ids)
+    for point in people_of.annotate(account=F("person__memberships__customer_id")):
+        found.setdefault(point.account, {})[point.pk] = point
+    return {cid: [by_pk[pk] for pk in sorted(by_pk)] for cid, by_pk in found.items()}
+
+
 def working_channel_flags(customer_ids: list[int]) -> dict[int, bool]:
-    """For a list page: which customers have at least one contact point that is not failing. Two lookups
-    on indexes (the account's own points; its people's, joined from the memberships): one query with an
-    OR across the membership join would read every contact point."""
-    working = ContactPoint.objects.exclude(state=ContactState.FAILING)
-    ok_ids = set(working.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True))
-    ok_ids.update(
-        working.filter(person__memberships__customer_id__in=customer_ids).values_list(
-            "person__memberships__customer_id", flat=True
-        )
-    )
-    return {cid: cid in ok_ids for cid in customer_ids}
+    """For a list page: which customers have at least one contact point that is not failing."""
+    reachable = points_by_customer(customer_ids, ContactPoint.objects.exclude(state=ContactState.FAILING))
+    return {cid: cid in reachable for cid in customer_ids}

@@ -34,9 +34,14 @@ def condemns_address(status: str) -> bool:
     return status.startswith("5.1.")
 
 
+def mail_domain() -> str:
+    """The domain we send from: the right-hand side of our Message-IDs."""
+    return settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "frontline.invalid"
+
+
 def new_message_id() -> str:
     """A Message-ID of ours, in the domain we send from: how replies and reports find what we sent."""
-    return make_msgid(domain=settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "frontline.invalid")
+    return make_msgid(domain=mail_domain())
 
 
 def send_email(

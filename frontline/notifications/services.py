@@ -3,11 +3,12 @@
 The life of a notification:
 
 1. `notify` (or `fan_out` for many customers) stores it with a frozen copy of its ladder, first rung due now.
-2. `dispatch_due` (a recurring job, and once right after a notify) claims due notifications under a lease and
-   enqueues `run_rungs` for them in batches, on whichever task backend is configured (durable rows or RQ).
-3. `run_rung` sends the rung to each contact point: the attempt is committed as "sending" before the
-   transport is called and the answer written after, with a deterministic idempotency key per rung and
-   contact point. Then the notification moves to its next rung, due after that rung's wait (at once when
+2. `dispatch_due` (a recurring job, once right after a notify, and after each finished batch) claims due
+   notifications under a lease and enqueues `run_rungs` for them in batches, on whichever task backend is
+   configured (durable rows or RQ).
+3. `run_rungs` sends each rung to each contact point: the attempts are committed as "sending" before the
+   transports are called and the answers written after, with a deterministic idempotency key per rung and
+   contact point. Then each notification moves to its next rung, due after that rung's wait (at once when
    nothing was accepted: an email that bounced at once should not make the SMS wait).
 4. `acknowledge` stops the ladder, and nothing else, whichever way the customer confirmed.
 
@@ -25,11 +26,13 @@ from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 
+from frontline.cases.services import reply_address
 from frontline.core import clock
 from frontline.core.errors import ServiceError, require_choice
-from frontline.customers.models import ContactPoint, ContactState, Customer, Membership, ServiceUnit
+from frontline.customers.models import ContactPoint, ContactState, Customer, ServiceUnit
+from frontline.customers.queries import points_by_customer
 from frontline.delivery.models import SUCCESSES, AttemptStatus, DeliveryAttempt
-from frontline.delivery.services import condemn_contact
+from frontline.delivery.services import condemn_contact, mail_domain
 from frontline.events.models import Event, EventKind
 from frontline.events.services import record
 from frontline.notifications.models import (
@@ -346,7 +349,7 @@ def run_rungs(claimed: list, token: str) -> dict:
     wanted = {pk: step for pk, step in claimed}
     batch = [
         n
-        for n in Notification.objects.select_related("customer").filter(
+        for n in Notification.objects.select_related("customer", "case").filter(
             pk__in=wanted, claim_token=token, status=NotificationStatus.ACTIVE
         )
         if n.next_step == wanted[n.pk]
@@ -370,25 +373,6 @@ def run_rung(pk: int, step: int, token: str) -> bool:
     return run_rungs([(pk, step)], token)["ran"] == 1
 
 
-def _targets(batch: list[Notification], kinds: set[str]) -> dict[tuple[int, str], list[ContactPoint]]:
-    """Working contact points of the batch's customers and their people, by (customer, kind): three
-    indexed lookups for the whole batch."""
-    customer_ids = {n.customer_id for n in batch}
-    working = ContactPoint.objects.filter(kind__in=kinds).exclude(state=ContactState.FAILING)
-    found: dict[tuple[int, str], dict[int, ContactPoint]] = {}
-    for point in working.filter(customer_id__in=customer_ids):
-        found.setdefault((point.customer_id, point.kind), {})[point.pk] = point
-    members: dict[int, list[int]] = {}
-    for person_id, customer_id in Membership.objects.filter(customer_id__in=customer_ids).values_list(
-        "person_id", "customer_id"
-    ):
-        members.setdefault(person_id, []).append(customer_id)
-    for point in working.filter(person_id__in=members):
-        for customer_id in members[point.person_id]:
-            found.setdefault((customer_id, point.kind), {})[point.pk] = point
-    return {key: [points[pk] for pk in sorted(points)] for key, points in found.items()}
-
-
 def _plan(batch: list[Notification], transports: dict) -> list[tuple]:
     """(notification, transport, contact point or None, outgoing) for every hand-over the batch needs."""
     for n in batch:
@@ -396,20 +380,30 @@ def _plan(batch: list[Notification], transports: dict) -> list[tuple]:
         if channel not in transports:
             transports[channel] = transport_for(channel)
     kinds = {t.contact_kind for t in transports.values() if t.contact_kind}
-    points = _targets(batch, kinds) if kinds else {}
+    customer_ids = {n.customer_id for n in batch}
+    working = ContactPoint.objects.filter(kind__in=kinds).exclude(state=ContactState.FAILING)
+    points = points_by_customer(customer_ids, working) if kinds else {}
+    # The staff-call rung lists every number we hold, failing ones marked.
+    every_phone = ContactPoint.objects.filter(kind="phone")
+    phones = points_by_customer(customer_ids, every_phone) if Channel.PERSON in transports else {}
     plan = []
     for n in batch:
         rung = n.steps[n.next_step]
         transport = transports[rung["channel"]]
+        numbers: tuple[str, ...] = ()
         if rung["channel"] == Channel.PERSON:
             targets = [None]
+            numbers = tuple(
+                p.value + (" (failing)" if p.state == ContactState.FAILING else "")
+                for p in phones.get(n.customer_id, [])
+            )
         else:
-            targets = points.get((n.customer_id, transport.contact_kind), [])
+            targets = [p for p in points.get(n.customer_id, []) if p.kind == transport.contact_kind]
             if rung.get("contacts") == "verified":
                 targets = [p for p in targets if p.state == ContactState.VERIFIED]
         for point in targets:
             key = f"n{n.pk}.{n.next_step}.{point.pk if point else 'staff'}"
-            plan.append((n, transport, point, _outgoing(n, n.next_step, key, point)))
+            plan.append((n, transport, point, _outgoing(n, key, point, numbers)))
     return plan
 
 
@@ -494,8 +488,8 @@ def _record_answers(batch: list[Notification], token: str, attempts: list, reach
         proven = [
             a.contact_point_id for a in attempts if a.status == AttemptStatus.ACCEPTED and a.contact_point_id
         ]
-        if any(proven):
-            ContactPoint.objects.filter(pk__in=[pk for pk in proven if pk]).update(last_delivery_ok_at=now)
+        if proven:
+            ContactPoint.objects.filter(pk__in=proven).update(last_delivery_ok_at=now)
         for attempt in attempts:
             if attempt.status == AttemptStatus.ACCEPTED:
                 reached.add(attempt.notification_id)
@@ -556,23 +550,8 @@ def ack_link(notification: Notification) -> str:
     return f"{settings.SITE_URL.rstrip('/')}/notify/ack/{token}/"
 
 
-def _domain() -> str:
-    return settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "frontline.invalid"
-
-
-def _outgoing(notification: Notification, step: int, key: str, point: ContactPoint | None) -> Outgoing:
+def _outgoing(notification: Notification, key: str, point: ContactPoint | None, numbers=()) -> Outgoing:
     ack_url = ack_link(notification)
-    local, _, domain = settings.DEFAULT_FROM_EMAIL.partition("@")
-    reply_to = f"{local}+C-{notification.case_id}@{domain}" if notification.case_id else ""
-    numbers = ()
-    if point is None:  # the staff-call rung lists every number, failing ones marked
-        people = Membership.objects.filter(customer_id=notification.customer_id).values("person_id")
-        phones = ContactPoint.objects.filter(kind="phone").order_by("pk")
-        found = {p.pk: p for p in phones.filter(customer_id=notification.customer_id)}
-        found.update((p.pk, p) for p in phones.filter(person_id__in=people))
-        numbers = tuple(
-            p.value + (" (failing)" if p.state == ContactState.FAILING else "") for p in found.values()
-        )
     return Outgoing(
         key=key,
         address=point.normalized if point else "",
@@ -582,8 +561,8 @@ def _outgoing(notification: Notification, step: int, key: str, point: ContactPoi
             "(Replying to this message also confirms it.)"
         ),
         ack_url=ack_url,
-        message_id=f"<notify.{key}@{_domain()}>",
-        reply_to=reply_to,
+        message_id=f"<notify.{key}@{mail_domain()}>",
+        reply_to=reply_address(notification.case) if notification.case_id else "",
         customer_name=notification.customer.name,
         numbers=numbers,
         secret=point.signing_secret if point else "",

@@ -21,6 +21,7 @@ from frontline.core.errors import ServiceError
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, ContactPoint, ContactState
 from frontline.delivery.models import AttemptStatus, DeliveryAttempt
+from frontline.delivery.services import mail_domain
 from frontline.events.models import EventKind
 from frontline.events.services import record
 from frontline.notifications.services import send_and_record
@@ -72,14 +73,13 @@ def request_verification(point: ContactPoint, *, by=None, via: str = "") -> Deli
             f"planned work on your services.\n\nConfirm: {link}\n\nIf you did not expect this, ignore it."
         )
     key = f"verify.{point.pk}.{int(now.timestamp())}"
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "frontline.invalid"
     outgoing = Outgoing(
         key=key,
         address=point.normalized,
         title="Please confirm your contact details",
         body=text,
         ack_url=link if channel != "sms" else "",
-        message_id=f"<{key}@{domain}>",
+        message_id=f"<{key}@{mail_domain()}>",
         customer_name=owner.name if owner else "",
         secret=point.signing_secret,
     )
