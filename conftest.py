@@ -63,6 +63,14 @@ def _empty_task_queues():
     empty_queues()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rule_cache():
+    """Compiled rules are cached per process; a test's rules were rolled back with the test before it."""
+    from frontline.policy.engine import rule_cache
+
+    rule_cache.clear()
+
+
 @pytest.fixture
 def team(db):
     return Team.objects.create(name="Hosting", holiday_country="GB")

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "frontline.todos",
     "frontline.notifications",
     "frontline.routing",
+    "frontline.policy",
     "frontline.scheduling",
     "frontline.web",
     "frontline.demo",
@@ -160,6 +161,8 @@ FRONTLINE_NOTIFY_CLAIM_SECONDS = env_int("FRONTLINE_NOTIFY_CLAIM_SECONDS", 120)
 FRONTLINE_NOTIFY_IN_FLIGHT = env_int("FRONTLINE_NOTIFY_IN_FLIGHT", 1000)
 # Shared secret of the SMS provider's inbound webhook (replies like "OK" acknowledge a notification).
 FRONTLINE_SMS_INBOUND_TOKEN = env_str("FRONTLINE_SMS_INBOUND_TOKEN", "")
+# What a free restore (goodwill beyond a plan) counts against the granting person's monthly allowance.
+FRONTLINE_FREE_RESTORE_VALUE = env_str("FRONTLINE_FREE_RESTORE_VALUE", "40.00")
 SMTPD_HOST = env_str("FRONTLINE_SMTPD_HOST", "127.0.0.1")
 SMTPD_PORT = env_int("FRONTLINE_SMTPD_PORT", 2526)
 # Posts per client address per 10 minutes on the public web form and chat.

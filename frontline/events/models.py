@@ -52,6 +52,27 @@ class EventKind(models.TextChoices):
     NOTIFICATION_CANCELLED = "notification.cancelled", "Notification withdrawn"  # the provider stopped it
     FANOUT_STARTED = "notification.fanout", "Fan-out started"  # one notice to every affected customer
     CONTACT_VERIFICATION_SENT = "contact.verification_sent", "Verification sent"  # asked the owner to confirm
+    # policy
+    RULE_CHANGED = "policy.rule_changed", "Rule changed"  # a rule was written or changed: a new version
+    POLICY_EVENT_RECEIVED = "policy.event_received", "Policy event received"  # abuse report, scan, billing...
+    POLICY_EVENT_UNMATCHED = "policy.event_unmatched", "Policy event not matched"  # names no unit we know
+    DECISION_MADE = (
+        "policy.decision_made",
+        "Rule decision",
+    )  # a rule proposed an action, and what the engine did
+    DECISION_APPLIED = "policy.decision_applied", "Action applied"  # the action is in force on the unit
+    DECISION_LIFTED = "policy.decision_lifted", "Action lifted"  # the unit is back: cleaned, paid, restored
+    DECISION_WITHDRAWN = "policy.decision_withdrawn", "Action withdrawn"  # dropped before it ran
+    DECISION_HELD = "policy.decision_held", "Action held"  # no working channel: a person decides
+    DECISION_WIDENED = (
+        "policy.decision_widened",
+        "Action widened",
+    )  # a person chose a wider unit, with a reason
+    OVERRIDE_RECORDED = (
+        "policy.override",
+        "Rule overridden",
+    )  # a person did less, otherwise, later, or goodwill
+    OVERRIDE_REVERSED = "policy.override_reversed", "Override reversed"  # an override undone, with a reason
     # routing
     ROUTER_TRAINED = "routing.trained", "Router trained"  # a new topic model version from resolved cases
     # agents

@@ -12,6 +12,11 @@ class ToDoKind(models.TextChoices):
     CALL_BACK = "call_back", "Call the customer back"  # we promised a call by a time
     REVIEW_MESSAGE = "review_message", "Review a message"  # intake could not read it; a person decides
     NOTIFY_CALL = "notify_call", "Call to tell them"  # a notification's last rung: no channel got an answer
+    DECIDE_ACTION = "decide_action", "Decide on an action"  # a rule's action is held or waits for approval
+    REVIEW_EVENT = (
+        "review_event",
+        "Review a policy event",
+    )  # an abuse report or scan we could not match or read
 
 
 class ToDoStatus(models.TextChoices):
