@@ -57,6 +57,9 @@ class ParsedMail:
     loop_marker: str = ""  # our own X-Loop / instance header, when a message of ours came back
     reports: list[DeliveryReport] = field(default_factory=list)  # set only for delivery status notifications
     report_message_id: str = ""  # the Message-ID of the mail the report is about, when it says
+    # An ARF abuse report (RFC 5965): its machine-readable fields, lower-cased names; None for other mail.
+    abuse_report: dict | None = None
+    abuse_problem: str = ""  # why an ARF report could not be read, when it could not
     defects: list[str] = field(default_factory=list)
 
     @property
@@ -177,6 +180,32 @@ def _delivery_reports(msg: EmailMessage) -> tuple[list[DeliveryReport], str]:
     return reports, about
 
 
+def _feedback_report(msg: EmailMessage) -> tuple[dict | None, str]:
+    """RFC 5965: a multipart/report of report-type feedback-report carries a message/feedback-report part of
+    header-style fields (Feedback-Type, Source-IP, Reported-Domain...). Fields may repeat (Reported-URI):
+    each field is kept as a list of its values."""
+    if msg.get_content_type() != "multipart/report" or msg.get_param("report-type", "").lower() != "feedback-report":
+        return None, ""
+    for part in msg.walk():
+        if part.get_content_type() != "message/feedback-report":
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, list) and payload:
+            items = payload[0].items()
+        else:
+            text = payload if isinstance(payload, str) else ""
+            items = email.message_from_string(text.lstrip() + "\n\n", policy=policy.default).items()
+        fields: dict[str, list[str]] = {}
+        for name, value in items:
+            fields.setdefault(name.lower(), []).append(clean(value))
+        if not fields.get("feedback-type"):
+            return {}, "the feedback report has no Feedback-Type"
+        if not (fields.get("source-ip") or fields.get("reported-domain")):
+            return {}, "the feedback report names no Source-IP and no Reported-Domain: nothing to act on"
+        return fields, ""
+    return {}, "a feedback report without its message/feedback-report part"
+
+
 def _leaves(msg: EmailMessage, depth: int = 0):
     """The parts of a message that hold content, in order. A forwarded message (message/rfc822) is one
     leaf, kept whole as an attachment: its text is somebody else's mail, not what the customer wrote."""
@@ -208,6 +237,7 @@ def parse(raw: bytes, *, loop_marker_value: str = "") -> ParsedMail:
     from_name, from_address = parseaddr(from_header)
     from_address = from_address.lower()
     reports, about = _delivery_reports(msg)
+    abuse_report, abuse_problem = _feedback_report(msg)
     automatic = _automatic_reason(msg, subject)
     if "@" not in from_address and not reports:
         raise UnreadableMail("no sender address (From is missing or not an address)")
@@ -220,7 +250,7 @@ def parse(raw: bytes, *, loop_marker_value: str = "") -> ParsedMail:
         if ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename:
             (text_parts if ctype == "text/plain" else html_parts).append(_decoded_text(part))
             continue
-        if ctype in ("message/delivery-status", "text/rfc822-headers"):
+        if ctype in ("message/delivery-status", "text/rfc822-headers", "message/feedback-report"):
             continue
         # Everything else is kept as a file, never expanded: zip bombs stay zipped, nested mail stays mail.
         if ctype == "message/rfc822":
@@ -262,6 +292,8 @@ def parse(raw: bytes, *, loop_marker_value: str = "") -> ParsedMail:
         loop_marker=loop if loop_marker_value and loop == loop_marker_value else "",
         reports=reports,
         report_message_id=about,
+        abuse_report=abuse_report,
+        abuse_problem=abuse_problem,
         defects=defects,
     )
 

@@ -28,6 +28,7 @@ class RawStatus(models.TextChoices):
     REPORT = "report", "Delivery report"  # a bounce or delay notice, matched to the attempt it answers
     UNCONFIRMED = "unconfirmed", "Awaiting confirmation"  # web form from an address not yet confirmed
     ACKNOWLEDGEMENT = "acknowledged", "Acknowledged a notification"  # "OK" by SMS: stops a ladder, no case
+    POLICY = "policy", "Policy event"  # an abuse report (ARF): judged by the policy rules, not a case
     QUARANTINED = "quarantined", "Quarantined"  # could not be interpreted; a person looks, then re-processes
 
 

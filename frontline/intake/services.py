@@ -286,6 +286,10 @@ def _interpret_mail(row: RawMessage, parsed=None) -> Outcome:
     known = threading.known_ids(parsed.message_id, parsed.in_reply_to + parsed.references)
     if parsed.loop_marker or known.ours:
         return Outcome(RawStatus.IGNORED, "our own message came back (mail loop)")
+    if parsed.abuse_report is not None:
+        from frontline.policy.arf import receive_abuse_report
+
+        return Outcome(*receive_abuse_report(parsed, row))
     if parsed.is_delivery_report:
         from frontline.delivery import services as delivery
 

@@ -123,6 +123,29 @@ def typed(fields, values: dict) -> dict:
     return out
 
 
+def check_facts(trigger: str, facts: dict) -> None:
+    """Refuse facts the trigger does not declare, or of the wrong type, before anything is stored."""
+    from frontline.core.errors import ServiceError
+
+    declared = dict(EVENT_FIELDS[trigger])
+    for name, value in facts.items():
+        kind = declared.get(name)
+        if kind is None:
+            raise ServiceError(
+                f"a {trigger} event has no fact {name!r}; it has {', '.join(declared)}", field=f"facts.{name}"
+            )
+        ok = {
+            STRING: isinstance(value, str),
+            BOOL: isinstance(value, bool),
+            INT: isinstance(value, int) and not isinstance(value, bool),
+            DOUBLE: isinstance(value, (int, float)) and not isinstance(value, bool),
+        }[kind]
+        if not ok and value is not None:
+            raise ServiceError(
+                f"fact {name!r} must be {kind}, not {type(value).__name__}", field=f"facts.{name}"
+            )
+
+
 def event_fields(trigger: str):
     return _COMMON_EVENT + EVENT_FIELDS[trigger]
 

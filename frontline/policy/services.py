@@ -226,6 +226,8 @@ def find_unit(ref: dict) -> ServiceUnit | None:
     units = ServiceUnit.objects.select_related("customer", "parent")
     if ref.get("unit_id"):
         return units.filter(pk=ref["unit_id"]).first()
+    if ref.get("customer_id"):  # billing names an account: its first root unit stands for it
+        return units.filter(customer_id=ref["customer_id"], parent__isnull=True).order_by("pk").first()
     candidates = []
     if ref.get("ip"):
         candidates = list(units.filter(ip_address=str(ref["ip"]).strip()))
@@ -252,6 +254,7 @@ def _interpretable(trigger: str, source: str, facts: dict, ref: dict) -> None:
     require_choice(source, EventSource, "source")
     if not isinstance(facts, dict) or not isinstance(ref, dict):
         raise ServiceError("facts and unit must be objects", field="facts")
+    schema.check_facts(trigger, facts)
 
 
 def receive_events(
@@ -264,9 +267,10 @@ def receive_events(
     """
     if not items:
         raise ServiceError("no events given", field="events")
+    for item in items:  # every item checked before any is stored: a bad batch is refused whole
+        _interpretable(item.get("trigger", ""), source, item.get("facts") or {}, item.get("unit") or {})
     stored, fresh = [], []
     for item in items:
-        _interpretable(item["trigger"], source, item.get("facts") or {}, item.get("unit") or {})
         event, created = _store(item, source=source, batch=batch, raw_message=raw_message)
         stored.append(event)
         if created:
@@ -301,6 +305,54 @@ def _store(item: dict, *, source: str, batch: str, raw_message) -> tuple[PolicyE
     except IntegrityError:  # the same key stored meanwhile by another request
         return PolicyEvent.objects.get(idempotency_key=key), False
     return event, True
+
+
+BILLING_KINDS = ("invoice_overdue", "payment_received")
+
+
+def receive_billing_event(
+    *,
+    kind: str,
+    customer_id: int,
+    invoice: str,
+    amount=0,
+    days_overdue: int = 0,
+    unit_id: int | None = None,
+    idempotency_key: str = "",
+    by=None,
+) -> list[PolicyEvent]:
+    """Billing's word: an invoice overdue (judged by the payment rules, per unit invoiced, or per root unit of
+    the account), or a payment (which lifts what non-payment did)."""
+    if kind not in BILLING_KINDS:
+        raise ServiceError(f"kind must be one of {', '.join(BILLING_KINDS)}", field="kind")
+    if days_overdue < 0:
+        raise ServiceError("days_overdue cannot be negative", field="days_overdue")
+    facts = {
+        "days_overdue": days_overdue if kind == "invoice_overdue" else 0,
+        "amount": float(amount),
+        "invoice": invoice,
+    }
+    if unit_id:
+        refs = [{"unit_id": unit_id}]
+    else:
+        roots = ServiceUnit.objects.filter(customer_id=customer_id, parent__isnull=True).order_by("pk")
+        refs = [{"unit_id": pk} for pk in roots.values_list("pk", flat=True)] or [
+            {"customer_id": customer_id}
+        ]
+        if kind == "payment_received":
+            refs = refs[:1]  # one record of the payment; the lift covers the whole account
+    items = [
+        {
+            "trigger": Trigger.PAYMENT_OVERDUE,
+            "kind": kind,
+            "facts": facts,
+            "unit": ref,
+            "payload": {"kind": kind, "customer_id": customer_id, "unit_id": unit_id, **facts},
+            "idempotency_key": f"{idempotency_key}:{n}" if idempotency_key else None,
+        }
+        for n, ref in enumerate(refs)
+    ]
+    return receive_events(items, source=EventSource.BILLING, batch=f"billing:{invoice}", by=by)
 
 
 def record_unreadable(*, trigger: str, source: str, payload: dict, problem: str, raw_message=None, by=None):
@@ -1016,7 +1068,7 @@ def goodwill_used(agent: Agent, at: datetime | None = None) -> Decimal:
     total = Override.objects.filter(
         agent=agent, kind=OverrideKind.GOODWILL, reversed_at__isnull=True, created_at__gte=start
     ).aggregate(total=Sum("value"))["total"]
-    return total or Decimal("0")
+    return Decimal(total or 0).quantize(Decimal("0.01"))
 
 
 @transaction.atomic
