@@ -184,7 +184,8 @@ def _feedback_report(msg: EmailMessage) -> tuple[dict | None, str]:
     """RFC 5965: a multipart/report of report-type feedback-report carries a message/feedback-report part of
     header-style fields (Feedback-Type, Source-IP, Reported-Domain...). Fields may repeat (Reported-URI):
     each field is kept as a list of its values."""
-    if msg.get_content_type() != "multipart/report" or msg.get_param("report-type", "").lower() != "feedback-report":
+    report_type = str(msg.get_param("report-type", "")).lower()
+    if msg.get_content_type() != "multipart/report" or report_type != "feedback-report":
         return None, ""
     for part in msg.walk():
         if part.get_content_type() != "message/feedback-report":

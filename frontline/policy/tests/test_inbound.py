@@ -1,4 +1,4 @@
-"""Events in: ARF abuse reports by email (through the real SMTP listener), scans and billing through the API."""
+"""Events in: ARF abuse reports by email (through the real SMTP listener), scans and billing."""
 
 import smtplib
 

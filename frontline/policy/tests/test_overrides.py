@@ -1,5 +1,5 @@
-"""People with authority break a rule on the record: do less, otherwise, later, or goodwill within an allowance.
-Each override needs a reason, is an event, and can be reversed."""
+"""People with authority break a rule on the record: do less, otherwise, later, or goodwill within an
+allowance. Each override needs a reason, is an event, and can be reversed."""
 
 import datetime
 from decimal import Decimal
@@ -123,7 +123,7 @@ class TestGoodwill:
         assert first.value == Decimal("40.00")
         assert services.goodwill_used(tom, T0) == Decimal("90.00")
         # a third grant over the allowance is refused, and says what is left
-        with pytest.raises(NotAllowed, match="90.00 of 100.00 used this month"), clock.frozen_at(T0):
+        with pytest.raises(NotAllowed, match=r"90\.00 of 100\.00 used this month"), clock.frozen_at(T0):
             services.grant_goodwill(rivera, by=tom, goodwill="credit", value="20", reason="sorry")
         # reversing one frees its share; a new month starts afresh
         with clock.frozen_at(T0):
