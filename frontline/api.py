@@ -84,11 +84,13 @@ def _add_routers() -> None:
     from frontline.customers.api import router as customers_router
     from frontline.intake.api import router as intake_router
     from frontline.notifications.api import router as notifications_router
+    from frontline.policy.api import router as policy_router
 
     api.add_router("/", customers_router)
     api.add_router("/", cases_router)
     api.add_router("/", intake_router)
     api.add_router("/", notifications_router)
+    api.add_router("/", policy_router)
 
 
 _add_routers()

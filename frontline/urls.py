@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("frontline.intake.urls")),
     path("", include("frontline.todos.urls")),
     path("", include("frontline.notifications.urls")),
+    path("", include("frontline.policy.urls")),
 ]

@@ -16,6 +16,7 @@ from frontline.cases.models import Attachment, Case, CaseStatus, Message
 from frontline.core import clock
 from frontline.core.errors import ServiceError
 from frontline.customers.queries import customer_panel, working_channel_flags
+from frontline.policy.views import policy_context
 from frontline.routing import services as routing
 from frontline.web.access import agent_required
 
@@ -96,6 +97,7 @@ def case_detail(request, ref: str):
         "similar": routing.similar_cases(case),
         "skills": Skill.objects.order_by("name"),
         "override_active": case.priority_override_until and case.priority_override_until > clock.now(),
+        **policy_context(case, request.agent),
     }
     return render(request, "cases/case.html", context)
 

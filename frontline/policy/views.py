@@ -1,0 +1,178 @@
+"""The policy pages: decisions and overrides on the case page, goodwill, the rules with their report.
+
+Thin: parse, call a service, redirect back; refusals become 400/403 pages through the middleware."""
+
+import datetime
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_POST
+
+from frontline.cases.models import Case
+from frontline.core.errors import ServiceError
+from frontline.customers.models import Customer
+from frontline.policy import reports, schema, services
+from frontline.policy.models import (
+    ActionKind,
+    Decision,
+    GoodwillKind,
+    Override,
+    OverrideKind,
+    PolicyRule,
+    Severity,
+    Trigger,
+)
+from frontline.web.access import agent_required
+
+
+def _back(decision: Decision):
+    return redirect("cases:detail", ref=decision.case.ref) if decision.case_id else redirect("policy:rules")
+
+
+def _when(raw: str) -> datetime.datetime | None:
+    value = parse_datetime((raw or "").strip())
+    if raw and value is None:
+        raise ServiceError("give the time as YYYY-MM-DD HH:MM", field="until")
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value
+
+
+@require_POST
+@agent_required
+def override(request, pk: int):
+    decision = get_object_or_404(Decision, pk=pk)
+    services.override_decision(
+        decision,
+        by=request.agent,
+        kind=request.POST.get("kind", ""),
+        reason=request.POST.get("reason", ""),
+        action=request.POST.get("action") or None,
+        until=_when(request.POST.get("until", "")),
+    )
+    messages.success(request, "Overridden, with your reason on the record.")
+    return _back(decision)
+
+
+@require_POST
+@agent_required
+def widen(request, pk: int):
+    decision = get_object_or_404(Decision, pk=pk)
+    services.widen_decision(decision, by=request.agent, reason=request.POST.get("reason", ""))
+    messages.success(request, "Widened: a new decision, with its own notice and grace.")
+    return _back(decision)
+
+
+@require_POST
+@agent_required
+def decide(request, pk: int):
+    decision = get_object_or_404(Decision, pk=pk)
+    approve = request.POST.get("approve") == "yes"
+    services.decide(decision, by=request.agent, approve=approve, reason=request.POST.get("reason", ""))
+    return _back(decision)
+
+
+@require_POST
+@agent_required
+def end(request, pk: int):
+    decision = get_object_or_404(Decision, pk=pk)
+    services.end_decision(decision, by=request.agent, reason=request.POST.get("reason", ""))
+    messages.success(request, "Lifted." if decision.status == "applied" else "Withdrawn.")
+    return _back(decision)
+
+
+@require_POST
+@agent_required
+def reverse(request, pk: int):
+    override = get_object_or_404(Override, pk=pk)
+    services.reverse_override(override, by=request.agent, reason=request.POST.get("reason", ""))
+    messages.success(request, "Override reversed.")
+    return redirect("cases:detail", ref=override.case.ref) if override.case_id else redirect("policy:rules")
+
+
+@require_POST
+@agent_required
+def goodwill(request):
+    customer = get_object_or_404(Customer, pk=request.POST.get("customer") or 0)
+    case = Case.objects.filter(pk=Case.pk_from_ref(request.POST.get("case", "")) or 0).first()
+    rule = PolicyRule.objects.filter(pk=request.POST.get("rule") or 0).first()
+    services.grant_goodwill(
+        customer,
+        by=request.agent,
+        goodwill=request.POST.get("goodwill", ""),
+        value=request.POST.get("value") or None,
+        reason=request.POST.get("reason", ""),
+        case=case,
+        rule=rule,
+    )
+    messages.success(request, "Goodwill granted; it counts against your allowance this month.")
+    return redirect("cases:detail", ref=case.ref) if case else redirect("customers:detail", pk=customer.pk)
+
+
+@require_GET
+@agent_required
+def rules(request):
+    return render(request, "policy/rules.html", _rules_context(request))
+
+
+def _rules_context(request, **extra) -> dict:
+    return {
+        "rows": reports.rules_to_fix(),
+        "triggers": Trigger.choices,
+        "actions": ActionKind.choices,
+        "severities": Severity.choices,
+        "schemas": [
+            (label, [(name, str(kind)) for name, kind in schema.variables(value)["event"].fields])
+            for value, label in Trigger.choices
+        ],
+        "records": [schema.UNIT, schema.CUSTOMER, schema.HISTORY],
+        **extra,
+    }
+
+
+@require_POST
+@agent_required
+def save_rule(request):
+    """Write or change a rule from the page; a refused condition comes back with its position and the text."""
+    rule = PolicyRule.objects.filter(pk=request.POST.get("rule") or 0).first()
+    grace = request.POST.get("grace_minutes", "").strip()
+    try:
+        saved = services.save_rule(
+            by=request.agent,
+            rule=rule,
+            name=request.POST.get("name", ""),
+            trigger=request.POST.get("trigger", ""),
+            condition=request.POST.get("condition", ""),
+            action=request.POST.get("action", ""),
+            severity=request.POST.get("severity", ""),
+            grace_minutes=int(grace) if grace.isdigit() else None,
+            enabled=request.POST.get("enabled") == "on",
+            description=request.POST.get("description", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except ServiceError as refused:
+        context = _rules_context(request, error=refused.message, form=request.POST)
+        return render(request, "policy/rules.html", context, status=400)
+    messages.success(request, f"Saved {saved.name} as version {saved.version}.")
+    return redirect("policy:rules")
+
+
+def policy_context(case: Case, agent) -> dict:
+    """What the case page shows of policy: the decision history, override and goodwill forms."""
+    from django.conf import settings
+
+    from frontline.agents.models import Capability
+
+    return {
+        "decisions": services.decisions_for_case(case),
+        "can_override": agent.can(Capability.OVERRIDE_RULES),
+        "open_statuses": [s.value for s in services.OPEN_STATUSES],
+        "overridable": [s.value for s in services.OPEN_STATUSES] + ["applied"],
+        "override_kinds": [(k, label) for k, label in OverrideKind.choices if k != OverrideKind.GOODWILL],
+        "actions": ActionKind.choices,
+        "goodwill_kinds": GoodwillKind.choices,
+        "goodwill_used": services.goodwill_used(agent),
+        "free_restore_value": settings.FRONTLINE_FREE_RESTORE_VALUE,
+        "all_rules": PolicyRule.objects.order_by("name"),
+    }
