@@ -13,11 +13,15 @@ from django.db import transaction
 
 from frontline.agents.models import Agent, Skill
 from frontline.cases import services as cases
+from frontline.cases.models import Case
 from frontline.core import clock
 from frontline.customers import services as customers
 from frontline.customers.models import Customer
+from frontline.demo.rules import seed_rules
 from frontline.intake import services as intake
 from frontline.intake.models import Source
+from frontline.policy import services as policy
+from frontline.policy.models import Decision
 from frontline.routing import services as routing
 
 
@@ -135,38 +139,59 @@ def _rivera_contacts(now, case, hana) -> None:
         )
 
 
-def _castle_is_told(now, castle, case) -> None:
-    """S2's notice, through the real ladder: the email to the ops mailbox is accepted, then bounces (the
-    mailbox was deleted), which marks the address failing with a fix-it to-do and brings the SMS rung
-    forward; the SMS reaches Helen's mobile and she acknowledges from its link."""
-    from frontline.demo import gateway
+def _run_due(notice, at) -> None:
+    """What the worker does at that time, for this one notification."""
     from frontline.notifications import services as notifications
 
-    minute = datetime.timedelta(minutes=1)
+    with clock.frozen_at(at):
+        token, claimed = notifications.claim_due(only=[notice.pk])
+        notifications.run_rungs(claimed, token)
 
-    def run_due(at):  # what the worker does at that time, for this one notification
-        with clock.frozen_at(at):
-            token, claimed = notifications.claim_due(only=[notice.pk])
-            notifications.run_rungs(claimed, token)
 
+def _acknowledge(notice, at, client: str) -> None:
+    """The customer presses the button behind the notice's link."""
+    from frontline.notifications import services as notifications
+
+    with clock.frozen_at(at):
+        token = notifications.ack_link(notice).rstrip("/").rsplit("/", 1)[1]
+        notifications.acknowledge_by_link(token, client=client)
+
+
+def _abuse_report(at: datetime.datetime) -> bytes:
+    """The CERT's ARF report (RFC 5965) about one host behind Castle's line."""
+    from email.utils import format_datetime
+
+    return (
+        "From: CERT Abuse Desk <abuse@cert.example>\r\n"
+        f"To: abuse@{settings.DEFAULT_FROM_EMAIL.split('@')[-1]}\r\n"
+        "Subject: Abuse report: 192.0.2.18 spreading a worm\r\n"
+        "Message-ID: <arf-20261102-0042@cert.example>\r\n"
+        f"Date: {format_datetime(at)}\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=feedback-report; boundary="R"\r\n\r\n'
+        "--R\r\nContent-Type: text/plain\r\n\r\n"
+        "Host 192.0.2.18 has been scanning port 445 across the internet for two hours (worm behaviour). "
+        "Other addresses on the network are not involved.\r\n"
+        "--R\r\nContent-Type: message/feedback-report\r\n\r\n"
+        "Feedback-Type: abuse\r\nUser-Agent: CERT-Reporter/2.1\r\nVersion: 1\r\n"
+        f"Source-IP: 192.0.2.18\r\nArrival-Date: {format_datetime(at - datetime.timedelta(hours=2))}\r\n"
+        "Incidents: 412\r\nCategory: worm\r\n\r\n"
+        "--R\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        "Received: from 192.0.2.18 by sensor-3.cert.example\r\n"
+        "--R--\r\n"
+    ).encode()
+
+
+def _castle_is_told(now, notice) -> None:
+    """S2's notice, through the real ladder: the email to the ops mailbox is accepted, then bounces (the
+    mailbox was deleted), which marks the address failing with a fix-it to-do and brings the SMS rung
+    forward; the SMS reaches Helen's mobile and she acknowledges from its link. The action keeps its time."""
+    from frontline.demo import gateway
+
+    report_at, minute = now - 8 * datetime.timedelta(hours=1), datetime.timedelta(minutes=1)
     with gateway.running():
-        with clock.frozen_at(now - 90 * minute):
-            notice = notifications.notify(
-                castle,
-                subject_kind="case",
-                subject_id=case.ref,
-                case=case,
-                urgency="critical",
-                title="Host 192.0.2.18 on your line FTTP-CASTLE-01 is attacking others",
-                body=(
-                    "A security team reports that the computer at 192.0.2.18, behind your line "
-                    "FTTP-CASTLE-01, is spreading a worm. We plan to filter that one address only; the rest "
-                    "of your line stays up. Please clean the machine or tell us who looks after it."
-                ),
-                via="seed",
-            )
-        run_due(now - 90 * minute)
-        with clock.frozen_at(now - 88 * minute):
+        _run_due(notice, report_at)
+        with clock.frozen_at(report_at + 2 * minute):
             intake.receive(
                 _bounce(
                     about=notice.attempts.get(channel="email").header_message_id,
@@ -175,10 +200,8 @@ def _castle_is_told(now, castle, case) -> None:
                 ),
                 source=Source.SMTP,
             )
-        run_due(now - 88 * minute)
-    with clock.frozen_at(now - 84 * minute):  # Helen presses the button behind the SMS's link
-        token = notifications.ack_link(notice).rstrip("/").rsplit("/", 1)[1]
-        notifications.acknowledge_by_link(token, client="Helen Castle's phone")
+        _run_due(notice, report_at + 2 * minute)
+    _acknowledge(notice, report_at + 6 * minute, "Helen Castle's phone")
 
 
 def _bounce(*, about: str, recipient: str, diagnostic: str) -> bytes:
@@ -202,6 +225,21 @@ def _bounce(*, about: str, recipient: str, diagnostic: str) -> bytes:
     ).encode()
 
 
+def _scan_result(site, infected: bool) -> dict:
+    return {
+        "trigger": "malware_scan",
+        "kind": "scan",
+        "facts": {
+            "infected": infected,
+            "signature": "PHP.Injector.B" if infected else "",
+            "confidence": 0.97 if infected else 1.0,
+            "scanner": "maldet",
+            "files": 6 if infected else 0,
+        },
+        "unit": {"unit_id": site.pk},
+    }
+
+
 def _topic(slug):
     return Skill.objects.get(slug=slug)
 
@@ -210,6 +248,7 @@ def _topic(slug):
 def build_stories(now: datetime.datetime) -> dict[str, Customer]:
     made = {}
     hour = datetime.timedelta(hours=1)
+    seed_rules()
 
     # S1: the blog that has been down for five days, and nobody answered Sam.
     day = 24 * hour
@@ -294,12 +333,10 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
         port = customers.add_unit(
             castle, kind="port", name="port-12 (192.0.2.16/29)", parent=line, via="seed"
         )
-        hosts = [
+        for n in range(17, 23):
             customers.add_unit(
                 castle, kind="host", name=f"192.0.2.{n}", parent=port, ip_address=f"192.0.2.{n}", via="seed"
             )
-            for n in range(17, 23)
-        ]
         manager = customers.add_person(castle, name="Helen Castle", role="owner", via="seed")
         mobile = customers.add_contact_point(
             person=manager, kind="phone", value="+44 7700 900123", label="mobile", via="seed"
@@ -311,20 +348,13 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
         customers.add_contact_point(
             customer=castle, kind="email", value="ops@castle-pm.example", label="ops mailbox", via="seed"
         )
-    minute = datetime.timedelta(minutes=1)
-    with clock.frozen_at(now - 95 * minute):
-        abuse_case = cases.open_case(
-            customer=castle,
-            subject="Abuse report: 192.0.2.18 spreading a worm",
-            channel="api",
-            body="ARF report from abuse@cert.example: host 192.0.2.18 is scanning port 445 across the "
-            "internet (worm behaviour). Other addresses on the line are not named.",
-            impact="degraded",
-            units=[hosts[1]],
-            topic=_topic("abuse-security"),
-            sender="abuse@cert.example",
-        )
-    _castle_is_told(now, castle, abuse_case)
+    # The CERT's report arrives by mail; the rules contain that host, after notice, never the line.
+    with clock.frozen_at(now - 8 * hour):
+        intake.receive(_abuse_report(now - 8 * hour), source=Source.SMTP)
+    decision = Decision.objects.get(customer=castle)
+    _castle_is_told(now, decision.notification)
+    with clock.frozen_at(decision.due_at):  # the grace has ended: the worker puts the action in force
+        policy.apply_due_decisions()
     made["S2"] = castle
 
     # S3: the expert and her forty clients.
@@ -453,20 +483,26 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
             ),
             via="seed",
         )
-    with clock.frozen_at(now - 3 * hour):
-        case = cases.open_case(
-            customer=rivera,
-            subject="Malware scan: 3 of 40 sites infected",
-            channel="api",
-            sender="malware-scanner",
-            body="Scheduled scan found injected PHP in client07, client19 and client33.rivera-sites.example. "
-            "The other 37 sites on the account are clean.",
-            impact="degraded",
-            units=[sites[6], sites[18], sites[32]],
-            topic=_topic("abuse-security"),
+    # The scanner reports on all forty sites; three are infected. The rule contains those three after notice.
+    infected = {7, 19, 33}
+    with clock.frozen_at(now - 9 * hour):
+        policy.receive_events(
+            [_scan_result(site, n + 1 in infected) for n, site in enumerate(sites)],
+            source="scanner",
+            batch="scan:maldet-20261102-0600",
         )
-        hana = Agent.objects.get(user__username="hana")
+    case = Case.objects.get(customer=rivera)
+    hana = Agent.objects.get(user__username="hana")
+    with clock.frozen_at(now - 9 * hour):
         cases.assign_case(case, assignee=hana, by=hana, via="seed")
+    notice = Decision.objects.filter(customer=rivera).first().notification
+    _run_due(notice, now - 9 * hour)
+    _acknowledge(notice, now - 8 * hour, "Carmen Rivera's laptop")  # acknowledging does not hasten it
+    with clock.frozen_at(now - 3 * hour):  # the grace ends: three sites held, thirty-seven serving
+        policy.apply_due_decisions()
     _rivera_contacts(now, case, hana)
+    # client19 was cleaned; the re-scan Carmen asked for finds it clean and lifts its containment.
+    with clock.frozen_at(now - 40 * datetime.timedelta(minutes=1)):
+        policy.receive_events([_scan_result(sites[18], False)], source="scanner", batch="scan:rescan-19")
     made["S5"] = rivera
     return made

@@ -1,3 +1,4 @@
+import datetime
 import io
 
 import pytest
@@ -6,10 +7,13 @@ from django.core.management import call_command
 from frontline.agents.models import Agent
 from frontline.cases.inbox import InboxFilter, inbox_page
 from frontline.cases.models import Case
-from frontline.customers.models import ContactState, Customer, Person
+from frontline.customers.models import ContactState, Customer, Person, UnitState
 from frontline.customers.services import has_working_channel
 from frontline.intake.models import RawMessage, RawStatus
+from frontline.policy.models import Decision
 from frontline.todos.models import ToDo, ToDoKind
+
+HOUR = datetime.timedelta(hours=1)
 
 
 @pytest.fixture
@@ -68,6 +72,26 @@ def test_story_s2_the_bounce_is_flagged_with_a_fix_todo_and_the_ladder_reached_h
     assert all(text in page for text in shown) and "Notification acknowledged" in page
 
 
+def test_story_s2_the_arf_report_contained_that_host_after_notice_and_the_line_stayed_up(demo, client):
+    castle = Customer.objects.get(name="Castle Property Management")
+    report = RawMessage.objects.get(header_message_id="<arf-20261102-0042@cert.example>")
+    assert report.status == RawStatus.POLICY
+    [decision] = Decision.objects.filter(customer=castle)
+    assert (
+        decision.rule.name == "Contain infected hosts behind a line" and decision.event.raw_message == report
+    )
+    # the notice went out when the report came; Helen acknowledged six minutes later; the action kept its time
+    notice = decision.notification
+    assert notice.created_at == decision.created_at and decision.due_at == decision.created_at + 6 * HOUR
+    assert notice.acknowledged_at < decision.due_at and decision.applied_at == decision.due_at
+    states = dict(castle.units.values_list("name", "state"))
+    assert states.pop("192.0.2.18") == UnitState.CONTAINED and set(states.values()) == {UnitState.OK}
+    # and the case shows the decision history
+    client.force_login(Agent.objects.get(user__username="kenji").user)
+    page = client.get(decision.case.url).content.decode()
+    assert 'id="decisions"' in page and "not on port port-12" in page and "Action applied" in page
+
+
 def test_story_s3_renee_acts_for_forty_clients(demo):
     renee = Person.objects.get(name="Renee Okafor")
     assert renee.accounts.count() == 41
@@ -84,6 +108,28 @@ def test_story_s5_twelve_contacts_through_intake_make_one_case_with_one_owner(de
     assert RawMessage.objects.filter(case=case, status=RawStatus.PROCESSED).count() == 12
     assert {m.thread_rule for m in from_customer} >= {"similar", "reply", "reference", "given"}
     assert case.assignee.display_name == "Hana Novak"
+
+
+def test_story_s5_three_sites_contained_after_notice_and_a_rescan_lifted_one(demo, client):
+    rivera = Customer.objects.get(name="Rivera Digital")
+    case = rivera.cases.get()
+    decisions = {d.unit.name: d for d in Decision.objects.filter(customer=rivera)}
+    assert sorted(decisions) == [f"client{n}.rivera-sites.example" for n in ("07", "19", "33")]
+    assert decisions["client19.rivera-sites.example"].status == "lifted"
+    assert {decisions[f"client{n}.rivera-sites.example"].status for n in ("07", "33")} == {"applied"}
+    counts = {}
+    for state in rivera.units.filter(kind="site").values_list("state", flat=True):
+        counts[state] = counts.get(state, 0) + 1
+    assert counts == {UnitState.CONTAINED: 2, UnitState.OK: 38}
+    assert rivera.units.get(kind="account").state == UnitState.OK
+    notice = decisions["client07.rivera-sites.example"].notification
+    assert (
+        notice.status == "acknowledged"
+        and notice.acknowledged_at < decisions["client07.rivera-sites.example"].applied_at
+    )
+    client.force_login(case.assignee.user)
+    page = client.get(case.url).content.decode()
+    assert "Rule decisions" in page and "a re-scan of client19.rivera-sites.example found it clean" in page
 
 
 def test_building_the_demo_twice_does_not_duplicate_it(demo):
