@@ -2,6 +2,7 @@
 
     python -u bench/policy.py evals
     python -u bench/policy.py engine --events 100000
+    python -u bench/policy.py stored --events 2000
     python -u bench/policy.py simulate --data-dir bench/out/policy-1 --events 1000000
 
 `evals`: one compiled rule judged over and over on one stored context (made ready for CEL once, as the
@@ -10,6 +11,9 @@ engine does per event), through `engine.judge`.
 `engine`: 50 rules saved through `save_rule` (checked, versioned), spread over the triggers, judged for
 varied stored contexts: per event, the trigger's compiled rules from the cache, the context made ready for
 CEL, each rule binding only the names it uses. In process, no database writes: what the engine itself costs.
+
+`stored`: events one API call each through `receive_events` on SQLite: stored, unit found, context built
+and stored, ten rules judged, an event recorded. What one event costs end to end.
 
 `simulate`: a SQLite database holding `--events` judged malware-scan events with their stored contexts
 (written in bulk, not measured), then `reports.simulate` of a changed rule over the last 90 days, as
@@ -280,6 +284,42 @@ def bench_engine(args) -> None:
 CHANGED = 'event.infected && event.confidence >= 0.9 && event.files > 2 && !("vip" in history.tags)'
 
 
+def bench_stored(args) -> None:
+    """The whole path an API call takes: store each event, find its unit, build and store its context, judge,
+    record. No rule fires (the conditions are false), so no case or notice is written: the event path only."""
+    setup(args.data_dir)
+    from frontline.core import clock
+    from frontline.customers import services as customers
+    from frontline.policy import services
+
+    save_rules(10, ["malware_scan"])
+    with clock.frozen_at(T0):
+        customer = customers.create_customer(name="Bench Agency", plan="reseller")
+        account = customers.add_unit(customer, kind="account", name="acct-bench")
+        sites = [
+            customers.add_unit(customer, kind="site", name=f"s{n}.example", parent=account)
+            for n in range(200)
+        ]
+    started = time.perf_counter()
+    for n in range(args.events):
+        with clock.frozen_at(T0 + datetime.timedelta(seconds=n)):
+            services.receive_events(
+                [
+                    {
+                        "trigger": "malware_scan",
+                        "facts": {"infected": False, "confidence": 1.0},
+                        "unit": {"unit_id": sites[n % len(sites)].pk},
+                    }
+                ],
+                source="scanner",
+            )
+    elapsed = time.perf_counter() - started
+    print(
+        f"STORED {args.events:,} events one call each (stored, unit found, context built and stored, "
+        f"10 rules judged, recorded) in {elapsed:.1f} s = {args.events / elapsed:,.0f} events/s"
+    )
+
+
 def bench_simulate(args) -> None:
     setup(args.data_dir)
     from django.db import connection, transaction
@@ -342,14 +382,17 @@ def main() -> None:
     engine.add_argument("--events", type=int, default=100000)
     engine.add_argument("--rules", type=int, default=50)
     engine.add_argument("--triggers", type=int, default=5)
+    stored = sub.add_parser("stored")
+    stored.add_argument("--events", type=int, default=2000)
     simulate = sub.add_parser("simulate")
     simulate.add_argument("--events", type=int, default=1000000)
-    for each in (evals, engine, simulate):
+    for each in (evals, engine, stored, simulate):
         each.add_argument(
             "--data-dir", help="an empty directory for the SQLite database (default: a temporary one)"
         )
     args = parser.parse_args()
-    {"evals": bench_evals, "engine": bench_engine, "simulate": bench_simulate}[args.what](args)
+    runs = {"evals": bench_evals, "engine": bench_engine, "stored": bench_stored, "simulate": bench_simulate}
+    runs[args.what](args)
 
 
 if __name__ == "__main__":
