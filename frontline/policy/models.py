@@ -161,7 +161,6 @@ class PolicyEvent(models.Model):
 
 
 class DecisionStatus(models.TextChoices):
-    PROPOSED = "proposed", "Proposed"  # the rule's proposal, recorded; nothing done yet
     SCHEDULED = "scheduled", "Scheduled after notice"  # the customer is being told; it runs when grace ends
     HELD = "held", "Held for a person"  # no working channel to give notice: a person decides
     PENDING_APPROVAL = "pending_approval", "Waiting for approval"  # the rule asked a person, or a widening
@@ -184,7 +183,7 @@ class Decision(models.Model):
     action = models.CharField(max_length=20, choices=ActionKind.choices)
     params = models.JSONField(default=dict, blank=True)
     severity = models.CharField(max_length=12, choices=Severity.choices)
-    status = models.CharField(max_length=20, choices=DecisionStatus.choices, default=DecisionStatus.PROPOSED)
+    status = models.CharField(max_length=20, choices=DecisionStatus.choices, default=DecisionStatus.SCHEDULED)
     emergency = models.BooleanField(default=False)
     # The engine's reasons in words: which unit and why not a wider one, when it runs and why then.
     why = models.TextField(blank=True)

@@ -76,12 +76,7 @@ EMERGENCY_TRIGGERS = frozenset({Trigger.ABUSE_REPORT, Trigger.RESOURCE_ABUSE})
 UNIT_STATE = {ActionKind.CONTAIN: UnitState.CONTAINED, ActionKind.SUSPEND: UnitState.SUSPENDED}
 # Triggers whose actions a clean re-scan lifts.
 LIFTED_BY_CLEAN_SCAN = frozenset({Trigger.MALWARE_SCAN, Trigger.ABUSE_REPORT})
-OPEN_STATUSES = (
-    DecisionStatus.SCHEDULED,
-    DecisionStatus.HELD,
-    DecisionStatus.PENDING_APPROVAL,
-    DecisionStatus.PROPOSED,
-)
+OPEN_STATUSES = (DecisionStatus.SCHEDULED, DecisionStatus.HELD, DecisionStatus.PENDING_APPROVAL)
 
 
 # ---------------------------------------------------------------- rules
@@ -698,7 +693,7 @@ def _notice_for(group: list[Decision], case: Case | None, *, by=None):
         d
         for d in group
         if d.status in (DecisionStatus.SCHEDULED, DecisionStatus.APPLIED)
-        and (d.disruptive or d.action == ActionKind.NOTIFY)
+        and (d.disruptive or d.action in (ActionKind.NOTIFY, ActionKind.REQUIRE_CLEANUP))
     ]
     if not told:
         return None
@@ -788,6 +783,14 @@ def apply_decision(decision: Decision, *, by=None) -> Decision:
             raise ServiceError(
                 f"the grace period runs until {decision.due_at:%Y-%m-%d %H:%M} UTC; the action waits for it"
             )
+        unheard = _notice_unheard(decision)
+        if unheard:
+            decision.status = DecisionStatus.HELD
+            decision.why += f" Held when its time came: {unheard}. A person decides."
+            decision.save(update_fields=["status", "why"])
+            _decision_event(decision, EventKind.DECISION_HELD, by=by, reason=unheard)
+            _raise_decide_todo(decision, by=by)
+            return decision
         decision.status, decision.applied_at = DecisionStatus.APPLIED, now
         decision.save(update_fields=["status", "applied_at"])
         _put_in_force(decision, by=by)
@@ -795,8 +798,26 @@ def apply_decision(decision: Decision, *, by=None) -> Decision:
     return decision
 
 
+def _notice_unheard(decision: Decision) -> str:
+    """Why the notice cannot be said to have reached the customer, or "" when it did (or was acknowledged)."""
+    from frontline.delivery.models import SUCCESSES
+    from frontline.notifications.models import NotificationStatus
+
+    notice = decision.notification
+    if notice is None:
+        return "no notice was given"
+    if notice.status == NotificationStatus.ACKNOWLEDGED:
+        return ""
+    if not notice.attempts.filter(status__in=SUCCESSES).exists():
+        return "no channel accepted the notice"
+    if not has_working_channel(decision.customer):
+        return "every address and number of the customer is now failing"
+    return ""
+
+
 def apply_due_decisions(limit: int = 500) -> int:
-    """The recurring job: every scheduled action whose grace has ended."""
+    """The recurring job: every scheduled action whose grace has ended is applied (or held, when its notice
+    reached nobody). Answers how many it settled."""
     due = list(
         Decision.objects.filter(status=DecisionStatus.SCHEDULED, due_at__lte=clock.now())
         .order_by("due_at")

@@ -140,7 +140,17 @@ def scan(*results, at=T0, batch="scan-1"):
 
 
 def apply_due(at):
+    """What the worker does at `at`: the notices' rungs due by then go out, then the actions due are applied.
+    (The rungs run here, not through the task queue: these tests run inside one transaction that never
+    commits, and jobs are enqueued on commit.)"""
+    from frontline.notifications import services as notifications
+
     with clock.frozen_at(at):
+        while True:
+            token, claimed = notifications.claim_due()
+            if not claimed:
+                break
+            notifications.run_rungs(claimed, token)
         return services.apply_due_decisions()
 
 

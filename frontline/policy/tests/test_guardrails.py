@@ -215,3 +215,18 @@ def test_the_same_event_sent_twice_is_judged_once(rivera, scan_rule):
         first = services.receive_events([item], source="scanner")
         again = services.receive_events([item], source="scanner")
     assert first[0].pk == again[0].pk and PolicyEvent.objects.count() == 1 and Decision.objects.count() == 1
+
+
+def test_an_action_whose_notice_reached_nobody_is_held_when_its_time_comes(rivera, scan_rule):
+    # given the notice went out but no channel accepted it (here: its rungs never ran)
+    scan((INFECTED[0], True))
+    decision = Decision.objects.get()
+    # when the grace ends
+    with clock.frozen_at(decision.due_at):
+        assert services.apply_due_decisions() == 1
+    # then nothing is contained: a person decides, and the history says why
+    decision.refresh_from_db()
+    assert decision.status == DecisionStatus.HELD and "no channel accepted the notice" in decision.why
+    assert _states(rivera) == {UnitState.OK: 40}
+    assert ToDo.objects.get(kind=ToDoKind.DECIDE_ACTION).evidence == {"decision_id": decision.pk}
+    assert Event.objects.filter(kind=EventKind.DECISION_HELD, case=decision.case).count() == 1
