@@ -944,13 +944,27 @@ def _replacement(
             DecisionStatus.APPLIED,
             now,
         )  # milder, on a unit already noticed and in force
+    elif decision.notification_id and decision.due_at and unit == decision.unit:
+        # the customer was told about this unit and this time: the same notice stands
+        new.status, new.due_at = DecisionStatus.SCHEDULED, max(decision.due_at, now)
     else:
-        new.status = DecisionStatus.SCHEDULED
-        new.due_at = max(decision.due_at or now, now)
+        new.save()
+        return _schedule_with_notice(new, by=by)
     new.save()
     if new.status == DecisionStatus.APPLIED:
         _put_in_force(new, by=by)
     return new
+
+
+def _schedule_with_notice(decision: Decision, *, by) -> Decision:
+    """A disruptive decision no notice has announced yet: a notice now, and its severity's whole grace."""
+    severity = Severity.URGENT if decision.severity == Severity.EMERGENCY else decision.severity
+    decision.status = DecisionStatus.SCHEDULED
+    decision.due_at = clock.now() + max(GRACE[severity], notice_time(severity))
+    decision.save(update_fields=["status", "due_at"])
+    decision.notification = _notice_for([decision], decision.case, by=by)
+    decision.save(update_fields=["notification"])
+    return decision
 
 
 @transaction.atomic
@@ -1179,11 +1193,6 @@ def widen_decision(
         in_force=decision.status == DecisionStatus.APPLIED,
         why=f"Widened from {decision.unit.name} to {target.name} by {by}: {reason}",
     )
-    if new.status == DecisionStatus.SCHEDULED:
-        severity = Severity.URGENT if decision.severity == Severity.EMERGENCY else decision.severity
-        new.due_at = clock.now() + max(GRACE[severity], notice_time(severity))
-        new.notification = _notice_for([new], decision.case, by=by)
-        new.save(update_fields=["due_at", "notification"])
     _decision_event(new, EventKind.DECISION_WIDENED, by=by, reason=reason, widened_from=decision.pk)
     return new
 
@@ -1204,13 +1213,9 @@ def decide(decision: Decision, *, by: Agent, approve: bool, reason: str, via: st
         )
     if decision.status == DecisionStatus.HELD and not has_working_channel(decision.customer):
         raise ServiceError("still no working channel: fix a contact point first, or override with a reason")
-    severity = Severity.URGENT if decision.severity == Severity.EMERGENCY else decision.severity
-    grace = max(GRACE[severity], notice_time(severity))
-    decision.status, decision.due_at, decision.decided_by = DecisionStatus.SCHEDULED, clock.now() + grace, by
-    decision.why += f" Approved by {by}: {reason}."
-    decision.save(update_fields=["status", "due_at", "decided_by", "why"])
-    decision.notification = _notice_for([decision], decision.case, by=by)
-    decision.save(update_fields=["notification"])
+    decision.decided_by, decision.why = by, decision.why + f" Approved by {by}: {reason}."
+    decision.save(update_fields=["decided_by", "why"])
+    _schedule_with_notice(decision, by=by)
     _decision_event(decision, EventKind.DECISION_MADE, by=by, reason=reason)
     return decision
 

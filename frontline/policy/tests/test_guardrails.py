@@ -230,3 +230,33 @@ def test_an_action_whose_notice_reached_nobody_is_held_when_its_time_comes(river
     assert _states(rivera) == {UnitState.OK: 40}
     assert ToDo.objects.get(kind=ToDoKind.DECIDE_ACTION).evidence == {"decision_id": decision.pk}
     assert Event.objects.filter(kind=EventKind.DECISION_HELD, case=decision.case).count() == 1
+
+
+def test_a_disruptive_action_chosen_by_a_person_still_gets_notice_and_grace(castle, nadia, priya):
+    # given a rule that only asks a person, and a report
+    with clock.frozen_at(T0 - HOUR):
+        services.save_rule(
+            by=nadia,
+            name="Ask about spam",
+            trigger="abuse_report",
+            condition='event.category == "spam"',
+            action="ask_approval",
+            severity="standard",
+        )
+    with clock.frozen_at(T0):
+        services.receive_events(
+            [{"trigger": "abuse_report", "facts": {"category": "spam"}, "unit": {"ip": "192.0.2.18"}}],
+            source="api",
+        )
+    asked = Decision.objects.get()
+    assert asked.status == DecisionStatus.PENDING_APPROVAL and asked.notification is None
+    assert ToDo.objects.get(kind=ToDoKind.DECIDE_ACTION).evidence == {"decision_id": asked.pk}
+    # when a team lead decides to contain the host instead
+    with clock.frozen_at(T0 + HOUR):
+        services.override_decision(
+            asked, by=priya, kind="do_differently", action="contain", reason="412 complaints in an hour"
+        )
+    # then the containment is told to Castle now and runs after the standard grace, not at once
+    contained = Decision.objects.get(replaces=asked)
+    assert contained.status == DecisionStatus.SCHEDULED and contained.due_at == T0 + 25 * HOUR
+    assert contained.notification is not None and contained.notification.created_at == T0 + HOUR
