@@ -161,6 +161,9 @@ FRONTLINE_NOTIFY_CLAIM_SECONDS = env_int("FRONTLINE_NOTIFY_CLAIM_SECONDS", 120)
 FRONTLINE_NOTIFY_IN_FLIGHT = env_int("FRONTLINE_NOTIFY_IN_FLIGHT", 1000)
 # Shared secret of the SMS provider's inbound webhook (replies like "OK" acknowledge a notification).
 FRONTLINE_SMS_INBOUND_TOKEN = env_str("FRONTLINE_SMS_INBOUND_TOKEN", "")
+# Senders of abuse reports by mail whose word can justify acting before notice (emergency class):
+# addresses, or "@domain" for a whole domain. Reports by mail from anyone else always get notice first.
+FRONTLINE_TRUSTED_REPORTERS = env_list("FRONTLINE_TRUSTED_REPORTERS", [])
 # What a free restore (goodwill beyond a plan) counts against the granting person's monthly allowance.
 FRONTLINE_FREE_RESTORE_VALUE = env_str("FRONTLINE_FREE_RESTORE_VALUE", "40.00")
 SMTPD_HOST = env_str("FRONTLINE_SMTPD_HOST", "127.0.0.1")

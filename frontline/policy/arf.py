@@ -8,6 +8,8 @@ spam, phishing...). Where there is none, the feedback type stands in for it.
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
+from django.conf import settings
+
 from frontline.core import clock
 from frontline.intake.models import RawStatus
 from frontline.policy import services
@@ -17,6 +19,17 @@ CATEGORY_OF_FEEDBACK = {"abuse": "spam", "fraud": "phishing", "virus": "malware"
 # Kinds of report that mean the unit is attacking others, when the report is fresh (a day old at most).
 ATTACKS = frozenset({"worm", "ddos", "scan", "bruteforce", "botnet"})
 FRESH = timedelta(days=1)
+
+
+def is_trusted(reporter: str) -> bool:
+    """Whether the sender is one of FRONTLINE_TRUSTED_REPORTERS (whole addresses, or "@domain" for all of
+    a domain's). Only a trusted reporter's report can be an emergency that acts before notice."""
+    reporter = reporter.strip().lower()
+    for trusted in settings.FRONTLINE_TRUSTED_REPORTERS:
+        trusted = trusted.strip().lower()
+        if reporter == trusted or (trusted.startswith("@") and reporter.endswith(trusted)):
+            return True
+    return False
 
 
 def _first(fields: dict, name: str) -> str:
@@ -45,6 +58,7 @@ def facts_of(fields: dict, *, reporter: str) -> tuple[dict, dict]:
         "reported_domain": domain,
         "active_attack": category in ATTACKS and fresh,
         "incidents": incidents,
+        "trusted_reporter": is_trusted(reporter),
     }
     return facts, {"ip": source_ip, "name": domain}
 

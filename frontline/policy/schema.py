@@ -24,6 +24,7 @@ EVENT_FIELDS = {
         ("source_ip", STRING),
         ("reported_domain", STRING),
         ("active_attack", BOOL),  # the unit is attacking others right now (worm, DDoS)
+        ("trusted_reporter", BOOL),  # sent by an address in FRONTLINE_TRUSTED_REPORTERS, or through the API
         ("incidents", INT),  # how many incidents the report counts (ARF Incidents, default 1)
     ),
     "malware_scan": (

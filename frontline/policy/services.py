@@ -519,7 +519,7 @@ def _propose(event: PolicyEvent, unit: ServiceUnit, rule: engine.CompiledRule) -
         )
         decision.applied_at = now if decision.status == DecisionStatus.APPLIED else None
         why.append("Nothing is switched off: " + ActionKind(rule.action).label.lower() + ".")
-    elif rule.severity == Severity.EMERGENCY and event.context["event"].get("active_attack"):
+    elif rule.severity == Severity.EMERGENCY and not _emergency_doubt(event):
         decision.emergency = True
         decision.status = DecisionStatus.APPLIED
         decision.applied_at = decision.due_at = now
@@ -539,7 +539,7 @@ def _propose(event: PolicyEvent, unit: ServiceUnit, rule: engine.CompiledRule) -
         decision.status = DecisionStatus.SCHEDULED
         decision.due_at = now + grace
         if rule.severity == Severity.EMERGENCY:
-            why.append("Not an emergency after all: the report does not say the attack is going on now.")
+            why.append(f"Not an emergency after all: {_emergency_doubt(event)}.")
         why.append(
             f"Notice first: the customer is told now and it runs at {decision.due_at:%Y-%m-%d %H:%M} UTC, "
             f"after {_span(grace)} of grace; acknowledging the notice does not bring it forward."
@@ -549,6 +549,19 @@ def _propose(event: PolicyEvent, unit: ServiceUnit, rule: engine.CompiledRule) -
     if decision.status == DecisionStatus.APPLIED and decision.action in DISRUPTIVE:
         _put_in_force(decision, by=None)
     return decision
+
+
+def _emergency_doubt(event: PolicyEvent) -> str:
+    """Why this event cannot justify acting before notice, or "" when it can: an attack on others going on
+    now, reported by someone we trust (a report by mail can be forged by anyone; one through the API comes
+    from an integration with a token)."""
+    facts = event.context["event"]
+    if not facts.get("active_attack"):
+        return "the report does not say the attack is going on now"
+    if event.source == EventSource.EMAIL and not facts.get("trusted_reporter"):
+        sender = facts.get("reporter") or "the sender"
+        return f"{sender} is not among the trusted reporters, and mail can be forged"
+    return ""
 
 
 def _facts_words(event: PolicyEvent) -> str:

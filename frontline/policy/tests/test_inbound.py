@@ -35,7 +35,8 @@ def _send(listener, raw: bytes) -> RawMessage:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_arf_report_by_email_becomes_a_policy_event_on_the_host(listener, castle, worm_rule):
+def test_an_arf_report_by_email_becomes_a_policy_event_on_the_host(listener, castle, worm_rule, settings):
+    settings.FRONTLINE_TRUSTED_REPORTERS = ["@cert.example"]
     # when a CERT's ARF report about 192.0.2.18 arrives by SMTP (the listener runs on the real clock)
     row = _send(listener, arf())
     # then it is kept raw, read as a policy event (not a customer case message) and judged on that host
@@ -64,15 +65,30 @@ def test_an_arf_report_that_does_not_parse_is_kept_raw_and_queued_for_a_person(l
 
 
 @pytest.mark.django_db
-def test_an_old_worm_report_is_no_emergency(castle, worm_rule):
+def test_a_worm_report_by_mail_from_an_untrusted_sender_gets_notice_first(castle, worm_rule, settings):
     from frontline.intake.tests.conftest import deliver
 
+    settings.FRONTLINE_TRUSTED_REPORTERS = ["abuse@other-cert.example"]
+    with clock.frozen_at(T0):
+        deliver(arf(arrival=None))
+    decision = Decision.objects.get()
+    assert not decision.emergency and decision.status == DecisionStatus.SCHEDULED
+    assert "abuse@cert.example is not among the trusted reporters" in decision.why
+    assert decision.unit.state == UnitState.OK
+
+
+@pytest.mark.django_db
+def test_an_old_worm_report_is_no_emergency(castle, worm_rule, settings):
+    from frontline.intake.tests.conftest import deliver
+
+    settings.FRONTLINE_TRUSTED_REPORTERS = ["@cert.example"]
     with clock.frozen_at(T0):
         raw = arf(message_id="<arf-3@cert.example>")
     with clock.frozen_at(T0 + 72 * HOUR):
         deliver(raw)
     decision = Decision.objects.get()
     assert not decision.emergency and decision.status == DecisionStatus.SCHEDULED
+    assert "does not say the attack is going on now" in decision.why
 
 
 @pytest.mark.django_db
