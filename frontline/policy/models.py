@@ -154,6 +154,8 @@ class PolicyEvent(models.Model):
         indexes = [
             models.Index(fields=["trigger", "received_at"], name="policy_event_by_trigger"),
             models.Index(fields=["unit", "trigger", "received_at"], name="policy_event_by_unit"),
+            # The customer's own history of a trigger (history.same_customer_30d) without reading everyone's.
+            models.Index(fields=["customer", "trigger", "received_at"], name="policy_event_by_customer"),
         ]
 
     def __str__(self) -> str:

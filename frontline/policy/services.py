@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 
 from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
@@ -232,6 +232,8 @@ def find_unit(ref: dict) -> ServiceUnit | None:
             candidates = list(units.filter(name__iexact=value)) or (
                 list(units.filter(hostname__iexact=value)) if key == "hostname" else []
             )
+    if len(candidates) == 1:
+        return candidates[0]
     # Deepest first: the host, not the port; the site, not the account.
     return max(candidates, key=_depth, default=None)
 
@@ -437,21 +439,26 @@ def build_context(event: PolicyEvent, unit: ServiceUnit, facts: dict) -> dict:
     at = event.received_at
     customer = unit.customer
     parent = unit.parent
-    siblings = (
-        ServiceUnit.objects.filter(parent_id=unit.parent_id, customer=customer).exclude(pk=unit.pk).count()
+    month, quarter = at - timedelta(days=30), at - timedelta(days=90)
+    units = ServiceUnit.objects.filter(customer=customer).aggregate(
+        all=Count("id"), siblings=Count("id", filter=Q(parent_id=unit.parent_id) & ~Q(pk=unit.pk))
     )
-    earlier = PolicyEvent.objects.filter(trigger=event.trigger, received_at__lt=at).exclude(pk=event.pk)
-    history = {
-        "same_unit_30d": earlier.filter(unit=unit, received_at__gte=at - timedelta(days=30)).count(),
-        "same_unit_90d": earlier.filter(unit=unit, received_at__gte=at - timedelta(days=90)).count(),
-        "same_customer_30d": earlier.filter(
-            customer=customer, received_at__gte=at - timedelta(days=30)
-        ).count(),
-        "actions_90d": Decision.objects.filter(
-            customer=customer, applied_at__gte=at - timedelta(days=90), action__in=DISRUPTIVE
-        ).count(),
-        "open_cases": customer.cases.filter(is_open=True).count(),
-    }
+    # One read of the customer's events of this trigger in the last 90 days (index: customer, trigger, time).
+    history = (
+        PolicyEvent.objects.filter(
+            customer=customer, trigger=event.trigger, received_at__gte=quarter, received_at__lt=at
+        )
+        .exclude(pk=event.pk)
+        .aggregate(
+            same_unit_30d=Count("id", filter=Q(unit=unit, received_at__gte=month)),
+            same_unit_90d=Count("id", filter=Q(unit=unit)),
+            same_customer_30d=Count("id", filter=Q(received_at__gte=month)),
+        )
+    )
+    history["actions_90d"] = Decision.objects.filter(
+        customer=customer, applied_at__gte=quarter, action__in=DISRUPTIVE
+    ).count()
+    history["open_cases"] = customer.cases.filter(is_open=True).count()
     tenure = (at.date() - customer.customer_since).days / 365.25
     return {
         "event": schema.typed(
@@ -469,7 +476,7 @@ def build_context(event: PolicyEvent, unit: ServiceUnit, facts: dict) -> dict:
                 "end_users": unit.end_users,
                 "depth": _depth(unit),
                 "parent_kind": parent.kind if parent else "",
-                "siblings": siblings,
+                "siblings": units["siblings"],
             },
         ),
         "customer": schema.typed(
@@ -479,7 +486,7 @@ def build_context(event: PolicyEvent, unit: ServiceUnit, facts: dict) -> dict:
                 "tier": customer.tier,
                 "tenure_years": round(tenure, 2),
                 "monthly_value": float(customer.monthly_value),
-                "units": customer.units.count(),
+                "units": units["all"],
                 "working_channel": has_working_channel(customer),
             },
         ),
