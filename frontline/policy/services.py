@@ -548,8 +548,9 @@ def _propose(event: PolicyEvent, unit: ServiceUnit, rule: engine.CompiledRule) -
         if rule.severity == Severity.EMERGENCY:
             why.append(f"Not an emergency after all: {_emergency_doubt(event)}.")
         why.append(
-            f"Notice first: the customer is told now and it runs at {decision.due_at:%Y-%m-%d %H:%M} UTC, "
-            f"after {_span(grace)} of grace; acknowledging the notice does not bring it forward."
+            f"Notice first: the customer is told at {now:%Y-%m-%d %H:%M} UTC and it runs at "
+            f"{decision.due_at:%Y-%m-%d %H:%M} UTC, after {_span(grace)} of grace; acknowledging the notice "
+            "does not bring it forward."
         )
     decision.why = " ".join(why)
     decision.save()
