@@ -152,19 +152,17 @@ class AbuseReportIn(Schema):
 def post_abuse_report(request, payload: AbuseReportIn):
     from frontline.policy import arf
 
-    fields = {
-        "feedback-type": [payload.feedback_type],
-        "category": [payload.category],
-        "source-ip": [payload.source_ip],
-        "reported-domain": [payload.reported_domain],
-        "incidents": [str(payload.incidents)],
-        "arrival-date": [payload.arrival_date.strftime("%a, %d %b %Y %H:%M:%S %z")]
-        if payload.arrival_date
-        else [],
-    }
     if not (payload.source_ip or payload.reported_domain):
         raise ServiceError("give source_ip or reported_domain: what is being reported", field="source_ip")
-    facts, unit = arf.facts_of(fields, reporter=payload.reporter)
+    facts, unit = arf.report_facts(
+        feedback_type=payload.feedback_type,
+        category=payload.category,
+        reporter=payload.reporter,
+        source_ip=payload.source_ip,
+        domain=payload.reported_domain,
+        arrived=payload.arrival_date,
+        incidents=payload.incidents,
+    )
     facts["trusted_reporter"] = True  # an integration holding one of our tokens
     item = {
         "trigger": Trigger.ABUSE_REPORT,

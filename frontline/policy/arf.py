@@ -37,19 +37,35 @@ def _first(fields: dict, name: str) -> str:
 
 
 def facts_of(fields: dict, *, reporter: str) -> tuple[dict, dict]:
-    """The abuse_report trigger's facts and the unit reference, from the report's fields."""
-    feedback_type = _first(fields, "feedback-type").lower()
-    category = _first(fields, "category").lower() or CATEGORY_OF_FEEDBACK.get(feedback_type, "other")
+    """The abuse_report trigger's facts and the unit reference, from an ARF report's fields."""
     try:
         arrived = parsedate_to_datetime(_first(fields, "arrival-date"))
     except (TypeError, ValueError):
         arrived = None
-    fresh = arrived is None or arrived.tzinfo is None or clock.now() - arrived <= FRESH
     try:
-        incidents = max(int(_first(fields, "incidents") or 1), 1)
+        incidents = int(_first(fields, "incidents") or 1)
     except ValueError:
         incidents = 1
-    source_ip, domain = _first(fields, "source-ip"), _first(fields, "reported-domain").lower()
+    return report_facts(
+        feedback_type=_first(fields, "feedback-type"),
+        category=_first(fields, "category"),
+        reporter=reporter,
+        source_ip=_first(fields, "source-ip"),
+        domain=_first(fields, "reported-domain"),
+        arrived=arrived,
+        incidents=incidents,
+    )
+
+
+def report_facts(
+    *, feedback_type: str, category: str, reporter: str, source_ip: str, domain: str, arrived, incidents: int
+) -> tuple[dict, dict]:
+    """The abuse_report trigger's facts and the unit reference, however the report came (ARF or the API)."""
+    feedback_type, category = feedback_type.strip().lower(), category.strip().lower()
+    source_ip, domain = source_ip.strip(), domain.strip().lower()
+    category = category or CATEGORY_OF_FEEDBACK.get(feedback_type, "other")
+    fresh = arrived is None or arrived.tzinfo is None or clock.now() - arrived <= FRESH
+    incidents = max(incidents, 1)
     facts = {
         "feedback_type": feedback_type,
         "category": category,

@@ -30,14 +30,15 @@ class CompiledRule:
     uses: tuple[str, ...]  # the context's top-level names the condition reads
 
     @classmethod
-    def of(cls, rule) -> "CompiledRule":
-        program = expressions.compile_condition(rule.condition.strip())
+    def of(cls, rule, *, condition: str | None = None, action: str | None = None) -> "CompiledRule":
+        """The rule as saved, or (for simulation) with another condition or action."""
+        program = expressions.compile_condition((condition or rule.condition).strip())
         return cls(
             id=rule.pk,
             version=rule.version,
             name=rule.name,
             trigger=rule.trigger,
-            action=rule.action,
+            action=action or rule.action,
             severity=rule.severity,
             params=rule.params,
             grace_minutes=rule.grace_minutes,

@@ -16,9 +16,9 @@ from django.db import connection
 from django.db.models import Count, Q, Sum
 
 from frontline.core import clock
-from frontline.core.errors import ServiceError
+from frontline.core.errors import require_choice
 from frontline.events.models import Event, EventKind
-from frontline.policy import engine, expressions, schema
+from frontline.policy import engine
 from frontline.policy.models import ActionKind, Decision, Override, OverrideKind, PolicyEvent, PolicyRule
 
 OUTCOME_WINDOW = timedelta(days=30)
@@ -142,27 +142,12 @@ def simulate(
     import time
 
     started = time.perf_counter()
+    from frontline.policy.services import check_condition
+
     condition = (condition or rule.condition).strip()
-    action = action or rule.action
-    if action not in ActionKind.values:
-        raise ServiceError(f"action must be one of {', '.join(ActionKind.values)}", field="action")
-    try:
-        program = expressions.validate(condition, schema.variables(rule.trigger), schema.describe)
-    except expressions.ExpressionError as exc:
-        raise ServiceError(f"condition: {exc}", field="condition") from exc
-    uses = tuple(name for name in program.variables() if name in ("event", "unit", "customer", "history"))
-    changed = engine.CompiledRule(
-        id=rule.pk,
-        version=0,
-        name=rule.name,
-        trigger=rule.trigger,
-        action=action,
-        severity=rule.severity,
-        params=rule.params,
-        grace_minutes=rule.grace_minutes,
-        program=program,
-        uses=uses,
-    )
+    action = require_choice(action or rule.action, ActionKind, "action")
+    check_condition(rule.trigger, condition)
+    changed = engine.CompiledRule.of(rule, condition=condition, action=action)
     cutoff = clock.now() - since
     then = dict(
         Decision.objects.filter(rule=rule, replaces__isnull=True, event__received_at__gte=cutoff).values_list(

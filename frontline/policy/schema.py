@@ -6,8 +6,6 @@ an event arrives, stored with the event, and is what simulation replays later: t
 says nothing about what a rule would have done last month.
 """
 
-from datetime import timedelta
-
 from frontline.policy.expressions import BOOL, DOUBLE, INT, STRING, TIMESTAMP, ListOf, Record
 
 _COMMON_EVENT = (
@@ -149,6 +147,3 @@ def check_facts(trigger: str, facts: dict) -> None:
 
 def event_fields(trigger: str):
     return _COMMON_EVENT + EVENT_FIELDS[trigger]
-
-
-HISTORY_WINDOWS = {"same_unit_30d": timedelta(days=30), "same_unit_90d": timedelta(days=90)}

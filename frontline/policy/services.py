@@ -77,6 +77,8 @@ UNIT_STATE = {ActionKind.CONTAIN: UnitState.CONTAINED, ActionKind.SUSPEND: UnitS
 # Triggers whose actions a clean re-scan lifts.
 LIFTED_BY_CLEAN_SCAN = frozenset({Trigger.MALWARE_SCAN, Trigger.ABUSE_REPORT})
 OPEN_STATUSES = (DecisionStatus.SCHEDULED, DecisionStatus.HELD, DecisionStatus.PENDING_APPROVAL)
+# Not over yet: waiting to run, or in force.
+LIVE_STATUSES = (*OPEN_STATUSES, DecisionStatus.APPLIED)
 
 
 # ---------------------------------------------------------------- rules
@@ -97,14 +99,27 @@ def grace_for(severity: str, grace_minutes: int | None) -> timedelta:
     return timedelta(minutes=grace_minutes) if grace_minutes is not None else GRACE[severity]
 
 
-def _check_rule(*, trigger, condition, action, severity, params, grace_minutes) -> None:
-    require_choice(trigger, Trigger, "trigger")
-    require_choice(action, ActionKind, "action")
-    require_choice(severity, Severity, "severity")
+def notice_grace(severity: str, grace_minutes: int | None = None) -> timedelta:
+    """The grace a scheduled action gets: the severity's (or the rule's own), never shorter than its notice
+    needs to reach a person. An emergency that did not qualify gets notice as an urgent action."""
+    if severity == Severity.EMERGENCY:
+        severity = Severity.URGENT
+    return max(grace_for(severity, grace_minutes), notice_time(severity))
+
+
+def check_condition(trigger: str, condition: str) -> None:
+    """Syntax (the library), names and types (our checker over the trigger's schema), or a ServiceError."""
     try:
         expressions.validate(condition, schema.variables(trigger), schema.describe)
     except expressions.ExpressionError as exc:
         raise ServiceError(f"condition: {exc}", field="condition") from exc
+
+
+def _check_rule(*, trigger, condition, action, severity, params, grace_minutes) -> None:
+    require_choice(trigger, Trigger, "trigger")
+    require_choice(action, ActionKind, "action")
+    require_choice(severity, Severity, "severity")
+    check_condition(trigger, condition)
     if not isinstance(params, dict):
         raise ServiceError("params must be an object", field="params")
     if {"scope", "unit", "target"} & set(params):
@@ -541,8 +556,7 @@ def _propose(event: PolicyEvent, unit: ServiceUnit, rule: engine.CompiledRule) -
             "them. A person decides."
         )
     else:
-        severity = Severity.URGENT if rule.severity == Severity.EMERGENCY else rule.severity
-        grace = max(grace_for(severity, rule.grace_minutes), notice_time(severity))
+        grace = notice_grace(rule.severity, rule.grace_minutes)
         decision.status = DecisionStatus.SCHEDULED
         decision.due_at = now + grace
         if rule.severity == Severity.EMERGENCY:
@@ -886,9 +900,7 @@ def _stop_notice_if_nothing_left(decision: Decision, *, by=None) -> None:
 
     if decision.notification_id is None or decision.status != DecisionStatus.WITHDRAWN:
         return
-    pending = Decision.objects.filter(
-        notification_id=decision.notification_id, status__in=(*OPEN_STATUSES, DecisionStatus.APPLIED)
-    )
+    pending = Decision.objects.filter(notification_id=decision.notification_id, status__in=LIVE_STATUSES)
     notice = decision.notification
     if not pending.exists() and notice.status == NotificationStatus.ACTIVE:
         notifications.cancel(
@@ -913,7 +925,7 @@ def _lift_on_good_news(event: PolicyEvent, *, by=None) -> None:
     else:
         mine = Decision.objects.filter(customer=event.customer, event__trigger=Trigger.PAYMENT_OVERDUE)
         reason = f"payment received (policy event {event.pk})"
-    for decision in mine.filter(status__in=(DecisionStatus.APPLIED, *OPEN_STATUSES)):
+    for decision in mine.filter(status__in=LIVE_STATUSES):
         end_decision(decision, reason=reason, via="policy")
 
 
@@ -979,9 +991,8 @@ def _replacement(
 
 def _schedule_with_notice(decision: Decision, *, by) -> Decision:
     """A disruptive decision no notice has announced yet: a notice now, and its severity's whole grace."""
-    severity = Severity.URGENT if decision.severity == Severity.EMERGENCY else decision.severity
     decision.status = DecisionStatus.SCHEDULED
-    decision.due_at = clock.now() + max(GRACE[severity], notice_time(severity))
+    decision.due_at = clock.now() + notice_grace(decision.severity)
     decision.save(update_fields=["status", "due_at"])
     decision.notification = _notice_for([decision], decision.case, by=by)
     decision.save(update_fields=["notification"])
@@ -1016,7 +1027,7 @@ def override_decision(
         decision.save(update_fields=["due_at"])
         after = _snapshot(decision)
     else:
-        if decision.status not in (DecisionStatus.APPLIED, *OPEN_STATUSES):
+        if decision.status not in LIVE_STATUSES:
             raise ServiceError(f"this action is already {decision.get_status_display().lower()}")
         require_choice(action or "", ActionKind, "action")
         if action == decision.action:
@@ -1093,7 +1104,7 @@ def reverse_override(override: Override, *, by: Agent, reason: str, via: str = "
             decision.save(update_fields=["due_at"])
     elif override.kind in (OverrideKind.DO_LESS, OverrideKind.DO_DIFFERENTLY):
         replacement = Decision.objects.get(pk=override.after["decision_id"])
-        if replacement.status in (DecisionStatus.APPLIED, *OPEN_STATUSES):
+        if replacement.status in LIVE_STATUSES:
             end_decision(replacement, reason=f"override reversed: {reason}", by=by, via=via)
         decision = Decision.objects.select_for_update().get(pk=override.decision_id)
         decision.status, decision.ended_at, decision.end_reason = override.before["status"], None, ""
@@ -1258,12 +1269,4 @@ def decisions_for_case(case: Case) -> list[Decision]:
         case.decisions.select_related("unit", "rule", "decided_by", "replaces")
         .prefetch_related("overrides__agent")
         .order_by("created_at", "pk")
-    )
-
-
-def rule_firing_counts() -> dict[int, int]:
-    return dict(
-        Decision.objects.filter(rule__isnull=False, replaces__isnull=True)
-        .values_list("rule")
-        .annotate(n=Count("id"))
     )

@@ -168,7 +168,7 @@ def policy_context(case: Case, agent) -> dict:
         "decisions": services.decisions_for_case(case),
         "can_override": agent.can(Capability.OVERRIDE_RULES),
         "open_statuses": [s.value for s in services.OPEN_STATUSES],
-        "overridable": [s.value for s in services.OPEN_STATUSES] + ["applied"],
+        "overridable": [s.value for s in services.LIVE_STATUSES],
         "override_kinds": [(k, label) for k, label in OverrideKind.choices if k != OverrideKind.GOODWILL],
         "actions": ActionKind.choices,
         "goodwill_kinds": GoodwillKind.choices,

@@ -4,7 +4,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from frontline.intake import services
+from frontline.intake import services, smtpd
 from frontline.intake.models import Source
 from frontline.scheduling import worker
 
@@ -51,6 +51,18 @@ def mail(
 def deliver(raw: bytes, source=Source.IMPORT, **kwargs):
     """Through the same service the listener, the importer and IMAP use."""
     return services.receive(raw, source=source, **kwargs)
+
+
+@pytest.fixture
+def listener(settings):
+    """Our SMTP listener on a free port of 127.0.0.1, reading what it stores in its own thread."""
+    from conftest import free_port
+
+    controller, processor = smtpd.start(host="127.0.0.1", port=free_port())
+    yield controller
+    controller.stop()
+    processor.stop()
+    processor.join(timeout=10)
 
 
 def run_jobs() -> int:

@@ -18,17 +18,6 @@ from frontline.intake.tests.conftest import deliver, mail
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def listener(settings):
-    from conftest import free_port
-
-    controller, processor = smtpd.start(host="127.0.0.1", port=free_port())
-    yield controller
-    controller.stop()
-    processor.stop()
-    processor.join(timeout=10)
-
-
 def wait_for(condition, seconds=10.0):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -7,26 +7,15 @@ import pytest
 from frontline.core import clock
 from frontline.core.testing import wait_for
 from frontline.customers.models import UnitState
-from frontline.intake import smtpd
 from frontline.intake.models import RawMessage, RawStatus
+from frontline.intake.tests.conftest import listener  # noqa: F401 (the real SMTP listener fixture)
 from frontline.policy.models import Decision, DecisionStatus, PolicyEvent, PolicyEventStatus
 from frontline.policy.tests.conftest import HOUR, T0, apply_due, arf
 from frontline.todos.models import ToDo, ToDoKind
 
 
-@pytest.fixture
-def listener(settings):
-    from conftest import free_port
-
-    controller, processor = smtpd.start(host="127.0.0.1", port=free_port())
-    yield controller
-    controller.stop()
-    processor.stop()
-    processor.join(timeout=10)
-
-
-def _send(listener, raw: bytes) -> RawMessage:
-    with smtplib.SMTP("127.0.0.1", listener.port) as client:
+def _send(controller, raw: bytes) -> RawMessage:
+    with smtplib.SMTP("127.0.0.1", controller.port) as client:
         client.sendmail("abuse@cert.example", ["abuse@northwind.example"], raw)
     row = RawMessage.objects.latest("pk")
     wait_for(lambda: RawMessage.objects.get(pk=row.pk).status != RawStatus.PENDING, 10, "intake reads it")
@@ -35,7 +24,7 @@ def _send(listener, raw: bytes) -> RawMessage:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_arf_report_by_email_becomes_a_policy_event_on_the_host(listener, castle, worm_rule, settings):
+def test_an_arf_report_by_email_becomes_a_policy_event_on_the_host(listener, castle, worm_rule, settings):  # noqa: F811
     settings.FRONTLINE_TRUSTED_REPORTERS = ["@cert.example"]
     # when a CERT's ARF report about 192.0.2.18 arrives by SMTP (the listener runs on the real clock)
     row = _send(listener, arf())
@@ -54,7 +43,7 @@ def test_an_arf_report_by_email_becomes_a_policy_event_on_the_host(listener, cas
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_arf_report_that_does_not_parse_is_kept_raw_and_queued_for_a_person(listener, castle, worm_rule):
+def test_an_arf_report_that_does_not_parse_is_kept_raw_and_queued_for_a_person(listener, castle, worm_rule):  # noqa: F811
     with clock.frozen_at(T0):
         row = _send(listener, arf(source_ip="", feedback_part=True, message_id="<arf-2@cert.example>"))
     assert row.status == RawStatus.QUARANTINED and "names no Source-IP" in row.reason
