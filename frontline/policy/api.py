@@ -3,6 +3,7 @@
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import prefetch_related_objects
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -92,6 +93,7 @@ class EventOut(Schema):
 
 
 def _events(events: list[PolicyEvent]) -> list[dict]:
+    prefetch_related_objects(events, "decisions")  # one read for a whole scan's decisions
     return [
         {
             "id": e.pk,
@@ -101,7 +103,7 @@ def _events(events: list[PolicyEvent]) -> list[dict]:
             "problem": e.problem,
             "unit_id": e.unit_id,
             "customer_id": e.customer_id,
-            "decisions": list(e.decisions.order_by("pk").values_list("pk", flat=True)),
+            "decisions": sorted(d.pk for d in e.decisions.all()),
         }
         for e in events
     ]
