@@ -4,34 +4,54 @@ Integrations authenticate with a bearer token (`Authorization: Bearer fl_...`); 
 pages may call it with their session. Either way the caller is an agent and the services check its role.
 """
 
+from django.conf import settings
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
-from frontline.agents.services import agent_for_token
-from frontline.core.errors import NotAllowed, ServiceError
+from frontline.agents.services import token_for
+from frontline.core import jsonbody, ratelimit
+from frontline.core.errors import NotAllowed, ServiceError, Throttled
 from frontline.web.access import agent_of
 
 
 class BearerToken(HttpBearer):
     def authenticate(self, request, token):
-        agent = agent_for_token(token)
-        if agent is not None:
-            request.agent = agent
-        return agent
+        # Guessing tokens is throttled per client address: past the limit, every token is refused for a while.
+        bad = f"rate:bad-token:{ratelimit.client_address(request)}"
+        if ratelimit.count(bad) >= settings.FRONTLINE_BAD_TOKEN_RATE:
+            raise Throttled("too many unknown tokens from your address; try again in ten minutes")
+        found = token_for(token)
+        if found is None:
+            ratelimit.hits(bad, window_seconds=600)
+            return None
+        request.agent, request.api_token = found.agent, found
+        return found.agent
 
 
 class AgentSession(SessionAuth):
     def authenticate(self, request, key):
         agent = agent_of(request.user)
         if agent is not None:
-            request.agent = agent
+            request.agent, request.api_token = agent, None
         return agent
+
+
+class BoundedJson(Parser):
+    """Request bodies bounded in size and depth (frontline.core.jsonbody), like every other JSON we read."""
+
+    def parse_body(self, request):
+        return jsonbody.loads(request.body)
 
 
 api = NinjaAPI(
     title="Frontline API",
+    parser=BoundedJson(),
+    # Swagger UI would load its scripts from a CDN: nothing is fetched from the internet at run time, and the
+    # pages' Content-Security-Policy allows our own scripts only. The schema itself is at /openapi.json.
+    docs_url=None,
     version="1",
     urls_namespace="api",
     auth=[BearerToken(), AgentSession()],
@@ -47,6 +67,11 @@ def service_error(request, exc: ServiceError):
 @api.exception_handler(NotAllowed)
 def not_allowed(request, exc: NotAllowed):
     return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
+@api.exception_handler(Throttled)
+def throttled(request, exc: Throttled):
+    return api.create_response(request, {"detail": str(exc)}, status=429)
 
 
 @api.exception_handler(Http404)

@@ -1,12 +1,13 @@
 """The one settings module. Everything that differs between machines comes from the environment."""
 
+import datetime
 import hashlib
 import json
 from pathlib import Path
 
 import dj_database_url
 
-from frontline.env import env_bool, env_int, env_list, env_str
+from frontline.env import env_bool, env_int, env_list, env_str, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Everything Frontline writes at run time (database, attachments, models) lives under one directory.
@@ -14,10 +15,29 @@ DATA_DIR = Path(env_str("FRONTLINE_DATA_DIR", str(BASE_DIR / "var")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("FRONTLINE_DEBUG", False)
-SECRET_KEY = env_str("FRONTLINE_SECRET_KEY", "insecure-development-key-change-me")
+# Signs acknowledgement, confirmation and verification links: whoever knows it can forge them. There is no
+# built-in key. FRONTLINE_SECRET_KEY (the same on every machine of a deployment) or, on one machine, a
+# random key written under the data directory once and reused; web, worker and listener refuse a weak one.
+SECRET_KEY = secret_key(env_str("FRONTLINE_SECRET_KEY", ""), DATA_DIR / "secret.key", debug=DEBUG)
 ALLOWED_HOSTS = env_list("FRONTLINE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("FRONTLINE_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("FRONTLINE_SITE_URL", "http://127.0.0.1:8000")
+
+# Behind TLS (FRONTLINE_TLS=true): plain HTTP is redirected, cookies go only over HTTPS, browsers are told to
+# use HTTPS for a year (HSTS), and the reverse proxy's X-Forwarded-Proto says a request came over TLS. Each
+# piece can be set on its own. Off by default: `make demo` serves plain HTTP on loopback.
+_TLS = env_bool("FRONTLINE_TLS", False)
+SECURE_SSL_REDIRECT = env_bool("FRONTLINE_SSL_REDIRECT", _TLS)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("FRONTLINE_SECURE_COOKIES", _TLS)
+SECURE_HSTS_SECONDS = env_int("FRONTLINE_HSTS_SECONDS", 365 * 24 * 3600 if _TLS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("FRONTLINE_HSTS_INCLUDE_SUBDOMAINS", _TLS)
+SECURE_HSTS_PRELOAD = env_bool("FRONTLINE_HSTS_PRELOAD", _TLS)
+if env_bool("FRONTLINE_PROXY_TLS_HEADER", _TLS):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxies whose X-Forwarded-For names the client (rate limits count per client). A request from
+# anyone else is counted by its own socket address: a forwarded header is only as true as who sent it.
+FRONTLINE_TRUSTED_PROXIES = env_list("FRONTLINE_TRUSTED_PROXIES", [])
+SESSION_COOKIE_HTTPONLY = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -28,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_tasks",
+    "axes",  # sign-in throttling per username and per address (configured below)
     "frontline.events",
     "frontline.agents",
     "frontline.customers",
@@ -49,12 +70,28 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "frontline.web.middleware.RefuseNulCharacters",
+    "frontline.web.middleware.ContentSecurityPolicy",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "frontline.web.middleware.ServiceErrorMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Sign-in throttling (django-axes): after FRONTLINE_SIGNIN_FAILURES wrong passwords for one username, or from
+# one client address, that username or address is refused for FRONTLINE_SIGNIN_LOCKOUT_MINUTES. Counted in
+# the database, so every web process sees the same count (axes does not trust a file cache to count across
+# processes), and admins see attempts and lockouts in the admin; the address is read as rate limits read it.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("FRONTLINE_SIGNIN_FAILURES", 10)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("FRONTLINE_SIGNIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "frontline.core.ratelimit.client_address"
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "frontline.urls"
 WSGI_APPLICATION = "frontline.wsgi.application"
@@ -133,6 +170,13 @@ FRONTLINE_INSTANCE_ID = env_str(
 # Intake: the largest message accepted (the SMTP listener refuses a larger one with 552 before taking it),
 # and where attachments are written.
 INTAKE_MAX_MESSAGE_BYTES = env_int("FRONTLINE_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
+# The largest JSON body any endpoint reads (Django's own limit on a request body is the same by default).
+FRONTLINE_MAX_JSON_BYTES = env_int("FRONTLINE_MAX_JSON_BYTES", 2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(FRONTLINE_MAX_JSON_BYTES, 2_621_440)
+# A chat line's largest size: a person typing, not a file (chat services cap theirs at a few tens of kB).
+FRONTLINE_CHAT_MAX_CHARS = env_int("FRONTLINE_CHAT_MAX_CHARS", 20_000)
+# Longest wait for the machine-wide write lock (SQLite) before intake gives up with a temporary failure (451).
+FRONTLINE_LOCK_WAIT_SECONDS = env_int("FRONTLINE_LOCK_WAIT_SECONDS", 30)
 ATTACHMENTS_DIR = DATA_DIR / "attachments"
 # Topic models and similar-case indexes, one file pair per trained version (frontline train-router).
 FRONTLINE_ROUTER_DIR = env_str("FRONTLINE_ROUTER_DIR", str(DATA_DIR / "models"))
@@ -168,8 +212,19 @@ FRONTLINE_TRUSTED_REPORTERS = env_list("FRONTLINE_TRUSTED_REPORTERS", [])
 FRONTLINE_FREE_RESTORE_VALUE = env_str("FRONTLINE_FREE_RESTORE_VALUE", "40.00")
 SMTPD_HOST = env_str("FRONTLINE_SMTPD_HOST", "127.0.0.1")
 SMTPD_PORT = env_int("FRONTLINE_SMTPD_PORT", 2526)
-# Posts per client address per 10 minutes on the public web form and chat.
+# Posts per client address per 10 minutes on the public web form and to start a chat.
 FRONTLINE_PUBLIC_RATE = env_int("FRONTLINE_PUBLIC_RATE", 5)
+# Shared with the provider's control panel, which embeds the chat widget for signed-in customers with their
+# address and its HMAC-SHA256 under this secret (`identity`): such a chat is proven and may join their cases.
+# Without it (or without a valid identity) a chat is held apart until the visitor presses an emailed link.
+FRONTLINE_CHAT_IDENTITY_SECRET = env_str("FRONTLINE_CHAT_IDENTITY_SECRET", "")
+# Sites that may embed the chat widget in a frame (CSP frame-ancestors), e.g. "https://panel.example.com";
+# "*" lets any site embed it.
+FRONTLINE_CHAT_FRAME_ANCESTORS = env_str("FRONTLINE_CHAT_FRAME_ANCESTORS", "*")
+# Chat lines per chat per 10 minutes (a person types a few a minute); an address may send three times that.
+FRONTLINE_CHAT_RATE = env_int("FRONTLINE_CHAT_RATE", 60)
+# Unknown or revoked bearer tokens an address may present per 10 minutes before its API calls are refused.
+FRONTLINE_BAD_TOKEN_RATE = env_int("FRONTLINE_BAD_TOKEN_RATE", 20)
 SMTPD_HOSTNAME = env_str("FRONTLINE_SMTPD_HOSTNAME", "frontline.localhost")
 
 # One cache that every process shares (the web form's rate limit counts across gunicorn workers): files

@@ -14,3 +14,6 @@ urlpatterns = [
     path("", include("frontline.notifications.urls")),
     path("", include("frontline.policy.urls")),
 ]
+
+# Under /api/ a path that does not exist answers JSON like the rest of the API; elsewhere, the page.
+handler404 = "frontline.web.views.not_found"

@@ -55,12 +55,24 @@ def revoke_tokens(modeladmin, request, queryset):
         services.revoke_api_token(token, by=agent_of(request.user))
 
 
+def _trust_action(trusted: bool):
+    words = "Trust its abuse reports (may contain before notice)" if trusted else "Stop trusting its reports"
+
+    @admin.action(description=words)
+    def action(modeladmin, request, queryset):
+        for token in queryset:
+            services.trust_reporter(token, trusted, by=agent_of(request.user))
+
+    action.__name__ = "trust_reporter" if trusted else "distrust_reporter"
+    return action
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "agent", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["revoked_at"]
+    list_display = ["name", "prefix", "agent", "trusted_reporter", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at", "trusted_reporter"]
     search_fields = ["name", "prefix", "agent__display_name"]
-    actions = [issue_token, revoke_tokens]
+    actions = [issue_token, revoke_tokens, _trust_action(True), _trust_action(False)]
 
     def has_add_permission(self, request):
         return False

@@ -12,6 +12,8 @@ class Role(models.TextChoices):
     TEAM_LEAD = "team_lead", "Team lead"  # also assigns others' cases and may override rules
     POLICY_ADMIN = "policy_admin", "Policy admin"  # also writes the rules Frontline enforces
     ADMIN = "admin", "Admin"  # everything, including staff, tokens and the admin site
+    # A system, not a person: acts only through its API tokens (a CERT feed, a scanner, billing, a CRM).
+    INTEGRATION = "integration", "Integration"
 
 
 class Capability(models.TextChoices):
@@ -20,6 +22,8 @@ class Capability(models.TextChoices):
     OVERRIDE_RULES = "override_rules", "Override rules with a reason"  # goodwill, delay, do less
     EDIT_POLICY = "edit_policy", "Edit policy rules"  # the rules themselves
     MANAGE_STAFF = "manage_staff", "Manage staff, tokens and settings"  # the admin site
+    # Abuse reports, scans, billing and other policy events: what rules act on, so not every agent's word.
+    REPORT_EVENTS = "report_events", "Send policy events (abuse reports, scans, billing)"
 
 
 # What each role may do. Roles are cumulative; this table is the one place that says so.
@@ -27,9 +31,16 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.AGENT: frozenset({Capability.WORK_CASES}),
     Role.TEAM_LEAD: frozenset({Capability.WORK_CASES, Capability.ASSIGN_OTHERS, Capability.OVERRIDE_RULES}),
     Role.POLICY_ADMIN: frozenset(
-        {Capability.WORK_CASES, Capability.ASSIGN_OTHERS, Capability.OVERRIDE_RULES, Capability.EDIT_POLICY}
+        {
+            Capability.WORK_CASES,
+            Capability.ASSIGN_OTHERS,
+            Capability.OVERRIDE_RULES,
+            Capability.EDIT_POLICY,
+            Capability.REPORT_EVENTS,
+        }
     ),
     Role.ADMIN: frozenset(Capability.values),
+    Role.INTEGRATION: frozenset({Capability.WORK_CASES, Capability.REPORT_EVENTS}),
 }
 
 
@@ -167,6 +178,12 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Set by an admin for one integration whose abuse reports may justify acting before notice (a CERT's
+    # feed, the abuse mailbox's bridge); the decision's reasons name the token. Nobody else's word can.
+    trusted_reporter = models.BooleanField(
+        default=False,
+        help_text="Its abuse reports of an attack going on may justify containment before notice",
+    )
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -100,8 +100,24 @@ def revoke_api_token(token: ApiToken, *, by: Agent | None = None) -> None:
     )
 
 
-def agent_for_token(plaintext: str) -> Agent | None:
-    """The agent a presented bearer token acts as, or None when it is unknown or revoked."""
+@transaction.atomic
+def trust_reporter(token: ApiToken, trusted: bool, *, by: Agent) -> ApiToken:
+    """Whether this integration's abuse reports may justify containment before notice. Only admins say so."""
+    require(by, Capability.MANAGE_STAFF)
+    token.trusted_reporter = trusted
+    token.save(update_fields=["trusted_reporter"])
+    record(
+        EventKind.API_TOKEN_TRUST_CHANGED,
+        actor=by,
+        agent_id=token.agent_id,
+        token=token.prefix,
+        trusted_reporter=trusted,
+    )
+    return token
+
+
+def token_for(plaintext: str) -> ApiToken | None:
+    """The live token a presented bearer token is, with its agent, or None when unknown or revoked."""
     if not plaintext.startswith(TOKEN_PREFIX):
         return None
     token = (
@@ -115,4 +131,4 @@ def agent_for_token(plaintext: str) -> Agent | None:
     now = clock.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.agent
+    return token

@@ -42,6 +42,10 @@ class Case(models.Model):
     # Denormalised from status so that every inbox query runs on one partial index.
     is_open = models.BooleanField(default=True)
     impact = models.CharField(max_length=10, choices=Impact.choices, default=Impact.QUESTION)
+    # Who a sender on an unproven public channel (a chat without a signed identity) claims to be, until the
+    # claim is proven (their emailed link, or a person vouching). Such a case never joins another, and the
+    # page says so: a stranger must not be taken for the customer.
+    unproven_claim = models.CharField(max_length=255, blank=True)
     demand_type = models.CharField(max_length=10, choices=DemandType.choices, default=DemandType.VALUE)
     failure_reason = models.CharField(
         max_length=80, blank=True, help_text="Which failure, for failure demand"

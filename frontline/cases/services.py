@@ -429,12 +429,12 @@ def add_internal_note(case: Case, *, agent: Agent, body: str, via: str = "web") 
 
 @transaction.atomic
 def assign_case(case: Case, *, assignee: Agent | None, by: Agent, via: str = "web") -> Case:
-    """Anyone who works cases may take one or let go of their own; giving one to someone else takes a lead."""
+    """Anyone who works cases may take one nobody owns or let go of their own; giving one to someone else,
+    or taking one that someone else owns, takes a lead."""
     require(by, Capability.WORK_CASES)
     case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
-    taking_or_releasing_own = (assignee is not None and assignee.pk == by.pk) or (
-        assignee is None and case.assignee_id in (None, by.pk)
-    )
+    unowned_or_mine = case.assignee_id in (None, by.pk)
+    taking_or_releasing_own = unowned_or_mine and (assignee is None or assignee.pk == by.pk)
     if not taking_or_releasing_own and not by.can(Capability.ASSIGN_OTHERS):
         raise NotAllowed("only a team lead may assign a case to someone else or take it from them")
     if assignee is not None and not assignee.can(Capability.WORK_CASES):
@@ -725,6 +725,35 @@ def follow_merges(case: Case) -> Case:
 
 
 @transaction.atomic
+def prove_identity(
+    case: Case, *, how: str, by: Agent | None = None, reason: str = "", via: str = "web"
+) -> Case:
+    """The sender of an unproven contact is who they said: they pressed their emailed link (`by` None), or a
+    person vouches for them with a reason (shown as such on the case, for ever, in its history)."""
+    if by is not None:
+        require(by, Capability.WORK_CASES)
+        if not reason.strip():
+            raise ServiceError("say how you know it is them", field="reason")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if not case.unproven_claim:
+            return case
+        claim, case.unproven_claim = case.unproven_claim, ""
+        case.save(update_fields=["unproven_claim"])
+        record(
+            EventKind.IDENTITY_PROVEN,
+            actor=by,
+            actor_label="" if by else "the sender",
+            via=via,
+            case=case,
+            claim=claim,
+            how=how,
+            reason=reason.strip(),
+        )
+    return case
+
+
+@transaction.atomic
 def merge_cases(source: Case, *, into: Case, by: Agent | None, reason: str = "", via: str = "web") -> Case:
     """Fold a second case about the same problem into the first: its messages move, it closes, and
     anything that later threads to it lands on the case it joined. `by` None is intake itself, when a
@@ -737,6 +766,11 @@ def merge_cases(source: Case, *, into: Case, by: Agent | None, reason: str = "",
         raise ServiceError("a case cannot be merged into itself", field="into")
     if source.customer_id != target.customer_id:
         raise ServiceError("both cases must be the same customer's", field="into")
+    if source.unproven_claim or target.unproven_claim:
+        raise ServiceError(
+            "someone on that case has not proven who they are: vouch for them first, or wait for their link",
+            field="into",
+        )
     label = "" if by else "intake"
     moved = list(Message.objects.filter(case=source).values_list("pk", flat=True))
     Message.objects.filter(pk__in=moved).update(case=target)

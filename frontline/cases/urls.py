@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/<str:ref>/assign", views.assign, name="assign"),
     path("cases/<str:ref>/status", views.change_status, name="status"),
     path("cases/<str:ref>/merge", views.merge, name="merge"),
+    path("cases/<str:ref>/vouch", views.vouch, name="vouch"),
     path("cases/<str:ref>/messages/<int:message_pk>/split", views.split, name="split"),
     path("cases/<str:ref>/call", views.log_call, name="call"),
     path("cases/<str:ref>/callback", views.promise_callback, name="callback"),

@@ -19,6 +19,7 @@ from frontline.customers.queries import customer_panel, working_channel_flags
 from frontline.policy.views import policy_context
 from frontline.routing import services as routing
 from frontline.web.access import agent_required
+from frontline.web.middleware import content_security_policy
 
 
 def _inbox_filter(request) -> InboxFilter:
@@ -98,8 +99,14 @@ def case_detail(request, ref: str):
         "skills": Skill.objects.order_by("name"),
         "override_active": case.priority_override_until and case.priority_override_until > clock.now(),
         **policy_context(case, request.agent),
+        # One message's remote images, when a person asked for them ("load images"): a tracking pixel
+        # reaches nobody's browser unasked.
+        "images_of": request.GET.get("images", ""),
     }
-    return render(request, "cases/case.html", context)
+    response = render(request, "cases/case.html", context)
+    if context["images_of"]:
+        response["Content-Security-Policy"] = content_security_policy(images="'self' data: https: http:")
+    return response
 
 
 @require_POST
@@ -208,6 +215,17 @@ def merge(request, ref: str):
     target = services.merge_cases(case, into=target, by=request.agent, reason=request.POST.get("reason", ""))
     messages.success(request, f"{case.ref} is merged into {target.ref}.")
     return redirect("cases:detail", ref=target.ref)
+
+
+@require_POST
+@agent_required
+def vouch(request, ref: str):
+    """A person says the unproven sender is who they claim, and how they know: it is shown as such."""
+    case = services.prove_identity(
+        _case_or_404(ref), how="vouched for", by=request.agent, reason=request.POST.get("reason", "")
+    )
+    messages.success(request, f"You vouched for the sender of {case.ref}.")
+    return redirect("cases:detail", ref=case.ref)
 
 
 def _minutes(request) -> int:

@@ -6,8 +6,12 @@ from django.http import Http404
 from ninja import Path, Query, Schema
 from pydantic import Field
 
+from frontline.core.db import MAX_ID
+
 # Ids are bounded so that no number a client sends can overflow the database's integer.
-Id = Annotated[int, Path(ge=1, le=2**62)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+# The same bound for ids inside a JSON body (lists of customers, units).
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 T = TypeVar("T")

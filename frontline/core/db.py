@@ -7,21 +7,59 @@ the next one the moment the lock is released. PostgreSQL needs none of this.
 """
 
 import fcntl
+import os
+import threading
 from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connection
 
 
+class LockTimeout(Exception):
+    """The lock stayed taken longer than we wait: a temporary failure (the SMTP listener answers 451)."""
+
+
 @contextmanager
-def machine_lock(name: str):
-    """One holder at a time among all processes on this machine (an flock on a file in the data dir)."""
+def machine_lock(name: str, *, wait_seconds: float | None = None):
+    """One holder at a time among all processes on this machine (an flock on a file in the data dir).
+
+    The wait is bounded (FRONTLINE_LOCK_WAIT_SECONDS): a stuck holder makes others fail with LockTimeout
+    instead of hanging for ever."""
+    wait = settings.FRONTLINE_LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
     with open(settings.DATA_DIR / f"{name}.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not _wait_for_lock(handle.fileno(), wait):
+                raise LockTimeout(f"the {name} lock is still held after {wait:g} s") from None
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _wait_for_lock(fd: int, seconds: float) -> bool:
+    """A blocking flock, in a helper thread so that the wait can end: the kernel still hands the lock over
+    the moment it is free. The helper holds a duplicate of the descriptor (a flock belongs to the open file,
+    which both share); if we stopped waiting before it got the lock, it lets the lock go at once."""
+    spare = os.dup(fd)
+    guard, got = threading.Lock(), threading.Event()
+    state = {"abandoned": False}
+
+    def take() -> None:
+        fcntl.flock(spare, fcntl.LOCK_EX)
+        with guard:
+            if state["abandoned"]:
+                fcntl.flock(spare, fcntl.LOCK_UN)
+            else:
+                got.set()
+        os.close(spare)
+
+    threading.Thread(target=take, name="lock-wait", daemon=True).start()
+    got.wait(seconds)
+    with guard:
+        state["abandoned"] = not got.is_set()
+    return got.is_set()
 
 
 @contextmanager
@@ -31,3 +69,12 @@ def queued_writes():
         return
     with machine_lock("write"):
         yield
+
+
+# The largest id a client may name: below every database's integer limit, so no number overflows a query.
+MAX_ID = 2**62
+
+
+def is_row_id(value) -> bool:
+    """Whether a value taken from a signed or client-sent structure can be a row's id at all."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID

@@ -17,6 +17,10 @@ class NotAllowed(Exception):
     """The actor's role does not allow this. Maps to 403."""
 
 
+class Throttled(Exception):
+    """Too many requests of one kind from one client just now. Maps to 429."""
+
+
 def require_choice(value: str, choices, field: str) -> str:
     """`value` if it is one of the TextChoices `choices`; else a ServiceError naming the field and options."""
     if value not in choices.values:

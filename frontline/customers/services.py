@@ -80,6 +80,9 @@ def update_customer(customer: Customer, *, by=None, via: str = "", **changes) ->
     unknown = set(changes) - set(UPDATABLE_CUSTOMER_FIELDS)
     if unknown:
         raise ServiceError(f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    for field, value in changes.items():
+        if value is None:  # "notes": null means nothing here; an empty string clears a text
+            raise ServiceError(f"{field} cannot be null; leave it out to keep it", field=field)
     if "plan" in changes:
         require_choice(changes["plan"], Plan, "plan")
     if "tier" in changes:

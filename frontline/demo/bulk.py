@@ -453,6 +453,7 @@ def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
         status="new",
         is_open=True,
         impact=plan.impact,
+        unproven_claim="",
         demand_type="value",
         failure_reason="",
         topic_id=ctx.skill_ids[plan.topic] if plan.topic else None,

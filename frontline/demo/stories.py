@@ -39,6 +39,12 @@ def _rivera_mail(sender, subject, body, message_id, in_reply_to=""):
     return intake.receive(msg.as_bytes(), source=Source.SMTP)
 
 
+def _confirmed_by_its_sender(row) -> None:
+    """The web form's sender presses the button in the mail we sent them (the form is public: nothing reaches
+    a case before that)."""
+    intake.confirm_web_form(intake.confirmation_link(row).rstrip("/").rsplit("/", 1)[1])
+
+
 def _rivera_contacts(now, case, hana) -> None:
     """S5's twelve contacts by chat, phone, email and the web form, each through intake like any other:
     none is put on the case by hand, and all of them land on the one case, with the rule that put it there."""
@@ -47,10 +53,13 @@ def _rivera_contacts(now, case, hana) -> None:
         "Luis Ortega <luis@rivera-digital.example>",
     )
     with _minutes_ago(now, 170):
+        # Carmen chats from Northwind's control panel, where she is signed in: the widget carries her signed
+        # identity, so the chat may join her case.
         chat, _ = intake.start_chat(
             name="Carmen Rivera",
             email="carmen@rivera-digital.example",
             body="Hi, we got a scanner warning about client07.rivera-sites.example. What happens now?",
+            identity=intake.chat_identity("carmen@rivera-digital.example"),
         )
     with _minutes_ago(now, 160):
         first = _rivera_mail(
@@ -86,14 +95,16 @@ def _rivera_contacts(now, case, hana) -> None:
             "<s5-2@rivera-digital.example>",
         )
     with _minutes_ago(now, 100):
-        intake.submit_web_form(
-            {
-                "name": "Carmen Rivera",
-                "email": "carmen@rivera-digital.example",
-                "subject": "Please do not suspend the reseller account",
-                "body": "client19.rivera-sites.example belongs to a charity. Please do not suspend the whole "
-                "account for three sites.",
-            }
+        _confirmed_by_its_sender(
+            intake.submit_web_form(
+                {
+                    "name": "Carmen Rivera",
+                    "email": "carmen@rivera-digital.example",
+                    "subject": "Please do not suspend the reseller account",
+                    "body": "client19.rivera-sites.example belongs to a charity. Please do not suspend "
+                    "the whole account for three sites.",
+                }
+            )
         )
     with _minutes_ago(now, 90):
         intake.log_phone_call(

@@ -20,6 +20,8 @@ class EventKind(models.TextChoices):
     UNIT_STATE_CHANGED = "unit.state_changed", "Service unit state changed"  # ok/degraded/down/...
     # cases
     CASE_OPENED = "case.opened", "Case opened"  # a new customer problem
+    # an unproven sender's claim was proven: by their emailed link, or a person vouched for them
+    IDENTITY_PROVEN = "case.identity_proven", "Sender proven"
     MESSAGE_RECEIVED = "case.message_received", "Message received"  # a contact from the customer
     REPLY_SENT = "case.reply_sent", "Reply sent"  # an agent's reply handed to the transport
     REPLY_FAILED = "case.reply_failed", "Reply failed"  # the transport refused the reply
@@ -80,6 +82,8 @@ class EventKind(models.TextChoices):
     AGENT_ROLE_CHANGED = "agent.role_changed", "Agent role changed"  # authority changed
     API_TOKEN_ISSUED = "agent.token_issued", "API token issued"  # an integration may act as this agent
     API_TOKEN_REVOKED = "agent.token_revoked", "API token revoked"  # that integration no longer may
+    # an admin said whether this token's abuse reports may justify acting before notice
+    API_TOKEN_TRUST_CHANGED = "agent.token_trust_changed", "API token's reporter trust changed"
 
 
 class AppendOnlyError(Exception):

@@ -5,12 +5,11 @@ the caller told why, with a 400). The same Idempotency-Key again answers the fir
 second message; the same key with a different body is a 409, since the caller has mixed two messages up.
 """
 
-import json
-
 from ninja import Router, Schema
 from ninja.responses import Status
 
 from frontline.cases.models import Channel
+from frontline.core import jsonbody
 from frontline.intake import services
 from frontline.intake.models import RawMessage, RawStatus, Source
 
@@ -44,10 +43,10 @@ def _key(request) -> str:
     key = request.headers.get("Idempotency-Key", "")
     if not key:
         try:
-            payload = json.loads(request.body)
+            payload = jsonbody.loads(request.body)
             key = str(payload.get("idempotency_key") or "") if isinstance(payload, dict) else ""
-        except (ValueError, UnicodeDecodeError):
-            key = ""
+        except jsonbody.BadJson:
+            key = ""  # stored as sent all the same; reading it says what is wrong
     return key.strip()[:200]
 
 

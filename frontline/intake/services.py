@@ -9,6 +9,7 @@ wrong with one message reaches another: each is interpreted in its own savepoint
 
 import atexit
 import hashlib
+import hmac
 import json
 import logging
 import multiprocessing
@@ -20,12 +21,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
+from django.utils.crypto import salted_hmac
 
 from frontline.cases import services as cases
 from frontline.cases.models import Attachment, Case, Channel, Direction, Message
-from frontline.core import clock
+from frontline.core import clock, jsonbody
 from frontline.core.db import queued_writes
 from frontline.core.errors import ServiceError
+from frontline.core.processes import die_with_parent
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, ContactPoint, ContactState, Customer, Person
 from frontline.events.models import EventKind
@@ -145,7 +148,9 @@ def _parser_pool() -> ProcessPoolExecutor:
     this has threads, and the parser needs nothing of Django."""
     global _POOL
     if _POOL is None:
-        _POOL = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        _POOL = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent
+        )
         atexit.register(_POOL.shutdown, cancel_futures=True)
     return _POOL
 
@@ -458,7 +463,7 @@ def _acknowledge_if_due(case: Case, thread: threading.Thread, source: str, perso
 
 
 def _interpret_structured(row: RawMessage, *, by=None) -> Outcome:
-    payload = json.loads(bytes(row.raw).decode("utf-8"))
+    payload = jsonbody.loads(bytes(row.raw), max_bytes=settings.INTAKE_MAX_MESSAGE_BYTES)
     if not isinstance(payload, dict):
         raise ServiceError("the message must be a JSON object")
     body = str(payload.get("body") or "").replace("\x00", "").strip()
@@ -472,7 +477,9 @@ def _interpret_structured(row: RawMessage, *, by=None) -> Outcome:
         if acknowledged is not None:
             return Outcome(RawStatus.ACKNOWLEDGEMENT, f"acknowledged notification #{acknowledged.pk}")
     agent = by
-    if payload.get("agent_id"):
+    if row.source == Source.PHONE and payload.get("agent_id"):
+        # Only a phone note's payload is ours (log_phone_call writes who took the call); anything else a
+        # client sent names no actor: the actor is whoever is authenticated.
         from frontline.agents.models import Agent
 
         agent = Agent.objects.filter(pk=payload["agent_id"]).first()
@@ -485,10 +492,13 @@ def _interpret_structured(row: RawMessage, *, by=None) -> Outcome:
             raise ServiceError(f"no case {payload['case_id']}", field="case")
         case = cases.follow_merges(case)
     thread = threading.Thread(case, "given", 1.0, "given by the channel") if case else threading.NEW
-    if not thread.case and subject:
+    # A chat that has not proven its sender's address is held apart: it never joins, reads or receives
+    # anything of a case that exists (anyone can type anyone's address into a chat).
+    unproven = row.source == Source.CHAT and not payload.get("proven") and case is None
+    if not thread.case and subject and not unproven:
         thread = threading.by_reference(subject, [])
     person, customer = _structured_sender(payload, thread.case)
-    if not thread.case:
+    if not thread.case and not unproven:
         thread = threading.by_similarity(customer.pk, subject, body)
     channel = payload.get("channel") or row.channel
     if row.source == Source.API and channel not in (Channel.API, Channel.MONITORING):
@@ -506,6 +516,8 @@ def _interpret_structured(row: RawMessage, *, by=None) -> Outcome:
     if not fields["duration_seconds"]:
         fields.pop("duration_seconds")
     case, message = _deliver(thread, customer, fields, subject=subject or body.splitlines()[0][:120])
+    if unproven:
+        Case.objects.filter(pk=case.pk).update(unproven_claim=fields["sender"])
     if channel != Channel.MONITORING:  # an alert from the customer's monitoring is not the customer writing
         _acknowledge_if_due(case, thread, row.source, person)
     return Outcome(RawStatus.PROCESSED, _threading_words(thread, case), case, message)
@@ -571,8 +583,9 @@ CONFIRM_MAX_AGE = timedelta(days=3)
 
 
 def submit_web_form(fields: dict) -> RawMessage:
-    """Store what the form was given, then read it now if the address is a verified contact's, or send a
-    confirmation link first (the form is public: anyone can type anyone's address)."""
+    """Store what the form was given and send a confirmation link to the address: the form is public and
+    anyone can type anyone's address, so nothing reaches a case (or mails a customer) until the owner of the
+    address presses the button. Known and unknown addresses are answered alike."""
     payload = {key: str(fields.get(key, ""))[:20_000] for key in ("name", "email", "subject", "body")}
     raw = _as_raw(payload)
     email = mail.clean(payload["email"]).lower()
@@ -580,11 +593,6 @@ def submit_web_form(fields: dict) -> RawMessage:
     if not payload["body"].strip():
         raise ServiceError("write what the problem is", field="body")
     row, _ = accept(raw, source=Source.WEB_FORM, channel=Channel.WEB)
-    verified = ContactPoint.objects.filter(
-        kind=ContactKind.EMAIL, normalized=email, state=ContactState.VERIFIED
-    ).exists()
-    if verified:
-        return process(row)
     RawMessage.objects.filter(pk=row.pk).update(
         status=RawStatus.UNCONFIRMED, reason=f"waiting for {email} to confirm by the emailed link"
     )
@@ -594,18 +602,44 @@ def submit_web_form(fields: dict) -> RawMessage:
 
 
 def confirmation_link(row: RawMessage) -> str:
-    token = signing.dumps({"raw": row.pk}, salt=CONFIRM_SALT)
-    return f"{settings.SITE_URL.rstrip('/')}/contact/confirm/{token}/"
+    return _signed_link("contact", {"raw": row.pk}, CONFIRM_SALT)
+
+
+def _signed_link(kind: str, data: dict, salt: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/{kind}/confirm/{signing.dumps(data, salt=salt)}/"
+
+
+def _read_link(token: str, salt: str) -> dict:
+    try:
+        data = signing.loads(token, salt=salt, max_age=CONFIRM_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise ServiceError("this link has expired; please write to us again", field="token") from exc
+    except signing.BadSignature as exc:
+        raise ServiceError("this link is not valid", field="token") from exc
+    if not isinstance(data, dict):
+        raise ServiceError("this link is not valid", field="token")
+    return data
 
 
 def _send_confirmation(row: RawMessage, email: str) -> None:
+    _send_link(
+        email,
+        subject="Please confirm your message to our support team",
+        words="someone (we hope you) sent us a message from our web site with this address. To send it on "
+        "to our team",
+        link=confirmation_link(row),
+    )
+
+
+def _send_link(email: str, *, subject: str, words: str, link: str) -> None:
+    """A fixed text with one link, never the sender's words: the public pages cannot make us mail anyone
+    what a stranger chose."""
     from frontline.delivery import services as delivery
 
     delivery.send_email(
-        subject="Please confirm your message to our support team",
+        subject=subject,
         body=(
-            "Hello,\n\nsomeone (we hope you) sent us a message from our web site with this address. "
-            f"To send it on to our team, open this link and press the button:\n\n{confirmation_link(row)}\n\n"
+            f"Hello,\n\n{words}, open this link and press the button:\n\n{link}\n\n"
             "If it was not you, ignore this email and nothing happens.\n\n"
             f"{settings.FRONTLINE_TEAM_SIGNATURE}"
         ),
@@ -617,12 +651,7 @@ def _send_confirmation(row: RawMessage, email: str) -> None:
 
 
 def raw_for_confirmation(token: str) -> RawMessage:
-    try:
-        data = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
-    except signing.SignatureExpired as exc:
-        raise ServiceError("this link has expired; please send the form again", field="token") from exc
-    except signing.BadSignature as exc:
-        raise ServiceError("this link is not valid", field="token") from exc
+    data = _read_link(token, CONFIRM_SALT)
     row = RawMessage.objects.filter(pk=data.get("raw"), source=Source.WEB_FORM).first()
     if row is None:
         raise ServiceError("this link is not valid", field="token")
@@ -637,12 +666,17 @@ def confirm_web_form(token: str) -> RawMessage:
     with transaction.atomic():
         RawMessage.objects.filter(pk=row.pk, status=RawStatus.UNCONFIRMED).update(status=RawStatus.PENDING)
         row = process(row)
-        email = json.loads(bytes(row.raw))["email"].strip().lower()
-        for point in ContactPoint.objects.filter(kind=ContactKind.EMAIL, normalized=email).exclude(
-            state=ContactState.VERIFIED
-        ):
-            customers.verify_contact_point(point, via="web_form")
+        _verify_email(json.loads(bytes(row.raw))["email"], via="web_form")
     return row
+
+
+def _verify_email(email: str, *, via: str = "chat") -> None:
+    """Whoever pressed a link mailed to this address reads its mail: the address is theirs and it works."""
+    email = email.strip().lower()
+    for point in ContactPoint.objects.filter(kind=ContactKind.EMAIL, normalized=email).exclude(
+        state=ContactState.VERIFIED
+    ):
+        customers.verify_contact_point(point, via=via)
 
 
 # ---- phone notes and chat ----------------------------------------------------------------------------
@@ -677,8 +711,34 @@ def log_phone_call(
     return _submit_or_refuse(payload, source=Source.PHONE, field="summary", by=agent)
 
 
-def start_chat(*, name: str, email: str, body: str) -> tuple[ChatSession, RawMessage]:
-    payload = {"name": name[:120], "email": email, "body": body, "channel": Channel.CHAT, "subject": ""}
+def chat_identity(email: str) -> str:
+    """What the provider's control panel signs for a signed-in customer's chat: the HMAC-SHA256 of their
+    address under FRONTLINE_CHAT_IDENTITY_SECRET (as chat services' identity verification works). Unset, the
+    secret is derived from the signing key, so that only Frontline itself (the demo) can sign."""
+    secret = settings.FRONTLINE_CHAT_IDENTITY_SECRET or salted_hmac(CHAT_IDENTITY_SALT, "secret").hexdigest()
+    return hmac.new(secret.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+CHAT_IDENTITY_SALT = "frontline.intake.chat-identity-secret"
+
+
+def _signed_identity_holds(email: str, identity: str) -> bool:
+    return bool(identity) and hmac.compare_digest(chat_identity(email), identity.strip().lower())
+
+
+def start_chat(*, name: str, email: str, body: str, identity: str = "") -> tuple[ChatSession, RawMessage]:
+    """A chat proven by a signed identity goes on like mail; any other is held apart on a case of its own,
+    and the address is sent a link that proves it."""
+    body = _chat_line(body)
+    proven = _signed_identity_holds(email, identity)
+    payload = {
+        "name": name[:120],
+        "email": email,
+        "body": body,
+        "channel": Channel.CHAT,
+        "subject": "",
+        "proven": "signed identity" if proven else "",
+    }
     row = _submit_or_refuse(payload, source=Source.CHAT, field="body")
     now = clock.now()
     session = ChatSession.objects.create(
@@ -689,10 +749,50 @@ def start_chat(*, name: str, email: str, body: str) -> tuple[ChatSession, RawMes
         started_at=row.message.created_at,
         last_seen_at=now,
     )
+    if not proven:
+        _send_link(
+            session.email,
+            subject="Did you start a chat with our support team?",
+            words="someone (we hope you) started a chat with our support team with this address. If it was "
+            "you, open this link and press the button, and our team can see your account and your earlier "
+            "messages",
+            link=_signed_link("chat", {"chat": session.pk}, CHAT_CONFIRM_SALT),
+        )
     return session, row
 
 
+CHAT_CONFIRM_SALT = "frontline.intake.chat-identity"
+
+
+def chat_for_confirmation(token: str) -> ChatSession:
+    data = _read_link(token, CHAT_CONFIRM_SALT)
+    session = ChatSession.objects.select_related("case").filter(pk=data.get("chat")).first()
+    if session is None:
+        raise ServiceError("this link is not valid", field="token")
+    return session
+
+
+def confirm_chat(token: str) -> ChatSession:
+    """The link was followed and its button pressed: the chat's sender is who they said."""
+    session = chat_for_confirmation(token)
+    with transaction.atomic():
+        cases.prove_identity(session.case, how="their emailed link", via="chat")
+        _verify_email(session.email)
+    return session
+
+
+def _chat_line(body: str) -> str:
+    if len(body) > settings.FRONTLINE_CHAT_MAX_CHARS:
+        raise ServiceError(
+            f"a chat message can be at most {settings.FRONTLINE_CHAT_MAX_CHARS:,} characters; "
+            "send a longer text or a file by email",
+            field="body",
+        )
+    return body
+
+
 def chat_message(session: ChatSession, body: str) -> RawMessage:
+    body = _chat_line(body)
     payload = {
         "case_id": session.case_id,
         "email": session.email,

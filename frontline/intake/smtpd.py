@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from frontline.cases.models import Channel
-from frontline.core.db import queued_writes
+from frontline.core.db import LockTimeout, queued_writes
 from frontline.intake import services
 from frontline.intake.models import Source
 
@@ -52,6 +52,9 @@ class IntakeHandler:
             )
         except services.TooLarge as exc:
             return f"552 5.3.4 {exc.message}"
+        except LockTimeout as exc:
+            log.warning("refused a message for now: %s", exc)
+            return "451 4.3.0 too busy to store the message now; try again later"
         except Exception:
             log.exception("could not store an inbound message")
             # A temporary failure: the sending MTA keeps the message and tries again. Nothing is lost.

@@ -171,9 +171,11 @@ def by_message_ids(known: KnownIds) -> Thread:
     return answering or answered or NEW
 
 
+# A case held apart for an unproven sender is never a guess: the customer's words must not land there.
 _CANDIDATES = (
     "SELECT id, subject, CASE WHEN updated_at >= %s THEN 1 ELSE 0 END FROM cases_case "
-    "WHERE customer_id = %s AND is_open AND updated_at >= %s ORDER BY updated_at DESC LIMIT 10"
+    "WHERE customer_id = %s AND is_open AND updated_at >= %s AND unproven_claim = '' "
+    "ORDER BY updated_at DESC LIMIT 10"
 )
 _UNIT_NAMES = (
     "SELECT cu.case_id, u.name FROM cases_case_affected_units cu "

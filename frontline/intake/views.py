@@ -4,8 +4,6 @@ The public views keep no login and trust nothing: the form confirms the address 
 POSTs (mail scanners follow links), and the chat's only key is the session token it handed out.
 """
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
@@ -14,20 +12,25 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from frontline.core import jsonbody
 from frontline.core.errors import ServiceError
-from frontline.core.ratelimit import hits
+from frontline.core.ratelimit import too_many
 from frontline.intake import services
 from frontline.intake.models import ChatSession, RawMessage, RawStatus
 from frontline.web.access import agent_required
-
-
-def _client(request) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
+from frontline.web.middleware import content_security_policy
 
 
 def rate_limited(request, scope: str) -> bool:
     """At most FRONTLINE_PUBLIC_RATE posts per address per 10 minutes, counted in the shared cache."""
-    return hits(f"rate:{scope}:{_client(request)}", window_seconds=600) > settings.FRONTLINE_PUBLIC_RATE
+    return too_many(request, scope, limit=settings.FRONTLINE_PUBLIC_RATE)
+
+
+def _chatting_too_fast(request, session: ChatSession) -> bool:
+    limit = settings.FRONTLINE_CHAT_RATE
+    return too_many(request, "chat-line", limit=limit, key=f"session-{session.pk}") or too_many(
+        request, "chat-line", limit=3 * limit
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -75,14 +78,31 @@ def contact_confirm(request, token: str):
 @require_GET
 @xframe_options_exempt
 def chat_widget(request):
-    return render(request, "intake/chat.html", {"poll_seconds": 3})
+    """The provider's control panel may embed it as /chat/?name=…&email=…&identity=<HMAC>, signed in."""
+    signed = {key: request.GET.get(key, "")[:255] for key in ("name", "email", "identity")}
+    response = render(request, "intake/chat.html", {"poll_seconds": 3, "signed": signed})
+    response["Content-Security-Policy"] = content_security_policy(
+        frame_ancestors=settings.FRONTLINE_CHAT_FRAME_ANCESTORS
+    )
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def chat_confirm(request, token: str):
+    """GET shows a button and changes nothing; only the POST of that button proves the chat's sender."""
+    try:
+        session = services.chat_for_confirmation(token)
+        if request.method == "POST":
+            session = services.confirm_chat(token)
+    except ServiceError as exc:
+        return render(
+            request, "web/error.html", {"title": "Link not valid", "message": exc.message}, status=400
+        )
+    return render(request, "intake/chat_confirm.html", {"session": session, "done": request.method == "POST"})
 
 
 def _json(request) -> dict:
-    try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ServiceError("send JSON") from exc
+    data = jsonbody.loads(request.body or b"{}", max_bytes=4 * settings.FRONTLINE_CHAT_MAX_CHARS)
     if not isinstance(data, dict):
         raise ServiceError("send a JSON object")
     return data
@@ -98,12 +118,20 @@ def chat_start(request):
     try:
         data = _json(request)
         session, row = services.start_chat(
-            name=str(data.get("name", "")), email=str(data.get("email", "")), body=str(data.get("body", ""))
+            name=str(data.get("name", "")),
+            email=str(data.get("email", "")),
+            body=str(data.get("body", "")),
+            identity=str(data.get("identity", "")),
         )
     except ServiceError as exc:
         return JsonResponse({"detail": exc.message, "field": exc.field}, status=400)
     return JsonResponse(
-        {"token": session.token, "case": row.case.ref, "messages": services.chat_transcript(session)},
+        {
+            "token": session.token,
+            "case": row.case.ref,
+            "unproven": bool(row.case.unproven_claim),
+            "messages": services.chat_transcript(session),
+        },
         status=201,
     )
 
@@ -115,6 +143,10 @@ def chat_messages(request, token: str):
     if session is None:
         return JsonResponse({"detail": "no such chat"}, status=404)
     if request.method == "POST":
+        if _chatting_too_fast(request, session):
+            return JsonResponse(
+                {"detail": "too many messages just now; wait a minute and send again"}, status=429
+            )
         try:
             services.chat_message(session, str(_json(request).get("body", "")))
         except ServiceError as exc:

@@ -6,7 +6,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from frontline.cases.models import Case
-from frontline.core.api import get_or_404
+from frontline.core.api import BodyId, get_or_404
 from frontline.customers.models import Customer
 from frontline.notifications import services
 from frontline.notifications.models import FanOut, Notification, SubjectKind, Urgency
@@ -124,8 +124,10 @@ class FanOutIn(Schema):
     title: str
     body: str
     urgency: Urgency = Urgency.URGENT
-    customer_ids: list[int] = []
-    unit_ids: list[int] = Field([], description="Service units whose owners are notified")
+    customer_ids: list[BodyId] = Field([], max_length=2_000_000)
+    unit_ids: list[BodyId] = Field(
+        [], max_length=2_000_000, description="Service units whose owners are notified"
+    )
 
 
 class Failure(Schema):

@@ -28,6 +28,7 @@ from django.db.models import Count, Q
 
 from frontline.cases.services import reply_address
 from frontline.core import clock
+from frontline.core.db import is_row_id
 from frontline.core.errors import ServiceError, require_choice
 from frontline.customers.models import ContactPoint, ContactState, Customer, ServiceUnit
 from frontline.customers.queries import points_by_customer
@@ -239,8 +240,22 @@ def fan_out(
     title, body = _check(subject_kind, urgency, title, body)
     ids = {c.pk if isinstance(c, Customer) else int(c) for c in customers or []}
     unit_ids = [u.pk if isinstance(u, ServiceUnit) else int(u) for u in units or []]
-    for chunk in _batched(unit_ids, 5000):
-        ids.update(ServiceUnit.objects.filter(pk__in=chunk).values_list("customer_id", flat=True))
+    known = set()  # an id beyond the database's integers is simply unknown
+    for chunk in _batched(sorted(i for i in ids if 0 < i < 2**63), 5000):
+        known.update(Customer.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+    if ids - known:
+        unknown = sorted(ids - known)
+        raise ServiceError(
+            f"no customer {', '.join(map(str, unknown[:10]))}{' and more' if len(unknown) > 10 else ''}",
+            field="customers",
+        )
+    found_units = 0
+    for chunk in _batched([i for i in unit_ids if 0 < i < 2**63], 5000):
+        owners = list(ServiceUnit.objects.filter(pk__in=chunk).values_list("customer_id", flat=True))
+        found_units += len(owners)
+        ids.update(owners)
+    if found_units < len(set(unit_ids)):
+        raise ServiceError("some of the service units given do not exist", field="units")
     if not ids:
         raise ServiceError("nobody to notify: give customers or service units", field="customers")
     ladder = choose_ladder(subject_kind, urgency)
@@ -657,10 +672,13 @@ def notification_for_link(token: str) -> Notification:
         raise ServiceError("this link has expired; the message it came with is still on record") from exc
     except signing.BadSignature as exc:
         raise ServiceError("this link is not valid") from exc
-    try:
-        return Notification.objects.select_related("customer").get(pk=value["n"])
-    except (Notification.DoesNotExist, KeyError, TypeError) as exc:
-        raise ServiceError("this link is not valid") from exc
+    pk = value.get("n") if isinstance(value, dict) else None
+    notification = (
+        Notification.objects.select_related("customer").filter(pk=pk).first() if is_row_id(pk) else None
+    )
+    if notification is None:
+        raise ServiceError("this link is not valid")
+    return notification
 
 
 def acknowledge_by_link(token: str, *, client: str = "") -> Notification:

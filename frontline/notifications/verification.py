@@ -9,6 +9,7 @@ the point failing with a fix-it to-do, like any other send.
 
 import hashlib
 import hmac
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from frontline.core import clock
+from frontline.core.db import is_row_id
 from frontline.core.errors import ServiceError
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, ContactPoint, ContactState
@@ -72,7 +74,8 @@ def request_verification(point: ContactPoint, *, by=None, via: str = "") -> Deli
             f"Please confirm that {point.value} reaches you: we will use it to tell you about faults and "
             f"planned work on your services.\n\nConfirm: {link}\n\nIf you did not expect this, ignore it."
         )
-    key = f"verify.{point.pk}.{int(now.timestamp())}"
+    # Unique per request: asking twice in one second is two asks, each with its own evidence.
+    key = f"verify.{point.pk}.{int(now.timestamp())}.{secrets.token_hex(4)}"
     outgoing = Outgoing(
         key=key,
         address=point.normalized,
@@ -122,7 +125,9 @@ def point_for_link(token: str) -> ContactPoint:
         raise ServiceError("this link has expired: ask for a new one") from exc
     except signing.BadSignature as exc:
         raise ServiceError("this link is not valid") from exc
-    point = ContactPoint.objects.filter(pk=value.get("c")).first()
+    if not isinstance(value, dict) or not is_row_id(value.get("c")):
+        raise ServiceError("this link is not valid")
+    point = ContactPoint.objects.filter(pk=value["c"]).first()
     if point is None or point.normalized != value.get("v"):
         raise ServiceError("this link is for an address that has changed since; ask for a new one")
     return point

@@ -3,7 +3,6 @@ a signed link, a button that POSTs), the staff's view of a customer's notificati
 and the evidence export."""
 
 import csv
-import json
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,13 +12,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from frontline.cases.models import Case
+from frontline.core import jsonbody
 from frontline.core.errors import ServiceError
 from frontline.customers.models import ContactPoint, Customer
 from frontline.customers.queries import customer_panel
 from frontline.delivery.models import DeliveryAttempt
 from frontline.notifications import services, verification
 from frontline.notifications.models import FanOut, Notification, Urgency
-from frontline.web.access import agent_required
+from frontline.web.access import agent_required, back_to
 
 
 def _refused(request, exc: ServiceError):
@@ -63,9 +63,9 @@ def sms_inbound(request):
             {"detail": "unknown sender: a valid X-Frontline-Token header is required"}, status=401
         )
     try:
-        data = json.loads(request.body or b"{}")
+        data = jsonbody.loads(request.body or b"{}")
         phone, text = str(data["from"]), str(data["text"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (ServiceError, KeyError, TypeError):
         return JsonResponse({"detail": 'send JSON: {"from": "+44…", "text": "…"}'}, status=400)
     row = intake.submit({"phone": phone, "body": text, "channel": "sms"}, source="sms", channel="sms")
     return JsonResponse({"stored_as": row.pk, "status": row.status, "reason": row.reason}, status=202)
@@ -143,7 +143,7 @@ def send_verification(request, pk: int):
         messages.error(request, f"{point} cannot be verified by a message")
     else:
         messages.success(request, f"Verification to {point.value}: {attempt.get_status_display()}")
-    return redirect(request.POST.get("next") or "/")
+    return redirect(back_to(request))
 
 
 @require_POST
@@ -152,7 +152,7 @@ def confirm_code(request, pk: int):
     point = get_object_or_404(ContactPoint, pk=pk)
     verification.confirm_by_code(point, request.POST.get("code", ""), by=request.agent)
     messages.success(request, f"{point.value} is verified")
-    return redirect(request.POST.get("next") or "/")
+    return redirect(back_to(request))
 
 
 @require_GET

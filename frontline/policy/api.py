@@ -129,12 +129,31 @@ class EventsIn(Schema):
     batch: str = Field("", description="Events of one report or scan: one notice and one case per customer")
 
 
+def _as_reported(request, trigger: str, facts: dict) -> tuple[dict, str]:
+    """The facts with `trusted_reporter` set by who sent them, never by what they say: true only through a
+    token an admin marked as a trusted reporter. Also the words that name that token in the reasons."""
+    token = getattr(request, "api_token", None)
+    trusted_by = f"token '{token.name}' ({token.prefix}…)" if token and token.trusted_reporter else ""
+    facts = {key: value for key, value in facts.items() if key != "trusted_reporter"}
+    if trigger == Trigger.ABUSE_REPORT:
+        facts["trusted_reporter"] = bool(trusted_by)
+    return facts, trusted_by
+
+
 @router.post("/policy/events", response={201: list[EventOut]}, summary="Any policy event (resource abuse...)")
 def post_events(request, payload: EventsIn):
-    items = [
-        {**item.dict(), "unit": item.unit.dict(exclude_none=True), "payload": item.dict()}
-        for item in payload.events
-    ]
+    items = []
+    for item in payload.events:
+        facts, trusted_by = _as_reported(request, item.trigger, item.facts)
+        items.append(
+            {
+                **item.dict(),
+                "facts": facts,
+                "trusted_by": trusted_by,
+                "unit": item.unit.dict(exclude_none=True),
+                "payload": item.dict(),
+            }
+        )
     events = services.receive_events(items, source=EventSource.API, batch=payload.batch, by=request.agent)
     return Status(201, _events(events))
 
@@ -165,8 +184,9 @@ def post_abuse_report(request, payload: AbuseReportIn):
         arrived=payload.arrival_date,
         incidents=payload.incidents,
     )
-    facts["trusted_reporter"] = True  # an integration holding one of our tokens
+    facts, trusted_by = _as_reported(request, Trigger.ABUSE_REPORT, facts)
     item = {
+        "trusted_by": trusted_by,
         "trigger": Trigger.ABUSE_REPORT,
         "kind": "report",
         "facts": facts,

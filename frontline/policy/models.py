@@ -226,6 +226,7 @@ class OverrideKind(models.TextChoices):
     DO_LESS = "do_less", "Do less"  # a milder action, or none
     DO_DIFFERENTLY = "do_differently", "Do differently"  # another action the rule did not propose
     DELAY = "delay", "Delay"  # the same action, later
+    END = "end", "Lift or withdraw"  # a person ended the rule's action (restored the unit) before its time
     GOODWILL = "goodwill", "Goodwill"  # beyond the contract: credit, extension, free restore
 
 

@@ -22,7 +22,7 @@ from frontline.policy import engine
 from frontline.policy.models import ActionKind, Decision, Override, OverrideKind, PolicyEvent, PolicyRule
 
 OUTCOME_WINDOW = timedelta(days=30)
-RULE_OVERRIDES = (OverrideKind.DO_LESS, OverrideKind.DO_DIFFERENTLY, OverrideKind.DELAY)
+RULE_OVERRIDES = (OverrideKind.DO_LESS, OverrideKind.DO_DIFFERENTLY, OverrideKind.DELAY, OverrideKind.END)
 
 
 @dataclass

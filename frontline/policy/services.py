@@ -277,6 +277,8 @@ def receive_events(
     Each item: trigger, kind, facts (the trigger's fields), unit (a reference: unit_id, ip, name, hostname),
     payload (what the sender sent, kept for the record), idempotency_key (optional).
     """
+    if by is not None:  # the rules act on these: an agent's word alone is not enough
+        require(by, Capability.REPORT_EVENTS)
     if not items:
         raise ServiceError("no events given", field="events")
     for item in items:  # every item checked before any is stored: a bad batch is refused whole
@@ -313,7 +315,11 @@ def _store(item: dict, *, source: str, batch: str, raw_message) -> tuple[PolicyE
                 idempotency_key=key,
                 payload=payload,
                 raw_message=raw_message,
-                context={"facts": item.get("facts") or {}, "unit_ref": item.get("unit") or {}},
+                context={
+                    "facts": item.get("facts") or {},
+                    "unit_ref": item.get("unit") or {},
+                    "trusted_by": item.get("trusted_by") or "",
+                },
             )
     except IntegrityError:  # the same key stored meanwhile by another request
         return PolicyEvent.objects.get(idempotency_key=key), False
@@ -416,7 +422,10 @@ def _judge(event: PolicyEvent, *, by=None) -> list[Decision]:
         )
         return []
     event.unit, event.customer = unit, unit.customer
-    event.context = build_context(event, unit, facts) | {"unit_ref": ref}
+    event.context = build_context(event, unit, facts) | {
+        "unit_ref": ref,
+        "trusted_by": event.context.get("trusted_by", ""),
+    }
     event.status = PolicyEventStatus.JUDGED
     verdict = _verdict(event)
     if verdict.failed:
@@ -547,8 +556,9 @@ def _propose(event: PolicyEvent, unit: ServiceUnit, rule: engine.CompiledRule) -
         decision.status = DecisionStatus.APPLIED
         decision.applied_at = decision.due_at = now
         why.append(
-            f"Emergency: {unit_words} is attacking others now ({_facts_words(event)}), so it is contained at "
-            "once and the customer is notified at the same moment."
+            f"Emergency: {unit_words} is attacking others now ({_facts_words(event)}; "
+            f"{_trusted_words(event)}), so it is contained at once and the customer is notified at the same "
+            "moment."
         )
     elif not event.context["customer"]["working_channel"]:
         decision.status = DecisionStatus.HELD
@@ -581,10 +591,20 @@ def _emergency_doubt(event: PolicyEvent) -> str:
     facts = event.context["event"]
     if not facts.get("active_attack"):
         return "the report does not say the attack is going on now"
-    if event.source == EventSource.EMAIL and not facts.get("trusted_reporter"):
+    if facts.get("trusted_reporter"):
+        return ""
+    if event.source == EventSource.EMAIL:
         sender = facts.get("reporter") or "the sender"
         return f"{sender} is not among the trusted reporters, and mail can be forged"
-    return ""
+    return "it did not come through an integration an admin trusts as a reporter"
+
+
+def _trusted_words(event: PolicyEvent) -> str:
+    """Whose word the emergency rests on, for the decision's reasons."""
+    if event.context.get("trusted_by"):
+        return f"reported through {event.context['trusted_by']}, an integration trusted as a reporter"
+    reporter = event.context["event"].get("reporter") or "the sender"
+    return f"reported by {reporter}, a trusted reporter"
 
 
 def _facts_words(event: PolicyEvent) -> str:
@@ -870,9 +890,23 @@ def apply_due_decisions(limit: int = 500) -> int:
 
 
 def end_decision(decision: Decision, *, reason: str, by=None, via: str = "web") -> Decision:
-    """Lift an action in force, or withdraw one that has not run yet. Restoring is this, by a person."""
-    if by is not None:
-        require(by, Capability.WORK_CASES)
+    """Lift an action in force, or withdraw one that has not run yet. Restoring is this.
+
+    By a person it breaks the rule's decision, so it needs the authority to override and is recorded as an
+    override with its reason (the rules-to-fix report counts it, and it can be reversed); by the rules
+    themselves (a clean re-scan, a payment) it is the rule's own way back."""
+    if by is None:
+        return _end(decision, reason=reason, by=None, via=via)
+    require(by, Capability.OVERRIDE_RULES)
+    reason = _reason(reason)
+    with transaction.atomic():
+        before = _snapshot(Decision.objects.select_for_update().get(pk=decision.pk))
+        ended = _end(decision, reason=reason, by=by, via=via)
+        _record_override(ended, kind=OverrideKind.END, by=by, reason=reason, before=before, via=via)
+    return ended
+
+
+def _end(decision: Decision, *, reason: str, by=None, via: str = "web") -> Decision:
     if not (reason or "").strip():
         raise ServiceError("say why", field="reason")
     now = clock.now()
@@ -1057,6 +1091,20 @@ def override_decision(
             why=f"{OverrideKind(kind).label} by {by}: {reason}",
         )
         after = _snapshot(new)
+    return _record_override(decision, kind=kind, by=by, reason=reason, before=before, after=after, via=via)
+
+
+def _record_override(
+    decision: Decision,
+    *,
+    kind: str,
+    by: Agent,
+    reason: str,
+    before: dict,
+    after: dict | None = None,
+    via: str,
+) -> Override:
+    after = after if after is not None else _snapshot(decision)
     override = Override.objects.create(
         kind=kind,
         decision=decision,
@@ -1103,10 +1151,11 @@ def reverse_override(override: Override, *, by: Agent, reason: str, via: str = "
         if decision.status == DecisionStatus.SCHEDULED:
             decision.due_at = max(datetime.fromisoformat(override.before["due_at"]), now)
             decision.save(update_fields=["due_at"])
-    elif override.kind in (OverrideKind.DO_LESS, OverrideKind.DO_DIFFERENTLY):
-        replacement = Decision.objects.get(pk=override.after["decision_id"])
-        if replacement.status in LIVE_STATUSES:
-            end_decision(replacement, reason=f"override reversed: {reason}", by=by, via=via)
+    elif override.kind in (OverrideKind.DO_LESS, OverrideKind.DO_DIFFERENTLY, OverrideKind.END):
+        if override.kind != OverrideKind.END:
+            replacement = Decision.objects.get(pk=override.after["decision_id"])
+            if replacement.status in LIVE_STATUSES:
+                _end(replacement, reason=f"override reversed: {reason}", by=by, via=via)
         decision = Decision.objects.select_for_update().get(pk=override.decision_id)
         decision.status, decision.ended_at, decision.end_reason = override.before["status"], None, ""
         if decision.status == DecisionStatus.SCHEDULED:
@@ -1239,7 +1288,7 @@ def decide(decision: Decision, *, by: Agent, approve: bool, reason: str, via: st
     if decision.status not in (DecisionStatus.HELD, DecisionStatus.PENDING_APPROVAL):
         raise ServiceError("only a held action or one waiting for approval can be decided")
     if not approve:
-        return end_decision(decision, reason=f"rejected by {by}: {reason}", by=by, via=via)
+        return _end(decision, reason=f"rejected by {by}: {reason}", by=by, via=via)
     if decision.action == ActionKind.ASK_APPROVAL:
         raise ServiceError(
             "say which action to take instead: override it with do differently", field="approve"

@@ -2,12 +2,13 @@
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from frontline.customers.queries import working_channel_flags
 from frontline.todos import services
 from frontline.todos.models import ToDo, ToDoStatus
-from frontline.web.access import agent_required
+from frontline.web.access import agent_required, back_to
 
 
 @require_GET
@@ -36,5 +37,4 @@ def finish(request, pk: int):
         cancelled=request.POST.get("cancelled") == "yes",
     )
     messages.success(request, f"Done: {todo.title}")
-    back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/") and not back.startswith("//") else "todos:list")
+    return redirect(back_to(request, default=reverse("todos:list")))

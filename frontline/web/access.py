@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from frontline.agents.models import Agent
 
@@ -30,3 +31,13 @@ def agent_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def back_to(request, default: str = "/") -> str:
+    """Where a form's `next` asks to go back to, if it is a page of ours; else `default`. A `next` naming
+    another site (http://evil.example/, //evil.example/) would make our form a springboard for phishing."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return wanted if wanted and safe else default

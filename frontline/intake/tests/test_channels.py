@@ -136,13 +136,30 @@ def test_a_strangers_web_form_opens_a_case_only_after_the_address_is_confirmed(c
     assert Case.objects.count() == 1
 
 
-def test_a_verified_customers_web_form_goes_straight_to_a_case(client, sam):
-    form = {"name": "Sam", "email": "sam@walkerblog.example", "subject": "Blog down", "body": "503 again"}
-
-    page = client.post(reverse("intake:contact"), form)
-
-    case = Case.objects.get()
-    assert case.customer == sam and case.ref in page.content.decode()
+def test_a_known_customers_address_on_the_web_form_is_confirmed_first_and_answered_like_any_other(
+    client, mailoutbox, sam
+):
+    # given someone typing Sam's verified address into the public form, with a subject of their choosing
+    form = {"name": "Sam", "email": "sam@walkerblog.example", "subject": "You won!", "body": "503 again"}
+    known = client.post(reverse("intake:contact"), form)
+    stranger = client.post(reverse("intake:contact"), form | {"email": "nobody@nowhere.example"})
+    # then nothing reaches Sam's cases, and the page cannot tell known from unknown
+    assert Case.objects.count() == 0
+    assert known.status_code == stranger.status_code == 200
+    assert known.content.decode().replace("sam@walkerblog.example", "") == stranger.content.decode().replace(
+        "nobody@nowhere.example", ""
+    )
+    # Sam gets our fixed words with a link, never the sender's subject
+    to_sam = next(m for m in mailoutbox if m.to == ["sam@walkerblog.example"])
+    assert "You won" not in to_sam.subject + to_sam.body
+    # when Sam presses the button, the message is his
+    link = (
+        re.search(r"http://\S+/contact/confirm/\S+/", to_sam.body)
+        .group(0)
+        .replace("http://127.0.0.1:8000", "")
+    )
+    client.post(link)
+    assert Case.objects.get().customer == sam
 
 
 def test_the_web_form_is_rate_limited_per_address_through_the_shared_cache(client, settings, db):

@@ -179,3 +179,29 @@ def test_hostile_mail_through_the_listener_never_stops_it_nor_costs_another_mess
     assert RawMessage.objects.count() == accepted + 1
     assert RawMessage.objects.get(header_message_id="<last@x>").status == RawStatus.PROCESSED
     assert not RawMessage.objects.filter(status=RawStatus.QUARANTINED, reason="").exists()
+
+
+def test_a_stuck_holder_of_the_write_lock_gets_a_451_not_a_hang(listener, settings, sam):
+    from django.db import connection
+
+    from frontline.core.db import machine_lock
+
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite queues intake's writers on a machine-wide lock")
+    settings.FRONTLINE_LOCK_WAIT_SECONDS = 1
+    # given another process stuck while holding intake's write lock
+    with machine_lock("write"), smtplib.SMTP("127.0.0.1", listener.port, timeout=30) as client:
+        client.ehlo()
+        client.mail("sam@walkerblog.example")
+        client.rcpt("support@frontline.invalid")
+        code, reply = client.data(mail(message_id="<stuck@walkerblog.example>"))
+    # then the sender is told to try again later, and nothing half-stored remains
+    assert code == 451 and b"try again later" in reply
+    assert not RawMessage.objects.filter(header_message_id="<stuck@walkerblog.example>").exists()
+    # and once the lock is free the same message is taken
+    with smtplib.SMTP("127.0.0.1", listener.port, timeout=30) as client:
+        client.ehlo()
+        client.mail("sam@walkerblog.example")
+        client.rcpt("support@frontline.invalid")
+        code, _ = client.data(mail(message_id="<stuck@walkerblog.example>"))
+    assert code == 250

@@ -78,9 +78,9 @@ def test_a_scan_through_the_api_decides_per_site_and_the_case_shows_the_history(
 
 
 def test_refusals_are_4xx_with_a_message(client, tom, nadia, rivera, scan_rule):
-    api = _as(client, tom)
+    api, reporter = _as(client, tom), _as(client, nadia)
     with clock.frozen_at(T0):
-        api(
+        reporter(
             "post",
             "/policy/scans",
             {
@@ -96,7 +96,7 @@ def test_refusals_are_4xx_with_a_message(client, tom, nadia, rivera, scan_rule):
         {"kind": "do_less", "action": "notify", "reason": "x"},
     )
     assert no_authority.status_code == 403 and "override rules" in no_authority.json()["detail"]
-    wrong_fact = api(
+    wrong_fact = reporter(
         "post",
         "/policy/events",
         {
@@ -110,16 +110,18 @@ def test_refusals_are_4xx_with_a_message(client, tom, nadia, rivera, scan_rule):
         },
     )
     assert wrong_fact.status_code == 400 and wrong_fact.json()["field"] == "facts.files"
-    unknown_fact = api(
+    unknown_fact = reporter(
         "post",
         "/policy/events",
         {"events": [{"trigger": "malware_scan", "facts": {"colour": "red"}, "unit": {"name": "x"}}]},
     )
     assert unknown_fact.status_code == 400 and "has no fact 'colour'" in unknown_fact.json()["detail"]
     assert PolicyEvent.objects.count() == 1  # the refused batches stored nothing
-    bad_billing = api("post", "/policy/billing", {"kind": "refund", "customer_id": rivera.pk, "invoice": "I"})
+    bad_billing = reporter(
+        "post", "/policy/billing", {"kind": "refund", "customer_id": rivera.pk, "invoice": "I"}
+    )
     assert bad_billing.status_code == 400
-    no_target = api("post", "/policy/abuse-reports", {"category": "spam"})
+    no_target = reporter("post", "/policy/abuse-reports", {"category": "spam"})
     assert no_target.status_code == 400 and no_target.json()["field"] == "source_ip"
     assert api("get", "/policy/decisions/99999").status_code == 404
     not_a_rule_writer = api(

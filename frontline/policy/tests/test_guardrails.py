@@ -114,7 +114,7 @@ def test_the_emergency_class_acts_at_once_notifies_at_the_same_moment_and_says_w
             [
                 {
                     "trigger": "abuse_report",
-                    "facts": {"category": "worm", "active_attack": True},
+                    "facts": {"category": "worm", "active_attack": True, "trusted_reporter": True},
                     "unit": {"ip": "192.0.2.18"},
                 }
             ],

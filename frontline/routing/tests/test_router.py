@@ -196,7 +196,7 @@ def test_track_records_grow_as_cases_are_resolved_and_count_reopens(sam, sam_per
 def test_a_person_choosing_the_owner_replaces_the_routers_reasons(sam, web_hosting, tom, priya):
     case = routed(web_case(sam, web_hosting))
     assert case.assignee == priya
-    cases.assign_case(case, assignee=tom, by=tom)
+    cases.assign_case(case, assignee=tom, by=priya)  # the lead gives it to Tom
     case.refresh_from_db()
     assert case.routing_explanation == {}
     assert Event.objects.filter(case=case, kind=EventKind.CASE_ROUTED).exists()  # the history keeps it

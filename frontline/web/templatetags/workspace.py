@@ -4,6 +4,7 @@ import re
 
 from django import template
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from frontline.core import clock
@@ -42,9 +43,14 @@ def div60(seconds) -> int:
 INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
+_REMOTE_IMAGE = re.compile(r"<img\b[^>]*?\bsrc=\"(https?:)?//([^/\"]+)[^\"]*\"[^>]*>", re.IGNORECASE)
+
+
 @register.simple_tag
-def html_with_images(message, case_ref: str):
-    """The sender's sanitised HTML with its inline images (cid: links) pointing at their stored files."""
+def html_with_images(message, case_ref: str, images_of: str = ""):
+    """The sender's sanitised HTML with its inline images (cid: links) pointing at their stored files, and
+    remote images replaced by a placeholder naming their host, unless this message's images were asked for:
+    a remote image is how a sender learns who read the mail, and when."""
     images = {
         a.content_id: reverse("cases:attachment", args=[case_ref, a.pk]) + "?inline=1"
         for a in message.attachments.all()
@@ -54,5 +60,25 @@ def html_with_images(message, case_ref: str):
     def link(match):
         return images.get(match.group(1), match.group(0))
 
-    # body_html was cleaned by nh3 at intake; only cid: references are rewritten, to our own URLs.
-    return mark_safe(re.sub(r"cid:([^\"'\s>]+)", link, message.body_html))
+    # body_html was cleaned by nh3 at intake (attributes quoted alike); cid: references point at our URLs.
+    html = re.sub(r"cid:([^\"'\s>]+)", link, message.body_html)
+    if images_of == str(message.pk):
+        return mark_safe(html)
+    hosts: list[str] = []
+
+    def placeholder(match):
+        host = match.group(2).lower()
+        hosts.append(host)
+        return format_html('<span class="remote-image">[image from {}]</span>', host)
+
+    html = _REMOTE_IMAGE.sub(placeholder, html)
+    if not hosts:
+        return mark_safe(html)
+    notice = format_html(
+        '<p class="small remote-images">Remote images from {} are not loaded. '
+        '<a href="?images={}#message-{}">Load images</a></p>',
+        ", ".join(sorted(set(hosts))),
+        message.pk,
+        message.pk,
+    )
+    return mark_safe(notice + html)

@@ -65,7 +65,9 @@ class Command(BaseCommand):
             self._serve(options["port"])
 
     def _print_logins(self, port):
-        self.stdout.write(f"\nFrontline is at http://127.0.0.1:{port}/  (API: /api/v1/docs, admin: /admin/)")
+        self.stdout.write(
+            f"\nFrontline is at http://127.0.0.1:{port}/  (API: /api/v1/openapi.json, admin: /admin/)"
+        )
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
         for username, name, role, team, _ in STAFF:
             self.stdout.write(f"  {username:<8} {name:<16} {role.label:<13} {team}")
@@ -108,13 +110,17 @@ class Command(BaseCommand):
         try:
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (frontline.cli makes it SystemExit)
             pass
         finally:
             for child in children:
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
             for child in children:
-                child.wait(timeout=15)
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:  # it would not stop: it must not keep the port
+                    child.kill()
+                    child.wait()
             if gateway_server is not None:
                 gateway_server.shutdown()
