@@ -46,7 +46,37 @@ class BoundedJson(Parser):
         return jsonbody.loads(request.body)
 
 
-api = NinjaAPI(
+# What any operation may answer besides its success, each with a JSON body whose "detail" says why; declared
+# in the schema so that clients (and the schemathesis run in the suite) know every answer they can get.
+ERRORS = {
+    "400": "Refused: bad input or an impossible change (detail, and field when one is at fault)",
+    "401": "Authenticate with 'Authorization: Bearer <token>' or a signed-in session",
+    "403": "Your role does not allow this",
+    "404": "No such object",
+    "422": "The body or parameters do not match this schema (errors lists each field)",
+    "429": "Too many requests from your address just now",
+}
+
+
+class FrontlineApi(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        schema = super().get_openapi_schema(**kwargs)
+        schema["components"].setdefault("schemas", {})["Error"] = {
+            "type": "object",
+            "properties": {"detail": {"type": "string"}},
+            "required": ["detail"],
+        }
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, words in ERRORS.items():
+                    if int(status) not in responses and status not in responses:  # an operation's own wins
+                        responses[int(status)] = {"description": words, "content": error}
+        return schema
+
+
+api = FrontlineApi(
     title="Frontline API",
     parser=BoundedJson(),
     # Swagger UI would load its scripts from a CDN: nothing is fetched from the internet at run time, and the

@@ -278,6 +278,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "mail.log": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # a line per sign-in and sign-out otherwise
         "apprise": {"level": "WARNING", "handlers": [], "propagate": False},
     },
 }

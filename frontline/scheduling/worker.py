@@ -9,6 +9,7 @@ import logging
 import os
 import secrets
 import socket
+import threading
 import time
 import traceback
 from contextlib import nullcontext
@@ -153,12 +154,14 @@ def run_worker(
     stop_when_idle: bool = False,
     periodic: bool = True,
     jobs: bool = True,
+    stop: threading.Event | None = None,
 ) -> int:
-    """The loop `frontline worker` runs. Returns how many jobs it ran."""
+    """The loop `frontline worker` runs, until `stop` is set (between jobs). Returns how many jobs it ran."""
     worker_id = worker_id or default_worker_id()
+    stop = stop or threading.Event()
     log.info("worker %s started (lease %ss)", worker_id, lease.total_seconds())
     ran = 0
-    while max_jobs is None or ran < max_jobs:
+    while (max_jobs is None or ran < max_jobs) and not stop.is_set():
         if (
             not connection.in_atomic_block
         ):  # recycle broken or old connections between jobs, as a request would
@@ -169,7 +172,7 @@ def run_worker(
         if job is None:
             if stop_when_idle:
                 break
-            time.sleep(poll_seconds)
+            stop.wait(poll_seconds)
             continue
         log.info("job %s (%s) attempt %s", job.pk, job.task_path, job.attempts)
         run_job(job)

@@ -1,3 +1,5 @@
+import signal
+import threading
 from datetime import timedelta
 
 from django.conf import settings
@@ -27,7 +29,18 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", default=None)
 
     def handle(self, *args, **options):
+        stop = threading.Event()
+
+        def finish_then_stop(signum, frame):
+            if stop.is_set():  # asked twice: stop now (a claimed job is run again when its lease ends)
+                raise SystemExit(128 + signum)
+            stop.set()
+
+        # SIGTERM or Ctrl-C: the job in hand is finished, then the worker and its helpers exit.
+        signal.signal(signal.SIGTERM, finish_then_stop)
+        signal.signal(signal.SIGINT, finish_then_stop)
         ran = run_worker(
+            stop=stop,
             worker_id=options["worker_id"],
             lease=timedelta(seconds=options["lease"]),
             poll_seconds=options["poll"],

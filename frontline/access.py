@@ -1,0 +1,122 @@
+"""Who may use each page and endpoint, declared once, beside the role table (agents.models.ROLE_CAPABILITIES).
+
+Every route in the URL configuration and every operation in the OpenAPI schema has a line here; the
+authorization matrix test (frontline/tests/test_authorization_matrix.py) calls each one as anonymous, a
+signed-in user who is not staff, each role and an integration's token, and fails on any answer that differs
+from what is declared here, and on any route without a line. A new page or endpoint starts by saying who may
+use it.
+
+The values:
+- PUBLIC: anyone, signed in or not (the public pages, signed links whose token is the key, the schema).
+- SHARED_SECRET: a provider's webhook, authenticated by its own header; no session or token opens it.
+- a Capability: the staff whose role holds it (sessions on pages; sessions or bearer tokens on the API).
+  WORK_CASES is any member of staff. Where a route's service asks more of some requests (assigning a case
+  to someone else, say), the line names what it takes to use the route at all.
+"""
+
+from frontline.agents.models import Capability
+
+PUBLIC = "public"
+SHARED_SECRET = "shared_secret"
+STAFF = Capability.WORK_CASES
+
+PAGES: dict[str, str] = {
+    "web:login": PUBLIC,
+    "web:logout": PUBLIC,
+    "intake:contact": PUBLIC,
+    "intake:contact_confirm": PUBLIC,
+    "intake:chat": PUBLIC,
+    "intake:chat_start": PUBLIC,
+    "intake:chat_confirm": PUBLIC,
+    "intake:chat_messages": PUBLIC,  # the chat's token is its only key
+    "notifications:acknowledge": PUBLIC,  # a signed link
+    "notifications:verify": PUBLIC,  # a signed link
+    "notifications:sms_inbound": SHARED_SECRET,  # X-Frontline-Token
+    "cases:inbox": STAFF,
+    "cases:detail": STAFF,
+    "cases:reply": STAFF,
+    "cases:note": STAFF,
+    "cases:assign": STAFF,  # taking an unowned case; giving one to someone else takes ASSIGN_OTHERS
+    "cases:status": STAFF,
+    "cases:merge": STAFF,
+    "cases:vouch": STAFF,
+    "cases:split": STAFF,
+    "cases:call": STAFF,
+    "cases:callback": STAFF,
+    "cases:attachment": STAFF,
+    "cases:override": STAFF,  # a priority override, with a reason, that expires
+    "cases:topic": STAFF,
+    "customers:lookup": STAFF,
+    "customers:detail": STAFF,
+    "intake:quarantine": STAFF,
+    "intake:raw": STAFF,
+    "intake:reprocess": STAFF,
+    "todos:list": STAFF,
+    "todos:finish": STAFF,
+    "notifications:fanouts": STAFF,
+    "notifications:fanout": STAFF,
+    "notifications:fanout_progress": STAFF,
+    "notifications:phone_confirmation": STAFF,
+    "notifications:send_verification": STAFF,
+    "notifications:confirm_code": STAFF,
+    "notifications:customer": STAFF,
+    "notifications:notify": STAFF,
+    "notifications:evidence": STAFF,
+    "policy:rules": STAFF,  # reading the rules and the report
+    "policy:save_rule": Capability.EDIT_POLICY,
+    "policy:override": Capability.OVERRIDE_RULES,
+    "policy:widen": Capability.OVERRIDE_RULES,
+    "policy:decide": Capability.OVERRIDE_RULES,
+    "policy:end": Capability.OVERRIDE_RULES,  # lifting a rule's action is an override
+    "policy:reverse": Capability.OVERRIDE_RULES,
+    "policy:goodwill": STAFF,  # within the person's own monthly allowance
+    "admin": Capability.MANAGE_STAFF,  # Django's admin site, every page of it
+}
+
+API: dict[str, str] = {
+    "GET /api/v1/openapi.json": PUBLIC,
+    "GET /api/v1/customers": STAFF,
+    "POST /api/v1/customers": STAFF,
+    "GET /api/v1/customers/lookup": STAFF,
+    "GET /api/v1/customers/{customer_id}": STAFF,
+    "PATCH /api/v1/customers/{customer_id}": STAFF,
+    "GET /api/v1/customers/{customer_id}/people": STAFF,
+    "POST /api/v1/customers/{customer_id}/people": STAFF,
+    "GET /api/v1/customers/{customer_id}/contacts": STAFF,
+    "POST /api/v1/customers/{customer_id}/contacts": STAFF,
+    "GET /api/v1/people/{person_id}/contacts": STAFF,
+    "POST /api/v1/people/{person_id}/contacts": STAFF,
+    "GET /api/v1/customers/{customer_id}/units": STAFF,
+    "POST /api/v1/customers/{customer_id}/units": STAFF,
+    "GET /api/v1/cases": STAFF,
+    "POST /api/v1/cases": STAFF,
+    "GET /api/v1/cases/{ref}": STAFF,
+    "POST /api/v1/cases/{ref}/priority-override": STAFF,
+    "POST /api/v1/cases/{ref}/topic": STAFF,
+    "GET /api/v1/cases/{ref}/messages": STAFF,
+    "POST /api/v1/cases/{ref}/messages": STAFF,
+    "POST /api/v1/cases/{ref}/assign": STAFF,  # taking; giving to someone else takes ASSIGN_OTHERS
+    "POST /api/v1/cases/{ref}/status": STAFF,
+    "POST /api/v1/messages": STAFF,
+    "POST /api/v1/notifications": STAFF,
+    "GET /api/v1/notifications/{notification_id}": STAFF,
+    "POST /api/v1/notifications/{notification_id}/phone-confirmation": STAFF,
+    "POST /api/v1/notifications/fanouts": STAFF,
+    "GET /api/v1/notifications/fanouts/{fanout_id}": STAFF,
+    "GET /api/v1/policy/rules": STAFF,
+    "POST /api/v1/policy/rules": Capability.EDIT_POLICY,
+    "PUT /api/v1/policy/rules/{rule_id}": Capability.EDIT_POLICY,
+    "POST /api/v1/policy/events": Capability.REPORT_EVENTS,
+    "POST /api/v1/policy/abuse-reports": Capability.REPORT_EVENTS,
+    "POST /api/v1/policy/scans": Capability.REPORT_EVENTS,
+    "POST /api/v1/policy/billing": Capability.REPORT_EVENTS,
+    "GET /api/v1/policy/decisions/{decision_id}": STAFF,
+    "GET /api/v1/cases/{case_ref}/decisions": STAFF,
+    "POST /api/v1/policy/decisions/{decision_id}/override": Capability.OVERRIDE_RULES,
+    "POST /api/v1/policy/decisions/{decision_id}/widen": Capability.OVERRIDE_RULES,
+    "POST /api/v1/policy/decisions/{decision_id}/decide": Capability.OVERRIDE_RULES,
+    "POST /api/v1/policy/decisions/{decision_id}/end": Capability.OVERRIDE_RULES,
+    "POST /api/v1/policy/overrides/{override_id}/reverse": Capability.OVERRIDE_RULES,
+    "POST /api/v1/policy/goodwill": STAFF,
+    "GET /api/v1/policy/rules-to-fix": STAFF,
+}

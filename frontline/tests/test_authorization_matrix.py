@@ -1,0 +1,347 @@
+"""The authorization matrix: every page and endpoint, called as anonymous, a signed-in user who is not staff,
+each role and an integration's token, answers as frontline/access.py declares. A route without a line there
+fails here, so a new page cannot ship without saying who may use it.
+
+"Let in" means the request got past authentication and the role check: any answer but 401, 403 or a
+redirect to a sign-in page (a 404 for a made-up id, or a 400 for a missing field, is a request let in).
+"""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+
+from frontline import access
+from frontline.agents import services as agents
+from frontline.agents.models import ROLE_CAPABILITIES, Role
+from frontline.cases import services as cases
+from frontline.intake import services as intake
+from frontline.notifications import services as notifications
+from frontline.notifications import verification
+from frontline.policy import services as policy
+
+pytestmark = pytest.mark.django_db
+
+MADE_UP = 987654
+SESSIONS = ("anonymous", "victor", "tom", "priya", "nadia", "ada")
+TOKENS = ("anonymous", "victor", "tom", "priya", "nadia", "ada", "integration")
+ROLE_OF = {
+    "tom": Role.AGENT,
+    "priya": Role.TEAM_LEAD,
+    "nadia": Role.POLICY_ADMIN,
+    "ada": Role.ADMIN,
+    "integration": Role.INTEGRATION,
+}
+
+
+def page_routes():
+    def walk(patterns, namespace=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if str(pattern.pattern).startswith(("api/", "admin/")):
+                    continue
+                yield from walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern):
+                yield f"{namespace}:{pattern.name}"
+
+    return sorted(set(walk(get_resolver().url_patterns)))
+
+
+def api_operations():
+    from frontline.api import api
+
+    schema = api.get_openapi_schema()
+    found = {f"{method.upper()} {path}" for path, ops in schema["paths"].items() for method in ops}
+    return sorted(found | {"GET /api/v1/openapi.json"})
+
+
+def test_every_page_and_endpoint_declares_who_may_use_it():
+    undeclared = [r for r in page_routes() if r not in access.PAGES] + [
+        op for op in api_operations() if op not in access.API
+    ]
+    assert undeclared == [], f"declare who may use these in frontline/access.py: {undeclared}"
+    stale = [r for r in access.PAGES if r != "admin" and r not in page_routes()] + [
+        op for op in access.API if op not in api_operations()
+    ]
+    assert stale == [], f"frontline/access.py names routes that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(tom, priya, nadia, ada, victor, sam, sam_person, blog):
+    """One of everything a route can name, and a client for each principal."""
+    bot = agents.create_agent(
+        username="cert-feed", display_name="CERT feed", email="", password=None, role=Role.INTEGRATION
+    )
+    staff = {"tom": tom, "priya": priya, "nadia": nadia, "ada": ada, "integration": bot}
+    for agent in staff.values():
+        agent.goodwill_allowance = 100
+        agent.save(update_fields=["goodwill_allowance"])
+    case = cases.open_case(
+        customer=sam, requester=sam_person, channel="email", subject="Blog down", body="503 since 10:00"
+    )
+    rule = policy.save_rule(
+        by=nadia,
+        name="Contain infected sites",
+        trigger="malware_scan",
+        condition="event.infected",
+        action="contain",
+        severity="standard",
+    )
+    policy.receive_events(
+        [{"trigger": "malware_scan", "facts": {"infected": True}, "unit": {"unit_id": blog.pk}}],
+        source="scanner",
+    )
+    decision = rule.decisions.get()
+    override = policy.override_decision(
+        decision,
+        by=priya,
+        kind="delay",
+        reason="they are cleaning",
+        until=decision.due_at + timedelta(hours=6),
+    )
+    notification = notifications.notify(sam, subject_kind="case", subject_id=case.ref, title="t", body="b")
+    fanout = notifications.fan_out(
+        subject_kind="incident", subject_id="INC-1", title="t", body="b", customers=[sam]
+    )
+    point = sam_person.contacts.get(kind="email")
+    chat, _ = intake.start_chat(name="Visitor", email="visitor@example.net", body="hello")
+    sessions = {"anonymous": Client(), "victor": Client()}
+    sessions["victor"].force_login(victor)
+    for name in ("tom", "priya", "nadia", "ada"):
+        sessions[name] = Client()
+        sessions[name].force_login(staff[name].user)
+    tokens = {
+        name: agents.issue_api_token(agent, f"{name}'s integration")[1] for name, agent in staff.items()
+    }
+    return {
+        "sam": sam,
+        "case": case,
+        "message": case.messages.get(),
+        "rule": rule,
+        "decision": decision,
+        "override": override,
+        "notification": notification,
+        "fanout": fanout,
+        "point": point,
+        "chat": chat,
+        "blog": blog,
+        "sessions": sessions,
+        "tokens": tokens,
+    }
+
+
+def page_request(name: str, w: dict) -> tuple[str, str, dict]:
+    """(method, path, form) for a page: real objects where a role check needs one, else made-up ids."""
+    kwargs = {
+        "cases:split": {"ref": w["case"].ref, "message_pk": w["message"].pk},
+        "cases:attachment": {"ref": w["case"].ref, "pk": MADE_UP},
+        "intake:chat_messages": {"token": w["chat"].token},
+        "intake:contact_confirm": {"token": "not-a-token"},
+        "intake:chat_confirm": {"token": "not-a-token"},
+        "notifications:acknowledge": {"token": notifications.ack_link(w["notification"]).split("/")[-2]},
+        "notifications:verify": {"token": verification.verify_link(w["point"]).split("/")[-2]},
+        "notifications:fanout": {"pk": w["fanout"].pk},
+        "notifications:fanout_progress": {"pk": w["fanout"].pk},
+        "notifications:phone_confirmation": {"pk": w["notification"].pk},
+        "notifications:send_verification": {"pk": w["point"].pk},
+        "notifications:confirm_code": {"pk": w["point"].pk},
+        "notifications:customer": {"pk": w["sam"].pk},
+        "notifications:notify": {"pk": w["sam"].pk},
+        "notifications:evidence": {"pk": w["sam"].pk, "fmt": "csv"},
+        "customers:detail": {"pk": w["sam"].pk},
+        "policy:override": {"pk": w["decision"].pk},
+        "policy:widen": {"pk": w["decision"].pk},
+        "policy:decide": {"pk": w["decision"].pk},
+        "policy:end": {"pk": w["decision"].pk},
+        "policy:reverse": {"pk": w["override"].pk},
+    }.get(name)
+    if kwargs is None:  # the route takes nothing, a case, or an id that may as well be made up
+        kwargs = next(k for k in ({}, {"ref": w["case"].ref}, {"pk": MADE_UP}) if _reverses(name, k))
+    path = reverse(name, kwargs=kwargs)
+    form = {
+        "policy:override": {"kind": "do_less", "action": "notify", "reason": "matrix"},
+        "policy:widen": {"reason": "matrix"},
+        "policy:decide": {"approve": "no", "reason": "matrix"},
+        "policy:end": {"reason": "matrix"},
+        "policy:reverse": {"reason": "matrix"},
+        "policy:save_rule": {"name": "r", "trigger": "malware_scan", "condition": "true", "action": "notify"},
+        "policy:goodwill": {"customer": w["sam"].pk, "goodwill": "credit", "value": "5", "reason": "matrix"},
+        "cases:assign": {"assignee": "me"},
+    }.get(name, {})
+    posts = {
+        "chat_start",
+        "reply",
+        "note",
+        "assign",
+        "status",
+        "merge",
+        "vouch",
+        "split",
+        "call",
+        "callback",
+        "override",
+        "topic",
+        "reprocess",
+        "finish",
+        "phone_confirmation",
+        "send_verification",
+        "confirm_code",
+        "notify",
+        "save_rule",
+        "widen",
+        "decide",
+        "end",
+        "reverse",
+        "goodwill",
+        "logout",
+        "sms_inbound",
+    }
+    return ("post" if name.split(":")[1] in posts else "get"), path, form
+
+
+def _reverses(name: str, kwargs: dict) -> bool:
+    try:
+        reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return False
+    return True
+
+
+def api_request(op: str, w: dict) -> tuple[str, str, dict]:
+    method, template = op.split(" ", 1)
+    values = {
+        "customer_id": w["sam"].pk,
+        "person_id": w["case"].requester_id,
+        "ref": w["case"].ref,
+        "case_ref": w["case"].ref,
+        "notification_id": w["notification"].pk,
+        "fanout_id": w["fanout"].pk,
+        "rule_id": w["rule"].pk,
+        "decision_id": w["decision"].pk,
+        "override_id": w["override"].pk,
+    }
+    path = template.format(**values)
+    unit = {"unit_id": w["blog"].pk}
+    body = {
+        "POST /api/v1/policy/rules": {
+            "name": "r",
+            "trigger": "malware_scan",
+            "condition": "true",
+            "action": "notify",
+        },
+        "PUT /api/v1/policy/rules/{rule_id}": {
+            "name": "r",
+            "trigger": "malware_scan",
+            "condition": "true",
+            "action": "notify",
+            "reason": "matrix",
+        },
+        "POST /api/v1/policy/events": {
+            "events": [{"trigger": "malware_scan", "facts": {"infected": False}, "unit": unit}]
+        },
+        "POST /api/v1/policy/abuse-reports": {"source_ip": "192.0.2.99"},
+        "POST /api/v1/policy/scans": {
+            "scanner": "m",
+            "scan_id": "matrix",
+            "results": [{"unit": unit, "infected": False}],
+        },
+        "POST /api/v1/policy/billing": {
+            "kind": "payment_received",
+            "customer_id": w["sam"].pk,
+            "invoice": "I-1",
+        },
+        "POST /api/v1/policy/decisions/{decision_id}/override": {
+            "kind": "do_less",
+            "action": "notify",
+            "reason": "m",
+        },
+        "POST /api/v1/policy/decisions/{decision_id}/widen": {"reason": "matrix"},
+        "POST /api/v1/policy/decisions/{decision_id}/decide": {"approve": False, "reason": "matrix"},
+        "POST /api/v1/policy/decisions/{decision_id}/end": {"reason": "matrix"},
+        "POST /api/v1/policy/overrides/{override_id}/reverse": {"reason": "matrix"},
+        "POST /api/v1/policy/goodwill": {
+            "customer_id": w["sam"].pk,
+            "goodwill": "credit",
+            "value": "5",
+            "reason": "m",
+        },
+    }.get(op, {})
+    return method.lower(), path, body
+
+
+def may(principal: str, expected: str) -> bool:
+    if expected == access.PUBLIC:
+        return True
+    if expected == access.SHARED_SECRET or principal not in ROLE_OF:
+        return False
+    return expected in ROLE_CAPABILITIES[ROLE_OF[principal]]
+
+
+def let_in(response) -> bool:
+    if response.status_code in (401, 403):
+        return False
+    # login_required and the admin send a stranger to sign in, naming where they wanted to go
+    location = response.get("Location", "")
+    return not (response.status_code == 302 and "login" in location and "next=" in location)
+
+
+def attempt(call):
+    """Each principal's request on the same world: what one changes, the next does not see."""
+    with transaction.atomic():
+        response = call()
+        transaction.set_rollback(True)
+    assert response.status_code < 500, response.content[:300]
+    return response
+
+
+@pytest.fixture(autouse=True)
+def _no_throttling(settings):
+    settings.FRONTLINE_PUBLIC_RATE = settings.FRONTLINE_CHAT_RATE = 1000
+
+
+@pytest.mark.parametrize("name", page_routes())
+def test_each_page_answers_each_principal_as_declared(world, name):
+    method, path, form = page_request(name, world)
+    expected = access.PAGES[name]
+    answers = {
+        who: let_in(attempt(lambda who=who: getattr(world["sessions"][who], method)(path, form)))
+        for who in SESSIONS
+    }
+    assert answers == {who: may(who, expected) for who in SESSIONS}, f"{method.upper()} {path}"
+
+
+@pytest.mark.parametrize("op", api_operations())
+def test_each_endpoint_answers_each_principal_as_declared(world, op):
+    method, path, body = api_request(op, world)
+    expected = access.API[op]
+
+    def call(who):
+        headers = {}
+        client = world["sessions"]["victor"] if who == "victor" else Client()
+        if who in world["tokens"]:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {world['tokens'][who]}"
+        if method == "get":
+            return client.get(path, **headers)
+        return getattr(client, method)(path, json.dumps(body), content_type="application/json", **headers)
+
+    answers = {who: let_in(attempt(lambda who=who: call(who))) for who in TOKENS}
+    assert answers == {who: may(who, expected) for who in TOKENS}, op
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/agents/agent/", "/admin/agents/apitoken/"])
+def test_the_admin_site_is_for_admins_only(world, path):
+    answers = {who: let_in(attempt(lambda who=who: world["sessions"][who].get(path))) for who in SESSIONS}
+    assert answers == {who: may(who, access.PAGES["admin"]) for who in SESSIONS}
+
+
+def test_the_sms_webhook_opens_with_its_secret_only(client, settings, world):
+    settings.FRONTLINE_SMS_INBOUND_TOKEN = "sms-secret"
+    body = json.dumps({"from": "+44 7700 900456", "text": "OK"})
+    assert client.post("/notify/sms-inbound", body, content_type="application/json").status_code == 401
+    opened = client.post(
+        "/notify/sms-inbound", body, content_type="application/json", HTTP_X_FRONTLINE_TOKEN="sms-secret"
+    )
+    assert opened.status_code == 202
