@@ -10,7 +10,6 @@ import os
 import secrets
 import socket
 import threading
-import time
 import traceback
 from contextlib import nullcontext
 from datetime import timedelta
