@@ -130,3 +130,10 @@ def test_a_lead_lifting_a_rules_action_is_an_override_the_report_counts_and_can_
         )
     contained.refresh_from_db()
     assert contained.status == DecisionStatus.APPLIED
+
+
+def test_the_case_page_offers_lifting_only_to_those_who_may(client, tom, priya, contained):
+    client.force_login(tom.user)
+    assert "Restore (lift)" not in client.get(f"/cases/{contained.case.ref}/").content.decode()
+    client.force_login(priya.user)
+    assert "Restore (lift)" in client.get(f"/cases/{contained.case.ref}/").content.decode()
