@@ -88,7 +88,7 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = env_int("FRONTLINE_SIGNIN_FAILURES", 10)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("FRONTLINE_SIGNIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_CLIENT_IP_CALLABLE = "frontline.core.ratelimit.client_address"
+AXES_CLIENT_IP_CALLABLE = "frontline.core.ratelimit.client_ip_or_none"
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

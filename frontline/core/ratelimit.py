@@ -52,6 +52,17 @@ def client_address(request) -> str:
     return peer
 
 
+def client_ip_or_none(request) -> str | None:
+    """The client address for records that keep an IP address (django-axes' attempts): None when there is
+    none, as for a sign-in made in code."""
+    address = client_address(request)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address
+
+
 def _is_trusted_proxy(address: str) -> bool:
     try:
         ip = ipaddress.ip_address(address)
