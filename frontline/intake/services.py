@@ -26,7 +26,7 @@ from django.utils.crypto import salted_hmac
 from frontline.cases import services as cases
 from frontline.cases.models import Attachment, Case, Channel, Direction, Message
 from frontline.core import clock, jsonbody
-from frontline.core.db import queued_writes
+from frontline.core.db import is_row_id, queued_writes
 from frontline.core.errors import ServiceError
 from frontline.core.processes import die_with_parent
 from frontline.customers import services as customers
@@ -616,7 +616,7 @@ def _read_link(token: str, salt: str) -> dict:
         raise ServiceError("this link has expired; please write to us again", field="token") from exc
     except signing.BadSignature as exc:
         raise ServiceError("this link is not valid", field="token") from exc
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not all(is_row_id(value) for value in data.values()):
         raise ServiceError("this link is not valid", field="token")
     return data
 

@@ -86,6 +86,15 @@ def test_a_signed_acknowledgement_token_whose_id_is_not_a_number_is_not_valid(cl
         assert answer.status_code == 400 and b"not valid" in answer.content
 
 
+def test_a_signed_confirmation_token_whose_id_is_not_a_number_is_not_valid(client):
+    from frontline.intake.services import CHAT_CONFIRM_SALT, CONFIRM_SALT
+
+    for path, salt, key in (("contact", CONFIRM_SALT, "raw"), ("chat", CHAT_CONFIRM_SALT, "chat")):
+        for value in ({key: "abc"}, {key: 2**70}, [key]):
+            answer = client.post(f"/{path}/confirm/{signing.dumps(value, salt=salt)}/")
+            assert answer.status_code == 400 and b"not valid" in answer.content
+
+
 def test_asking_for_a_verification_twice_in_one_second_sends_both(sam, smtp_server):
     from frontline.core import clock
     from frontline.customers import services as customers
