@@ -221,6 +221,8 @@ FRONTLINE_CHAT_IDENTITY_SECRET = env_str("FRONTLINE_CHAT_IDENTITY_SECRET", "")
 # Sites that may embed the chat widget in a frame (CSP frame-ancestors), e.g. "https://panel.example.com";
 # "*" lets any site embed it.
 FRONTLINE_CHAT_FRAME_ANCESTORS = env_str("FRONTLINE_CHAT_FRAME_ANCESTORS", "*")
+# Confirmation links the public pages may have us mail to one address per hour (whoever asks for them).
+FRONTLINE_LINKS_PER_ADDRESS = env_int("FRONTLINE_LINKS_PER_ADDRESS", 5)
 # Chat lines per chat per 10 minutes (a person types a few a minute); an address may send three times that.
 FRONTLINE_CHAT_RATE = env_int("FRONTLINE_CHAT_RATE", 60)
 # Unknown or revoked bearer tokens an address may present per 10 minutes before its API calls are refused.

@@ -29,6 +29,7 @@ from frontline.core import clock, jsonbody
 from frontline.core.db import is_row_id, queued_writes
 from frontline.core.errors import ServiceError
 from frontline.core.processes import die_with_parent
+from frontline.core.ratelimit import hits
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, ContactPoint, ContactState, Customer, Person
 from frontline.events.models import EventKind
@@ -593,10 +594,13 @@ def submit_web_form(fields: dict) -> RawMessage:
     if not payload["body"].strip():
         raise ServiceError("write what the problem is", field="body")
     row, _ = accept(raw, source=Source.WEB_FORM, channel=Channel.WEB)
+    sent = _send_confirmation(row, email)
     RawMessage.objects.filter(pk=row.pk).update(
-        status=RawStatus.UNCONFIRMED, reason=f"waiting for {email} to confirm by the emailed link"
+        status=RawStatus.UNCONFIRMED,
+        reason=f"waiting for {email} to confirm by the emailed link"
+        if sent
+        else f"no link sent: {email} was sent {settings.FRONTLINE_LINKS_PER_ADDRESS} already this hour",
     )
-    _send_confirmation(row, email)
     row.refresh_from_db()
     return row
 
@@ -621,8 +625,8 @@ def _read_link(token: str, salt: str) -> dict:
     return data
 
 
-def _send_confirmation(row: RawMessage, email: str) -> None:
-    _send_link(
+def _send_confirmation(row: RawMessage, email: str) -> bool:
+    return _send_link(
         email,
         subject="Please confirm your message to our support team",
         words="someone (we hope you) sent us a message from our web site with this address. To send it on "
@@ -631,10 +635,18 @@ def _send_confirmation(row: RawMessage, email: str) -> None:
     )
 
 
-def _send_link(email: str, *, subject: str, words: str, link: str) -> None:
+def _send_link(email: str, *, subject: str, words: str, link: str) -> bool:
     """A fixed text with one link, never the sender's words: the public pages cannot make us mail anyone
-    what a stranger chose."""
+    what a stranger chose, nor mail one address more than FRONTLINE_LINKS_PER_ADDRESS times an hour (the
+    limit per client address alone would let many clients flood one mailbox). Answers whether it was sent."""
     from frontline.delivery import services as delivery
+
+    if (
+        hits(f"rate:links-to:{email.strip().lower()}", window_seconds=3600)
+        > settings.FRONTLINE_LINKS_PER_ADDRESS
+    ):
+        log.warning("no confirmation link sent to %s: its hourly limit is reached", email)
+        return False
 
     delivery.send_email(
         subject=subject,
@@ -648,6 +660,7 @@ def _send_link(email: str, *, subject: str, words: str, link: str) -> None:
         headers={"Auto-Submitted": "auto-generated", "X-Frontline-Instance": settings.FRONTLINE_INSTANCE_ID},
         message_id=delivery.new_message_id(),
     )
+    return True
 
 
 def raw_for_confirmation(token: str) -> RawMessage:

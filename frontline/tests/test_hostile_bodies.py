@@ -135,3 +135,16 @@ def test_an_api_path_that_does_not_exist_answers_json(anyone, tom):
     answer = anyone.get("/api/v1/no-such-thing", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert answer.status_code == 404 and answer["Content-Type"] == "application/json"
     assert "openapi.json" in answer.json()["detail"]
+
+
+def test_many_clients_cannot_flood_one_mailbox_with_confirmation_links(settings, mailoutbox, db):
+    settings.FRONTLINE_LINKS_PER_ADDRESS = 3
+    form = {"name": "X", "email": "victim@example.net", "subject": "s", "body": "b"}
+    pages = [Client(REMOTE_ADDR=f"198.51.100.{n}").post("/contact/", form).content for n in range(5)]
+    # the sender cannot tell (every page says: check your inbox), but the mailbox got three links
+    assert len(set(pages)) == 1 and b"check your inbox" in pages[0].lower()
+    assert len([m for m in mailoutbox if m.to == ["victim@example.net"]]) == 3
+    from frontline.intake.models import RawMessage
+
+    held = RawMessage.objects.filter(reason__startswith="no link sent").count()
+    assert held == 2  # kept, with why no link went out

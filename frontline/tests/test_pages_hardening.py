@@ -18,12 +18,12 @@ def test_every_page_forbids_inline_and_foreign_scripts(client, signed_in):
             "script-src 'self'" in policy
             and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
         )
-        assert "frame-ancestors 'none'" in policy
+        assert "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
     # the chat widget alone may be framed, by the sites the provider names
     assert "frame-ancestors *" in client.get("/chat/")["Content-Security-Policy"]
 
 
-def test_no_page_template_carries_an_inline_script():
+def test_no_page_template_carries_an_inline_script_or_style():
     from pathlib import Path
 
     import frontline
@@ -31,7 +31,10 @@ def test_no_page_template_carries_an_inline_script():
     inline = [
         str(path)
         for path in Path(frontline.__file__).parent.rglob("templates/**/*.html")
-        if "<script>" in path.read_text() or "<script " in path.read_text().replace("<script src=", "")
+        if "<script>" in path.read_text()
+        or "<script " in path.read_text().replace("<script src=", "")
+        or ' style="' in path.read_text()
+        or "<style" in path.read_text()
     ]
     assert inline == []
 

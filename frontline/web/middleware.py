@@ -100,8 +100,7 @@ def content_security_policy(*, frame_ancestors: str = "'none'", images: str = "'
         [
             "default-src 'self'",
             "script-src 'self'",
-            # Inline style attributes remain in a few templates; styles cannot run code.
-            "style-src 'self' 'unsafe-inline'",
+            "style-src 'self'",
             f"img-src {images}",
             "connect-src 'self'",
             "object-src 'none'",
