@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.utils.crypto import salted_hmac
 
 from frontline.cases import services as cases
 from frontline.cases.models import Attachment, Case, Channel, Direction, Message
 from frontline.core import clock, jsonbody
-from frontline.core.db import is_row_id, queued_writes
+from frontline.core.db import queued_writes
 from frontline.core.errors import ServiceError
+from frontline.core.links import make_link, read_link
 from frontline.core.processes import die_with_parent
 from frontline.core.ratelimit import hits
 from frontline.customers import services as customers
@@ -606,23 +606,18 @@ def submit_web_form(fields: dict) -> RawMessage:
 
 
 def confirmation_link(row: RawMessage) -> str:
-    return _signed_link("contact", {"raw": row.pk}, CONFIRM_SALT)
+    return make_link("contact/confirm", {"raw": row.pk}, salt=CONFIRM_SALT)
 
 
-def _signed_link(kind: str, data: dict, salt: str) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}/{kind}/confirm/{signing.dumps(data, salt=salt)}/"
-
-
-def _read_link(token: str, salt: str) -> dict:
-    try:
-        data = signing.loads(token, salt=salt, max_age=CONFIRM_MAX_AGE)
-    except signing.SignatureExpired as exc:
-        raise ServiceError("this link has expired; please write to us again", field="token") from exc
-    except signing.BadSignature as exc:
-        raise ServiceError("this link is not valid", field="token") from exc
-    if not isinstance(data, dict) or not all(is_row_id(value) for value in data.values()):
-        raise ServiceError("this link is not valid", field="token")
-    return data
+def _read_confirmation(token: str, *, salt: str, key: str) -> int:
+    data = read_link(
+        token,
+        salt=salt,
+        max_age=CONFIRM_MAX_AGE,
+        ids=(key,),
+        expired="this link has expired; please write to us again",
+    )
+    return data[key]
 
 
 def _send_confirmation(row: RawMessage, email: str) -> bool:
@@ -664,8 +659,9 @@ def _send_link(email: str, *, subject: str, words: str, link: str) -> bool:
 
 
 def raw_for_confirmation(token: str) -> RawMessage:
-    data = _read_link(token, CONFIRM_SALT)
-    row = RawMessage.objects.filter(pk=data.get("raw"), source=Source.WEB_FORM).first()
+    row = RawMessage.objects.filter(
+        pk=_read_confirmation(token, salt=CONFIRM_SALT, key="raw"), source=Source.WEB_FORM
+    ).first()
     if row is None:
         raise ServiceError("this link is not valid", field="token")
     return row
@@ -769,7 +765,7 @@ def start_chat(*, name: str, email: str, body: str, identity: str = "") -> tuple
             words="someone (we hope you) started a chat with our support team with this address. If it was "
             "you, open this link and press the button, and our team can see your account and your earlier "
             "messages",
-            link=_signed_link("chat", {"chat": session.pk}, CHAT_CONFIRM_SALT),
+            link=make_link("chat/confirm", {"chat": session.pk}, salt=CHAT_CONFIRM_SALT),
         )
     return session, row
 
@@ -778,8 +774,8 @@ CHAT_CONFIRM_SALT = "frontline.intake.chat-identity"
 
 
 def chat_for_confirmation(token: str) -> ChatSession:
-    data = _read_link(token, CHAT_CONFIRM_SALT)
-    session = ChatSession.objects.select_related("case").filter(pk=data.get("chat")).first()
+    pk = _read_confirmation(token, salt=CHAT_CONFIRM_SALT, key="chat")
+    session = ChatSession.objects.select_related("case").filter(pk=pk).first()
     if session is None:
         raise ServiceError("this link is not valid", field="token")
     return session

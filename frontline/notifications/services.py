@@ -22,14 +22,13 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 
 from frontline.cases.services import reply_address
 from frontline.core import clock
-from frontline.core.db import is_row_id
 from frontline.core.errors import ServiceError, require_choice
+from frontline.core.links import NOT_VALID, make_link, read_link
 from frontline.customers.models import ContactPoint, ContactState, Customer, ServiceUnit
 from frontline.customers.queries import points_by_customer
 from frontline.delivery.models import SUCCESSES, AttemptStatus, DeliveryAttempt
@@ -561,8 +560,7 @@ def _move_on(n: Notification, token: str, now, reached: bool) -> int:
 
 
 def ack_link(notification: Notification) -> str:
-    token = signing.dumps({"n": notification.pk}, salt=ACK_SALT, compress=True)
-    return f"{settings.SITE_URL.rstrip('/')}/notify/ack/{token}/"
+    return make_link("notify/ack", {"n": notification.pk}, salt=ACK_SALT)
 
 
 def _outgoing(notification: Notification, key: str, point: ContactPoint | None, numbers=()) -> Outgoing:
@@ -666,18 +664,16 @@ def acknowledge(
 
 
 def notification_for_link(token: str) -> Notification:
-    try:
-        value = signing.loads(token, salt=ACK_SALT, max_age=ACK_MAX_AGE)
-    except signing.SignatureExpired as exc:
-        raise ServiceError("this link has expired; the message it came with is still on record") from exc
-    except signing.BadSignature as exc:
-        raise ServiceError("this link is not valid") from exc
-    pk = value.get("n") if isinstance(value, dict) else None
-    notification = (
-        Notification.objects.select_related("customer").filter(pk=pk).first() if is_row_id(pk) else None
+    data = read_link(
+        token,
+        salt=ACK_SALT,
+        max_age=ACK_MAX_AGE,
+        ids=("n",),
+        expired="this link has expired; the message it came with is still on record",
     )
+    notification = Notification.objects.select_related("customer").filter(pk=data["n"]).first()
     if notification is None:
-        raise ServiceError("this link is not valid")
+        raise ServiceError(NOT_VALID)
     return notification
 
 
