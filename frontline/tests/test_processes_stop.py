@@ -26,8 +26,11 @@ def alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    with open(f"/proc/{pid}/stat") as handle:  # a zombie is gone, only not yet reaped
-        stat = handle.read()
+    try:
+        with open(f"/proc/{pid}/stat") as handle:  # a zombie is gone, only not yet reaped
+            stat = handle.read()
+    except FileNotFoundError:  # reaped meanwhile
+        return False
     return stat.split(")")[-1].split()[0] != "Z"
 
 
@@ -110,6 +113,7 @@ def test_a_demo_stopped_with_sigterm_stops_its_server_worker_and_listener(tmp_pa
         "FRONTLINE_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "FRONTLINE_FAST_PASSWORD_HASHER": "true",
     }
+    started: list[int] = []
     demo = subprocess.Popen(
         [
             sys.executable,
@@ -130,7 +134,7 @@ def test_a_demo_stopped_with_sigterm_stops_its_server_worker_and_listener(tmp_pa
     )
     try:
         wait_for(lambda: answers(web) and answers(smtp), 180, "the demo to serve")
-        started = children_of(demo.pid)
+        started[:] = children_of(demo.pid)
         assert len(started) == 3  # gunicorn, the worker, the listener
         demo.send_signal(signal.SIGTERM)
         demo.wait(timeout=40)
@@ -139,8 +143,9 @@ def test_a_demo_stopped_with_sigterm_stops_its_server_worker_and_listener(tmp_pa
         while time.monotonic() < deadline and not (port_free(web) and port_free(smtp)):
             time.sleep(0.2)
         assert port_free(web) and port_free(smtp)
-    finally:
+    finally:  # whatever happened, nothing this test started outlives it
         if demo.poll() is None:
             demo.kill()
-        for pid in children_of(demo.pid):
-            os.kill(pid, signal.SIGKILL)
+        for pid in started + children_of(demo.pid):
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
