@@ -734,22 +734,21 @@ def prove_identity(
         require(by, Capability.WORK_CASES)
         if not reason.strip():
             raise ServiceError("say how you know it is them", field="reason")
-    with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case.pk)
-        if not case.unproven_claim:
-            return case
-        claim, case.unproven_claim = case.unproven_claim, ""
-        case.save(update_fields=["unproven_claim"])
-        record(
-            EventKind.IDENTITY_PROVEN,
-            actor=by,
-            actor_label="" if by else "the sender",
-            via=via,
-            case=case,
-            claim=claim,
-            how=how,
-            reason=reason.strip(),
-        )
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if not case.unproven_claim:
+        return case
+    claim, case.unproven_claim = case.unproven_claim, ""
+    case.save(update_fields=["unproven_claim"])
+    record(
+        EventKind.IDENTITY_PROVEN,
+        actor=by,
+        actor_label="" if by else "the sender",
+        via=via,
+        case=case,
+        claim=claim,
+        how=how,
+        reason=reason.strip(),
+    )
     return case
 
 

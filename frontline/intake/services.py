@@ -27,7 +27,7 @@ from frontline.cases.models import Attachment, Case, Channel, Direction, Message
 from frontline.core import clock, jsonbody
 from frontline.core.db import queued_writes
 from frontline.core.errors import ServiceError
-from frontline.core.links import make_link, read_link
+from frontline.core.links import NOT_VALID, make_link, read_link
 from frontline.core.processes import die_with_parent
 from frontline.core.ratelimit import hits
 from frontline.customers import services as customers
@@ -663,7 +663,7 @@ def raw_for_confirmation(token: str) -> RawMessage:
         pk=_read_confirmation(token, salt=CONFIRM_SALT, key="raw"), source=Source.WEB_FORM
     ).first()
     if row is None:
-        raise ServiceError("this link is not valid", field="token")
+        raise ServiceError(NOT_VALID, field="token")
     return row
 
 
@@ -777,7 +777,7 @@ def chat_for_confirmation(token: str) -> ChatSession:
     pk = _read_confirmation(token, salt=CHAT_CONFIRM_SALT, key="chat")
     session = ChatSession.objects.select_related("case").filter(pk=pk).first()
     if session is None:
-        raise ServiceError("this link is not valid", field="token")
+        raise ServiceError(NOT_VALID, field="token")
     return session
 
 

@@ -27,6 +27,7 @@ from django.db.models import Count, Q
 
 from frontline.cases.services import reply_address
 from frontline.core import clock
+from frontline.core.db import is_row_id
 from frontline.core.errors import ServiceError, require_choice
 from frontline.core.links import NOT_VALID, make_link, read_link
 from frontline.customers.models import ContactPoint, ContactState, Customer, ServiceUnit
@@ -239,8 +240,8 @@ def fan_out(
     title, body = _check(subject_kind, urgency, title, body)
     ids = {c.pk if isinstance(c, Customer) else int(c) for c in customers or []}
     unit_ids = [u.pk if isinstance(u, ServiceUnit) else int(u) for u in units or []]
-    known = set()  # an id beyond the database's integers is simply unknown
-    for chunk in _batched(sorted(i for i in ids if 0 < i < 2**63), 5000):
+    known = set()  # an id no row can have is simply unknown
+    for chunk in _batched(sorted(i for i in ids if is_row_id(i)), 5000):
         known.update(Customer.objects.filter(pk__in=chunk).values_list("pk", flat=True))
     if ids - known:
         unknown = sorted(ids - known)
@@ -249,7 +250,7 @@ def fan_out(
             field="customers",
         )
     found_units = 0
-    for chunk in _batched([i for i in unit_ids if 0 < i < 2**63], 5000):
+    for chunk in _batched([i for i in unit_ids if is_row_id(i)], 5000):
         owners = list(ServiceUnit.objects.filter(pk__in=chunk).values_list("customer_id", flat=True))
         found_units += len(owners)
         ids.update(owners)

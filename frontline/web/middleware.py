@@ -82,8 +82,8 @@ def refuse(request, message: str, status: int = 400):
 
 
 class ContentSecurityPolicy:
-    """Every response says where its page may load things from: scripts only from our own static files (no
-    inline script, no CDN), images from us (a customer's remote images only after "load images"), and no
+    """Every response says where its page may load things from: scripts and styles only from our own static
+    files (none inline, no CDN), images from us (a customer's remote images only after "load images"), and no
     framing except the chat widget's. A view sets its own header when it needs another policy."""
 
     def __init__(self, get_response):
