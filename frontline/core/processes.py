@@ -10,6 +10,10 @@ import signal
 import threading
 import time
 
+# Set when this process is asked to stop but finishes its job in hand first (the worker): a long job looks
+# at it between chunks and leaves the rest to the next run, so a stop takes seconds even mid-backlog.
+stopping = threading.Event()
+
 
 def exit_on_sigterm() -> None:
     """Make SIGTERM raise SystemExit in the main thread (SIGINT already raises KeyboardInterrupt)."""

@@ -28,7 +28,7 @@ from frontline.core import clock, jsonbody
 from frontline.core.db import queued_writes
 from frontline.core.errors import ServiceError
 from frontline.core.links import NOT_VALID, make_link, read_link
-from frontline.core.processes import die_with_parent
+from frontline.core.processes import die_with_parent, stopping
 from frontline.core.ratelimit import hits
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, ContactPoint, ContactState, Customer, Person
@@ -121,10 +121,11 @@ def process_pending(*, limit: int | None = None, chunk: int = 200) -> int:
     With a backlog, a second process parses the next chunk's mail while this one writes the current
     chunk: parsing is pure Python over bytes (about a millisecond a message), the writing holds the
     database, and on two cores the two overlap. Parsing there is the same `mail.parse` as here.
+    A worker asked to stop ends after the chunk in hand; the rest stays pending for the next run.
     """
     done, pool, parsed = 0, None, None
     ids = _pending_ids(0, chunk if limit is None else min(chunk, limit))
-    while ids:
+    while ids and not stopping.is_set():
         done += len(ids)
         room = chunk if limit is None else min(chunk, limit - done)
         next_ids = _pending_ids(ids[-1], room) if room > 0 else []

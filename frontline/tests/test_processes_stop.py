@@ -38,6 +38,7 @@ def alive(pid: int) -> bool:
 @pytest.mark.django_db(transaction=True)
 def test_a_stopped_worker_leaves_no_parser_process_behind(stop_with):
     from frontline.intake import services
+    from frontline.intake.models import RawMessage, RawStatus
     from frontline.intake.tasks import process_pending_messages
 
     # given a backlog big enough that the worker starts its parsing process
@@ -53,11 +54,13 @@ def test_a_stopped_worker_leaves_no_parser_process_behind(stop_with):
     try:
         wait_for(lambda: children_of(worker.pid), 60, "the worker's parsing process")
         helpers = children_of(worker.pid)
-        # when it is stopped
+        # when it is stopped in the middle of the backlog
         worker.send_signal(stop_with)
-        worker.wait(timeout=30)
-        # then its helpers are gone too
+        worker.wait(timeout=30)  # it ends after the chunk in hand, not after the whole backlog
+        # then its helpers are gone too, and every message is either read or still waiting for the next run
         wait_for(lambda: not any(alive(pid) for pid in helpers), 10, "the parsing process to end")
+        assert RawMessage.objects.count() == 700
+        assert RawMessage.objects.exclude(status__in=[RawStatus.PENDING, RawStatus.PROCESSED]).count() == 0
     finally:
         if worker.poll() is None:
             worker.kill()

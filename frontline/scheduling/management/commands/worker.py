@@ -1,10 +1,10 @@
 import signal
-import threading
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from frontline.core.processes import stopping
 from frontline.scheduling.worker import run_worker
 
 
@@ -29,14 +29,15 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", default=None)
 
     def handle(self, *args, **options):
-        stop = threading.Event()
+        stop = stopping
 
         def finish_then_stop(signum, frame):
             if stop.is_set():  # asked twice: stop now (a claimed job is run again when its lease ends)
                 raise SystemExit(128 + signum)
             stop.set()
 
-        # SIGTERM or Ctrl-C: the job in hand is finished, then the worker and its helpers exit.
+        # SIGTERM or Ctrl-C: the job in hand is finished (a long one at its next chunk), then the worker
+        # and its helpers exit.
         signal.signal(signal.SIGTERM, finish_then_stop)
         signal.signal(signal.SIGINT, finish_then_stop)
         ran = run_worker(
