@@ -6,11 +6,10 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from frontline.agents import events
 from frontline.agents.models import Agent, AgentSkill, ApiToken, Capability, Role, Skill, Team
 from frontline.core import clock
 from frontline.core.errors import NotAllowed, ServiceError
-from frontline.events.models import EventKind
-from frontline.events.services import record
 
 TOKEN_PREFIX = "fl_"
 
@@ -50,7 +49,7 @@ def create_agent(
     for slug, level in (skills or {}).items():
         skill, _ = Skill.objects.get_or_create(slug=slug, defaults={"name": slug.replace("-", " ").title()})
         AgentSkill.objects.create(agent=agent, skill=skill, level=level)
-    record(EventKind.AGENT_CREATED, actor=by, actor_label="system", agent_id=agent.pk, role=role)
+    events.agent_created(agent=agent, by=by)
     return agent
 
 
@@ -64,7 +63,7 @@ def change_role(agent: Agent, role: str, *, by: Agent) -> Agent:
     agent.save(update_fields=["role"])
     agent.user.is_staff = agent.user.is_superuser = role == Role.ADMIN
     agent.user.save(update_fields=["is_staff", "is_superuser"])
-    record(EventKind.AGENT_ROLE_CHANGED, actor=by, agent_id=agent.pk, role=role, previous=previous)
+    events.role_changed(agent=agent, previous=previous, by=by)
     return agent
 
 
@@ -81,7 +80,7 @@ def issue_api_token(agent: Agent, name: str, *, by: Agent | None = None) -> tupl
     token = ApiToken.objects.create(
         agent=agent, name=name, prefix=plaintext[:10], digest=_digest(plaintext), created_at=clock.now()
     )
-    record(EventKind.API_TOKEN_ISSUED, actor=by, actor_label="system", agent_id=agent.pk, token=token.prefix)
+    events.token_issued(token=token, by=by)
     return token, plaintext
 
 
@@ -91,13 +90,7 @@ def revoke_api_token(token: ApiToken, *, by: Agent | None = None) -> None:
         require(by, Capability.MANAGE_STAFF)
     token.revoked_at = clock.now()
     token.save(update_fields=["revoked_at"])
-    record(
-        EventKind.API_TOKEN_REVOKED,
-        actor=by,
-        actor_label="system",
-        agent_id=token.agent_id,
-        token=token.prefix,
-    )
+    events.token_revoked(token=token, by=by)
 
 
 @transaction.atomic
@@ -106,13 +99,7 @@ def trust_reporter(token: ApiToken, trusted: bool, *, by: Agent) -> ApiToken:
     require(by, Capability.MANAGE_STAFF)
     token.trusted_reporter = trusted
     token.save(update_fields=["trusted_reporter"])
-    record(
-        EventKind.API_TOKEN_TRUST_CHANGED,
-        actor=by,
-        agent_id=token.agent_id,
-        token=token.prefix,
-        trusted_reporter=trusted,
-    )
+    events.token_trust_changed(token=token, by=by)
     return token
 
 

@@ -8,9 +8,8 @@ A missed callback promise (cases/services.check_callback) is the third kind, rec
 
 from datetime import timedelta
 
+from frontline.cases import events
 from frontline.cases.models import Case, CaseStatus, DemandType
-from frontline.events.models import EventKind
-from frontline.events.services import record
 
 REPEAT_WINDOW = timedelta(days=30)
 
@@ -25,15 +24,8 @@ def record_chaser(case: Case, message, *, by=None, via: str = "") -> None:
     overdue = message.created_at - case.response_due_at
     case.chaser_count += 1
     _mark_failure(case, "chased after our silence")
-    record(
-        EventKind.DEMAND_RECORDED,
-        actor=by,
-        actor_label="" if by else "frontline",
-        via=via,
-        case=case,
-        rule="chaser",
-        message_id=message.pk,
-        overdue_minutes=round(overdue.total_seconds() / 60),
+    events.chaser_recorded(
+        case=case, message=message, overdue_minutes=round(overdue.total_seconds() / 60), by=by, via=via
     )
 
 
@@ -67,11 +59,4 @@ def record_repeat(case: Case, earlier: Case, *, via: str = "") -> None:
     """The caller saves the case's repeat_of, demand_type and failure_reason."""
     case.repeat_of = earlier
     _mark_failure(case, f"repeat of {earlier.ref}")
-    record(
-        EventKind.DEMAND_RECORDED,
-        actor_label="frontline",
-        via=via,
-        case=case,
-        rule="repeat",
-        repeat_of=earlier.ref,
-    )
+    events.repeat_recorded(case=case, earlier=earlier, via=via)

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
-from frontline.cases import clocks, demand, priority, search
+from frontline.cases import clocks, demand, events, priority, search
 from frontline.cases.models import Case, CaseStatus, Channel, DemandType, Direction, Impact, Message
 from frontline.core import clock
 from frontline.core.errors import NotAllowed, ServiceError, require_choice
@@ -25,8 +25,6 @@ from frontline.customers.models import (
     ServiceUnit,
 )
 from frontline.customers.queries import points_by_customer
-from frontline.events.models import EventKind
-from frontline.events.services import record
 
 
 def _add_message(case: Case, **fields) -> Message:
@@ -50,14 +48,8 @@ def _receive(
         raw_source=raw_source,
         **extra,
     )
-    record(
-        EventKind.MESSAGE_RECEIVED,
-        actor=by,
-        actor_label=sender or channel,
-        via=via or channel,
-        case=case,
-        message_id=message.pk,
-        channel=channel,
+    events.message_received(
+        case=case, message=message, by=by, actor_label=sender or channel, via=via or channel
     )
     return message
 
@@ -117,14 +109,7 @@ def open_case(
     case.save()
     if units:
         case.affected_units.set(units)
-    record(
-        EventKind.CASE_OPENED,
-        actor=by,
-        actor_label=sender or channel,
-        via=via or channel,
-        case=case,
-        impact=impact,
-    )
+    events.case_opened(case=case, by=by, actor_label=sender or channel, via=via or channel)
     # Kept on the instance for the caller (intake) that needs the message it just opened the case with.
     case.opening_message = _receive(
         case,
@@ -322,23 +307,9 @@ def reply_to_case(case: Case, *, agent: Agent, body: str, via: str = "web") -> M
     message, _attempt = _send_on_case(case, body=body, author=agent)
     with transaction.atomic():
         if message.send_error:
-            record(
-                EventKind.REPLY_FAILED,
-                actor=agent,
-                via=via,
-                case=case,
-                message_id=message.pk,
-                error=message.send_error,
-            )
+            events.reply_failed(case=case, message=message, by=agent, via=via)
         else:
-            record(
-                EventKind.REPLY_SENT,
-                actor=agent,
-                via=via,
-                case=case,
-                message_id=message.pk,
-                to=message.recipients,
-            )
+            events.reply_sent(case=case, message=message, to=message.recipients, by=agent, via=via)
     return message
 
 
@@ -364,7 +335,7 @@ def _reply_in_chat(case: Case, *, agent: Agent, body: str, via: str) -> Message:
         body_text=body,
         sent_at=clock.now(),
     )
-    record(EventKind.REPLY_SENT, actor=agent, via=via, case=case, message_id=message.pk, to="chat")
+    events.reply_sent(case=case, message=message, to="chat", by=agent, via=via)
     return message
 
 
@@ -389,16 +360,7 @@ def acknowledge(case: Case, *, person_name: str = "") -> Message | None:
     )
     message, attempt = _send_on_case(case, body=body, author=None, automatic=True)
     with transaction.atomic():
-        record(
-            EventKind.ACKNOWLEDGED,
-            actor_label="frontline",
-            via="email",
-            case=case,
-            message_id=message.pk,
-            to=message.recipients,
-            error=message.send_error,
-            attempt_id=attempt.pk if attempt else None,
-        )
+        events.acknowledged(case=case, message=message, attempt=attempt)
     return message
 
 
@@ -422,7 +384,7 @@ def add_internal_note(case: Case, *, agent: Agent, body: str, via: str = "web") 
     message = _add_message(
         case, channel=Channel.NOTE, direction=Direction.INTERNAL, author_agent=agent, body_text=body.strip()
     )
-    record(EventKind.NOTE_ADDED, actor=agent, via=via, case=case, message_id=message.pk)
+    events.note_added(case=case, message=message, by=agent, via=via)
     Case.objects.filter(pk=case.pk).update(updated_at=clock.now())
     return message
 
@@ -448,22 +410,14 @@ def assign_case(case: Case, *, assignee: Agent | None, by: Agent, via: str = "we
     return case
 
 
-def _set_assignee(case: Case, assignee: Agent | None, *, by, via: str, actor_label: str = "", **data) -> None:
+def _set_assignee(
+    case: Case, assignee: Agent | None, *, by, via: str, actor_label: str = "", reason: str = ""
+) -> None:
     previous = case.assignee_id
     case.assignee = assignee
     case.assigned_at = case.updated_at = clock.now()
     case.save(update_fields=["assignee", "assigned_at", "updated_at"])
-    record(
-        EventKind.CASE_ASSIGNED,
-        actor=by,
-        actor_label=actor_label,
-        via=via,
-        case=case,
-        assignee_id=assignee.pk if assignee else None,
-        assignee=str(assignee) if assignee else "",
-        previous_id=previous,
-        **data,
-    )
+    events.assigned(case=case, previous_id=previous, by=by, actor_label=actor_label, via=via, reason=reason)
 
 
 def _transition(case: Case, status: str, *, by, via: str, actor_label: str = "") -> None:
@@ -481,15 +435,7 @@ def _transition(case: Case, status: str, *, by, via: str, actor_label: str = "")
         from frontline.routing.services import record_finished
 
         record_finished(case)
-    record(
-        EventKind.STATUS_CHANGED,
-        actor=by,
-        actor_label=actor_label,
-        via=via,
-        case=case,
-        status=status,
-        previous=previous,
-    )
+    events.status_changed(case=case, previous=previous, by=by, actor_label=actor_label, via=via)
 
 
 def _reopen(case: Case, *, by, via: str, reason: str) -> None:
@@ -500,14 +446,7 @@ def _reopen(case: Case, *, by, via: str, reason: str) -> None:
     case.resolved_at = None
     case.closed_at = None
     _transition(case, CaseStatus.OPEN, by=by, via=via, actor_label=reason)
-    record(
-        EventKind.CASE_REOPENED,
-        actor=by,
-        actor_label=reason,
-        via=via,
-        case=case,
-        reopen_count=case.reopen_count,
-    )
+    events.reopened(case=case, by=by, reason=reason, via=via)
 
 
 @transaction.atomic
@@ -702,16 +641,7 @@ def override_priority(
     case.updated_at = clock.now()
     _set_priority(case)
     case.save()
-    record(
-        EventKind.PRIORITY_OVERRIDDEN,
-        actor=by,
-        via=via,
-        case=case,
-        points=float(points),
-        reason=reason,
-        until=case.priority_override_until.isoformat(),
-        priority=case.priority,
-    )
+    events.priority_overridden(case=case, points=points, reason=reason, by=by, via=via)
     return case
 
 
@@ -739,16 +669,7 @@ def prove_identity(
         return case
     claim, case.unproven_claim = case.unproven_claim, ""
     case.save(update_fields=["unproven_claim"])
-    record(
-        EventKind.IDENTITY_PROVEN,
-        actor=by,
-        actor_label="" if by else "the sender",
-        via=via,
-        case=case,
-        claim=claim,
-        how=how,
-        reason=reason.strip(),
-    )
+    events.identity_proven(case=case, claim=claim, how=how, reason=reason.strip(), by=by, via=via)
     return case
 
 
@@ -790,25 +711,7 @@ def merge_cases(source: Case, *, into: Case, by: Agent | None, reason: str = "",
     source.updated_at = clock.now()
     _set_priority(source)
     source.save()
-    record(
-        EventKind.CASES_MERGED,
-        actor=by,
-        actor_label=label,
-        via=via,
-        case=target,
-        merged_case=source.ref,
-        moved_messages=moved,
-        reason=reason,
-    )
-    record(
-        EventKind.CASES_MERGED,
-        actor=by,
-        actor_label=label,
-        via=via,
-        case=source,
-        into=target.ref,
-        reason=reason,
-    )
+    events.merged(source=source, target=target, moved=moved, reason=reason, by=by, actor_label=label, via=via)
     return target
 
 
@@ -842,9 +745,7 @@ def split_message(message: Message, *, by: Agent, via: str = "web") -> Case:
     )
     search.index_messages([(message.pk, new.pk, message.subject, message.body_text)], new_cases=True)
     search.reindex_case(old.pk)
-    record(EventKind.CASE_OPENED, actor=by, via=via, case=new, impact=new.impact, split_from=old.ref)
-    record(EventKind.MESSAGE_SPLIT, actor=by, via=via, case=old, message_id=message.pk, to=new.ref)
-    record(EventKind.MESSAGE_SPLIT, actor=by, via=via, case=new, message_id=message.pk, source=old.ref)
+    events.message_split(message=message, old=old, new=new, by=by, via=via)
     return new
 
 
@@ -874,20 +775,14 @@ def log_outbound_call(
         duration_seconds=max(int(duration_seconds or 0), 0),
         sent_at=clock.now(),
     )
-    record(EventKind.CALL_LOGGED, actor=agent, via=via, case=case, message_id=message.pk, reached=reached)
+    events.call_logged(case=case, message=message, reached=reached, by=agent, via=via)
     now = clock.now()
     if reached:
         _answered(case, now)
         if case.callback_due_at is not None:
             kept = now <= case.callback_due_at
             if kept:
-                record(
-                    EventKind.CALLBACK_KEPT,
-                    actor=agent,
-                    via=via,
-                    case=case,
-                    due_at=case.callback_due_at.isoformat(),
-                )
+                events.callback_kept(case=case, by=agent, via=via)
             case.callback_due_at = None
             _finish_callback_todos(case, agent, "called: " + summary.strip()[:200])
     case.updated_at = now
@@ -918,14 +813,7 @@ def promise_callback(case: Case, *, agent: Agent, due_at, number: str = "", via:
         case.callback_due_at = due_at
         case.updated_at = clock.now()
         case.save(update_fields=["callback_due_at", "updated_at"])
-        record(
-            EventKind.CALLBACK_PROMISED,
-            actor=agent,
-            via=via,
-            case=case,
-            due_at=due_at.isoformat(),
-            number=number,
-        )
+        events.callback_promised(case=case, number=number, by=agent, via=via)
         todo = todos.raise_todo(
             kind=ToDoKind.CALL_BACK,
             title=f"Call {case.customer.name} back by {due_at:%Y-%m-%d %H:%M} UTC ({case.ref})",
@@ -953,5 +841,5 @@ def check_callback(case_pk: int, due_at_iso: str) -> bool:
     case.updated_at = clock.now()
     _set_priority(case)
     case.save()
-    record(EventKind.CALLBACK_MISSED, actor_label="worker", via="worker", case=case, due_at=due_at_iso)
+    events.callback_missed(case=case, due_at=due_at_iso)
     return True

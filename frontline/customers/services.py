@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 
 from frontline.core import clock
 from frontline.core.errors import ServiceError, require_choice
+from frontline.customers import events
 from frontline.customers.models import (
     ContactKind,
     ContactPoint,
@@ -27,8 +28,6 @@ from frontline.customers.models import (
     UnitKind,
     UnitState,
 )
-from frontline.events.models import EventKind
-from frontline.events.services import record
 
 _validate_email = EmailValidator()
 _validate_url = URLValidator(schemes=["https"])
@@ -68,7 +67,7 @@ def create_customer(
         notes=notes,
         created_at=clock.now(),
     )
-    record(EventKind.CUSTOMER_CREATED, actor=by, via=via, customer=customer, plan=plan, tier=tier)
+    events.customer_created(customer=customer, by=by, via=via)
     return customer
 
 
@@ -96,7 +95,7 @@ def update_customer(customer: Customer, *, by=None, via: str = "", **changes) ->
         setattr(customer, field, value)
     customer.save(update_fields=list(changes))
     after = {field: str(getattr(customer, field)) for field in changes}
-    record(EventKind.CUSTOMER_UPDATED, actor=by, via=via, customer=customer, before=before, after=after)
+    events.customer_updated(customer=customer, before=before, after=after, by=by, via=via)
     return customer
 
 
@@ -109,7 +108,7 @@ def add_person(
     require_choice(role, MembershipRole, "role")
     person = Person.objects.create(name=name.strip(), created_at=clock.now())
     Membership.objects.create(person=person, customer=customer, role=role)
-    record(EventKind.PERSON_ADDED, actor=by, via=via, customer=customer, person_id=person.pk, role=role)
+    events.person_added(customer=customer, person=person, role=role, by=by, via=via)
     return person
 
 
@@ -121,7 +120,7 @@ def link_person(person: Person, customer: Customer, *, role: str, by=None, via: 
     )
     if not created:
         raise ServiceError(f"{person} already acts for {customer}", field="customer")
-    record(EventKind.PERSON_LINKED, actor=by, via=via, customer=customer, person_id=person.pk, role=role)
+    events.person_linked(customer=customer, person=person, role=role, by=by, via=via)
     return membership
 
 
@@ -177,15 +176,7 @@ def add_contact_point(
         signing_secret=secrets.token_urlsafe(32) if kind == ContactKind.WEBHOOK else "",
     )
     owner_account = customer or person.accounts.order_by("pk").first()
-    record(
-        EventKind.CONTACT_ADDED,
-        actor=by,
-        via=via,
-        customer=owner_account,
-        contact_id=point.pk,
-        kind=kind,
-        value=point.value,
-    )
+    events.contact_added(customer=owner_account, point=point, by=by, via=via)
     if ask_to_verify:
         from frontline.notifications.tasks import verify_contact
 
@@ -204,7 +195,7 @@ def verify_contact_point(point: ContactPoint, *, by=None, via: str = "") -> Cont
     point.state = ContactState.VERIFIED
     point.verified_at = clock.now()
     point.save(update_fields=["state", "verified_at"])
-    record(EventKind.CONTACT_VERIFIED, actor=by, via=via, customer=_owner_account(point), contact_id=point.pk)
+    events.contact_verified(customer=_owner_account(point), point=point, by=by, via=via)
     return point
 
 
@@ -215,16 +206,7 @@ def mark_contact_failing(point: ContactPoint, *, reason: str, by=None, via: str 
     point.last_failure_at = clock.now()
     point.failure_reason = reason
     point.save(update_fields=["state", "last_failure_at", "failure_reason"])
-    record(
-        EventKind.CONTACT_FAILING,
-        actor=by,
-        actor_label="system",
-        via=via,
-        customer=_owner_account(point),
-        contact_id=point.pk,
-        value=point.value,
-        reason=reason,
-    )
+    events.contact_failing(customer=_owner_account(point), point=point, reason=reason, by=by, via=via)
     return point
 
 
@@ -265,7 +247,7 @@ def add_unit(
         end_users=end_users,
         state=UnitState.OK,
     )
-    record(EventKind.UNIT_ADDED, actor=by, via=via, customer=customer, unit=unit, kind=kind, name=unit.name)
+    events.unit_added(unit=unit, by=by, via=via)
     return unit
 
 
@@ -280,16 +262,8 @@ def set_unit_state(
     unit.state = state
     unit.state_changed_at = clock.now()
     unit.save(update_fields=["state", "state_changed_at"])
-    record(
-        EventKind.UNIT_STATE_CHANGED,
-        actor=by,
-        actor_label=actor_label,
-        via=via,
-        customer=unit.customer,
-        unit=unit,
-        state=state,
-        previous=previous,
-        reason=reason,
+    events.unit_state_changed(
+        unit=unit, previous=previous, reason=reason, by=by, actor_label=actor_label, via=via
     )
     return unit
 

@@ -15,9 +15,8 @@ from django.db import transaction
 from frontline.core import clock
 from frontline.customers import services as customers
 from frontline.customers.models import ContactPoint, ContactState
+from frontline.delivery import events
 from frontline.delivery.models import AttemptStatus, DeliveryAttempt
-from frontline.events.models import EventKind
-from frontline.events.services import record
 from frontline.todos import services as todos
 from frontline.todos.models import ToDoKind
 
@@ -170,18 +169,8 @@ def record_delivery_report(reports, *, about_message_id: str, raw_message_id: in
         attempt.report_status, attempt.report_detail = status, report.diagnostic[:2000]
         attempt.report_at = clock.now()
         attempt.save(update_fields=["status", "report_status", "report_detail", "report_at"])
-        record(
-            EventKind.DELIVERY_REPORTED,
-            actor_label="mail server",
-            via="email",
-            case=attempt.case,
-            customer=attempt.customer,
-            attempt_id=attempt.pk,
-            address=attempt.address,
-            status=status,
-            outcome=attempt.status,
-            detail=report.diagnostic[:500],
-            raw_message_id=raw_message_id,
+        events.delivery_reported(
+            attempt=attempt, status=status, detail=report.diagnostic, raw_message_id=raw_message_id
         )
         if attempt.status == AttemptStatus.BOUNCED:
             _condemn(attempt, status, report.diagnostic or status)

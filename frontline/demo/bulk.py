@@ -110,6 +110,7 @@ class BulkWriter:
         /,
         *,
         actor_id=None,
+        actor_person_id=None,
         actor_label="",
         via="",
         case_id=None,
@@ -122,6 +123,7 @@ class BulkWriter:
             kind=kind,
             at=at,
             actor_id=actor_id,
+            actor_person_id=actor_person_id,
             actor_label=actor_label if actor_id is None else "",
             via=via,
             case_id=case_id,
@@ -512,6 +514,7 @@ def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
     writer.event(
         EventKind.MESSAGE_RECEIVED,
         now,
+        actor_person_id=plan.requester,
         actor_label=label,
         via=plan.channel,
         case_id=cid,
@@ -595,6 +598,7 @@ def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
             writer.event(
                 EventKind.MESSAGE_RECEIVED,
                 at,
+                actor_person_id=plan.requester,
                 actor_label=plan.sender or step.channel,
                 via=step.channel,
                 **common,

@@ -6,6 +6,8 @@ The case timeline, the audit trail and (later) the measures are queries over thi
 from django.db import models
 from django.db.models import Q
 
+from frontline.core.vocabulary import Vocabulary
+
 
 class EventKind(models.TextChoices):
     # customers
@@ -86,16 +88,32 @@ class EventKind(models.TextChoices):
     API_TOKEN_TRUST_CHANGED = "agent.token_trust_changed", "API token's reporter trust changed"
 
 
+# The core kinds above, and any an app declares in its events.py (`EVENT_KINDS.declare(value, label)`).
+EVENT_KINDS = Vocabulary("event", EventKind)
+
+
+class ActorKind(models.TextChoices):
+    STAFF = "staff", "Staff"  # an agent of the provider, signed in or through an API token
+    CUSTOMER = "customer", "Customer"  # a person of the customer, by their own channel or the portal
+    RULE = "rule", "Rule"  # a policy rule acted (actor_label names it)
+    SYSTEM = "system", "System"  # the worker, a command, a channel's listener
+
+
 class AppendOnlyError(Exception):
     """Events are evidence: they are never changed or deleted."""
 
 
 class Event(models.Model):
-    kind = models.CharField(max_length=40, choices=EventKind.choices)
+    # One of EVENT_KINDS: plain text, so an app's new kind needs no migration here.
+    kind = models.CharField(max_length=40)
     at = models.DateTimeField()
-    # Who did it: an agent, or a label for the system, a channel or a rule ("worker", "email", "rule:12").
+    # Who did it: an agent, a person of the customer, or a label for the system, a channel or a rule
+    # ("worker", "email", "rule:12").
     actor = models.ForeignKey(
         "agents.Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    actor_person = models.ForeignKey(
+        "customers.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     actor_label = models.CharField(max_length=80, blank=True)
     via = models.CharField(max_length=20, blank=True, help_text="Channel or path: web, api, email, worker...")
@@ -132,7 +150,7 @@ class Event(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.label} at {self.at:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):
@@ -143,7 +161,21 @@ class Event(models.Model):
         raise AppendOnlyError("events cannot be deleted")
 
     @property
+    def label(self) -> str:
+        return EVENT_KINDS.label(self.kind)
+
+    @property
+    def actor_kind(self) -> str:
+        if self.actor_id:
+            return ActorKind.STAFF
+        if self.actor_person_id:
+            return ActorKind.CUSTOMER
+        return ActorKind.RULE if self.actor_label.startswith("rule") else ActorKind.SYSTEM
+
+    @property
     def who(self) -> str:
         if self.actor_id:
             return str(self.actor)
-        return self.actor_label or "system"
+        if self.actor_label:  # the channel's own words for the sender ("sam@example.net"), as they wrote
+            return self.actor_label
+        return str(self.actor_person) if self.actor_person_id else "system"

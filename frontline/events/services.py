@@ -1,15 +1,20 @@
 """Writing events. Services call `record` inside their own transaction, so a change and its event
-commit together or not at all."""
+commit together or not at all.
+
+`record` is the one writer underneath; apps call it only from their own `events.py`, which has one
+keyword-only function per kind the app writes, with that kind's payload keys fixed and documented there.
+"""
 
 from frontline.core import clock
-from frontline.events.models import Event, EventKind
+from frontline.events.models import EVENT_KINDS, Event
 
 
 def record(
-    kind: EventKind,
+    kind: str,
     /,
     *,
     actor=None,
+    actor_person=None,
     actor_label: str = "",
     via: str = "",
     case=None,
@@ -20,9 +25,10 @@ def record(
     if customer is None and case is not None:
         customer = case.customer_id and case.customer
     return Event.objects.create(
-        kind=kind,
+        kind=EVENT_KINDS.check(kind),
         at=clock.now(),
         actor=actor,
+        actor_person=actor_person,
         actor_label=actor_label if actor is None else "",
         via=via,
         case=case,

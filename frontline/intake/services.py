@@ -32,9 +32,7 @@ from frontline.core.processes import die_with_parent, stopping
 from frontline.core.ratelimit import hits
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, ContactPoint, ContactState, Customer, Person
-from frontline.events.models import EventKind
-from frontline.events.services import record
-from frontline.intake import mail, threading
+from frontline.intake import events, mail, threading
 from frontline.intake.models import ChatSession, RawMessage, RawStatus, Source
 from frontline.routing import services as routing
 
@@ -180,7 +178,7 @@ def reprocess(row: RawMessage, *, by) -> RawMessage:
             )
         locked.status = RawStatus.PENDING
         locked.save(update_fields=["status"])
-        record(EventKind.INTAKE_REPROCESSED, actor=by, via="web", raw_message_id=locked.pk)
+        events.reprocessed(row=locked, by=by)
     return process(locked, by=by)
 
 
@@ -237,13 +235,7 @@ def _process_one(pk: int, *, by=None, parsed=None) -> None:
             ],
         )
     if outcome.status == RawStatus.QUARANTINED:
-        record(
-            EventKind.INTAKE_QUARANTINED,
-            actor_label=row.source,
-            via=row.source,
-            raw_message_id=row.pk,
-            reason=row.reason[:500],
-        )
+        events.quarantined(row=row)
 
 
 @dataclass

@@ -34,8 +34,8 @@ from frontline.customers.models import ContactPoint, ContactState, Customer, Ser
 from frontline.customers.queries import points_by_customer
 from frontline.delivery.models import SUCCESSES, AttemptStatus, DeliveryAttempt
 from frontline.delivery.services import condemn_contact, mail_domain
-from frontline.events.models import Event, EventKind
-from frontline.events.services import record
+from frontline.events.models import Event
+from frontline.notifications import events
 from frontline.notifications.models import (
     Channel,
     FanOut,
@@ -208,18 +208,7 @@ def notify(
             case=case,
         )
         notification.save()
-        record(
-            EventKind.NOTIFICATION_STARTED,
-            actor=by,
-            actor_label="system",
-            via=via,
-            case=case,
-            customer=customer,
-            notification_id=notification.pk,
-            title=title,
-            ladder=ladder.name,
-            subject=f"{subject_kind}:{subject_id}",
-        )
+        events.notification_started(notification=notification, ladder=ladder, by=by, via=via)
         transaction.on_commit(_dispatch_soon)
     return notification
 
@@ -285,17 +274,7 @@ def fan_out(
                 )
                 for customer_id in chunk
             )
-        record(
-            EventKind.FANOUT_STARTED,
-            actor=by,
-            actor_label="system",
-            via=via,
-            fanout_id=fanout.pk,
-            customers=len(ids),
-            title=title,
-            ladder=ladder.name,
-            subject=f"{subject_kind}:{subject_id}",
-        )
+        events.fanout_started(fanout=fanout, customers=len(ids), ladder=ladder, by=by, via=via)
         transaction.on_commit(_dispatch_soon)
     return fanout
 
@@ -547,16 +526,7 @@ def _move_on(n: Notification, token: str, now, reached: bool) -> int:
         cursor.execute(_MOVE_ON, [following, due, status, ended, n.pk, step, token])
         moved = cursor.rowcount
     if moved and finished:
-        record(
-            EventKind.NOTIFICATION_EXHAUSTED,
-            actor_label="worker",
-            via="worker",
-            case=n.case,
-            customer=n.customer,
-            notification_id=n.pk,
-            title=n.title,
-            rungs=len(n.steps),
-        )
+        events.notification_exhausted(notification=n)
     return moved
 
 
@@ -649,17 +619,8 @@ def acknowledge(
         )
         notification.refresh_from_db()
         if stopped:
-            record(
-                EventKind.NOTIFICATION_ACKNOWLEDGED,
-                actor=by,
-                actor_label=who or via,
-                via=via,
-                case=notification.case,
-                customer=notification.customer,
-                notification_id=notification.pk,
-                title=notification.title,
-                who=who,
-                detail=detail[:500],
+            events.notification_acknowledged(
+                notification=notification, who=who, detail=detail, by=by, via=via
             )
     return notification
 
@@ -740,15 +701,7 @@ def cancel(notification: Notification, *, by, reason: str) -> Notification:
         )
         if not stopped:
             raise ServiceError("only a notification still climbing can be withdrawn", field="status")
-        record(
-            EventKind.NOTIFICATION_CANCELLED,
-            actor=by,
-            via="web",
-            case=notification.case,
-            customer=notification.customer,
-            notification_id=notification.pk,
-            reason=reason.strip(),
-        )
+        events.notification_cancelled(notification=notification, reason=reason.strip(), by=by)
     notification.refresh_from_db()
     return notification
 
@@ -803,20 +756,9 @@ def fanout_progress(fanout: FanOut) -> dict:
 def evidence_timeline(customer: Customer, *, since=None) -> list[dict]:
     """Every attempt to reach the customer and every answer, oldest first: what the provider can show them."""
     attempts = DeliveryAttempt.objects.filter(customer=customer).select_related("notification")
-    events = Event.objects.filter(
-        customer=customer,
-        kind__in=[
-            EventKind.NOTIFICATION_STARTED,
-            EventKind.NOTIFICATION_ACKNOWLEDGED,
-            EventKind.NOTIFICATION_EXHAUSTED,
-            EventKind.CONTACT_FAILING,
-            EventKind.CONTACT_VERIFIED,
-            EventKind.CONTACT_VERIFICATION_SENT,
-            EventKind.DELIVERY_REPORTED,
-        ],
-    )
+    logged = Event.objects.filter(customer=customer, kind__in=list(events.EVIDENCE))
     if since is not None:
-        attempts, events = attempts.filter(attempted_at__gte=since), events.filter(at__gte=since)
+        attempts, logged = attempts.filter(attempted_at__gte=since), logged.filter(at__gte=since)
     rows = [
         {
             "at": a.attempted_at,
@@ -835,21 +777,24 @@ def evidence_timeline(customer: Customer, *, since=None) -> list[dict]:
         }
         for a in attempts
     ]
-    rows += [
-        {
-            "at": e.at,
-            "what": e.get_kind_display(),
-            "channel": e.via,
-            "address": e.data.get("value", "") or e.data.get("address", "") or e.data.get("who", ""),
-            "subject": e.data.get("title", ""),
-            "rung": "",
-            "status": e.data.get("outcome", "") or e.data.get("status", ""),
-            "answer": e.data.get("detail", "") or e.data.get("reason", ""),
-            "code": "",
-            "later": "",
-            "key": f"event {e.pk}",
-        }
-        for e in events
-    ]
+    for e in logged:
+        address, subject, status, answer = (
+            e.data.get(key, "") if key else "" for key in events.EVIDENCE[e.kind]
+        )
+        rows.append(
+            {
+                "at": e.at,
+                "what": e.label,
+                "channel": e.via,
+                "address": address,
+                "subject": subject,
+                "rung": "",
+                "status": status,
+                "answer": answer,
+                "code": "",
+                "later": "",
+                "key": f"event {e.pk}",
+            }
+        )
     rows.sort(key=lambda row: (row["at"], row["key"]))
     return rows

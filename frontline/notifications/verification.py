@@ -23,8 +23,7 @@ from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, ContactPoint, ContactState
 from frontline.delivery.models import AttemptStatus, DeliveryAttempt
 from frontline.delivery.services import mail_domain
-from frontline.events.models import EventKind
-from frontline.events.services import record
+from frontline.notifications import events
 from frontline.notifications.services import send_and_record
 from frontline.notifications.transports import Outgoing, transport_for
 
@@ -99,17 +98,7 @@ def request_verification(point: ContactPoint, *, by=None, via: str = "") -> Deli
     finally:
         transport.close()
     with transaction.atomic():
-        record(
-            EventKind.CONTACT_VERIFICATION_SENT,
-            actor=by,
-            actor_label="system",
-            via=via or channel,
-            customer=owner,
-            contact_id=point.pk,
-            value=point.value,
-            outcome=attempt.get_status_display(),
-            detail=attempt.reply_text[:500],
-        )
+        events.verification_sent(customer=owner, point=point, attempt=attempt, by=by, via=via or channel)
         if attempt.status == AttemptStatus.ACCEPTED and channel == "webhook":
             # The receiver answered 2xx to a signed request: it is theirs and it works.
             customers.verify_contact_point(point, via="webhook")

@@ -32,9 +32,7 @@ from frontline.core import clock
 from frontline.core.errors import NotAllowed, ServiceError, require_choice
 from frontline.customers.models import Customer, ServiceUnit, UnitState
 from frontline.customers.services import has_working_channel, set_unit_state
-from frontline.events.models import EventKind
-from frontline.events.services import record
-from frontline.policy import engine, expressions, schema
+from frontline.policy import engine, events, expressions, schema
 from frontline.policy.models import (
     DISRUPTIVE,
     WEIGHT,
@@ -212,16 +210,7 @@ def save_rule(
     RuleVersion.objects.create(
         rule=rule, version=rule.version, changed_at=now, changed_by=by, reason=reason, **values
     )
-    record(
-        EventKind.RULE_CHANGED,
-        actor=by,
-        via=via,
-        rule_id=rule.pk,
-        rule=rule.name,
-        version=rule.version,
-        changed=changed,
-        reason=reason,
-    )
+    events.rule_changed(rule=rule, changed=changed, reason=reason, by=by, via=via)
     engine.rule_cache.clear()  # this process judges with the new version at once
     transaction.on_commit(engine.rule_cache.clear)
     return rule
@@ -405,14 +394,7 @@ def _judge(event: PolicyEvent, *, by=None) -> list[Decision]:
             f"no service unit matches {_ref_words(ref)}",
         )
         event.save(update_fields=["status", "problem"])
-        record(
-            EventKind.POLICY_EVENT_UNMATCHED,
-            actor=by,
-            actor_label="policy",
-            event_id=event.pk,
-            trigger=event.trigger,
-            problem=event.problem,
-        )
+        events.event_unmatched(event=event, by=by)
         raise_todo(
             kind=ToDoKind.REVIEW_EVENT,
             title=f"{event.get_trigger_display()} about {_ref_words(ref)}: which unit is it?",
@@ -433,17 +415,7 @@ def _judge(event: PolicyEvent, *, by=None) -> list[Decision]:
             f"rule {rule.name!r} could not be evaluated: {error}" for rule, error in verdict.failed
         )
     event.save(update_fields=["unit", "customer", "context", "status", "problem"])
-    record(
-        EventKind.POLICY_EVENT_RECEIVED,
-        actor=by,
-        actor_label=event.source,
-        customer=unit.customer,
-        unit=unit,
-        event_id=event.pk,
-        trigger=event.trigger,
-        kind=event.kind,
-        fired=[rule.name for rule in verdict.fired],
-    )
+    events.event_received(event=event, fired=[rule.name for rule in verdict.fired], by=by)
     _lift_on_good_news(event, by=by)
     return [_propose(event, unit, rule) for rule in verdict.fired]
 
@@ -629,29 +601,9 @@ def _follow_up(decisions: list[Decision], *, by=None) -> None:
                 notice if decision.status in (DecisionStatus.SCHEDULED, DecisionStatus.APPLIED) else None
             )
             decision.save(update_fields=["case", "notification"])
-            _decision_event(decision, EventKind.DECISION_MADE, by=by)
+            events.decision_made(decision=decision, by=by)
             if decision.status in (DecisionStatus.HELD, DecisionStatus.PENDING_APPROVAL):
                 _raise_decide_todo(decision, by=by)
-
-
-def _decision_event(decision: Decision, kind: str, *, by=None, **data) -> None:
-    record(
-        kind,
-        actor=by,
-        actor_label="" if by else f"rule:{decision.rule_id}" if decision.rule_id else "policy",
-        case=decision.case,
-        customer=decision.customer,
-        unit=decision.unit,
-        decision_id=decision.pk,
-        action=decision.action,
-        status=decision.status,
-        unit_name=decision.unit.name,
-        rule=decision.rule.name if decision.rule_id else "",
-        version=decision.rule_version,
-        due_at=decision.due_at.isoformat() if decision.due_at else None,
-        why=decision.why,
-        **data,
-    )
 
 
 def _raise_decide_todo(decision: Decision, *, by=None) -> None:
@@ -844,13 +796,13 @@ def apply_decision(decision: Decision, *, by=None) -> Decision:
             decision.status = DecisionStatus.HELD
             decision.why += f" Held when its time came: {unheard}. A person decides."
             decision.save(update_fields=["status", "why"])
-            _decision_event(decision, EventKind.DECISION_HELD, by=by, reason=unheard)
+            events.decision_held(decision=decision, reason=unheard, by=by)
             _raise_decide_todo(decision, by=by)
             return decision
         decision.status, decision.applied_at = DecisionStatus.APPLIED, now
         decision.save(update_fields=["status", "applied_at"])
         _put_in_force(decision, by=by)
-        _decision_event(decision, EventKind.DECISION_APPLIED, by=by)
+        events.decision_applied(decision=decision, by=by)
     return decision
 
 
@@ -914,17 +866,17 @@ def _end(decision: Decision, *, reason: str, by=None, via: str = "web") -> Decis
         decision = Decision.objects.select_for_update().get(pk=decision.pk)
         if decision.status == DecisionStatus.APPLIED:
             decision.status = DecisionStatus.LIFTED
-            kind = EventKind.DECISION_LIFTED
         elif decision.status in OPEN_STATUSES:
             decision.status = DecisionStatus.WITHDRAWN
-            kind = EventKind.DECISION_WITHDRAWN
         else:
             raise ServiceError(f"this action is already {decision.get_status_display().lower()}")
         decision.ended_at, decision.end_reason = now, reason.strip()
         decision.save(update_fields=["status", "ended_at", "end_reason"])
-        if kind == EventKind.DECISION_LIFTED:
+        if decision.status == DecisionStatus.LIFTED:
             _release(decision, reason=f"lifted: {reason.strip()}", by=by)
-        _decision_event(decision, kind, by=by, reason=reason.strip())
+            events.decision_lifted(decision=decision, reason=reason.strip(), by=by)
+        else:
+            events.decision_withdrawn(decision=decision, reason=reason.strip(), by=by)
         _stop_notice_if_nothing_left(decision, by=by)
     return decision
 
@@ -1117,21 +1069,7 @@ def _record_override(
         after=after,
         created_at=clock.now(),
     )
-    record(
-        EventKind.OVERRIDE_RECORDED,
-        actor=by,
-        via=via,
-        case=decision.case,
-        customer=decision.customer,
-        unit=decision.unit,
-        override_id=override.pk,
-        kind=kind,
-        decision_id=decision.pk,
-        reason=reason,
-        before=before,
-        after=after,
-        rule=decision.rule.name if decision.rule_id else "",
-    )
+    events.override_recorded(override=override, decision=decision, by=by, via=via)
     return override
 
 
@@ -1165,16 +1103,7 @@ def reverse_override(override: Override, *, by: Agent, reason: str, via: str = "
             _put_in_force(decision, by=by)
     override.reversed_at, override.reversed_by, override.reverse_reason = now, by, reason
     override.save(update_fields=["reversed_at", "reversed_by", "reverse_reason"])
-    record(
-        EventKind.OVERRIDE_REVERSED,
-        actor=by,
-        via=via,
-        case=override.case,
-        customer=override.customer,
-        override_id=override.pk,
-        kind=override.kind,
-        reason=reason,
-    )
+    events.override_reversed(override=override, reason=reason, by=by, via=via)
     return override
 
 
@@ -1234,18 +1163,13 @@ def grant_goodwill(
         created_at=clock.now(),
         after={"goodwill": goodwill, "value": str(value)},
     )
-    record(
-        EventKind.OVERRIDE_RECORDED,
-        actor=by,
-        via=via,
-        case=case,
-        customer=customer,
-        override_id=override.pk,
-        kind=OverrideKind.GOODWILL,
+    events.goodwill_granted(
+        override=override,
         goodwill=goodwill,
-        value=str(value),
-        reason=reason,
-        allowance_left=str(by.goodwill_allowance - used - value),
+        value=value,
+        allowance_left=by.goodwill_allowance - used - value,
+        by=by,
+        via=via,
     )
     return override
 
@@ -1275,7 +1199,7 @@ def widen_decision(
         in_force=decision.status == DecisionStatus.APPLIED,
         why=f"Widened from {decision.unit.name} to {target.name} by {by}: {reason}",
     )
-    _decision_event(new, EventKind.DECISION_WIDENED, by=by, reason=reason, widened_from=decision.pk)
+    events.decision_widened(decision=new, widened_from=decision, reason=reason, by=by)
     return new
 
 
@@ -1298,7 +1222,7 @@ def decide(decision: Decision, *, by: Agent, approve: bool, reason: str, via: st
     decision.decided_by, decision.why = by, decision.why + f" Approved by {by}: {reason}."
     decision.save(update_fields=["decided_by", "why"])
     _schedule_with_notice(decision, by=by)
-    _decision_event(decision, EventKind.DECISION_MADE, by=by, reason=reason)
+    events.decision_made(decision=decision, by=by, reason=reason)
     return decision
 
 

@@ -29,14 +29,13 @@ from frontline.cases import services as cases
 from frontline.cases.models import Case, CaseStatus, Direction, Message
 from frontline.core import clock
 from frontline.core.errors import ServiceError
-from frontline.events.models import Event, EventKind
-from frontline.events.services import record
-from frontline.routing import classifier, similar
+from frontline.events.models import Event
+from frontline.routing import classifier, events, similar
 from frontline.routing.models import AgentTopicRecord, RouterModel
 
 log = logging.getLogger(__name__)
 
-TRIAGE = "triage"
+TRIAGE = events.TRIAGE
 # How far back continuity looks for the customer's previous owner.
 CONTINUITY_WINDOW = datetime.timedelta(days=180)
 # Weights of the routing terms, in one place.
@@ -146,14 +145,7 @@ def train_router(*, limit: int = 100_000, holdout: float = 0.2, by=None, via: st
                 metrics=metrics,
                 size_bytes=(directory / name).stat().st_size,
             )
-            record(
-                EventKind.ROUTER_TRAINED,
-                actor=by,
-                actor_label="" if by else "worker",
-                via=via,
-                **metrics,
-                version=version,
-            )
+            events.router_trained(version=version, metrics=metrics, by=by, via=via)
     rebuild_topic_records()
     _prune_old_versions(keep=3)
     return trained
@@ -263,27 +255,17 @@ def triage_new_case(case: Case, *, via: str = "intake") -> Case:
     return case
 
 
-def _set_topic(case: Case, topic: Skill, *, confidence: float | None, by, via: str, **data) -> None:
+def _set_topic(case: Case, topic: Skill, *, confidence: float | None, by, via: str, model=None) -> None:
     previous = case.topic.slug if case.topic_id else ""
     case.topic, case.topic_confidence = topic, confidence
     case.save(update_fields=["topic", "topic_confidence"])
-    record(
-        EventKind.TOPIC_SET,
-        actor=by,
-        actor_label="" if by else "router",
-        via=via,
-        case=case,
-        topic=topic.slug,
-        previous=previous,
-        confidence=round(confidence, 3) if confidence is not None else None,
-        **data,
-    )
+    events.topic_set(case=case, previous=previous, by=by, via=via, model=model)
 
 
 def _to_triage(case: Case, reason: str, *, via: str) -> None:
     case.routing_explanation = {"pool": TRIAGE, "reason": reason, "at": clock.now().isoformat()}
     case.save(update_fields=["routing_explanation"])
-    record(EventKind.CASE_ROUTED, actor_label="router", via=via, case=case, pool=TRIAGE, reason=reason)
+    events.sent_to_triage(case=case, reason=reason, via=via)
 
 
 def set_topic(case: Case, *, topic: Skill, by: Agent, reroute: bool = False, via: str = "web") -> Case:
@@ -426,14 +408,7 @@ def route_case(
         explanation.update(pool=TRIAGE, reason=f"nobody available with the {case.topic.name} skill")
         case.routing_explanation = explanation
         case.save(update_fields=["routing_explanation"])
-        record(
-            EventKind.CASE_ROUTED,
-            actor_label="router",
-            via=via,
-            case=case,
-            pool=TRIAGE,
-            reason=explanation["reason"],
-        )
+        events.sent_to_triage(case=case, reason=explanation["reason"], via=via)
         return None
     best = scored[0]
     agent = Agent.objects.get(pk=best["id"])
@@ -443,15 +418,7 @@ def route_case(
     case.routing_explanation = explanation
     case.save(update_fields=["routing_explanation"])
     cases._set_assignee(case, agent, by=None, actor_label="router", via=via, reason=explanation["reason"])
-    record(
-        EventKind.CASE_ROUTED,
-        actor_label="router",
-        via=via,
-        case=case,
-        assignee_id=agent.pk,
-        reason=explanation["reason"],
-        why_now=reason,
-    )
+    events.routed_to(case=case, agent=agent, reason=explanation["reason"], why_now=reason, via=via)
     return agent
 
 

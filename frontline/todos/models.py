@@ -6,6 +6,8 @@ Named to-do, not task: Django's tasks are the background jobs.
 from django.db import models
 from django.db.models import Q
 
+from frontline.core.vocabulary import Vocabulary
+
 
 class ToDoKind(models.TextChoices):
     FIX_CONTACT = "fix_contact", "Fix a contact point"  # a delivery failed permanently; find a working one
@@ -19,6 +21,10 @@ class ToDoKind(models.TextChoices):
     )  # an abuse report or scan we could not match or read
 
 
+# The kinds above, and any an app declares for itself (`TODO_KINDS.declare(value, label)`).
+TODO_KINDS = Vocabulary("to-do", ToDoKind)
+
+
 class ToDoStatus(models.TextChoices):
     OPEN = "open", "Open"  # still to do
     DONE = "done", "Done"  # somebody did it, and said how
@@ -26,7 +32,7 @@ class ToDoStatus(models.TextChoices):
 
 
 class ToDo(models.Model):
-    kind = models.CharField(max_length=16, choices=ToDoKind.choices)
+    kind = models.CharField(max_length=32)  # one of TODO_KINDS: an app's new kind needs no migration here
     title = models.CharField(max_length=255)
     detail = models.TextField(blank=True)
     customer = models.ForeignKey(
@@ -56,3 +62,7 @@ class ToDo(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def kind_label(self) -> str:
+        return TODO_KINDS.label(self.kind)

@@ -4,9 +4,8 @@ from django.db import transaction
 
 from frontline.core import clock
 from frontline.core.errors import ServiceError
-from frontline.events.models import EventKind
-from frontline.events.services import record
-from frontline.todos.models import ToDo, ToDoStatus
+from frontline.todos import events
+from frontline.todos.models import TODO_KINDS, ToDo, ToDoStatus
 
 
 @transaction.atomic
@@ -24,6 +23,7 @@ def raise_todo(
     by=None,
     via: str = "",
 ) -> ToDo:
+    TODO_KINDS.check(kind)
     if contact_point is not None:
         # One open to-do per contact point and kind: a second bounce adds nothing to do.
         existing = ToDo.objects.filter(kind=kind, contact_point=contact_point, status=ToDoStatus.OPEN).first()
@@ -41,17 +41,7 @@ def raise_todo(
         created_at=clock.now(),
         evidence=evidence or {},
     )
-    record(
-        EventKind.TODO_RAISED,
-        actor=by,
-        actor_label="system",
-        via=via,
-        case=case,
-        customer=todo.customer,
-        todo_id=todo.pk,
-        todo_kind=kind,
-        title=todo.title,
-    )
+    events.todo_raised(todo=todo, by=by, via=via)
     return todo
 
 
@@ -65,14 +55,5 @@ def finish_todo(todo: ToDo, *, by, outcome: str, cancelled: bool = False, via: s
     todo.status = ToDoStatus.CANCELLED if cancelled else ToDoStatus.DONE
     todo.done_at, todo.done_by, todo.outcome = clock.now(), by, outcome.strip()
     todo.save(update_fields=["status", "done_at", "done_by", "outcome"])
-    record(
-        EventKind.TODO_DONE,
-        actor=by,
-        via=via,
-        case=todo.case,
-        customer=todo.customer,
-        todo_id=todo.pk,
-        status=todo.status,
-        outcome=todo.outcome,
-    )
+    events.todo_done(todo=todo, by=by, via=via)
     return todo

@@ -1,0 +1,27 @@
+"""Doors: ordered lists of dotted paths in settings, through which an app contributes to another app's work
+without that app importing it (the project's idiom, like the periodic jobs' list).
+
+- `FRONTLINE_CASE_PANELS`: callables `(request, case) -> Panel | None`, shown on the case page in order.
+- `FRONTLINE_MAIL_INTERPRETERS`: callables `(IncomingMail) -> Outcome | None` that intake walks in order
+  for every mail until one says what the mail is.
+
+A new app adds its paths to these lists in settings and edits no other app. A test imports every path.
+"""
+
+from collections.abc import Callable
+from functools import cache
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+DOORS = ("FRONTLINE_CASE_PANELS", "FRONTLINE_MAIL_INTERPRETERS")
+
+
+@cache
+def _resolve(paths: tuple[str, ...]) -> tuple[Callable, ...]:
+    return tuple(import_string(path) for path in paths)
+
+
+def door(name: str) -> tuple[Callable, ...]:
+    """The callables behind a door, resolved once per list (a changed setting, as in tests, resolves anew)."""
+    return _resolve(tuple(getattr(settings, name)))

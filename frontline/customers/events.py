@@ -1,0 +1,91 @@
+"""The events the customers app writes: one function per kind, its payload keys fixed here."""
+
+from frontline.events.models import EventKind
+from frontline.events.services import record
+
+
+def customer_created(*, customer, by, via: str) -> None:
+    """data: plan, tier."""
+    record(
+        EventKind.CUSTOMER_CREATED,
+        actor=by,
+        via=via,
+        customer=customer,
+        plan=customer.plan,
+        tier=customer.tier,
+    )
+
+
+def customer_updated(*, customer, before: dict, after: dict, by, via: str) -> None:
+    """data: before, after (each field changed, as text)."""
+    record(EventKind.CUSTOMER_UPDATED, actor=by, via=via, customer=customer, before=before, after=after)
+
+
+def person_added(*, customer, person, role: str, by, via: str) -> None:
+    """data: person_id, role."""
+    record(EventKind.PERSON_ADDED, actor=by, via=via, customer=customer, person_id=person.pk, role=role)
+
+
+def person_linked(*, customer, person, role: str, by, via: str) -> None:
+    """data: person_id, role."""
+    record(EventKind.PERSON_LINKED, actor=by, via=via, customer=customer, person_id=person.pk, role=role)
+
+
+def contact_added(*, customer, point, by, via: str) -> None:
+    """data: contact_id, kind, value."""
+    record(
+        EventKind.CONTACT_ADDED,
+        actor=by,
+        via=via,
+        customer=customer,
+        contact_id=point.pk,
+        kind=point.kind,
+        value=point.value,
+    )
+
+
+def contact_verified(*, customer, point, by, via: str) -> None:
+    """data: contact_id."""
+    record(EventKind.CONTACT_VERIFIED, actor=by, via=via, customer=customer, contact_id=point.pk)
+
+
+def contact_failing(*, customer, point, reason: str, by, via: str) -> None:
+    """data: contact_id, value, reason (the evidence: the bounce or refusal)."""
+    record(
+        EventKind.CONTACT_FAILING,
+        actor=by,
+        actor_label="system",
+        via=via,
+        customer=customer,
+        contact_id=point.pk,
+        value=point.value,
+        reason=reason,
+    )
+
+
+def unit_added(*, unit, by, via: str) -> None:
+    """data: kind, name."""
+    record(
+        EventKind.UNIT_ADDED,
+        actor=by,
+        via=via,
+        customer=unit.customer,
+        unit=unit,
+        kind=unit.kind,
+        name=unit.name,
+    )
+
+
+def unit_state_changed(*, unit, previous: str, reason: str, by, actor_label: str, via: str) -> None:
+    """data: state, previous, reason."""
+    record(
+        EventKind.UNIT_STATE_CHANGED,
+        actor=by,
+        actor_label=actor_label,
+        via=via,
+        customer=unit.customer,
+        unit=unit,
+        state=unit.state,
+        previous=previous,
+        reason=reason,
+    )
