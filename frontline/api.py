@@ -12,8 +12,13 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from frontline.agents.services import token_for
+from frontline.cases.api import router as cases_router
 from frontline.core import jsonbody, ratelimit
 from frontline.core.errors import NotAllowed, ServiceError, Throttled
+from frontline.customers.api import router as customers_router
+from frontline.intake.api import router as intake_router
+from frontline.notifications.api import router as notifications_router
+from frontline.policy.api import router as policy_router
 from frontline.web.access import agent_of
 
 
@@ -135,12 +140,6 @@ def _field_name(loc) -> str:
 
 
 def _add_routers() -> None:
-    from frontline.cases.api import router as cases_router
-    from frontline.customers.api import router as customers_router
-    from frontline.intake.api import router as intake_router
-    from frontline.notifications.api import router as notifications_router
-    from frontline.policy.api import router as policy_router
-
     api.add_router("/", customers_router)
     api.add_router("/", cases_router)
     api.add_router("/", intake_router)

@@ -8,6 +8,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "frontline.settings")
     from django.core.management import execute_from_command_line
 
+    # After the settings module is named, as everything that may touch Django must be.
     from frontline.core.processes import exit_on_sigterm
 
     exit_on_sigterm()  # a stopped worker or demo stops what it started, as on Ctrl-C

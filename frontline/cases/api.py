@@ -16,6 +16,7 @@ from frontline.cases.inbox import InboxFilter, inbox_page
 from frontline.cases.models import Case, Message
 from frontline.core.api import Limit, PageOut, get_or_404
 from frontline.customers.models import Customer, Person, ServiceUnit
+from frontline.routing import services as routing
 
 router = Router(tags=["cases"])
 
@@ -169,14 +170,12 @@ def open_case(request, payload: CaseIn):
         by=request.agent,
         via="api",
     )
-    from frontline.routing.services import triage_new_case
 
-    return Status(201, triage_new_case(case, via="api"))
+    return Status(201, routing.triage_new_case(case, via="api"))
 
 
 @router.get("/cases/{ref}", response=CaseDetailOut, summary="One case with its score, clocks and routing")
 def get_case(request, ref: str):
-    from frontline.routing.services import similar_cases
 
     case = _case(ref)
     case.priority, case.priority_explanation = priority.compute_for(case)  # exact now, as the page shows
@@ -188,7 +187,7 @@ def get_case(request, ref: str):
             "similarity": s["similarity"],
             "resolution": s["resolution"],
         }
-        for s in similar_cases(case)
+        for s in routing.similar_cases(case)
     ]
     return case
 
@@ -212,10 +211,9 @@ def override_priority(request, ref: str, payload: OverrideIn):
     "/cases/{ref}/topic", response=CaseOut, summary="Say what the case is about (a label to learn from)"
 )
 def set_topic(request, ref: str, payload: TopicIn):
-    from frontline.routing.services import set_topic
 
     topic = get_or_404(Skill.objects, slug=payload.topic)
-    set_topic(_case(ref), topic=topic, by=request.agent, reroute=payload.reroute, via="api")
+    routing.set_topic(_case(ref), topic=topic, by=request.agent, reroute=payload.reroute, via="api")
     return _case(ref)
 
 

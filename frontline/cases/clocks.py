@@ -21,7 +21,9 @@ from functools import cache
 
 from django.conf import settings
 
+from frontline.cases.models import CaseStatus, Direction, Message
 from frontline.core import clock
+from frontline.events.models import Event, EventKind
 
 H = 3600
 # (first response, next response, resolution) in seconds, per impact. Keys are "tier" or "tier/plan".
@@ -125,8 +127,6 @@ def _asked_a_question(body: str) -> bool:
 def _waiting_intervals(case, end) -> tuple[list[tuple], list[str]]:
     """Intervals spent waiting on the customer after we asked them something; and notes on waits that
     did not pause because we had asked nothing."""
-    from frontline.cases.models import CaseStatus, Direction, Message
-    from frontline.events.models import Event, EventKind
 
     changes = list(
         Event.objects.filter(case=case, kind=EventKind.STATUS_CHANGED)
@@ -247,7 +247,6 @@ def case_clocks(case, now=None) -> list[Clock]:
 
 def _first_unanswered_contact(case) -> datetime.datetime | None:
     """The customer's first contact since our last answer: they have been waiting since then."""
-    from frontline.cases.models import Direction
 
     inbound = case.messages.filter(direction=Direction.INBOUND)
     if case.last_provider_contact_at:

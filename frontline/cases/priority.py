@@ -19,6 +19,7 @@ from functools import cache
 
 from django.conf import settings
 
+from frontline.cases.models import Case, DemandType
 from frontline.core import clock
 
 DEFAULT_WEIGHTS = {
@@ -253,8 +254,6 @@ def count_recent_failures(customer_ids, exclude_case: int | None = None) -> dict
     """Failure-demand cases per customer opened in the last 90 days: how often we failed them lately.
     customer_ids None counts for every customer at once."""
     from django.db.models import Count
-
-    from frontline.cases.models import Case, DemandType
 
     since = clock.now() - timedelta(days=RECENT_FAILURE_DAYS)
     cases = Case.objects.filter(demand_type=DemandType.FAILURE, created_at__gte=since)

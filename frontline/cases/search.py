@@ -14,6 +14,8 @@ from django.db import connection
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
+from frontline.cases.models import Message
+
 FTS_TABLE = "cases_case_fts"
 # PostgreSQL's parser keeps "walkerblog.example" or "sam@walkerblog.example" as one token, where SQLite's
 # splits them into words; splitting on punctuation first makes both find a site by any part of its name.
@@ -89,7 +91,6 @@ def reindex_case(case_id: int) -> None:
     """Rewrite one case's document from its messages, after messages moved in or out (merge, split)."""
     if connection.vendor != "sqlite":
         return
-    from frontline.cases.models import Message
 
     texts = [
         f"{subject}\n{body}"

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
-from frontline.cases import clocks, demand, events, priority, search
+from frontline.cases import clocks, demand, events, priority, search, signals
 from frontline.cases.models import Case, CaseStatus, Channel, DemandType, Direction, Impact, Message
 from frontline.core import clock
 from frontline.core.errors import NotAllowed, ServiceError, require_choice
@@ -25,6 +25,10 @@ from frontline.customers.models import (
     ServiceUnit,
 )
 from frontline.customers.queries import points_by_customer
+from frontline.delivery import services as delivery
+from frontline.scheduling.later import later
+from frontline.todos import services as todos
+from frontline.todos.models import ToDo, ToDoKind, ToDoStatus
 
 
 def _add_message(case: Case, **fields) -> Message:
@@ -241,7 +245,6 @@ def _send_on_case(
 ) -> tuple[Message, object]:
     """Commit our message, then hand it to the mail server, then record the answer: never lost, never
     silently failed. Answers the message and its delivery attempt (None when there is no address)."""
-    from frontline.delivery import services as delivery
 
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
@@ -432,17 +435,13 @@ def _transition(case: Case, status: str, *, by, via: str, actor_label: str = "")
     if not case.is_open:
         case.response_due_at = None  # nothing is owed on a finished case
     if previous in CaseStatus.open_values() and not case.is_open:
-        from frontline.routing.services import record_finished
-
-        record_finished(case)
+        signals.case_finished.send(sender=Case, case=case)
     events.status_changed(case=case, previous=previous, by=by, actor_label=actor_label, via=via)
 
 
 def _reopen(case: Case, *, by, via: str, reason: str) -> None:
-    from frontline.routing.services import record_reopened
-
     case.reopen_count += 1
-    record_reopened(case)
+    signals.case_reopened.send(sender=Case, case=case)
     case.resolved_at = None
     case.closed_at = None
     _transition(case, CaseStatus.OPEN, by=by, via=via, actor_label=reason)
@@ -792,8 +791,6 @@ def log_outbound_call(
 
 
 def _finish_callback_todos(case: Case, agent: Agent, outcome: str) -> None:
-    from frontline.todos import services as todos
-    from frontline.todos.models import ToDo, ToDoKind, ToDoStatus
 
     for todo in ToDo.objects.filter(case=case, kind=ToDoKind.CALL_BACK, status=ToDoStatus.OPEN):
         todos.finish_todo(todo, by=agent, outcome=outcome)
@@ -801,9 +798,6 @@ def _finish_callback_todos(case: Case, agent: Agent, outcome: str) -> None:
 
 def promise_callback(case: Case, *, agent: Agent, due_at, number: str = "", via: str = "web"):
     """ "We will call you back by ...": a clock on the case, a to-do for staff, and a job at the time."""
-    from frontline.cases.tasks import check_callback
-    from frontline.todos import services as todos
-    from frontline.todos.models import ToDoKind
 
     require(agent, Capability.WORK_CASES)
     if due_at <= clock.now():
@@ -824,7 +818,7 @@ def promise_callback(case: Case, *, agent: Agent, due_at, number: str = "", via:
             by=agent,
             via=via,
         )
-        check_callback.using(run_after=due_at).enqueue(case.pk, due_at.isoformat())
+        later("frontline.cases.tasks.check_callback", case.pk, due_at.isoformat(), run_after=due_at)
     return todo
 
 

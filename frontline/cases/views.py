@@ -16,10 +16,12 @@ from frontline.cases.models import Attachment, Case, CaseStatus, Message
 from frontline.core import clock
 from frontline.core.errors import ServiceError
 from frontline.customers.queries import customer_panel, working_channel_flags
+from frontline.intake import services as intake
 from frontline.policy.views import policy_context
 from frontline.routing import services as routing
 from frontline.web.access import agent_required
 from frontline.web.middleware import content_security_policy
+from frontline.web.templatetags.workspace import INLINE_IMAGE_TYPES
 
 
 def _inbox_filter(request) -> InboxFilter:
@@ -239,7 +241,6 @@ def _minutes(request) -> int:
 @agent_required
 def log_call(request, ref: str):
     """A call, either way: from the customer (a contact, through intake) or ours to them."""
-    from frontline.intake import services as intake
 
     case = _case_or_404(ref)
     summary, number = request.POST.get("summary", ""), request.POST.get("number", "")
@@ -284,8 +285,6 @@ def promise_callback(request, ref: str):
 def attachment(request, ref: str, pk: int):
     from django.conf import settings
     from django.http import FileResponse
-
-    from frontline.web.templatetags.workspace import INLINE_IMAGE_TYPES
 
     case = _case_or_404(ref)
     item = get_object_or_404(Attachment, pk=pk, message__case=case)

@@ -110,6 +110,7 @@ def run_queued_jobs() -> int:
         return worker.successful_job_count + worker.failed_job_count
     from datetime import timedelta
 
+    # Only for the durable backend: RQ's test runs never load the worker's models.
     from frontline.scheduling.worker import run_worker
 
     return run_worker(worker_id="test", lease=timedelta(minutes=5), stop_when_idle=True, periodic=False)
@@ -121,6 +122,7 @@ def queued_task_paths() -> list[str]:
         import django_rq
 
         return [job.func_name for job in django_rq.get_queue("default").jobs]
+    # Only for the durable backend, as above.
     from frontline.scheduling.models import Job, JobStatus
 
     return list(Job.objects.filter(status=JobStatus.READY).values_list("task_path", flat=True))

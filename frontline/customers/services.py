@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 
 from frontline.core import clock
 from frontline.core.errors import ServiceError, require_choice
-from frontline.customers import events
+from frontline.customers import events, signals
 from frontline.customers.models import (
     ContactKind,
     ContactPoint,
@@ -28,6 +28,7 @@ from frontline.customers.models import (
     UnitKind,
     UnitState,
 )
+from frontline.customers.queries import working_channel_flags
 
 _validate_email = EmailValidator()
 _validate_url = URLValidator(schemes=["https"])
@@ -178,9 +179,7 @@ def add_contact_point(
     owner_account = customer or person.accounts.order_by("pk").first()
     events.contact_added(customer=owner_account, point=point, by=by, via=via)
     if ask_to_verify:
-        from frontline.notifications.tasks import verify_contact
-
-        transaction.on_commit(lambda: verify_contact.enqueue(point.pk))
+        signals.verification_wanted.send(sender=ContactPoint, point=point)
     return point
 
 
@@ -270,7 +269,6 @@ def set_unit_state(
 
 def has_working_channel(customer: Customer) -> bool:
     """False when every address and number we hold for the account and its people is failing."""
-    from frontline.customers.queries import working_channel_flags
 
     return working_channel_flags([customer.pk])[customer.pk]
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from frontline.core import clock
 from frontline.customers import services as customers
 from frontline.customers.models import ContactPoint, ContactState
-from frontline.delivery import events
+from frontline.delivery import events, signals
 from frontline.delivery.models import AttemptStatus, DeliveryAttempt
 from frontline.todos import services as todos
 from frontline.todos.models import ToDoKind
@@ -174,9 +174,6 @@ def record_delivery_report(reports, *, about_message_id: str, raw_message_id: in
         )
         if attempt.status == AttemptStatus.BOUNCED:
             _condemn(attempt, status, report.diagnostic or status)
-            if attempt.notification_id:
-                from frontline.notifications.services import escalate_after_bounce
-
-                escalate_after_bounce(attempt)
+            signals.attempt_bounced.send(sender=DeliveryAttempt, attempt=attempt)
         matched.append(attempt)
     return matched

@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 from frontline.agents.models import Agent, Role
+from frontline.policy import services
+from frontline.policy.models import PolicyRule
 
 # Goodwill per month without asking anyone: front-line agents a little, team leads more.
 ALLOWANCE = {
@@ -60,8 +62,6 @@ RULES = [
 
 
 def seed_rules() -> None:
-    from frontline.policy import services
-    from frontline.policy.models import PolicyRule
 
     nadia = Agent.objects.get(user__username="nadia")
     for rule in RULES:

@@ -17,9 +17,11 @@ from frontline.cases.models import Case
 from frontline.core import clock
 from frontline.customers import services as customers
 from frontline.customers.models import Customer
+from frontline.demo import gateway
 from frontline.demo.rules import seed_rules
 from frontline.intake import services as intake
 from frontline.intake.models import Source
+from frontline.notifications import services as notifications
 from frontline.policy import services as policy
 from frontline.policy.models import Decision
 from frontline.routing import services as routing
@@ -152,7 +154,6 @@ def _rivera_contacts(now, case, hana) -> None:
 
 def _run_due(notice, at) -> None:
     """What the worker does at that time, for this one notification."""
-    from frontline.notifications import services as notifications
 
     with clock.frozen_at(at):
         token, claimed = notifications.claim_due(only=[notice.pk])
@@ -161,7 +162,6 @@ def _run_due(notice, at) -> None:
 
 def _acknowledge(notice, at, client: str) -> None:
     """The customer presses the button behind the notice's link."""
-    from frontline.notifications import services as notifications
 
     with clock.frozen_at(at):
         token = notifications.ack_link(notice).rstrip("/").rsplit("/", 1)[1]
@@ -197,7 +197,6 @@ def _castle_is_told(now, notice) -> None:
     """S2's notice, through the real ladder: the email to the ops mailbox is accepted, then bounces (the
     mailbox was deleted), which marks the address failing with a fix-it to-do and brings the SMS rung
     forward; the SMS reaches Helen's mobile and she acknowledges from its link. The action keeps its time."""
-    from frontline.demo import gateway
 
     report_at, minute = now - 8 * datetime.timedelta(hours=1), datetime.timedelta(minutes=1)
     with gateway.running():

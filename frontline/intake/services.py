@@ -22,6 +22,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils.crypto import salted_hmac
 
+from frontline.agents.models import Capability
+from frontline.agents.services import require
 from frontline.cases import services as cases
 from frontline.cases.models import Attachment, Case, Channel, Direction, Message
 from frontline.core import clock, jsonbody
@@ -32,9 +34,13 @@ from frontline.core.processes import die_with_parent, stopping
 from frontline.core.ratelimit import hits
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, ContactPoint, ContactState, Customer, Person
+from frontline.delivery import services as delivery
 from frontline.intake import events, mail, threading
 from frontline.intake.models import ChatSession, RawMessage, RawStatus, Source
+from frontline.notifications.services import acknowledge_by_reply, acknowledge_by_sms
+from frontline.policy.arf import receive_abuse_report
 from frontline.routing import services as routing
+from frontline.scheduling.later import later
 
 log = logging.getLogger(__name__)
 # Read once: the parsing process is spawned without Django, so it is handed the value, not the settings.
@@ -286,12 +292,8 @@ def _interpret_mail(row: RawMessage, parsed=None) -> Outcome:
     if parsed.loop_marker or known.ours:
         return Outcome(RawStatus.IGNORED, "our own message came back (mail loop)")
     if parsed.abuse_report is not None:
-        from frontline.policy.arf import receive_abuse_report
-
         return Outcome(*receive_abuse_report(parsed, row))
     if parsed.is_delivery_report:
-        from frontline.delivery import services as delivery
-
         matched = delivery.record_delivery_report(
             parsed.reports, about_message_id=parsed.report_message_id, raw_message_id=row.pk
         )
@@ -307,7 +309,6 @@ def _interpret_mail(row: RawMessage, parsed=None) -> Outcome:
     if parsed.automatic or parsed.mailing_list:
         why = parsed.automatic or f"mailing list {parsed.mailing_list}"
         return Outcome(RawStatus.IGNORED, f"not a person writing: {why}", thread.case)
-    from frontline.notifications.services import acknowledge_by_reply
 
     # A person answering a notification email confirms they have it (auto-replies stopped above).
     acknowledge_by_reply(parsed.in_reply_to + parsed.references, sender=parsed.from_address)
@@ -440,7 +441,6 @@ def _acknowledge_if_due(case: Case, thread: threading.Thread, source: str, perso
     contact that joined an existing case by a guess. None for replies into a conversation."""
     if source not in ACKNOWLEDGED_SOURCES or thread.rule not in ("", "similar"):
         return
-    from frontline.intake.tasks import send_acknowledgement
 
     now = clock.now()
     if thread.rule:  # joined by a guess: not if we told them lately, or wrote to them lately
@@ -450,7 +450,7 @@ def _acknowledge_if_due(case: Case, thread: threading.Thread, source: str, perso
         if Message.objects.filter(case=case, direction=Direction.OUTBOUND, created_at__gte=since).exists():
             return
     Case.objects.filter(pk=case.pk).update(acknowledged_at=now)
-    send_acknowledgement.enqueue(case.pk, person.name if person else "")
+    later("frontline.intake.tasks.send_acknowledgement", case.pk, person.name if person else "")
 
 
 # ---- web form, API, chat and phone: JSON the channel built from what it was given ------------------------
@@ -465,8 +465,6 @@ def _interpret_structured(row: RawMessage, *, by=None) -> Outcome:
     if not body:
         raise ServiceError("the message has no body", field="body")
     if row.source == Source.SMS:
-        from frontline.notifications.services import acknowledge_by_sms
-
         acknowledged = acknowledge_by_sms(str(payload.get("phone") or ""), body)
         if acknowledged is not None:
             return Outcome(RawStatus.ACKNOWLEDGEMENT, f"acknowledged notification #{acknowledged.pk}")
@@ -627,7 +625,6 @@ def _send_link(email: str, *, subject: str, words: str, link: str) -> bool:
     """A fixed text with one link, never the sender's words: the public pages cannot make us mail anyone
     what a stranger chose, nor mail one address more than FRONTLINE_LINKS_PER_ADDRESS times an hour (the
     limit per client address alone would let many clients flood one mailbox). Answers whether it was sent."""
-    from frontline.delivery import services as delivery
 
     if (
         hits(f"rate:links-to:{email.strip().lower()}", window_seconds=3600)
@@ -694,8 +691,6 @@ def log_phone_call(
     case: Case | None = None,
 ) -> RawMessage:
     """An agent's note of a call from the customer: a contact like any other, threaded like any other."""
-    from frontline.agents.models import Capability
-    from frontline.agents.services import require
 
     require(agent, Capability.WORK_CASES)
     if not summary.strip():

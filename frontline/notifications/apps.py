@@ -2,10 +2,12 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 
+from frontline.core.errors import ServiceError
+
 
 def check_transport_settings(app_configs, **kwargs) -> list[checks.CheckMessage]:
     """A bad Apprise URL is refused when the server starts, not discovered when an outage needs it."""
-    from frontline.core.errors import ServiceError
+    # Checks run after the app registry is ready, which importing transports (models) needs.
     from frontline.notifications.transports import check_apprise_url
 
     errors = []
@@ -26,3 +28,5 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         checks.register(check_transport_settings)
+        # Connects notifications' listeners to the signals of customers and delivery; models load first.
+        from frontline.notifications import receivers  # noqa: F401

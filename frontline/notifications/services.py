@@ -32,6 +32,7 @@ from frontline.core.errors import ServiceError, require_choice
 from frontline.core.links import NOT_VALID, make_link, read_link
 from frontline.customers.models import ContactPoint, ContactState, Customer, ServiceUnit
 from frontline.customers.queries import points_by_customer
+from frontline.customers.services import normalize_contact
 from frontline.delivery.models import SUCCESSES, AttemptStatus, DeliveryAttempt
 from frontline.delivery.services import condemn_contact, mail_domain
 from frontline.events.models import Event
@@ -46,6 +47,7 @@ from frontline.notifications.models import (
     Urgency,
 )
 from frontline.notifications.transports import Outgoing, Transport, TransportError, transport_for
+from frontline.scheduling.later import later
 
 ACK_SALT = "frontline.notification-ack"
 ACK_MAX_AGE = timedelta(days=14)
@@ -280,12 +282,12 @@ def fan_out(
 
 
 def _dispatch_soon() -> None:
-    from frontline.notifications.tasks import dispatch_ladders
-
-    dispatch_ladders.enqueue()
+    later("frontline.notifications.tasks.dispatch_ladders")
 
 
 # ---------------------------------------------------------------- running rungs
+
+RUN_RUNGS = "frontline.notifications.tasks.run_rungs"
 
 
 def dispatch_due(*, limit: int = 2000) -> int:
@@ -293,7 +295,6 @@ def dispatch_due(*, limit: int = 2000) -> int:
     batches. No more than FRONTLINE_NOTIFY_IN_FLIGHT rungs are claimed at once: claims beyond what the
     workers can run before they expire would only be claimed again, and the queue would fill with jobs
     that find their claim gone. A finished batch claims the next (see tasks.run_rungs)."""
-    from frontline.notifications.tasks import run_rungs
 
     now = clock.now()
     in_flight = (
@@ -307,7 +308,9 @@ def dispatch_due(*, limit: int = 2000) -> int:
         with transaction.atomic():
             token, won = claim_due(size=min(BATCH, room - claimed))
             if won:  # the job may only start once the claim it carries is visible
-                transaction.on_commit(lambda won=won, token=token: run_rungs.enqueue(won, token))
+                transaction.on_commit(
+                    lambda won=won, token=token: later("frontline.notifications.tasks.run_rungs", won, token)
+                )
         if not won:
             break
         claimed += len(won)
@@ -664,7 +667,6 @@ ACK_WORDS = {"ok", "okay", "yes", "ack", "got it", "received", "confirm", "confi
 
 def acknowledge_by_sms(number: str, text: str) -> Notification | None:
     """A text with a keyword ("OK", "YES"…) acknowledges the latest notification that texted that number."""
-    from frontline.customers.services import normalize_contact
 
     word = " ".join(text.lower().strip(" .!\n").split())
     if word not in ACK_WORDS:

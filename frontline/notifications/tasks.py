@@ -2,7 +2,8 @@
 
 from django_tasks import task
 
-from frontline.notifications import services
+from frontline.customers.models import ContactPoint
+from frontline.notifications import services, verification
 from frontline.scheduling.periodic import own_transactions
 
 
@@ -25,7 +26,6 @@ def run_rungs(claimed: list, token: str) -> dict:
 @task()
 @own_transactions
 def reverify_stale_contacts() -> int:
-    from frontline.notifications import verification
 
     return verification.reverify_stale()
 
@@ -33,8 +33,6 @@ def reverify_stale_contacts() -> int:
 @task()
 @own_transactions  # the request is recorded as "sending" before the transport is called
 def verify_contact(point_id: int) -> str:
-    from frontline.customers.models import ContactPoint
-    from frontline.notifications import verification
 
     point = ContactPoint.objects.filter(pk=point_id).first()
     if point is None:

@@ -21,7 +21,13 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
+from frontline.cases.models import Case
 from frontline.core.errors import ServiceError
+from frontline.customers.models import Customer
+from frontline.delivery.models import AttemptStatus
+from frontline.delivery.services import hand_over
+from frontline.todos import services as todos
+from frontline.todos.models import ToDoKind
 
 
 @dataclass(frozen=True)
@@ -76,8 +82,6 @@ class EmailTransport(Transport):
         self._connection = None
 
     def send(self, outgoing: Outgoing) -> Answer:
-        from frontline.delivery.models import AttemptStatus
-        from frontline.delivery.services import hand_over
 
         email = EmailMessage(
             subject=outgoing.title,
@@ -318,10 +322,6 @@ class PersonTransport(Transport):
     channel, contact_kind = "person", ""
 
     def send(self, outgoing: Outgoing) -> Answer:
-        from frontline.cases.models import Case
-        from frontline.customers.models import Customer
-        from frontline.todos import services as todos
-        from frontline.todos.models import ToDoKind
 
         numbers = ", ".join(outgoing.numbers) or "none on record: find one"
         todo = todos.raise_todo(

@@ -17,6 +17,7 @@ from frontline.core.errors import ServiceError
 from frontline.customers.models import ContactPoint, Customer
 from frontline.customers.queries import customer_panel
 from frontline.delivery.models import DeliveryAttempt
+from frontline.intake import services as intake
 from frontline.notifications import services, verification
 from frontline.notifications.models import FanOut, Notification, Urgency
 from frontline.web.access import agent_required, back_to
@@ -55,7 +56,6 @@ def verify(request, token: str):
 def sms_inbound(request):
     """The SMS provider's webhook for texts sent to us: stored raw first, then read by intake ("OK"
     acknowledges; anything else joins the customer's case)."""
-    from frontline.intake import services as intake
 
     expected = settings.FRONTLINE_SMS_INBOUND_TOKEN
     if not expected or request.headers.get("X-Frontline-Token") != expected:

@@ -11,7 +11,7 @@ from frontline.cases.models import Case
 from frontline.core.api import Id, get_or_404
 from frontline.core.errors import ServiceError
 from frontline.customers.models import Customer, ServiceUnit
-from frontline.policy import reports, services
+from frontline.policy import arf, reports, services
 from frontline.policy.models import (
     ActionKind,
     Decision,
@@ -171,7 +171,6 @@ class AbuseReportIn(Schema):
 
 @router.post("/policy/abuse-reports", response={201: list[EventOut]}, summary="An abuse report (JSON)")
 def post_abuse_report(request, payload: AbuseReportIn):
-    from frontline.policy import arf
 
     if not (payload.source_ip or payload.reported_domain):
         raise ServiceError("give source_ip or reported_domain: what is being reported", field="source_ip")

@@ -13,6 +13,7 @@ from datetime import datetime
 import cel
 
 from frontline.policy import expressions
+from frontline.policy.models import PolicyRule
 from frontline.policy.schema import TIMESTAMP, event_fields
 
 
@@ -116,8 +117,6 @@ class RuleCache:
 
     def _refresh(self) -> None:
         from django.db.models import Count, Max, Sum
-
-        from frontline.policy.models import PolicyRule
 
         # Every change bumps a version and the change time; a new rule adds to the count.
         stamp = tuple(

@@ -20,6 +20,7 @@ from frontline.core.errors import require_choice
 from frontline.events.models import Event, EventKind
 from frontline.policy import engine
 from frontline.policy.models import ActionKind, Decision, Override, OverrideKind, PolicyEvent, PolicyRule
+from frontline.policy.services import check_condition
 
 OUTCOME_WINDOW = timedelta(days=30)
 RULE_OVERRIDES = (OverrideKind.DO_LESS, OverrideKind.DO_DIFFERENTLY, OverrideKind.DELAY, OverrideKind.END)
@@ -142,7 +143,6 @@ def simulate(
     import time
 
     started = time.perf_counter()
-    from frontline.policy.services import check_condition
 
     condition = (condition or rule.condition).strip()
     action = require_choice(action or rule.action, ActionKind, "action")

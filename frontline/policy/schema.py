@@ -6,6 +6,7 @@ an event arrives, stored with the event, and is what simulation replays later: t
 says nothing about what a rule would have done last month.
 """
 
+from frontline.core.errors import ServiceError
 from frontline.policy.expressions import BOOL, DOUBLE, INT, STRING, TIMESTAMP, ListOf, Record
 
 _COMMON_EVENT = (
@@ -124,7 +125,6 @@ def typed(fields, values: dict) -> dict:
 
 def check_facts(trigger: str, facts: dict) -> None:
     """Refuse facts the trigger does not declare, or of the wrong type, before anything is stored."""
-    from frontline.core.errors import ServiceError
 
     declared = dict(EVENT_FIELDS[trigger])
     for name, value in facts.items():

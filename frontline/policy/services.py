@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 
-from frontline.agents.models import Agent, Capability
+from frontline.agents.models import Agent, Capability, Skill
 from frontline.agents.services import require
 from frontline.cases import services as cases
 from frontline.cases.models import Case
@@ -32,6 +32,10 @@ from frontline.core import clock
 from frontline.core.errors import NotAllowed, ServiceError, require_choice
 from frontline.customers.models import Customer, ServiceUnit, UnitState
 from frontline.customers.services import has_working_channel, set_unit_state
+from frontline.delivery.models import SUCCESSES
+from frontline.notifications import services as notifications
+from frontline.notifications.models import NotificationStatus
+from frontline.notifications.services import choose_ladder, time_to_human_rung
 from frontline.policy import engine, events, expressions, schema
 from frontline.policy.models import (
     DISRUPTIVE,
@@ -84,7 +88,6 @@ LIVE_STATUSES = (*OPEN_STATUSES, DecisionStatus.APPLIED)
 
 def notice_time(severity: str) -> timedelta:
     """How long the severity's ladder takes to reach a person (its last rung, when it has no staff call)."""
-    from frontline.notifications.services import choose_ladder, time_to_human_rung
 
     ladder = choose_ladder("action", URGENCY[severity])
     reach = time_to_human_rung(ladder)
@@ -653,7 +656,6 @@ def _case_for(group: list[Decision], *, by=None) -> Case | None:
 
 
 def _abuse_topic(trigger: str):
-    from frontline.agents.models import Skill
 
     slug = "billing" if trigger == Trigger.PAYMENT_OVERDUE else "abuse-security"
     return Skill.objects.filter(slug=slug).first()
@@ -695,7 +697,6 @@ def _lift_words(trigger: str) -> str:
 
 
 def _notice_for(group: list[Decision], case: Case | None, *, by=None):
-    from frontline.notifications import services as notifications
 
     told = [
         d
@@ -808,8 +809,6 @@ def apply_decision(decision: Decision, *, by=None) -> Decision:
 
 def _notice_unheard(decision: Decision) -> str:
     """Why the notice cannot be said to have reached the customer, or "" when it did (or was acknowledged)."""
-    from frontline.delivery.models import SUCCESSES
-    from frontline.notifications.models import NotificationStatus
 
     notice = decision.notification
     if notice is None:
@@ -882,8 +881,6 @@ def _end(decision: Decision, *, reason: str, by=None, via: str = "web") -> Decis
 
 
 def _stop_notice_if_nothing_left(decision: Decision, *, by=None) -> None:
-    from frontline.notifications import services as notifications
-    from frontline.notifications.models import NotificationStatus
 
     if decision.notification_id is None or decision.status != DecisionStatus.WITHDRAWN:
         return

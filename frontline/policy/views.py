@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
+from frontline.agents.models import Capability
 from frontline.cases.models import Case
 from frontline.core.errors import ServiceError
 from frontline.customers.models import Customer
@@ -161,8 +162,6 @@ def save_rule(request):
 def policy_context(case: Case, agent) -> dict:
     """What the case page shows of policy: the decision history, override and goodwill forms."""
     from django.conf import settings
-
-    from frontline.agents.models import Capability
 
     return {
         "decisions": services.decisions_for_case(case),

@@ -19,6 +19,7 @@ class DurableBackend(BaseTaskBackend):
     supports_priority = True
 
     def enqueue(self, task: Task, args, kwargs) -> TaskResult:
+        # Settings load this backend before the app registry is ready; models only once it is.
         from frontline.scheduling.models import Job
 
         self.validate_task(task)
@@ -35,6 +36,7 @@ class DurableBackend(BaseTaskBackend):
         return to_task_result(job, task=task, backend=self.alias)
 
     def get_result(self, result_id: str) -> TaskResult:
+        # Settings load this backend before the app registry is ready; models only once it is.
         from frontline.scheduling.models import Job
 
         if not str(result_id).isdigit():

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from frontline.core import clock
+from frontline.intake.display import split_reply
 
 register = template.Library()
 
@@ -29,7 +30,6 @@ def age(moment) -> str:
 def reply_parts(text: str) -> tuple[str, str]:
     """(what the customer wrote now, the quoted text and signature below it), for display only: the
     stored message stays whole, and the page shows the second part folded, never removed."""
-    from frontline.intake.display import split_reply
 
     return split_reply(text or "")
 

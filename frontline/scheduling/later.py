@@ -1,0 +1,15 @@
+"""Enqueue a background job by its task's dotted path.
+
+A service schedules its own app's tasks this way: the app's `tasks.py` imports its services, so services
+naming their tasks by path keeps the two modules out of an import circle. A test resolves every path
+written in a `later(...)` call.
+"""
+
+from django.utils.module_loading import import_string
+
+
+def later(task_path: str, *args, run_after=None, **kwargs):
+    task = import_string(task_path)
+    if run_after is not None:
+        task = task.using(run_after=run_after)
+    return task.enqueue(*args, **kwargs)
