@@ -58,7 +58,7 @@ def _end_live_server_sessions(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def _empty_task_queues():
     """On the Redis-backed task backend, each test starts with empty queues (a no-op on the durable one)."""
-    from frontline.core.testing import empty_queues
+    from frontline.tests.helpers import empty_queues
 
     empty_queues()
 
@@ -218,7 +218,7 @@ def smtp_down(settings):
 def receiver(settings):
     """A real HTTP server on 127.0.0.1: the SMS gateway (through Apprise's json:// URL), the voice
     provider's webhook and customers' webhook endpoints all post to it."""
-    from frontline.core.testing import start_receiver
+    from frontline.tests.helpers import start_receiver
 
     receiver, server = start_receiver()
     settings.FRONTLINE_SMS_URL = f"json://127.0.0.1:{receiver.port}/sms/{{number}}"

@@ -167,6 +167,22 @@ FRONTLINE_INSTANCE_ID = env_str(
     "FRONTLINE_INSTANCE_ID", "frontline-" + hashlib.sha256(SECRET_KEY.encode()).hexdigest()[:12]
 )
 
+# Doors (frontline/core/doors.py): ordered dotted paths through which an app contributes to another's work.
+# What a stored mail is: intake walks these in order until one answers (the last one always does).
+FRONTLINE_MAIL_INTERPRETERS = [
+    "frontline.intake.interpreters.mail_loop",  # our own mail come back
+    "frontline.policy.arf.abuse_report",  # an ARF abuse report: to the rules
+    "frontline.intake.interpreters.delivery_report",  # a bounce or delay notice about one of our sends
+    "frontline.intake.interpreters.automatic",  # an auto-reply or a mailing list
+    "frontline.intake.interpreters.notification_reply",  # a reply to a notification acknowledges it, then...
+    "frontline.intake.services.person_writing",  # ...a person writing: onto a case
+]
+# What the case page shows beside the case's own parts, in order: callables (request, case) -> Panel | None.
+FRONTLINE_CASE_PANELS = [
+    "frontline.policy.panels.decisions",  # the rules' decisions on this case, with override forms
+    "frontline.policy.panels.goodwill",  # beyond the contract: the goodwill form
+]
+
 # Intake: the largest message accepted (the SMTP listener refuses a larger one with 552 before taking it),
 # and where attachments are written.
 INTAKE_MAX_MESSAGE_BYTES = env_int("FRONTLINE_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)

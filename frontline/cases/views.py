@@ -13,11 +13,11 @@ from frontline.agents.models import Agent, Capability, Skill
 from frontline.cases import clocks, priority, services
 from frontline.cases.inbox import InboxFilter, inbox_page
 from frontline.cases.models import Attachment, Case, CaseStatus, Message
+from frontline.cases.panels import panels_for
 from frontline.core import clock
 from frontline.core.errors import ServiceError
 from frontline.customers.queries import customer_panel, working_channel_flags
 from frontline.intake import services as intake
-from frontline.policy.views import policy_context
 from frontline.routing import services as routing
 from frontline.web.access import agent_required
 from frontline.web.middleware import content_security_policy
@@ -100,7 +100,7 @@ def case_detail(request, ref: str):
         "similar": routing.similar_cases(case),
         "skills": Skill.objects.order_by("name"),
         "override_active": case.priority_override_until and case.priority_override_until > clock.now(),
-        **policy_context(case, request.agent),
+        "panels": panels_for(request, case),  # what other apps show here (FRONTLINE_CASE_PANELS)
         # One message's remote images, when a person asked for them ("load images"): a tracking pixel
         # reaches nobody's browser unasked.
         "images_of": request.GET.get("images", ""),

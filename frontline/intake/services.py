@@ -15,10 +15,10 @@ import logging
 import multiprocessing
 import secrets
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
 from django.utils.crypto import salted_hmac
 
@@ -28,6 +28,7 @@ from frontline.cases import services as cases
 from frontline.cases.models import Attachment, Case, Channel, Direction, Message
 from frontline.core import clock, jsonbody
 from frontline.core.db import queued_writes
+from frontline.core.doors import door
 from frontline.core.errors import ServiceError
 from frontline.core.links import NOT_VALID, make_link, read_link
 from frontline.core.processes import die_with_parent, stopping
@@ -35,10 +36,10 @@ from frontline.core.ratelimit import hits
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, ContactPoint, ContactState, Customer, Person
 from frontline.delivery import services as delivery
-from frontline.intake import events, mail, threading
+from frontline.intake import events, mail, placement
+from frontline.intake.interpreters import IncomingMail, Outcome
 from frontline.intake.models import ChatSession, RawMessage, RawStatus, Source
-from frontline.notifications.services import acknowledge_by_reply, acknowledge_by_sms
-from frontline.policy.arf import receive_abuse_report
+from frontline.notifications.services import acknowledge_by_sms
 from frontline.routing import services as routing
 from frontline.scheduling.later import later
 
@@ -244,14 +245,6 @@ def _process_one(pk: int, *, by=None, parsed=None) -> None:
         events.quarantined(row=row)
 
 
-@dataclass
-class Outcome:
-    status: str
-    reason: str
-    case: Case | None = None
-    message: Message | None = None
-
-
 def _interpret(row: RawMessage, *, by=None, parsed=None) -> Outcome:
     if row.channel == Channel.EMAIL:
         return _interpret_mail(row, parsed)
@@ -288,33 +281,22 @@ def _interpret_mail(row: RawMessage, parsed=None) -> Outcome:
                 Case.objects.filter(pk=case_id).first(),
                 Message.objects.filter(pk=message_id).first(),
             )
-    known = threading.known_ids(parsed.message_id, parsed.in_reply_to + parsed.references)
-    if parsed.loop_marker or known.ours:
-        return Outcome(RawStatus.IGNORED, "our own message came back (mail loop)")
-    if parsed.abuse_report is not None:
-        return Outcome(*receive_abuse_report(parsed, row))
-    if parsed.is_delivery_report:
-        matched = delivery.record_delivery_report(
-            parsed.reports, about_message_id=parsed.report_message_id, raw_message_id=row.pk
-        )
-        if not matched:
-            return Outcome(RawStatus.REPORT, "delivery report about no send of ours")
-        summary = ", ".join(
-            f"{a.address}: {a.get_status_display().lower()} ({a.report_status})" for a in matched
-        )
-        return Outcome(RawStatus.REPORT, f"delivery report: {summary}", matched[0].case)
-    thread = threading.by_reference(parsed.subject, parsed.to + row.envelope_recipients.split("\n"))
-    if not thread.case:
-        thread = threading.by_message_ids(known)
-    if parsed.automatic or parsed.mailing_list:
-        why = parsed.automatic or f"mailing list {parsed.mailing_list}"
-        return Outcome(RawStatus.IGNORED, f"not a person writing: {why}", thread.case)
+    incoming = IncomingMail(
+        row, parsed, placement.known_ids(parsed.message_id, parsed.in_reply_to + parsed.references)
+    )
+    for interpret in door("FRONTLINE_MAIL_INTERPRETERS"):
+        outcome = interpret(incoming)
+        if outcome is not None:
+            return outcome
+    raise ImproperlyConfigured("no mail interpreter answered: FRONTLINE_MAIL_INTERPRETERS must end with one")
 
-    # A person answering a notification email confirms they have it (auto-replies stopped above).
-    acknowledge_by_reply(parsed.in_reply_to + parsed.references, sender=parsed.from_address)
-    person, customer = _sender(parsed.from_address, parsed.from_name, thread.case)
-    if not thread.case:
-        thread = threading.by_similarity(customer.pk, parsed.subject, parsed.text)
+
+def person_writing(incoming: IncomingMail) -> Outcome:
+    """The last interpreter: a person writing to us, onto the case it belongs to or a new one."""
+    row, parsed, place = incoming.row, incoming.parsed, incoming.place()
+    person, customer = _sender(parsed.from_address, parsed.from_name, place.case)
+    if not place.case:
+        place = placement.by_similarity(customer.pk, parsed.subject, parsed.text)
     fields = dict(
         channel=Channel.EMAIL,
         body=parsed.text,
@@ -325,12 +307,10 @@ def _interpret_mail(row: RawMessage, parsed=None) -> Outcome:
         body_html=parsed.html,
         message_id=parsed.message_id[:255],
     )
-    case, message = _deliver(thread, customer, fields, subject=parsed.subject)
-    if thread.same_thread is not None and thread.same_thread.customer_id == case.customer_id:
-        # A reply was read before this message and opened its own case: one thread, so one case.
-        case = cases.merge_cases(
-            thread.same_thread, into=case, by=None, reason="one mail thread", via="email"
-        )
+    case, message = _deliver(place, customer, fields, subject=parsed.subject)
+    if place.same_thread is not None and place.same_thread.customer_id == case.customer_id:
+        # A reply was read before this message and opened its own case: one mail thread, so one case.
+        case = cases.merge_cases(place.same_thread, into=case, by=None, reason="one mail thread", via="email")
     refs = list(dict.fromkeys(parsed.in_reply_to + parsed.references))
     if refs:
         with connection.cursor() as cursor:
@@ -339,8 +319,8 @@ def _interpret_mail(row: RawMessage, parsed=None) -> Outcome:
                 [(message.pk, ref[:255]) for ref in refs],
             )
     _store_attachments(message, parsed.attachments)
-    _acknowledge_if_due(case, thread, row.source, person)
-    return Outcome(RawStatus.PROCESSED, _threading_words(thread, case), case, message)
+    _acknowledge_if_due(case, place, row.source, person)
+    return Outcome(RawStatus.PROCESSED, _placement_words(place, case), case, message)
 
 
 _SENDER = (
@@ -388,12 +368,12 @@ def _sender(address: str, name: str, case: Case | None) -> tuple[Person | None, 
     return person, customer
 
 
-def _deliver(thread: threading.Thread, customer: Customer, fields: dict, *, subject: str):
+def _deliver(place: placement.Placement, customer: Customer, fields: dict, *, subject: str):
     thread_fields = dict(
-        thread_rule=thread.rule, thread_confidence=thread.confidence, thread_reason=thread.reason[:255]
+        thread_rule=place.rule, thread_confidence=place.confidence, thread_reason=place.reason[:255]
     )
-    if thread.case is not None:
-        message = cases.record_inbound_message(thread.case, **fields, **thread_fields)
+    if place.case is not None:
+        message = cases.record_inbound_message(place.case, **fields, **thread_fields)
         return message.case, message
     case = cases.open_case(
         customer=customer, **{**fields, "subject": subject or "(no subject)"}, **thread_fields
@@ -403,11 +383,11 @@ def _deliver(thread: threading.Thread, customer: Customer, fields: dict, *, subj
     return case, opening
 
 
-def _threading_words(thread: threading.Thread, case: Case) -> str:
-    if not thread.case:
+def _placement_words(place: placement.Placement, case: Case) -> str:
+    if not place.case:
         return f"opened {case.ref}"
-    confidence = f", confidence {thread.confidence:.2f}" if thread.rule == "similar" else ""
-    return f"joined {case.ref}: {thread.reason}{confidence}"
+    confidence = f", confidence {place.confidence:.2f}" if place.rule == "similar" else ""
+    return f"joined {case.ref}: {place.reason}{confidence}"
 
 
 def _store_attachments(message: Message, attachments: list[mail.MailAttachment]) -> None:
@@ -436,14 +416,14 @@ def _store_attachments(message: Message, attachments: list[mail.MailAttachment])
     Attachment.objects.bulk_create(rows)
 
 
-def _acknowledge_if_due(case: Case, thread: threading.Thread, source: str, person: Person | None) -> None:
+def _acknowledge_if_due(case: Case, place: placement.Placement, source: str, person: Person | None) -> None:
     """A short note with the case reference when the customer cannot know we have it: a new case, or a
     contact that joined an existing case by a guess. None for replies into a conversation."""
-    if source not in ACKNOWLEDGED_SOURCES or thread.rule not in ("", "similar"):
+    if source not in ACKNOWLEDGED_SOURCES or place.rule not in ("", "similar"):
         return
 
     now = clock.now()
-    if thread.rule:  # joined by a guess: not if we told them lately, or wrote to them lately
+    if place.rule:  # joined by a guess: not if we told them lately, or wrote to them lately
         if case.acknowledged_at and case.acknowledged_at >= now - ACK_QUIET_PERIOD:
             return
         since = now - ACK_QUIET_PERIOD
@@ -483,15 +463,15 @@ def _interpret_structured(row: RawMessage, *, by=None) -> Outcome:
         if case is None:
             raise ServiceError(f"no case {payload['case_id']}", field="case")
         case = cases.follow_merges(case)
-    thread = threading.Thread(case, "given", 1.0, "given by the channel") if case else threading.NEW
+    place = placement.Placement(case, "given", 1.0, "given by the channel") if case else placement.NEW
     # A chat that has not proven its sender's address is held apart: it never joins, reads or receives
     # anything of a case that exists (anyone can type anyone's address into a chat).
     unproven = row.source == Source.CHAT and not payload.get("proven") and case is None
-    if not thread.case and subject and not unproven:
-        thread = threading.by_reference(subject, [])
-    person, customer = _structured_sender(payload, thread.case)
-    if not thread.case and not unproven:
-        thread = threading.by_similarity(customer.pk, subject, body)
+    if not place.case and subject and not unproven:
+        place = placement.by_reference(subject, [])
+    person, customer = _structured_sender(payload, place.case)
+    if not place.case and not unproven:
+        place = placement.by_similarity(customer.pk, subject, body)
     channel = payload.get("channel") or row.channel
     if row.source == Source.API and channel not in (Channel.API, Channel.MONITORING):
         raise ServiceError("channel must be api or monitoring", field="channel")
@@ -507,12 +487,12 @@ def _interpret_structured(row: RawMessage, *, by=None) -> Outcome:
     )
     if not fields["duration_seconds"]:
         fields.pop("duration_seconds")
-    case, message = _deliver(thread, customer, fields, subject=subject or body.splitlines()[0][:120])
+    case, message = _deliver(place, customer, fields, subject=subject or body.splitlines()[0][:120])
     if unproven:
         Case.objects.filter(pk=case.pk).update(unproven_claim=fields["sender"])
     if channel != Channel.MONITORING:  # an alert from the customer's monitoring is not the customer writing
-        _acknowledge_if_due(case, thread, row.source, person)
-    return Outcome(RawStatus.PROCESSED, _threading_words(thread, case), case, message)
+        _acknowledge_if_due(case, place, row.source, person)
+    return Outcome(RawStatus.PROCESSED, _placement_words(place, case), case, message)
 
 
 def _structured_sender(payload: dict, case: Case | None) -> tuple[Person | None, Customer]:

@@ -11,6 +11,7 @@ from email.utils import parsedate_to_datetime
 from django.conf import settings
 
 from frontline.core import clock
+from frontline.intake.interpreters import IncomingMail, Outcome
 from frontline.intake.models import RawStatus
 from frontline.policy import services
 from frontline.policy.models import EventSource, Trigger
@@ -118,3 +119,10 @@ def receive_abuse_report(parsed, row) -> tuple[str, str, object]:
     if event.problem:
         reason += f"; {event.problem}"
     return RawStatus.POLICY, reason, decision.case if decision else None
+
+
+def abuse_report(incoming: IncomingMail) -> Outcome | None:
+    """A mail interpreter (FRONTLINE_MAIL_INTERPRETERS): an ARF report goes to the rules, not to a case."""
+    if incoming.parsed.abuse_report is None:
+        return None
+    return Outcome(*receive_abuse_report(incoming.parsed, incoming.row))

@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
-from frontline.agents.models import Capability
 from frontline.cases.models import Case
 from frontline.core.errors import ServiceError
 from frontline.customers.models import Customer
@@ -17,9 +16,7 @@ from frontline.policy import reports, schema, services
 from frontline.policy.models import (
     ActionKind,
     Decision,
-    GoodwillKind,
     Override,
-    OverrideKind,
     PolicyRule,
     Severity,
     Trigger,
@@ -157,21 +154,3 @@ def save_rule(request):
         return render(request, "policy/rules.html", context, status=400)
     messages.success(request, f"Saved {saved.name} as version {saved.version}.")
     return redirect("policy:rules")
-
-
-def policy_context(case: Case, agent) -> dict:
-    """What the case page shows of policy: the decision history, override and goodwill forms."""
-    from django.conf import settings
-
-    return {
-        "decisions": services.decisions_for_case(case),
-        "can_override": agent.can(Capability.OVERRIDE_RULES),
-        "open_statuses": [s.value for s in services.OPEN_STATUSES],
-        "overridable": [s.value for s in services.LIVE_STATUSES],
-        "override_kinds": [(k, label) for k, label in OverrideKind.choices if k != OverrideKind.GOODWILL],
-        "actions": ActionKind.choices,
-        "goodwill_kinds": GoodwillKind.choices,
-        "goodwill_used": services.goodwill_used(agent),
-        "free_restore_value": settings.FRONTLINE_FREE_RESTORE_VALUE,
-        "all_rules": PolicyRule.objects.order_by("name"),
-    }

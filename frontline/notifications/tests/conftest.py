@@ -3,8 +3,8 @@ import datetime
 import pytest
 
 from frontline.core import clock
-from frontline.core.testing import run_queued_jobs
 from frontline.notifications import services
+from frontline.tests.helpers import run_queued_jobs
 
 T0 = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)
 

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 
 from frontline.core import clock
-from frontline.core.testing import run_queued_jobs
 from frontline.customers import services as customers
 from frontline.delivery.models import DeliveryAttempt
 from frontline.intake.tests.conftest import deliver
@@ -15,6 +14,7 @@ from frontline.intake.tests.test_mail_intake import dsn
 from frontline.notifications import services
 from frontline.notifications.models import Notification
 from frontline.notifications.tests.conftest import T0, tick
+from frontline.tests.helpers import run_queued_jobs
 from frontline.todos.models import ToDo, ToDoKind
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,12 +7,12 @@ import pytest
 
 from frontline.core import clock
 from frontline.core.errors import ServiceError
-from frontline.core.testing import run_queued_jobs
 from frontline.customers import services as customers
 from frontline.delivery.models import DeliveryAttempt
 from frontline.events.models import Event, EventKind
 from frontline.notifications import verification
 from frontline.notifications.tests.conftest import T0
+from frontline.tests.helpers import run_queued_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

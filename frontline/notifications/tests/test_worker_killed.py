@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 
 from frontline.core import clock
-from frontline.core.testing import wait_for, worker_commands, worker_env
 from frontline.customers import services as customers
 from frontline.delivery.models import AttemptStatus, DeliveryAttempt
 from frontline.notifications import services
 from frontline.notifications.models import Ladder, NotificationStatus
 from frontline.notifications.tests.conftest import T0
+from frontline.tests.helpers import wait_for, worker_commands, worker_env
 
 
 def _workers(name: str, env: dict) -> list[subprocess.Popen]:

@@ -5,12 +5,12 @@ import smtplib
 import pytest
 
 from frontline.core import clock
-from frontline.core.testing import wait_for
 from frontline.customers.models import UnitState
 from frontline.intake.models import RawMessage, RawStatus
 from frontline.intake.tests.conftest import listener  # noqa: F401 (the real SMTP listener fixture)
 from frontline.policy.models import Decision, DecisionStatus, PolicyEvent, PolicyEventStatus
 from frontline.policy.tests.conftest import HOUR, T0, apply_due, arf
+from frontline.tests.helpers import wait_for
 from frontline.todos.models import ToDo, ToDoKind
 
 

@@ -8,11 +8,11 @@ import pytest
 from django_tasks import TaskResultStatus
 
 from frontline.core import clock
-from frontline.core.testing import wait_for, worker_env
 from frontline.scheduling import worker
 from frontline.scheduling.models import Job, JobStatus, PeriodicRun
 from frontline.scheduling.periodic import Periodic
 from frontline.scheduling.tests import probe_tasks
+from frontline.tests.helpers import wait_for, worker_env
 
 LEASE = timedelta(seconds=30)
 T0 = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)

@@ -3,6 +3,7 @@
 import re
 
 from django import template
+from django.template.loader import select_template
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -82,3 +83,16 @@ def html_with_images(message, case_ref: str, images_of: str = ""):
         message.pk,
     )
     return mark_safe(notice + html)
+
+
+@register.simple_tag(takes_context=True)
+def timeline_entry(context, event) -> str:
+    """An event's own lines on a timeline, from the partial beside the app that writes its kind:
+    `timeline/<kind>.html`, else `timeline/<app prefix>.html` (policy.*), else nothing beyond its label.
+    A new app's kinds bring their partials with them; the case page names none of them."""
+    kind = event.kind
+    try:
+        partial = select_template([f"timeline/{kind}.html", f"timeline/{kind.split('.')[0]}.html"])
+    except template.TemplateDoesNotExist:
+        return ""
+    return partial.render({"event": event, "case": context.get("case")}, context.get("request"))

@@ -75,8 +75,10 @@ _COMMON = frozenset(
 )
 
 
+# Where a contact belongs: a case (or none, for a new case) and the rule and words that put it there.
+# (Named apart from an operating-system thread, and from a mail thread, which is one of the rules.)
 @dataclass(frozen=True)
-class Thread:
+class Placement:
     case: Case | None
     rule: str  # reference, address, reply, original, similar, or "" for a new case
     confidence: float | None = None
@@ -85,7 +87,7 @@ class Thread:
     same_thread: Case | None = None
 
 
-NEW = Thread(None, "")
+NEW = Placement(None, "")
 
 
 def _words(text: str) -> set[str]:
@@ -109,14 +111,14 @@ def _open_case(pk: int) -> Case | None:
     return None
 
 
-def by_reference(subject: str, recipients: list[str]) -> Thread:
+def by_reference(subject: str, recipients: list[str]) -> Placement:
     for address in recipients:
         match = CASE_REF_IN_ADDRESS.search(address)
         if match and (case := _open_case(int(match.group(1)))):
-            return Thread(case, "address", 1.0, f"sent to {address}")
+            return Placement(case, "address", 1.0, f"sent to {address}")
     match = CASE_REF_IN_SUBJECT.search(subject)
     if match and (case := _open_case(int(match.group(1)))):
-        return Thread(case, "reference", 1.0, f"case reference C-{match.group(1)} in the subject")
+        return Placement(case, "reference", 1.0, f"case reference C-{match.group(1)} in the subject")
     return NEW
 
 
@@ -159,15 +161,15 @@ def known_ids(message_id: str, references: list[str]) -> KnownIds:
     return KnownIds(ours, answering, answered_by)
 
 
-def by_message_ids(known: KnownIds) -> Thread:
+def by_message_ids(known: KnownIds) -> Placement:
     """The case of a message this one names, or of a message that named this one (read before it)."""
     answering = answered = None
     if known.answering and (case := _open_case(known.answering[0])):
-        answering = Thread(case, "reply", 1.0, f"a reply to {known.answering[1]}")
+        answering = Placement(case, "reply", 1.0, f"a reply to {known.answering[1]}")
     if known.answered_by and (case := _open_case(known.answered_by)):
-        answered = Thread(case, "original", 1.0, "a reply to this message arrived before it")
+        answered = Placement(case, "original", 1.0, "a reply to this message arrived before it")
     if answering and answered and answering.case.pk != answered.case.pk:
-        return Thread(answering.case, "reply", 1.0, answering.reason, same_thread=answered.case)
+        return Placement(answering.case, "reply", 1.0, answering.reason, same_thread=answered.case)
     return answering or answered or NEW
 
 
@@ -188,7 +190,7 @@ _FIRST_TEXTS = (
 )
 
 
-def by_similarity(customer_id: int | None, subject: str, text: str) -> Thread:
+def by_similarity(customer_id: int | None, subject: str, text: str) -> Placement:
     """The customer's open case about the same problem, if one scores above the threshold.
     (Plain SQL: every new message from a known customer asks this.)"""
     if customer_id is None:
@@ -233,5 +235,5 @@ def by_similarity(customer_id: int | None, subject: str, text: str) -> Thread:
             reasons.append("their only open case")
         score = round(min(score, 0.99), 2)
         if score >= GUESS_THRESHOLD and (best.confidence or 0) < score:
-            best = Thread(Case(pk=case_id, customer_id=customer_id), "similar", score, "; ".join(reasons))
+            best = Placement(Case(pk=case_id, customer_id=customer_id), "similar", score, "; ".join(reasons))
     return best
