@@ -26,6 +26,7 @@ from frontline.agents.models import Agent, AgentSkill, Capability, Skill
 from frontline.agents.services import require
 from frontline.cases import clocks, demand
 from frontline.cases import services as cases
+from frontline.cases.lifecycle import set_assignee
 from frontline.cases.models import Case, CaseStatus, Direction, Message
 from frontline.core import clock
 from frontline.core.errors import ServiceError
@@ -417,7 +418,7 @@ def route_case(
     explanation["chosen"] = best["id"]
     case.routing_explanation = explanation
     case.save(update_fields=["routing_explanation"])
-    cases._set_assignee(case, agent, by=None, actor_label="router", via=via, reason=explanation["reason"])
+    set_assignee(case, agent, by=None, actor_label="router", via=via, reason=explanation["reason"])
     events.routed_to(case=case, agent=agent, reason=explanation["reason"], why_now=reason, via=via)
     return agent
 

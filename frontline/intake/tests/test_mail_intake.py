@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from frontline.cases import replies
 from frontline.cases import services as cases
 from frontline.cases.models import Attachment, Case
 from frontline.core import clock
@@ -60,7 +61,7 @@ def test_plus_addressing_threads_even_when_the_subject_is_rewritten(sam):
 
 def test_in_reply_to_our_reply_threads_the_answer(sam, sam_person):
     case = deliver(mail()).case
-    reply = cases._send_on_case(case, body="We restarted it.", author=None)[0]
+    reply = replies.send_on_case(case, body="We restarted it.", author=None)[0]
 
     row = deliver(mail(subject="Thanks", message_id="<m2@x>", in_reply_to=reply.message_id, body="Works now"))
 

@@ -1,0 +1,106 @@
+"""Calls we make to a customer, and callbacks we promise: a clock on the case, a to-do for staff, and a
+job at the promised time that records a missed promise as failure demand."""
+
+from django.db import transaction
+
+from frontline.agents.models import Agent, Capability
+from frontline.agents.services import require
+from frontline.cases import events
+from frontline.cases.lifecycle import add_message, answered, set_priority
+from frontline.cases.models import Case, Channel, DemandType, Direction, Message
+from frontline.core import clock
+from frontline.core.errors import ServiceError
+from frontline.scheduling.later import later
+from frontline.todos import services as todos
+from frontline.todos.models import ToDo, ToDoKind, ToDoStatus
+
+
+@transaction.atomic
+def log_outbound_call(
+    case: Case,
+    *,
+    agent: Agent,
+    number: str,
+    summary: str,
+    duration_seconds: int = 0,
+    reached: bool = True,
+    via: str = "web",
+) -> Message:
+    """We called the customer. A call made before a promised time keeps the promise."""
+    require(agent, Capability.WORK_CASES)
+    if not summary.strip():
+        raise ServiceError("say what was said (or that nobody answered)", field="summary")
+    case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
+    message = add_message(
+        case,
+        channel=Channel.PHONE,
+        direction=Direction.OUTBOUND,
+        author_agent=agent,
+        recipients=number[:255],
+        body_text=summary.strip(),
+        duration_seconds=max(int(duration_seconds or 0), 0),
+        sent_at=clock.now(),
+    )
+    events.call_logged(case=case, message=message, reached=reached, by=agent, via=via)
+    now = clock.now()
+    if reached:
+        answered(case, now)
+        if case.callback_due_at is not None:
+            kept = now <= case.callback_due_at
+            if kept:
+                events.callback_kept(case=case, by=agent, via=via)
+            case.callback_due_at = None
+            _finish_callback_todos(case, agent, "called: " + summary.strip()[:200])
+    case.updated_at = now
+    set_priority(case)
+    case.save()
+    return message
+
+
+def _finish_callback_todos(case: Case, agent: Agent, outcome: str) -> None:
+
+    for todo in ToDo.objects.filter(case=case, kind=ToDoKind.CALL_BACK, status=ToDoStatus.OPEN):
+        todos.finish_todo(todo, by=agent, outcome=outcome)
+
+
+def promise_callback(case: Case, *, agent: Agent, due_at, number: str = "", via: str = "web"):
+    """ "We will call you back by ...": a clock on the case, a to-do for staff, and a job at the time."""
+
+    require(agent, Capability.WORK_CASES)
+    if due_at <= clock.now():
+        raise ServiceError("a callback is promised for a time still to come", field="due_at")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
+        case.callback_due_at = due_at
+        case.updated_at = clock.now()
+        case.save(update_fields=["callback_due_at", "updated_at"])
+        events.callback_promised(case=case, number=number, by=agent, via=via)
+        todo = todos.raise_todo(
+            kind=ToDoKind.CALL_BACK,
+            title=f"Call {case.customer.name} back by {due_at:%Y-%m-%d %H:%M} UTC ({case.ref})",
+            detail=f"Number: {number}" if number else "",
+            case=case,
+            assignee=case.assignee or agent,
+            due_at=due_at,
+            by=agent,
+            via=via,
+        )
+        later("frontline.cases.tasks.check_callback", case.pk, due_at.isoformat(), run_after=due_at)
+    return todo
+
+
+@transaction.atomic
+def check_callback(case_pk: int, due_at_iso: str) -> bool:
+    """At the promised time: if the promise still stands unkept, it is missed. Answers whether it was."""
+    case = Case.objects.select_for_update().select_related("customer").get(pk=case_pk)
+    if case.callback_due_at is None or case.callback_due_at.isoformat() != due_at_iso:
+        return False  # kept, or replaced by a later promise with its own job
+    if case.callback_due_at > clock.now():
+        return False
+    case.demand_type = DemandType.FAILURE
+    case.failure_reason = "missed callback promise"
+    case.updated_at = clock.now()
+    set_priority(case)
+    case.save()
+    events.callback_missed(case=case, due_at=due_at_iso)
+    return True

@@ -1,0 +1,206 @@
+"""What we write on a case: replies by email or in the live chat, the acknowledgement that tells a customer
+we have their problem, and internal notes.
+
+A reply is committed before it is handed to the mail server, and the server's answer is recorded after:
+never lost, never silently failed."""
+
+from django.conf import settings
+from django.db import transaction
+
+from frontline.agents.models import Agent, Capability
+from frontline.agents.services import require
+from frontline.cases import events
+from frontline.cases.lifecycle import (
+    add_message,
+    answered,
+    set_priority,
+    transition,
+)
+from frontline.cases.models import Case, CaseStatus, Channel, Direction, Message
+from frontline.core import clock
+from frontline.core.errors import ServiceError
+from frontline.customers.models import (
+    ContactKind,
+    ContactPoint,
+    ContactState,
+)
+from frontline.customers.queries import points_by_customer
+from frontline.delivery import services as delivery
+
+
+def reply_address(case: Case) -> str:
+    """support+C-12@domain: a reply to it threads by the address even if the subject is rewritten."""
+    local, _, domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")
+    return f"{local}+{case.ref}@{domain}" if local else settings.DEFAULT_FROM_EMAIL
+
+
+def _thread_headers(case: Case) -> dict:
+    """In-Reply-To and References to the customer's last mail and the thread's Message-IDs."""
+    ids = list(
+        Message.objects.filter(case=case, channel=Channel.EMAIL)
+        .exclude(message_id="")
+        .order_by("-created_at", "-pk")
+        .values_list("message_id", "direction")[:20]
+    )
+    headers = {
+        "Reply-To": reply_address(case),
+        "X-Frontline-Case": case.ref,
+        "X-Frontline-Instance": settings.FRONTLINE_INSTANCE_ID,
+    }
+    if ids:
+        last_inbound = next((mid for mid, direction in ids if direction == Direction.INBOUND), ids[0][0])
+        headers["In-Reply-To"] = last_inbound
+        headers["References"] = " ".join(mid for mid, _ in reversed(ids))
+    return headers
+
+
+def send_on_case(
+    case: Case, *, body: str, author: Agent | None, automatic: bool = False
+) -> tuple[Message, object]:
+    """Commit our message, then hand it to the mail server, then record the answer: never lost, never
+    silently failed. Answers the message and its delivery attempt (None when there is no address)."""
+
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
+        point = _recipient_for(case)
+        message = add_message(
+            case,
+            channel=Channel.EMAIL,
+            direction=Direction.OUTBOUND,
+            author_agent=author,
+            sender=settings.DEFAULT_FROM_EMAIL,
+            recipients=point.value if point else "",
+            subject=f"[{case.ref}] {case.subject}"[:255],
+            body_text=body,
+            message_id=delivery.new_message_id(),
+        )
+    if point is None:
+        error = "no working email address for this customer"
+        Message.objects.filter(pk=message.pk).update(send_error=error)
+        message.send_error = error
+        return message, None
+    headers = _thread_headers(case)
+    if automatic:
+        headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer it
+    attempt, raw = delivery.send_email(
+        subject=message.subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        address=point.value,
+        headers=headers,
+        message_id=message.message_id,
+        case=case,
+        message=message,
+        contact_point=point,
+    )
+    if attempt.failed:
+        message.send_error = f"{attempt.reply_code or ''} {attempt.reply_text}".strip()
+    else:
+        message.sent_at = attempt.answered_at
+    message.raw_source = raw
+    Message.objects.filter(pk=message.pk).update(
+        send_error=message.send_error, sent_at=message.sent_at, raw_source=raw
+    )
+    return message, attempt
+
+
+def reply_to_case(case: Case, *, agent: Agent, body: str, via: str = "web") -> Message:
+    """Record an agent's reply, send it by email, and record what the mail server answered."""
+    require(agent, Capability.WORK_CASES)
+    body = body.strip()
+    if not body:
+        raise ServiceError("the reply is empty", field="body")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
+        now = clock.now()
+        answered(case, now)
+        case.updated_at = now
+        if case.status == CaseStatus.NEW:
+            transition(case, CaseStatus.OPEN, by=agent, via=via)
+        set_priority(case)
+        case.save()
+    if _last_inbound_channel(case) == Channel.CHAT and case.chat_sessions.exists():
+        return _reply_in_chat(case, agent=agent, body=body, via=via)
+    message, _attempt = send_on_case(case, body=body, author=agent)
+    with transaction.atomic():
+        if message.send_error:
+            events.reply_failed(case=case, message=message, by=agent, via=via)
+        else:
+            events.reply_sent(case=case, message=message, to=message.recipients, by=agent, via=via)
+    return message
+
+
+def _last_inbound_channel(case: Case) -> str:
+    return (
+        Message.objects.filter(case=case, direction=Direction.INBOUND)
+        .order_by("-created_at", "-pk")
+        .values_list("channel", flat=True)
+        .first()
+        or ""
+    )
+
+
+@transaction.atomic
+def _reply_in_chat(case: Case, *, agent: Agent, body: str, via: str) -> Message:
+    """A live chat is answered in the chat: the visitor's widget polls for it."""
+    message = add_message(
+        case,
+        channel=Channel.CHAT,
+        direction=Direction.OUTBOUND,
+        author_agent=agent,
+        sender=str(agent),
+        body_text=body,
+        sent_at=clock.now(),
+    )
+    events.reply_sent(case=case, message=message, to="chat", by=agent, via=via)
+    return message
+
+
+ACKNOWLEDGEMENT = (
+    "Hello{name},\n\n"
+    "thank you: your message is with us as {ref}, and {owner} will come back to you. "
+    "If you write again about this, just reply to this email and it joins the same case.\n\n"
+    "{team}"
+)
+
+
+def acknowledge(case: Case, *, person_name: str = "") -> Message | None:
+    """The short human note that tells a customer we have their problem, with the case reference."""
+    case = Case.objects.select_related("customer", "assignee").get(pk=case.pk)
+    owner = case.assignee.display_name if case.assignee_id else "one of our team"
+    first_name = person_name.split()[0] if person_name.split() else ""
+    body = ACKNOWLEDGEMENT.format(
+        name=f" {first_name}" if first_name else "",
+        ref=case.ref,
+        owner=owner,
+        team=settings.FRONTLINE_TEAM_SIGNATURE,
+    )
+    message, attempt = send_on_case(case, body=body, author=None, automatic=True)
+    with transaction.atomic():
+        events.acknowledged(case=case, message=message, attempt=attempt)
+    return message
+
+
+def _recipient_for(case: Case) -> ContactPoint | None:
+    """The requester's working email address, else any working email address of the account."""
+    emails = ContactPoint.objects.filter(kind=ContactKind.EMAIL).exclude(state=ContactState.FAILING)
+    if case.requester_id:
+        point = emails.filter(person_id=case.requester_id).order_by("-state", "pk").first()
+        if point:
+            return point
+    candidates = points_by_customer([case.customer_id], emails).get(case.customer_id, [])
+    # verified before unverified, then the oldest
+    return min(candidates, key=lambda point: (point.state != ContactState.VERIFIED, point.pk), default=None)
+
+
+@transaction.atomic
+def add_internal_note(case: Case, *, agent: Agent, body: str, via: str = "web") -> Message:
+    require(agent, Capability.WORK_CASES)
+    if not body.strip():
+        raise ServiceError("the note is empty", field="body")
+    message = add_message(
+        case, channel=Channel.NOTE, direction=Direction.INTERNAL, author_agent=agent, body_text=body.strip()
+    )
+    events.note_added(case=case, message=message, by=agent, via=via)
+    Case.objects.filter(pk=case.pk).update(updated_at=clock.now())
+    return message
