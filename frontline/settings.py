@@ -110,6 +110,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Texts we send as words (templates/texts/<app>/*.txt, core/texts.py): plain text, nothing escaped.
+        "NAME": "texts",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 DATABASES = {
@@ -175,7 +183,7 @@ FRONTLINE_MAIL_INTERPRETERS = [
     "frontline.intake.interpreters.delivery_report",  # a bounce or delay notice about one of our sends
     "frontline.intake.interpreters.automatic",  # an auto-reply or a mailing list
     "frontline.intake.interpreters.notification_reply",  # a reply to a notification acknowledges it, then...
-    "frontline.intake.services.person_writing",  # ...a person writing: onto a case
+    "frontline.intake.filing.person_writing",  # ...a person writing: onto a case
 ]
 # What the case page shows beside the case's own parts, in order: callables (request, case) -> Panel | None.
 FRONTLINE_CASE_PANELS = [

@@ -6,6 +6,7 @@ never lost, never silently failed."""
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
@@ -19,6 +20,7 @@ from frontline.cases.lifecycle import (
 from frontline.cases.models import Case, CaseStatus, Channel, Direction, Message
 from frontline.core import clock
 from frontline.core.errors import ServiceError
+from frontline.core.texts import render_text
 from frontline.customers.models import (
     ContactKind,
     ContactPoint,
@@ -156,23 +158,14 @@ def _reply_in_chat(case: Case, *, agent: Agent, body: str, via: str) -> Message:
     return message
 
 
-ACKNOWLEDGEMENT = (
-    "Hello{name},\n\n"
-    "thank you: your message is with us as {ref}, and {owner} will come back to you. "
-    "If you write again about this, just reply to this email and it joins the same case.\n\n"
-    "{team}"
-)
-
-
-def acknowledge(case: Case, *, person_name: str = "") -> Message | None:
+def confirm_receipt(case: Case, *, person_name: str = "") -> Message | None:
     """The short human note that tells a customer we have their problem, with the case reference."""
     case = Case.objects.select_related("customer", "assignee").get(pk=case.pk)
-    owner = case.assignee.display_name if case.assignee_id else "one of our team"
-    first_name = person_name.split()[0] if person_name.split() else ""
-    body = ACKNOWLEDGEMENT.format(
-        name=f" {first_name}" if first_name else "",
+    body = render_text(
+        "cases/acknowledgement",
+        first_name=person_name.split()[0] if person_name.split() else "",
         ref=case.ref,
-        owner=owner,
+        owner=case.assignee.display_name if case.assignee_id else _("one of our team"),
         team=settings.FRONTLINE_TEAM_SIGNATURE,
     )
     message, attempt = send_on_case(case, body=body, author=None, automatic=True)

@@ -24,9 +24,8 @@ from frontline.cases.lifecycle import (
     transition,
 )
 from frontline.cases.models import Case, CaseStatus, Channel, Direction, Impact, Message
-from frontline.cases.replies import ACKNOWLEDGEMENT as ACKNOWLEDGEMENT
-from frontline.cases.replies import acknowledge as acknowledge
 from frontline.cases.replies import add_internal_note as add_internal_note
+from frontline.cases.replies import confirm_receipt as confirm_receipt
 from frontline.cases.replies import reply_address as reply_address
 from frontline.cases.replies import reply_to_case as reply_to_case
 from frontline.cases.replies import send_on_case as send_on_case

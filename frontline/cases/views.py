@@ -17,7 +17,7 @@ from frontline.cases.panels import panels_for
 from frontline.core import clock
 from frontline.core.errors import ServiceError
 from frontline.customers.queries import customer_panel, working_channel_flags
-from frontline.intake import services as intake
+from frontline.intake import public
 from frontline.routing import services as routing
 from frontline.web.access import agent_required
 from frontline.web.middleware import content_security_policy
@@ -254,7 +254,7 @@ def log_call(request, ref: str):
             reached=request.POST.get("reached", "yes") == "yes",
         )
     else:
-        intake.log_phone_call(
+        public.log_phone_call(
             agent=request.agent,
             customer=case.customer,
             caller=number,

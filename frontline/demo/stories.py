@@ -19,6 +19,7 @@ from frontline.customers import services as customers
 from frontline.customers.models import Customer
 from frontline.demo import gateway
 from frontline.demo.rules import seed_rules
+from frontline.intake import public
 from frontline.intake import services as intake
 from frontline.intake.models import Source
 from frontline.notifications import services as notifications
@@ -44,7 +45,7 @@ def _rivera_mail(sender, subject, body, message_id, in_reply_to=""):
 def _confirmed_by_its_sender(row) -> None:
     """The web form's sender presses the button in the mail we sent them (the form is public: nothing reaches
     a case before that)."""
-    intake.confirm_web_form(intake.confirmation_link(row).rstrip("/").rsplit("/", 1)[1])
+    public.confirm_web_form(public.confirmation_link(row).rstrip("/").rsplit("/", 1)[1])
 
 
 def _rivera_contacts(now, case, hana) -> None:
@@ -57,11 +58,11 @@ def _rivera_contacts(now, case, hana) -> None:
     with _minutes_ago(now, 170):
         # Carmen chats from Northwind's control panel, where she is signed in: the widget carries her signed
         # identity, so the chat may join her case.
-        chat, _ = intake.start_chat(
+        chat, _ = public.start_chat(
             name="Carmen Rivera",
             email="carmen@rivera-digital.example",
             body="Hi, we got a scanner warning about client07.rivera-sites.example. What happens now?",
-            identity=intake.chat_identity("carmen@rivera-digital.example"),
+            identity=public.chat_identity("carmen@rivera-digital.example"),
         )
     with _minutes_ago(now, 160):
         first = _rivera_mail(
@@ -72,7 +73,7 @@ def _rivera_contacts(now, case, hana) -> None:
             "<s5-1@rivera-digital.example>",
         )
     with _minutes_ago(now, 150):
-        intake.log_phone_call(
+        public.log_phone_call(
             agent=hana,
             customer=case.customer,
             caller="+44 7700 900789",
@@ -88,7 +89,7 @@ def _rivera_contacts(now, case, hana) -> None:
             "you clean them; the other 37 sites are not touched. I am your contact for this.",
         )
     with _minutes_ago(now, 130):
-        intake.chat_message(chat, "Are the other 37 sites safe? Our clients are asking.")
+        public.chat_message(chat, "Are the other 37 sites safe? Our clients are asking.")
     with _minutes_ago(now, 120):
         _rivera_mail(
             luis,
@@ -98,7 +99,7 @@ def _rivera_contacts(now, case, hana) -> None:
         )
     with _minutes_ago(now, 100):
         _confirmed_by_its_sender(
-            intake.submit_web_form(
+            public.submit_web_form(
                 {
                     "name": "Carmen Rivera",
                     "email": "carmen@rivera-digital.example",
@@ -109,7 +110,7 @@ def _rivera_contacts(now, case, hana) -> None:
             )
         )
     with _minutes_ago(now, 90):
-        intake.log_phone_call(
+        public.log_phone_call(
             agent=hana,
             customer=case.customer,
             caller="+44 7700 900654",
@@ -132,9 +133,9 @@ def _rivera_contacts(now, case, hana) -> None:
             "<s5-4@rivera-digital.example>",
         )
     with _minutes_ago(now, 45):
-        intake.chat_message(chat, "client19 is cleaned too, can you scan it again?")
+        public.chat_message(chat, "client19 is cleaned too, can you scan it again?")
     with _minutes_ago(now, 30):
-        intake.log_phone_call(
+        public.log_phone_call(
             agent=hana,
             customer=case.customer,
             caller="+44 7700 900789",

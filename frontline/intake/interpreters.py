@@ -5,7 +5,7 @@ when it has decided what the mail is (a loop, an abuse report, a delivery report
 None to pass it on (a reply that acknowledges a notification is also a person writing). The ones here
 call the apps below intake; an app above it (policy's abuse reports, later monitoring's alerts by mail)
 contributes its own by dotted path, so intake imports none of them. The last one, a person writing
-(`services.person_writing`), always answers.
+(`filing.person_writing`), always answers.
 """
 
 from dataclasses import dataclass, field

@@ -8,49 +8,33 @@ wrong with one message reaches another: each is interpreted in its own savepoint
 """
 
 import atexit
-import hashlib
-import hmac
 import json
 import logging
 import multiprocessing
-import secrets
 from concurrent.futures import ProcessPoolExecutor
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
-from django.utils.crypto import salted_hmac
 
-from frontline.agents.models import Capability
-from frontline.agents.services import require
 from frontline.cases import services as cases
-from frontline.cases.models import Attachment, Case, Channel, Direction, Message
+from frontline.cases.models import Case, Channel, Message
 from frontline.core import clock, jsonbody
 from frontline.core.db import queued_writes
 from frontline.core.doors import door
 from frontline.core.errors import ServiceError
-from frontline.core.links import NOT_VALID, make_link, read_link
 from frontline.core.processes import die_with_parent, stopping
-from frontline.core.ratelimit import hits
 from frontline.customers import services as customers
-from frontline.customers.models import ContactKind, ContactPoint, ContactState, Customer, Person
-from frontline.delivery import services as delivery
+from frontline.customers.models import ContactKind, ContactPoint, Customer, Person
 from frontline.intake import events, mail, placement
+from frontline.intake.filing import _sender, acknowledge_if_due, deliver, placement_words
 from frontline.intake.interpreters import IncomingMail, Outcome
-from frontline.intake.models import ChatSession, RawMessage, RawStatus, Source
+from frontline.intake.models import RawMessage, RawStatus, Source
 from frontline.notifications.services import acknowledge_by_sms
-from frontline.routing import services as routing
-from frontline.scheduling.later import later
 
 log = logging.getLogger(__name__)
 # Read once: the parsing process is spawned without Django, so it is handed the value, not the settings.
 _LOOP_MARKER = settings.FRONTLINE_INSTANCE_ID
-
-# Channels whose sender gets an acknowledgement by email when a new case opens for them.
-ACKNOWLEDGED_SOURCES = {Source.SMTP, Source.IMAP, Source.IMPORT, Source.WEB_FORM, Source.API}
-# No second acknowledgement to the same case within this time: one note, not one per message.
-ACK_QUIET_PERIOD = timedelta(hours=2)
 
 
 class TooLarge(ServiceError):
@@ -291,148 +275,6 @@ def _interpret_mail(row: RawMessage, parsed=None) -> Outcome:
     raise ImproperlyConfigured("no mail interpreter answered: FRONTLINE_MAIL_INTERPRETERS must end with one")
 
 
-def person_writing(incoming: IncomingMail) -> Outcome:
-    """The last interpreter: a person writing to us, onto the case it belongs to or a new one."""
-    row, parsed, place = incoming.row, incoming.parsed, incoming.place()
-    person, customer = _sender(parsed.from_address, parsed.from_name, place.case)
-    if not place.case:
-        place = placement.by_similarity(customer.pk, parsed.subject, parsed.text)
-    fields = dict(
-        channel=Channel.EMAIL,
-        body=parsed.text,
-        subject=parsed.subject,
-        requester=person,
-        sender=parsed.from_address,
-        via=row.source,
-        body_html=parsed.html,
-        message_id=parsed.message_id[:255],
-    )
-    case, message = _deliver(place, customer, fields, subject=parsed.subject)
-    if place.same_thread is not None and place.same_thread.customer_id == case.customer_id:
-        # A reply was read before this message and opened its own case: one mail thread, so one case.
-        case = cases.merge_cases(place.same_thread, into=case, by=None, reason="one mail thread", via="email")
-    refs = list(dict.fromkeys(parsed.in_reply_to + parsed.references))
-    if refs:
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO intake_reference (message_id, referenced) VALUES (%s, %s)",
-                [(message.pk, ref[:255]) for ref in refs],
-            )
-    _store_attachments(message, parsed.attachments)
-    _acknowledge_if_due(case, place, row.source, person)
-    return Outcome(RawStatus.PROCESSED, _placement_words(place, case), case, message)
-
-
-_SENDER = (
-    "SELECT cp.person_id, cp.customer_id, p.name FROM customers_contactpoint cp "
-    "LEFT JOIN customers_person p ON p.id = cp.person_id "
-    "WHERE cp.kind = 'email' AND cp.normalized = %s ORDER BY cp.id LIMIT 1"
-)
-_ACCOUNTS = "SELECT customer_id FROM customers_membership WHERE person_id = %s ORDER BY customer_id"
-
-
-def _sender(address: str, name: str, case: Case | None) -> tuple[Person | None, Customer]:
-    """Who wrote: a known contact point's person and account, or a new prospect account for a stranger.
-    (Plain SQL: it runs for every mail, and the ORM cost more than the lookups.)"""
-    with connection.cursor() as cursor:
-        cursor.execute(_SENDER, [address])
-        found = cursor.fetchone()
-        person_id, account_id, person_name = found if found else (None, None, "")
-        accounts = []
-        if person_id:
-            cursor.execute(_ACCOUNTS, [person_id])
-            accounts = [pk for (pk,) in cursor.fetchall()]
-    person = Person(pk=person_id, name=person_name) if person_id else None
-    if case is not None and (case.customer_id in accounts or case.customer_id == account_id or not found):
-        # Known on this case's account, or someone new writing on a known thread (a colleague in copy).
-        # The case's account by id only: threading's case is a stand-in, and nothing here opens a case.
-        return person if case.customer_id in accounts else None, Customer(pk=case.customer_id)
-    if accounts:
-        chosen = accounts[0]
-        if len(accounts) > 1:  # someone acting for several accounts: the one with a case in progress
-            busy = (
-                Case.objects.filter(customer_id__in=accounts, is_open=True)
-                .order_by("-updated_at")
-                .values_list("customer_id", flat=True)
-                .first()
-            )
-            chosen = busy or chosen
-        return person, Customer.objects.get(pk=chosen)
-    if account_id:
-        return None, Customer.objects.get(pk=account_id)
-    customer = customers.create_customer(
-        name=(name or address)[:200], notes="Created by intake: first contact"
-    )
-    person = customers.add_person(customer, name=(name or address)[:120])
-    customers.add_contact_point(person=person, kind=ContactKind.EMAIL, value=address)
-    return person, customer
-
-
-def _deliver(place: placement.Placement, customer: Customer, fields: dict, *, subject: str):
-    thread_fields = dict(
-        thread_rule=place.rule, thread_confidence=place.confidence, thread_reason=place.reason[:255]
-    )
-    if place.case is not None:
-        message = cases.record_inbound_message(place.case, **fields, **thread_fields)
-        return message.case, message
-    case = cases.open_case(
-        customer=customer, **{**fields, "subject": subject or "(no subject)"}, **thread_fields
-    )
-    opening = case.opening_message
-    case = routing.triage_new_case(case)  # repeat rule, topic, owner: before the acknowledgement names them
-    return case, opening
-
-
-def _placement_words(place: placement.Placement, case: Case) -> str:
-    if not place.case:
-        return f"opened {case.ref}"
-    confidence = f", confidence {place.confidence:.2f}" if place.rule == "similar" else ""
-    return f"joined {case.ref}: {place.reason}{confidence}"
-
-
-def _store_attachments(message: Message, attachments: list[mail.MailAttachment]) -> None:
-    rows = []
-    for item in attachments:
-        digest = hashlib.sha256(item.data).hexdigest()
-        relative = f"{digest[:2]}/{digest}"
-        path = settings.ATTACHMENTS_DIR / relative
-        if not path.exists():  # stored by content: the same file twice is one file
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(item.data)
-            tmp.replace(path)
-        rows.append(
-            Attachment(
-                message=message,
-                filename=item.filename[:255],
-                content_type=item.content_type[:120],
-                size=len(item.data),
-                sha256=digest,
-                path=relative,
-                content_id=item.content_id[:255],
-                inline=item.inline,
-            )
-        )
-    Attachment.objects.bulk_create(rows)
-
-
-def _acknowledge_if_due(case: Case, place: placement.Placement, source: str, person: Person | None) -> None:
-    """A short note with the case reference when the customer cannot know we have it: a new case, or a
-    contact that joined an existing case by a guess. None for replies into a conversation."""
-    if source not in ACKNOWLEDGED_SOURCES or place.rule not in ("", "similar"):
-        return
-
-    now = clock.now()
-    if place.rule:  # joined by a guess: not if we told them lately, or wrote to them lately
-        if case.acknowledged_at and case.acknowledged_at >= now - ACK_QUIET_PERIOD:
-            return
-        since = now - ACK_QUIET_PERIOD
-        if Message.objects.filter(case=case, direction=Direction.OUTBOUND, created_at__gte=since).exists():
-            return
-    Case.objects.filter(pk=case.pk).update(acknowledged_at=now)
-    later("frontline.intake.tasks.send_acknowledgement", case.pk, person.name if person else "")
-
-
 # ---- web form, API, chat and phone: JSON the channel built from what it was given ------------------------
 
 
@@ -487,12 +329,12 @@ def _interpret_structured(row: RawMessage, *, by=None) -> Outcome:
     )
     if not fields["duration_seconds"]:
         fields.pop("duration_seconds")
-    case, message = _deliver(place, customer, fields, subject=subject or body.splitlines()[0][:120])
+    case, message = deliver(place, customer, fields, subject=subject or body.splitlines()[0][:120])
     if unproven:
         Case.objects.filter(pk=case.pk).update(unproven_claim=fields["sender"])
     if channel != Channel.MONITORING:  # an alert from the customer's monitoring is not the customer writing
-        _acknowledge_if_due(case, place, row.source, person)
-    return Outcome(RawStatus.PROCESSED, _placement_words(place, case), case, message)
+        acknowledge_if_due(case, place, row.source, person)
+    return Outcome(RawStatus.PROCESSED, placement_words(place, case), case, message)
 
 
 def _structured_sender(payload: dict, case: Case | None) -> tuple[Person | None, Customer]:
@@ -529,17 +371,17 @@ def _structured_sender(payload: dict, case: Case | None) -> tuple[Person | None,
     raise ServiceError("say who it is from: customer_id, email, or a case", field="email")
 
 
-def _as_raw(payload: dict) -> bytes:
+def as_raw(payload: dict) -> bytes:
     """What a structured channel was given, as the bytes intake stores."""
     return json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
 def submit(payload: dict, *, source: str, channel: str, idempotency_key: str = "", by=None) -> RawMessage:
     """Structured channels: the payload is stored as given, then interpreted."""
-    return receive(_as_raw(payload), source=source, channel=channel, idempotency_key=idempotency_key, by=by)
+    return receive(as_raw(payload), source=source, channel=channel, idempotency_key=idempotency_key, by=by)
 
 
-def _submit_or_refuse(payload: dict, *, source: str, field: str, by=None) -> RawMessage:
+def submit_or_refuse(payload: dict, *, source: str, field: str, by=None) -> RawMessage:
     """For a person waiting on the answer (an agent, a chat visitor): what cannot be read is kept, and
     refused with its reason."""
     row = submit(payload, source=source, channel=payload["channel"], by=by)
@@ -550,256 +392,5 @@ def _submit_or_refuse(payload: dict, *, source: str, field: str, by=None) -> Raw
 
 # ---- the public web form: a stranger's address is confirmed before a case opens -------------------------
 
-CONFIRM_SALT = "frontline.intake.web-form"
-CONFIRM_MAX_AGE = timedelta(days=3)
-
-
-def submit_web_form(fields: dict) -> RawMessage:
-    """Store what the form was given and send a confirmation link to the address: the form is public and
-    anyone can type anyone's address, so nothing reaches a case (or mails a customer) until the owner of the
-    address presses the button. Known and unknown addresses are answered alike."""
-    payload = {key: str(fields.get(key, ""))[:20_000] for key in ("name", "email", "subject", "body")}
-    raw = _as_raw(payload)
-    email = mail.clean(payload["email"]).lower()
-    customers.normalize_contact(ContactKind.EMAIL, email)  # a clear error for a non-address, nothing stored
-    if not payload["body"].strip():
-        raise ServiceError("write what the problem is", field="body")
-    row, _ = accept(raw, source=Source.WEB_FORM, channel=Channel.WEB)
-    sent = _send_confirmation(row, email)
-    RawMessage.objects.filter(pk=row.pk).update(
-        status=RawStatus.UNCONFIRMED,
-        reason=f"waiting for {email} to confirm by the emailed link"
-        if sent
-        else f"no link sent: {email} was sent {settings.FRONTLINE_LINKS_PER_ADDRESS} already this hour",
-    )
-    row.refresh_from_db()
-    return row
-
-
-def confirmation_link(row: RawMessage) -> str:
-    return make_link("contact/confirm", {"raw": row.pk}, salt=CONFIRM_SALT)
-
-
-def _read_confirmation(token: str, *, salt: str, key: str) -> int:
-    data = read_link(
-        token,
-        salt=salt,
-        max_age=CONFIRM_MAX_AGE,
-        ids=(key,),
-        expired="this link has expired; please write to us again",
-    )
-    return data[key]
-
-
-def _send_confirmation(row: RawMessage, email: str) -> bool:
-    return _send_link(
-        email,
-        subject="Please confirm your message to our support team",
-        words="someone (we hope you) sent us a message from our web site with this address. To send it on "
-        "to our team",
-        link=confirmation_link(row),
-    )
-
-
-def _send_link(email: str, *, subject: str, words: str, link: str) -> bool:
-    """A fixed text with one link, never the sender's words: the public pages cannot make us mail anyone
-    what a stranger chose, nor mail one address more than FRONTLINE_LINKS_PER_ADDRESS times an hour (the
-    limit per client address alone would let many clients flood one mailbox). Answers whether it was sent."""
-
-    if (
-        hits(f"rate:links-to:{email.strip().lower()}", window_seconds=3600)
-        > settings.FRONTLINE_LINKS_PER_ADDRESS
-    ):
-        log.warning("no confirmation link sent to %s: its hourly limit is reached", email)
-        return False
-
-    delivery.send_email(
-        subject=subject,
-        body=(
-            f"Hello,\n\n{words}, open this link and press the button:\n\n{link}\n\n"
-            "If it was not you, ignore this email and nothing happens.\n\n"
-            f"{settings.FRONTLINE_TEAM_SIGNATURE}"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        address=email,
-        headers={"Auto-Submitted": "auto-generated", "X-Frontline-Instance": settings.FRONTLINE_INSTANCE_ID},
-        message_id=delivery.new_message_id(),
-    )
-    return True
-
-
-def raw_for_confirmation(token: str) -> RawMessage:
-    row = RawMessage.objects.filter(
-        pk=_read_confirmation(token, salt=CONFIRM_SALT, key="raw"), source=Source.WEB_FORM
-    ).first()
-    if row is None:
-        raise ServiceError(NOT_VALID, field="token")
-    return row
-
-
-def confirm_web_form(token: str) -> RawMessage:
-    """The link was followed and its button pressed: the address is proven, the message goes on."""
-    row = raw_for_confirmation(token)
-    if row.status != RawStatus.UNCONFIRMED:
-        return row  # confirmed before: pressing twice changes nothing
-    with transaction.atomic():
-        RawMessage.objects.filter(pk=row.pk, status=RawStatus.UNCONFIRMED).update(status=RawStatus.PENDING)
-        row = process(row)
-        _verify_email(json.loads(bytes(row.raw))["email"], via="web_form")
-    return row
-
-
-def _verify_email(email: str, *, via: str = "chat") -> None:
-    """Whoever pressed a link mailed to this address reads its mail: the address is theirs and it works."""
-    email = email.strip().lower()
-    for point in ContactPoint.objects.filter(kind=ContactKind.EMAIL, normalized=email).exclude(
-        state=ContactState.VERIFIED
-    ):
-        customers.verify_contact_point(point, via=via)
-
 
 # ---- phone notes and chat ----------------------------------------------------------------------------
-
-
-def log_phone_call(
-    *,
-    agent,
-    customer: Customer,
-    caller: str,
-    summary: str,
-    duration_seconds: int = 0,
-    case: Case | None = None,
-) -> RawMessage:
-    """An agent's note of a call from the customer: a contact like any other, threaded like any other."""
-
-    require(agent, Capability.WORK_CASES)
-    if not summary.strip():
-        raise ServiceError("say what the caller wanted", field="summary")
-    payload = {
-        "agent_id": agent.pk,
-        "customer_id": customer.pk,
-        "case_id": case.pk if case else None,
-        "phone": caller,
-        "subject": "",
-        "body": summary,
-        "duration_seconds": max(int(duration_seconds or 0), 0),
-        "channel": Channel.PHONE,
-    }
-    return _submit_or_refuse(payload, source=Source.PHONE, field="summary", by=agent)
-
-
-def chat_identity(email: str) -> str:
-    """What the provider's control panel signs for a signed-in customer's chat: the HMAC-SHA256 of their
-    address under FRONTLINE_CHAT_IDENTITY_SECRET (as chat services' identity verification works). Unset, the
-    secret is derived from the signing key, so that only Frontline itself (the demo) can sign."""
-    secret = settings.FRONTLINE_CHAT_IDENTITY_SECRET or salted_hmac(CHAT_IDENTITY_SALT, "secret").hexdigest()
-    return hmac.new(secret.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()
-
-
-CHAT_IDENTITY_SALT = "frontline.intake.chat-identity-secret"
-
-
-def _signed_identity_holds(email: str, identity: str) -> bool:
-    return bool(identity) and hmac.compare_digest(chat_identity(email), identity.strip().lower())
-
-
-def start_chat(*, name: str, email: str, body: str, identity: str = "") -> tuple[ChatSession, RawMessage]:
-    """A chat proven by a signed identity goes on like mail; any other is held apart on a case of its own,
-    and the address is sent a link that proves it."""
-    body = _chat_line(body)
-    proven = _signed_identity_holds(email, identity)
-    payload = {
-        "name": name[:120],
-        "email": email,
-        "body": body,
-        "channel": Channel.CHAT,
-        "subject": "",
-        "proven": "signed identity" if proven else "",
-    }
-    row = _submit_or_refuse(payload, source=Source.CHAT, field="body")
-    now = clock.now()
-    session = ChatSession.objects.create(
-        token=secrets.token_urlsafe(32),
-        case=row.case,
-        name=name[:120],
-        email=email.strip().lower()[:255],
-        started_at=row.message.created_at,
-        last_seen_at=now,
-    )
-    if not proven:
-        _send_link(
-            session.email,
-            subject="Did you start a chat with our support team?",
-            words="someone (we hope you) started a chat with our support team with this address. If it was "
-            "you, open this link and press the button, and our team can see your account and your earlier "
-            "messages",
-            link=make_link("chat/confirm", {"chat": session.pk}, salt=CHAT_CONFIRM_SALT),
-        )
-    return session, row
-
-
-CHAT_CONFIRM_SALT = "frontline.intake.chat-identity"
-
-
-def chat_for_confirmation(token: str) -> ChatSession:
-    pk = _read_confirmation(token, salt=CHAT_CONFIRM_SALT, key="chat")
-    session = ChatSession.objects.select_related("case").filter(pk=pk).first()
-    if session is None:
-        raise ServiceError(NOT_VALID, field="token")
-    return session
-
-
-def confirm_chat(token: str) -> ChatSession:
-    """The link was followed and its button pressed: the chat's sender is who they said."""
-    session = chat_for_confirmation(token)
-    with transaction.atomic():
-        cases.prove_identity(session.case, how="their emailed link", via="chat")
-        _verify_email(session.email)
-    return session
-
-
-def _chat_line(body: str) -> str:
-    if len(body) > settings.FRONTLINE_CHAT_MAX_CHARS:
-        raise ServiceError(
-            f"a chat message can be at most {settings.FRONTLINE_CHAT_MAX_CHARS:,} characters; "
-            "send a longer text or a file by email",
-            field="body",
-        )
-    return body
-
-
-def chat_message(session: ChatSession, body: str) -> RawMessage:
-    body = _chat_line(body)
-    payload = {
-        "case_id": session.case_id,
-        "email": session.email,
-        "name": session.name,
-        "body": body,
-        "channel": Channel.CHAT,
-        "subject": "",
-    }
-    row = _submit_or_refuse(payload, source=Source.CHAT, field="body")
-    ChatSession.objects.filter(pk=session.pk).update(last_seen_at=clock.now())
-    return row
-
-
-def chat_transcript(session: ChatSession, *, after: int = 0) -> list[dict]:
-    """What the visitor may see: this conversation's chat lines only, never the rest of the case."""
-    rows = (
-        Message.objects.filter(
-            case_id=session.case_id, channel=Channel.CHAT, created_at__gte=session.started_at, pk__gt=after
-        )
-        .select_related("author_agent")
-        .order_by("pk")[:200]
-    )
-    return [
-        {
-            "id": m.pk,
-            "from": "you"
-            if m.direction == Direction.INBOUND
-            else (m.author_agent.display_name if m.author_agent else "support"),
-            "body": m.body_text,
-            "at": m.created_at.isoformat(),
-        }
-        for m in rows
-    ]

@@ -15,7 +15,7 @@ def send_acknowledgement(case_pk: int, person_name: str = "") -> int | None:
     case = Case.objects.filter(pk=case_pk).first()
     if case is None:
         return None
-    message = cases.acknowledge(case, person_name=person_name)
+    message = cases.confirm_receipt(case, person_name=person_name)
     return message.pk if message else None
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from frontline.core import jsonbody
 from frontline.core.errors import ServiceError
 from frontline.core.ratelimit import too_many
-from frontline.intake import services
+from frontline.intake import public, services
 from frontline.intake.models import ChatSession, RawMessage, RawStatus
 from frontline.web.access import agent_required
 from frontline.web.middleware import content_security_policy
@@ -51,7 +51,7 @@ def contact_form(request):
             status=429,
         )
     try:
-        row = services.submit_web_form(form)
+        row = public.submit_web_form(form)
     except ServiceError as exc:
         return render(request, "intake/contact.html", {"form": form, "error": exc.message}, status=400)
     return render(request, "intake/contact_sent.html", {"row": row})
@@ -61,13 +61,13 @@ def contact_form(request):
 def contact_confirm(request, token: str):
     """GET shows a button and changes nothing; only the POST of that button confirms."""
     try:
-        row = services.raw_for_confirmation(token)
+        row = public.raw_for_confirmation(token)
     except ServiceError as exc:
         return render(
             request, "web/error.html", {"title": "Link not valid", "message": exc.message}, status=400
         )
     if request.method == "POST":
-        row = services.confirm_web_form(token)
+        row = public.confirm_web_form(token)
         return render(request, "intake/contact_sent.html", {"row": row, "confirmed": True})
     return render(request, "intake/contact_confirm.html", {"row": row, "token": token})
 
@@ -91,9 +91,9 @@ def chat_widget(request):
 def chat_confirm(request, token: str):
     """GET shows a button and changes nothing; only the POST of that button proves the chat's sender."""
     try:
-        session = services.chat_for_confirmation(token)
+        session = public.chat_for_confirmation(token)
         if request.method == "POST":
-            session = services.confirm_chat(token)
+            session = public.confirm_chat(token)
     except ServiceError as exc:
         return render(
             request, "web/error.html", {"title": "Link not valid", "message": exc.message}, status=400
@@ -117,7 +117,7 @@ def chat_start(request):
         )
     try:
         data = _json(request)
-        session, row = services.start_chat(
+        session, row = public.start_chat(
             name=str(data.get("name", "")),
             email=str(data.get("email", "")),
             body=str(data.get("body", "")),
@@ -130,7 +130,7 @@ def chat_start(request):
             "token": session.token,
             "case": row.case.ref,
             "unproven": bool(row.case.unproven_claim),
-            "messages": services.chat_transcript(session),
+            "messages": public.chat_transcript(session),
         },
         status=201,
     )
@@ -148,14 +148,14 @@ def chat_messages(request, token: str):
                 {"detail": "too many messages just now; wait a minute and send again"}, status=429
             )
         try:
-            services.chat_message(session, str(_json(request).get("body", "")))
+            public.chat_message(session, str(_json(request).get("body", "")))
         except ServiceError as exc:
             return JsonResponse({"detail": exc.message, "field": exc.field}, status=400)
     after = request.GET.get("after", "0")
     return JsonResponse(
         {
             "case": f"C-{session.case_id}",
-            "messages": services.chat_transcript(session, after=int(after) if after.isdigit() else 0),
+            "messages": public.chat_transcript(session, after=int(after) if after.isdigit() else 0),
         }
     )
 

@@ -3,7 +3,7 @@
 from django_tasks import task
 
 from frontline.customers.models import ContactPoint
-from frontline.notifications import services, verification
+from frontline.notifications import rungs, services, verification
 from frontline.scheduling.periodic import own_transactions
 
 
@@ -19,7 +19,7 @@ def run_rungs(claimed: list, token: str) -> dict:
     done = services.run_rungs([tuple(pair) for pair in claimed], token)
     # Take the next batch at once: a fan-out's rungs then flow at the workers' pace, not the pace of the
     # recurring dispatcher (every few seconds).
-    services.dispatch_due(limit=services.BATCH)
+    services.dispatch_due(limit=rungs.BATCH)
     return done
 
 

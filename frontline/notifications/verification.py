@@ -19,6 +19,7 @@ from django.db.models import Q
 from frontline.core import clock
 from frontline.core.errors import ServiceError
 from frontline.core.links import make_link, read_link
+from frontline.core.texts import render_message
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, ContactPoint, ContactState
 from frontline.delivery.models import AttemptStatus, DeliveryAttempt
@@ -62,21 +63,15 @@ def request_verification(point: ContactPoint, *, by=None, via: str = "") -> Deli
     owner = customers._owner_account(point)
     link = verify_link(point)
     if channel == "sms":
-        text = (
-            f"Your verification code is {verification_code(point)}. "
-            f"It confirms this number for messages about your services."
-        )
+        title, text = render_message("notifications/verify_sms", code=verification_code(point))
     else:
-        text = (
-            f"Please confirm that {point.value} reaches you: we will use it to tell you about faults and "
-            f"planned work on your services.\n\nConfirm: {link}\n\nIf you did not expect this, ignore it."
-        )
+        title, text = render_message("notifications/verify_email", address=point.value, link=link)
     # Unique per request: asking twice in one second is two asks, each with its own evidence.
     key = f"verify.{point.pk}.{int(now.timestamp())}.{secrets.token_hex(4)}"
     outgoing = Outgoing(
         key=key,
         address=point.normalized,
-        title="Please confirm your contact details",
+        title=title,
         body=text,
         ack_url=link if channel != "sms" else "",
         message_id=f"<{key}@{mail_domain()}>",

@@ -36,8 +36,7 @@ from frontline.policy.wording import (
     case_body,
     case_subject,
     facts_words,
-    notice_body,
-    notice_title,
+    notice,
     span,
     trusted_words,
 )
@@ -201,14 +200,15 @@ def _notice_for(group: list[Decision], case: Case | None, *, by=None):
         Severity.EMERGENCY if emergency else max((d.severity for d in told), key=list(Severity.values).index)
     )
     customer = told[0].customer
+    title, body = notice(told)
     return notifications.notify(
         customer,
         subject_kind="action",
         subject_id=case.ref if case else f"event-{told[0].event_id}",
         case=case,
         urgency=URGENCY[severity],
-        title=notice_title(told),
-        body=notice_body(told),
+        title=title,
+        body=body,
         by=by,
         via="policy",
     )

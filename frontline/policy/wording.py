@@ -3,7 +3,10 @@ body, the reasons shown beside a decision."""
 
 from datetime import timedelta
 
+from django.utils.translation import gettext_lazy as _
+
 from frontline.agents.models import Skill
+from frontline.core.texts import render_message
 from frontline.policy.guardrails import LIFTED_BY_CLEAN_SCAN
 from frontline.policy.models import (
     ActionKind,
@@ -74,33 +77,53 @@ def lift_words(trigger: str) -> str:
     return "What lifts it: the cause gone, then a person restores it."
 
 
-def notice_title(told: list[Decision]) -> str:
-    units = ", ".join(d.unit.name for d in told[:3]) + ("..." if len(told) > 3 else "")
-    if any(d.emergency for d in told):
-        return f"We have contained {units} because it is attacking others"[:200]
-    first = told[0]
-    if not first.disruptive:
-        return f"About {units}: {first.event.get_trigger_display().lower()}"[:200]
-    return f"{ActionKind(first.action).label} {units} on {first.due_at:%d %b %H:%M} UTC unless resolved"[:200]
+# Plain verbs for what an action does to a unit, as a customer would say it.
+_VERBS = {
+    ActionKind.CONTAIN: _("isolate"),
+    ActionKind.SUSPEND: _("switch off"),
+    ActionKind.RATE_LIMIT: _("slow down"),
+}
+_ABOUT = {
+    Trigger.ABUSE_REPORT: _("a report we received"),
+    Trigger.MALWARE_SCAN: _("our malware scan"),
+    Trigger.RESOURCE_ABUSE: _("heavy use"),
+    Trigger.PAYMENT_OVERDUE: _("an overdue invoice"),
+    Trigger.MONITORING_STATE: _("our monitoring"),
+}
 
 
-def notice_body(told: list[Decision]) -> str:
+def _unit_words(unit) -> str:
+    return f"{unit.get_kind_display().lower()} {unit.name}"
+
+
+def notice(told: list[Decision]) -> tuple[str, str]:
+    """(title, body) of the notice to the customer, from texts/policy/notice.txt."""
     event = told[0].event
-    lines = [f"We received a {event.get_trigger_display().lower()} ({facts_words(event)})."]
-    for d in told:
-        if d.emergency:
-            lines.append(f"{d.unit.name}: contained now. {d.why}")
-        elif d.disruptive:
-            lines.append(
-                f"{d.unit.name}: {ActionKind(d.action).label.lower()} at {d.due_at:%Y-%m-%d %H:%M} UTC."
-            )
-        else:
-            lines.append(f"{d.unit.name}: nothing is switched off.")
-    untouched = {d.unit.parent for d in told if d.unit.parent is not None}
-    for parent in untouched:
-        lines.append(f"Only the units named are affected; the rest of {parent.name} keeps serving.")
-    lines.append(lift_words(event.trigger))
-    return "\n".join(lines)
+    names = ", ".join(d.unit.name for d in told[:3]) + ("..." if len(told) > 3 else "")
+    decisions = [
+        {
+            "unit": _unit_words(d.unit),
+            "verb": _VERBS.get(d.action, ActionKind(d.action).label.lower()),
+            "due": f"{d.due_at:%Y-%m-%d %H:%M}" if d.due_at else "",
+            "about": _ABOUT.get(event.trigger, event.get_trigger_display().lower()),
+            "emergency": d.emergency,
+            "disruptive": d.disruptive,
+        }
+        for d in told
+    ]
+    parents = {d.unit.parent_id: _unit_words(d.unit.parent) for d in told if d.unit.parent is not None}
+    title, body = render_message(
+        "policy/notice",
+        trigger=event.trigger,
+        category=(event.context.get("event") or {}).get("category", ""),
+        units=", ".join(_unit_words(d.unit) for d in told),
+        title_units=names,
+        emergency=any(d.emergency for d in told),
+        first=decisions[0],
+        decisions=decisions,
+        parents=list(parents.values()),
+    )
+    return title[:200], body
 
 
 def span(delta: timedelta) -> str:

@@ -18,7 +18,7 @@ from frontline import access
 from frontline.agents import services as agents
 from frontline.agents.models import ROLE_CAPABILITIES, Role
 from frontline.cases import services as cases
-from frontline.intake import services as intake
+from frontline.intake import public
 from frontline.notifications import services as notifications
 from frontline.notifications import verification
 from frontline.policy import services as policy
@@ -107,7 +107,7 @@ def world(tom, priya, nadia, ada, victor, sam, sam_person, blog):
         subject_kind="incident", subject_id="INC-1", title="t", body="b", customers=[sam]
     )
     point = sam_person.contacts.get(kind="email")
-    chat, _ = intake.start_chat(name="Visitor", email="visitor@example.net", body="hello")
+    chat, _ = public.start_chat(name="Visitor", email="visitor@example.net", body="hello")
     sessions = {"anonymous": Client(), "victor": Client()}
     sessions["victor"].force_login(victor)
     for name in ("tom", "priya", "nadia", "ada"):

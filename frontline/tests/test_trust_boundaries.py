@@ -87,7 +87,7 @@ def test_a_signed_acknowledgement_token_whose_id_is_not_a_number_is_not_valid(cl
 
 
 def test_a_signed_confirmation_token_whose_id_is_not_a_number_is_not_valid(client):
-    from frontline.intake.services import CHAT_CONFIRM_SALT, CONFIRM_SALT
+    from frontline.intake.public import CHAT_CONFIRM_SALT, CONFIRM_SALT
 
     for path, salt, key in (("contact", CONFIRM_SALT, "raw"), ("chat", CHAT_CONFIRM_SALT, "chat")):
         for value in ({key: "abc"}, {key: 2**70}, [key]):

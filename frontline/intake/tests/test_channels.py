@@ -13,7 +13,7 @@ from frontline.cases.models import Case, Channel, DemandType
 from frontline.core import clock
 from frontline.customers.models import ContactState
 from frontline.events.models import Event, EventKind
-from frontline.intake import services
+from frontline.intake import public
 from frontline.intake.display import split_reply
 from frontline.intake.models import RawMessage, RawStatus
 from frontline.intake.tests.conftest import deliver, mail, run_jobs
@@ -207,7 +207,7 @@ def test_an_unknown_chat_token_is_a_404(client, db):
 def test_a_phone_note_goes_through_intake_onto_the_case(sam, tom):
     case = deliver(mail()).case
 
-    row = services.log_phone_call(
+    row = public.log_phone_call(
         agent=tom,
         customer=sam,
         caller="+44 7700 900456",

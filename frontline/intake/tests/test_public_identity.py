@@ -10,7 +10,7 @@ from django.urls import reverse
 from frontline.cases import services as cases
 from frontline.cases.models import Case, Channel, Direction
 from frontline.events.models import Event, EventKind
-from frontline.intake import services
+from frontline.intake import public
 from frontline.intake.tests.conftest import deliver, mail
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +92,7 @@ def test_a_chat_with_the_control_panels_signed_identity_joins_the_customers_case
     settings.FRONTLINE_CHAT_IDENTITY_SECRET = "shared-with-the-control-panel"
     forged = _chat(client, identity="0" * 64)
     assert forged.json()["unproven"] is True
-    signed = _chat(client, identity=services.chat_identity("Sam@WalkerBlog.example"))
+    signed = _chat(client, identity=public.chat_identity("Sam@WalkerBlog.example"))
     assert signed.status_code == 201 and signed.json()["unproven"] is False
     assert signed.json()["case"] == sams_case.ref  # threaded like mail: the same problem, the same case
 

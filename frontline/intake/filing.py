@@ -1,0 +1,172 @@
+"""Filing a contact onto its case: who wrote (a known contact point's person and account, or a new prospect),
+the case it belongs to or a new one, its attachments, and the short acknowledgement when the customer
+cannot know we have it. Mail comes here as the last interpreter, a person writing; the other channels
+after their own checks."""
+
+import hashlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+
+from frontline.cases import services as cases
+from frontline.cases.models import Attachment, Case, Channel, Direction, Message
+from frontline.core import clock
+from frontline.customers import services as customers
+from frontline.customers.models import ContactKind, Customer, Person
+from frontline.intake import mail, placement
+from frontline.intake.interpreters import IncomingMail, Outcome
+from frontline.intake.models import RawStatus, Source
+from frontline.routing import services as routing
+from frontline.scheduling.later import later
+
+# Channels whose sender gets an acknowledgement by email when a new case opens for them.
+ACKNOWLEDGED_SOURCES = {Source.SMTP, Source.IMAP, Source.IMPORT, Source.WEB_FORM, Source.API}
+
+
+# No second acknowledgement to the same case within this time: one note, not one per message.
+ACK_QUIET_PERIOD = timedelta(hours=2)
+
+
+def person_writing(incoming: IncomingMail) -> Outcome:
+    """The last interpreter: a person writing to us, onto the case it belongs to or a new one."""
+    row, parsed, place = incoming.row, incoming.parsed, incoming.place()
+    person, customer = _sender(parsed.from_address, parsed.from_name, place.case)
+    if not place.case:
+        place = placement.by_similarity(customer.pk, parsed.subject, parsed.text)
+    fields = dict(
+        channel=Channel.EMAIL,
+        body=parsed.text,
+        subject=parsed.subject,
+        requester=person,
+        sender=parsed.from_address,
+        via=row.source,
+        body_html=parsed.html,
+        message_id=parsed.message_id[:255],
+    )
+    case, message = deliver(place, customer, fields, subject=parsed.subject)
+    if place.same_thread is not None and place.same_thread.customer_id == case.customer_id:
+        # A reply was read before this message and opened its own case: one mail thread, so one case.
+        case = cases.merge_cases(place.same_thread, into=case, by=None, reason="one mail thread", via="email")
+    refs = list(dict.fromkeys(parsed.in_reply_to + parsed.references))
+    if refs:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO intake_reference (message_id, referenced) VALUES (%s, %s)",
+                [(message.pk, ref[:255]) for ref in refs],
+            )
+    _store_attachments(message, parsed.attachments)
+    acknowledge_if_due(case, place, row.source, person)
+    return Outcome(RawStatus.PROCESSED, placement_words(place, case), case, message)
+
+
+_SENDER = (
+    "SELECT cp.person_id, cp.customer_id, p.name FROM customers_contactpoint cp "
+    "LEFT JOIN customers_person p ON p.id = cp.person_id "
+    "WHERE cp.kind = 'email' AND cp.normalized = %s ORDER BY cp.id LIMIT 1"
+)
+
+
+_ACCOUNTS = "SELECT customer_id FROM customers_membership WHERE person_id = %s ORDER BY customer_id"
+
+
+def _sender(address: str, name: str, case: Case | None) -> tuple[Person | None, Customer]:
+    """Who wrote: a known contact point's person and account, or a new prospect account for a stranger.
+    (Plain SQL: it runs for every mail, and the ORM cost more than the lookups.)"""
+    with connection.cursor() as cursor:
+        cursor.execute(_SENDER, [address])
+        found = cursor.fetchone()
+        person_id, account_id, person_name = found if found else (None, None, "")
+        accounts = []
+        if person_id:
+            cursor.execute(_ACCOUNTS, [person_id])
+            accounts = [pk for (pk,) in cursor.fetchall()]
+    person = Person(pk=person_id, name=person_name) if person_id else None
+    if case is not None and (case.customer_id in accounts or case.customer_id == account_id or not found):
+        # Known on this case's account, or someone new writing on a known thread (a colleague in copy).
+        # The case's account by id only: threading's case is a stand-in, and nothing here opens a case.
+        return person if case.customer_id in accounts else None, Customer(pk=case.customer_id)
+    if accounts:
+        chosen = accounts[0]
+        if len(accounts) > 1:  # someone acting for several accounts: the one with a case in progress
+            busy = (
+                Case.objects.filter(customer_id__in=accounts, is_open=True)
+                .order_by("-updated_at")
+                .values_list("customer_id", flat=True)
+                .first()
+            )
+            chosen = busy or chosen
+        return person, Customer.objects.get(pk=chosen)
+    if account_id:
+        return None, Customer.objects.get(pk=account_id)
+    customer = customers.create_customer(
+        name=(name or address)[:200], notes="Created by intake: first contact"
+    )
+    person = customers.add_person(customer, name=(name or address)[:120])
+    customers.add_contact_point(person=person, kind=ContactKind.EMAIL, value=address)
+    return person, customer
+
+
+def deliver(place: placement.Placement, customer: Customer, fields: dict, *, subject: str):
+    thread_fields = dict(
+        thread_rule=place.rule, thread_confidence=place.confidence, thread_reason=place.reason[:255]
+    )
+    if place.case is not None:
+        message = cases.record_inbound_message(place.case, **fields, **thread_fields)
+        return message.case, message
+    case = cases.open_case(
+        customer=customer, **{**fields, "subject": subject or "(no subject)"}, **thread_fields
+    )
+    opening = case.opening_message
+    case = routing.triage_new_case(case)  # repeat rule, topic, owner: before the acknowledgement names them
+    return case, opening
+
+
+def placement_words(place: placement.Placement, case: Case) -> str:
+    if not place.case:
+        return f"opened {case.ref}"
+    confidence = f", confidence {place.confidence:.2f}" if place.rule == "similar" else ""
+    return f"joined {case.ref}: {place.reason}{confidence}"
+
+
+def _store_attachments(message: Message, attachments: list[mail.MailAttachment]) -> None:
+    rows = []
+    for item in attachments:
+        digest = hashlib.sha256(item.data).hexdigest()
+        relative = f"{digest[:2]}/{digest}"
+        path = settings.ATTACHMENTS_DIR / relative
+        if not path.exists():  # stored by content: the same file twice is one file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".part")
+            tmp.write_bytes(item.data)
+            tmp.replace(path)
+        rows.append(
+            Attachment(
+                message=message,
+                filename=item.filename[:255],
+                content_type=item.content_type[:120],
+                size=len(item.data),
+                sha256=digest,
+                path=relative,
+                content_id=item.content_id[:255],
+                inline=item.inline,
+            )
+        )
+    Attachment.objects.bulk_create(rows)
+
+
+def acknowledge_if_due(case: Case, place: placement.Placement, source: str, person: Person | None) -> None:
+    """A short note with the case reference when the customer cannot know we have it: a new case, or a
+    contact that joined an existing case by a guess. None for replies into a conversation."""
+    if source not in ACKNOWLEDGED_SOURCES or place.rule not in ("", "similar"):
+        return
+
+    now = clock.now()
+    if place.rule:  # joined by a guess: not if we told them lately, or wrote to them lately
+        if case.acknowledged_at and case.acknowledged_at >= now - ACK_QUIET_PERIOD:
+            return
+        since = now - ACK_QUIET_PERIOD
+        if Message.objects.filter(case=case, direction=Direction.OUTBOUND, created_at__gte=since).exists():
+            return
+    Case.objects.filter(pk=case.pk).update(acknowledged_at=now)
+    later("frontline.intake.tasks.send_acknowledgement", case.pk, person.name if person else "")

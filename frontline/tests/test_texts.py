@@ -1,0 +1,77 @@
+"""Every text we send comes from a template (templates/texts/<app>/*.txt), renders with sample data, and
+reads as words: no unfilled placeholder, no internal field name, no template syntax left over."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from frontline.core.texts import render_message, render_text
+
+PACKAGE = Path(__file__).resolve().parents[1]
+LINK = "https://support.example/link/AbCdEf"
+
+DECISION = {"unit": "host 192.0.2.18", "verb": "isolate", "due": "2026-03-02 18:33", "about": "a report"}
+# Sample data for each text; a new text needs a line here, or the first test below fails.
+SAMPLES = {
+    "cases/acknowledgement": {"first_name": "Sam", "ref": "C-12", "owner": "Tom", "team": "The team"},
+    "intake/confirm_web_form": {"link": LINK, "team": "The support team"},
+    "intake/confirm_chat": {"link": LINK, "team": "The support team"},
+    "notifications/verify_email": {"address": "sam@walkerblog.example", "link": LINK},
+    "notifications/verify_sms": {"code": "492113"},
+    "notifications/rung": {"body": "Your site is down.", "ack_url": LINK},
+    "policy/what_happened": {"trigger": "abuse_report", "category": "worm", "units": "host 192.0.2.18"},
+    "policy/lift": {"trigger": "malware_scan"},
+    "policy/notice": {
+        "trigger": "abuse_report",
+        "category": "spam",
+        "units": "host 192.0.2.18",
+        "title_units": "192.0.2.18",
+        "emergency": False,
+        "first": DECISION | {"disruptive": True, "emergency": False},
+        "decisions": [DECISION | {"disruptive": True, "emergency": False}],
+        "parents": ["line FTTP-4471"],
+    },
+}
+# What must show where not every value given is shown as it is (the policy texts choose among them).
+SHOWN = {
+    "policy/what_happened": ["We were told that host 192.0.2.18 is infected"],
+    "policy/lift": ["re-scan"],
+    "policy/notice": ["We will isolate 192.0.2.18 at 2026-03-02 18:33 UTC", "line FTTP-4471 keeps serving"],
+}
+# Words only our code and staff use: a customer must never read them.
+INTERNAL = re.compile(
+    r"\b(feedback_type|unit_name|trusted_reporter|active_attack|None|True|False)\b|\{|\}|%\("
+)
+
+
+def _templates() -> list[str]:
+    found = []
+    for path in PACKAGE.glob("*/templates/texts/*/*.txt"):
+        found.append(f"{path.parent.name}/{path.stem}")
+    return sorted(found)
+
+
+def _leftovers(text: str) -> list[str]:
+    words = re.sub(r"https?://\S+", "", text)  # links may hold anything
+    return [m.group(0) for m in INTERNAL.finditer(words)] + re.findall(r"\b[a-z]+_[a-z_]+\b", words)
+
+
+def test_every_text_template_has_sample_data():
+    assert _templates() == sorted(SAMPLES)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_each_text_renders_as_words_with_its_sample_data(name):
+    text = render_text(name, **SAMPLES[name])
+    assert text and "\n\n\n" not in text
+    assert _leftovers(text) == []
+    for value in SHOWN.get(name, SAMPLES[name].values()):  # what it was given shows: nothing left unfilled
+        if isinstance(value, str) and value:
+            assert value in text, f"{value!r} is missing from {name}"
+
+
+def test_a_message_text_has_its_subject_on_the_first_line():
+    subject, body = render_message("intake/confirm_web_form", link=LINK, team="The support team")
+    assert subject == "Please confirm your message to our support team"
+    assert body.startswith("Hello,") and LINK in body and body.endswith("The support team")
