@@ -15,16 +15,10 @@ from frontline.cases.services import refresh_open_priorities
 from frontline.core import clock
 from frontline.customers.models import ContactPoint, Customer, Membership, Person, ServiceUnit
 from frontline.demo import texts
-from frontline.demo.bulk import (
-    Batch,
-    BulkWriter,
-    CaseContext,
-    add_case,
-    add_customer,
-    indexes_deferred,
-    write,
-)
+from frontline.demo.bulk import CaseContext, add_case, add_customer
+from frontline.demo.names import BUSINESS, FIRST, LAST, SUFFIX, TLDS
 from frontline.demo.plans import CasePlan, ContactPlan, CustomerPlan, PersonPlan, Step, UnitPlan
+from frontline.demo.writer import Batch, BulkWriter, indexes_deferred, write
 
 DEMO_PASSWORD = "northwind-demo"
 
@@ -83,112 +77,6 @@ def create_staff() -> dict[str, Agent]:
         )
     return staff
 
-
-FIRST = [
-    "Sam",
-    "Alex",
-    "Chris",
-    "Jordan",
-    "Taylor",
-    "Morgan",
-    "Jamie",
-    "Robin",
-    "Kim",
-    "Lee",
-    "Noah",
-    "Mia",
-    "Olivia",
-    "Liam",
-    "Amir",
-    "Zara",
-    "Ines",
-    "Yusuf",
-    "Elena",
-    "Ivan",
-    "Chloe",
-    "Lucas",
-    "Sofia",
-    "Mateo",
-    "Hannah",
-    "Ben",
-    "Grace",
-    "Ethan",
-    "Aoife",
-    "Kofi",
-    "Leila",
-    "Daniel",
-    "Maya",
-    "Oscar",
-    "Nina",
-    "Felix",
-]
-LAST = [
-    "Walker",
-    "Smith",
-    "Jones",
-    "Brown",
-    "Taylor",
-    "Wilson",
-    "Evans",
-    "Thomas",
-    "Roberts",
-    "Johnson",
-    "Lewis",
-    "Hughes",
-    "Edwards",
-    "Green",
-    "Hall",
-    "Wood",
-    "Harris",
-    "Martin",
-    "Jackson",
-    "Clarke",
-    "Murphy",
-    "Kelly",
-    "Nowak",
-    "Costa",
-    "Silva",
-    "Schmidt",
-    "Dubois",
-    "Rossi",
-    "Jansen",
-    "Lindqvist",
-    "Okafor",
-    "Mensah",
-    "Ahmed",
-]
-BUSINESS = [
-    "Bakery",
-    "Studio",
-    "Consulting",
-    "Design",
-    "Legal",
-    "Dental",
-    "Garage",
-    "Florist",
-    "Photography",
-    "Builders",
-    "Accounting",
-    "Travel",
-    "Yoga",
-    "Coffee",
-    "Books",
-    "Games",
-    "Pets",
-    "Print",
-    "Media",
-    "Labs",
-    "Outdoor",
-    "Ceramics",
-    "Cycles",
-    "Wines",
-    "Tutoring",
-    "Architects",
-    "Clinic",
-    "Logistics",
-]
-SUFFIX = ["Ltd", "& Co", "GmbH", "LLP", "", "", "", "Group", "Partners"]
-TLDS = ["example", "example.com", "example.net", "example.org"]
 
 PLAN_VALUES = {
     "starter": (4, 12),

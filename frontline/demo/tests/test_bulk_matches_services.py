@@ -15,9 +15,10 @@ from frontline.cases.models import Case, Message
 from frontline.cases.search import FTS_TABLE
 from frontline.customers.models import ContactPoint, Customer, Membership, Person, ServiceUnit
 from frontline.demo import provider, replay
-from frontline.demo.bulk import BulkWriter, CaseContext, add_case
+from frontline.demo.bulk import CaseContext, add_case
 from frontline.demo.plans import CasePlan, ContactPlan, CustomerPlan, PersonPlan, Step, UnitPlan
 from frontline.demo.provider import HistoryPlanner, SeededCustomer, create_staff, staff_skills
+from frontline.demo.writer import BulkWriter
 from frontline.events.models import Event
 
 NOW = datetime.datetime(2026, 11, 2, 12, 0, tzinfo=datetime.UTC)
