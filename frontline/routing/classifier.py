@@ -30,12 +30,8 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline, make_union
 
-# Enough for the words of a case's opening; the rest of a long mail is rarely about something else.
-MAX_CHARS = 2000
-
-
-def case_text(subject: str, body: str) -> str:
-    return f"{subject}\n{body}"[:MAX_CHARS]
+from frontline.routing.text import MAX_CHARS as MAX_CHARS
+from frontline.routing.text import case_text as case_text
 
 
 def features():

@@ -17,7 +17,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import joblib
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
@@ -31,8 +30,9 @@ from frontline.cases.models import Case, CaseStatus, Direction, Message
 from frontline.core import clock
 from frontline.core.errors import ServiceError
 from frontline.events.models import Event
-from frontline.routing import classifier, events, similar
+from frontline.routing import events
 from frontline.routing.models import AgentTopicRecord, RouterModel
+from frontline.routing.text import case_text
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def training_rows(limit: int) -> list[tuple[int, str, str, str]]:
         .annotate(opening=_opening_body())
         .values_list("pk", "topic__slug", "subject", "opening")[:limit]
     )
-    return [(pk, slug, classifier.case_text(subject, opening or "")) for pk, slug, subject, opening in rows]
+    return [(pk, slug, case_text(subject, opening or "")) for pk, slug, subject, opening in rows]
 
 
 _train_lock = threading.Lock()
@@ -91,6 +91,11 @@ def train_router(*, limit: int = 100_000, holdout: float = 0.2, by=None, via: st
     """Train a new version on the provider's own resolved cases: a fifth held out to measure it, the
     rest to learn from; the similar-case index over all of them. Refuses clearly when there is too
     little to learn from, and keeps the version in use until the new one is written."""
+    # The model code (scikit-learn, SciPy, NumPy: about 100 MB) loads only where a model is trained or used.
+    import joblib
+
+    from frontline.routing import classifier, similar  # (as above)
+
     stages, mark = {}, time.perf_counter()
 
     def stage(name):
@@ -163,7 +168,7 @@ class Loaded:
     key: tuple  # (directory, version, trained_at): a version number alone repeats across databases
     version: int
     classifier: object
-    index: similar.SimilarIndex
+    index: object  # a similar.SimilarIndex
 
 
 _loaded: Loaded | None = None
@@ -178,6 +183,8 @@ def current_model() -> Loaded | None:
     directory = models_dir()
     key = (str(directory), newest.version, newest.trained_at)
     if _loaded is None or _loaded.key != key:
+        import joblib  # the model's files need the model code; loaded here, where a model is used
+
         try:
             payload = joblib.load(directory / newest.path)
             index = joblib.load(directory / newest.index_path)
@@ -203,7 +210,9 @@ def classify(subject: str, body: str) -> TopicGuess | None:
     loaded = current_model()
     if loaded is None:
         return None
-    ranked = classifier.predict(loaded.classifier, [classifier.case_text(subject, body)])[0]
+    from frontline.routing import classifier  # loaded with the model, in current_model
+
+    ranked = classifier.predict(loaded.classifier, [case_text(subject, body)])[0]
     return TopicGuess(ranked[0][0], ranked[0][1], ranked, loaded.version)
 
 
@@ -219,7 +228,7 @@ def _opening_message(case: Case) -> str:
 
 
 def _opening_text(case: Case) -> str:
-    return classifier.case_text(case.subject, _opening_message(case))
+    return case_text(case.subject, _opening_message(case))
 
 
 def triage_new_case(case: Case, *, via: str = "intake") -> Case:
