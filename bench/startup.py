@@ -6,7 +6,7 @@ Measures, on a migrated database of its own under a temporary directory:
   one request (the sign-in page), a few seconds after start;
 - whether each of them has loaded scikit-learn (the routing model's library) by then.
 
-    .venv/bin/python bench/startup.py [--runs 5]
+    .venv/bin/python bench/startup.py [--runs 5] [--root /path/to/another/checkout]
 """
 
 import argparse
@@ -22,16 +22,16 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
 
-def env_for(data_dir: str) -> dict:
+def env_for(data_dir: str, root: Path) -> dict:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("FRONTLINE_", "DATABASE_URL"))}
-    return clean | {"FRONTLINE_DATA_DIR": data_dir, "PYTHONPATH": str(ROOT)}
+    return clean | {"FRONTLINE_DATA_DIR": data_dir, "PYTHONPATH": str(root)}
 
 
 def timed(command: list[str], env: dict, runs: int) -> float:
     best = float("inf")
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(command, env=env, check=True, capture_output=True)
+        subprocess.run(command, env=env, check=True, capture_output=True, cwd=env["PYTHONPATH"])
         best = min(best, time.perf_counter() - started)
     return best
 
@@ -53,7 +53,10 @@ def children(pid: int) -> list[int]:
 
 
 def idle(command: list[str], env: dict, *, url: str = "", settle: float = 4.0) -> tuple[float, bool]:
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # In the checkout measured: `-m` and gunicorn put the working directory first on the import path.
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=env["PYTHONPATH"]
+    )
     try:
         deadline = time.monotonic() + 60
         if url:
@@ -75,14 +78,16 @@ def idle(command: list[str], env: dict, *, url: str = "", settle: float = 4.0) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to measure (an older commit)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
-        env = env_for(data_dir)
+        env = env_for(data_dir, args.root)
         cli = [PYTHON, "-m", "frontline.cli"]
-        subprocess.run([*cli, "migrate", "-v", "0"], env=env, check=True)
+        subprocess.run([*cli, "migrate", "-v", "0"], env=env, check=True, cwd=args.root)
         empty = Path(data_dir) / "empty"
         empty.mkdir()
-        print(f"frontline check:              {timed([*cli, 'check'], env, args.runs):.2f} s (best of {args.runs})")
+        seconds = timed([*cli, "check"], env, args.runs)
+        print(f"frontline check:              {seconds:.2f} s (best of {args.runs})")
         seconds = timed([*cli, "import-mail", str(empty)], env, args.runs)
         print(f"frontline import-mail (empty): {seconds:.2f} s (best of {args.runs})")
         worker, worker_sklearn = idle([*cli, "worker", "--no-periodic"], env)

@@ -58,6 +58,7 @@ ERRORS = {
     "401": "Authenticate with 'Authorization: Bearer <token>' or a signed-in session",
     "403": "Your role does not allow this",
     "404": "No such object",
+    "409": "The object is not, or no longer, in the state this needs (detail says which; code is 'conflict')",
     "422": "The body or parameters do not match this schema (errors lists each field)",
     "429": "Too many requests from your address just now",
 }
@@ -96,7 +97,8 @@ api = FrontlineApi(
 
 @api.exception_handler(ServiceError)
 def service_error(request, exc: ServiceError):
-    return api.create_response(request, {"detail": exc.message, "field": exc.field}, status=400)
+    body = {"detail": exc.message, "field": exc.field, "code": exc.code}
+    return api.create_response(request, body, status=exc.status)
 
 
 @api.exception_handler(NotAllowed)

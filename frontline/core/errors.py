@@ -4,13 +4,27 @@
 class ServiceError(Exception):
     """A request the service refuses: bad input or an impossible transition. Maps to 400.
 
-    `field` names the input at fault, when there is one, so forms and the API can point at it.
+    `field` names the input at fault, when there is one, so forms and the API can point at it; `code` is a
+    short machine word for what went wrong, which the API's error body carries beside the words.
     """
 
-    def __init__(self, message: str, *, field: str | None = None):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.code = code or self.code
+
+
+class Conflict(ServiceError):
+    """The thing is not, or no longer, in the state this asks for: an action held rather than scheduled,
+    already lifted, a to-do already done, something a person changed meanwhile. Maps to 409: asking again
+    will not help, but reading the thing again will show why."""
+
+    status = 409
+    code = "conflict"
 
 
 class NotAllowed(Exception):

@@ -3,7 +3,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -321,12 +321,15 @@ def _decision(d: Decision) -> dict:
         "case": d.case.ref if d.case_id else None,
         "notification_id": d.notification_id,
         "replaces": d.replaces_id,
-        "overrides": [_override(o) for o in d.overrides.order_by("pk")],
+        # .all() keeps a prefetch (decisions_for_case): no query per decision; sorted here either way
+        "overrides": [_override(o) for o in sorted(d.overrides.all(), key=lambda o: o.pk)],
     }
 
 
 def _get_decision(decision_id: int) -> Decision:
-    return get_or_404(Decision.objects.select_related("unit", "rule", "case"), pk=decision_id)
+    overrides = Override.objects.select_related("agent").order_by("pk")
+    decisions = Decision.objects.select_related("unit", "rule", "case")
+    return get_or_404(decisions.prefetch_related(Prefetch("overrides", queryset=overrides)), pk=decision_id)
 
 
 @router.get("/policy/decisions/{decision_id}", response=DecisionOut)

@@ -2,11 +2,12 @@
 notice that go with a disruptive one, putting it in force when due, and lifting or withdrawing it."""
 
 from django.db import transaction
+from django.db.models import Prefetch
 
 from frontline.cases import services as cases
 from frontline.cases.models import Case
 from frontline.core import clock
-from frontline.core.errors import ServiceError
+from frontline.core.errors import Conflict, ServiceError
 from frontline.customers.models import ServiceUnit, UnitState
 from frontline.customers.services import has_working_channel, set_unit_state
 from frontline.delivery.models import SUCCESSES
@@ -27,6 +28,7 @@ from frontline.policy.models import (
     Decision,
     DecisionStatus,
     EventSource,
+    Override,
     PolicyEvent,
     Severity,
     Trigger,
@@ -245,9 +247,9 @@ def apply_decision(decision: Decision, *, by=None) -> Decision:
     with transaction.atomic():
         decision = Decision.objects.select_for_update().get(pk=decision.pk)
         if decision.status != DecisionStatus.SCHEDULED:
-            raise ServiceError(f"this action is {decision.get_status_display().lower()}, not scheduled")
+            raise Conflict(f"this action is {decision.get_status_display().lower()}, not scheduled")
         if decision.due_at and now < decision.due_at:
-            raise ServiceError(
+            raise Conflict(
                 f"the grace period runs until {decision.due_at:%Y-%m-%d %H:%M} UTC; the action waits for it"
             )
         unheard = _notice_unheard(decision)
@@ -293,7 +295,7 @@ def apply_due_decisions(limit: int = 500) -> int:
         try:
             apply_decision(Decision(pk=pk))
             applied += 1
-        except ServiceError:  # changed by a person meanwhile (delayed, overridden, lifted)
+        except Conflict:  # a person changed it meanwhile (delayed, lifted); other refusals surface
             continue
     return applied
 
@@ -309,7 +311,7 @@ def end(decision: Decision, *, reason: str, by=None, via: str = "web") -> Decisi
         elif decision.status in OPEN_STATUSES:
             decision.status = DecisionStatus.WITHDRAWN
         else:
-            raise ServiceError(f"this action is already {decision.get_status_display().lower()}")
+            raise Conflict(f"this action is already {decision.get_status_display().lower()}")
         decision.ended_at, decision.end_reason = now, reason.strip()
         decision.save(update_fields=["status", "ended_at", "end_reason"])
         if decision.status == DecisionStatus.LIFTED:
@@ -365,8 +367,11 @@ def schedule_with_notice(decision: Decision, *, by) -> Decision:
 
 
 def decisions_for_case(case: Case) -> list[Decision]:
+    """Every decision on the case with what the page and the API show of it, in a fixed number of queries
+    however many there are: read each one's overrides with `overrides.all()`, which keeps the prefetch."""
+    overrides = Override.objects.select_related("agent", "reversed_by").order_by("pk")
     return list(
-        case.decisions.select_related("unit", "rule", "decided_by", "replaces")
-        .prefetch_related("overrides__agent")
+        case.decisions.select_related("unit", "rule", "decided_by", "replaces", "case")
+        .prefetch_related(Prefetch("overrides", queryset=overrides))
         .order_by("created_at", "pk")
     )

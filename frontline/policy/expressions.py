@@ -129,6 +129,16 @@ _METHODS = {
     "matches": (STRING, [STRING], BOOL),
 }
 _CONVERSIONS = {"int": INT, "uint": UINT, "double": DOUBLE, "string": STRING, "bytes": BYTES}
+# What each conversion accepts, as the library runs it (int(true) or string(true) has no overload there;
+# the differential test in policy/tests holds the checker to the library).
+_NUMBERS = (INT, UINT, DOUBLE, STRING)
+_CONVERTS_FROM = {
+    "int": _NUMBERS,
+    "uint": _NUMBERS,
+    "double": _NUMBERS,
+    "string": (*_NUMBERS, BYTES, TIMESTAMP),
+    "bytes": (STRING, BYTES),
+}
 _MACROS = {"all", "exists", "exists_one", "map", "filter"}
 AVAILABLE_FUNCTIONS = sorted(
     {*_METHODS, *_CONVERSIONS, *_MACROS, "size", "has", "timestamp", "duration", "matches"}
@@ -177,7 +187,11 @@ class _Checker:
         self.require(condition, BOOL, start, "the condition before '?'")
         left = self.expression()
         self.take(":")
+        other = self.token
         right = self.expression()
+        if not (_same(left, right) or NULL in (left, right)):
+            # CEL's checker wants one type from both branches; the library would fail later instead.
+            self.fail(f"both sides of ':' must have one type, not {left} and {right}", other)
         return _joined(left, right)
 
     _LEVELS = [("||",), ("&&",), ("==", "!=", "<", "<=", ">", ">=", "in"), ("+", "-"), ("*", "/", "%")]
@@ -443,6 +457,9 @@ class _Checker:
         if word in _CONVERSIONS:
             if len(args) != 1:
                 self.fail(f"{word}() takes one argument", name)
+            given, start = args[0]
+            if given != DYN and given not in _CONVERTS_FROM[word]:
+                self.fail(f"{word}() converts a {' or '.join(_CONVERTS_FROM[word])}, not a {given}", start)
             return _CONVERSIONS[word]
         if word in ("timestamp", "duration"):
             self.check_arguments(name, args, [STRING])

@@ -14,7 +14,7 @@ from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
 from frontline.cases.models import Case
 from frontline.core import clock
-from frontline.core.errors import NotAllowed, ServiceError, require_choice
+from frontline.core.errors import Conflict, NotAllowed, ServiceError, require_choice
 from frontline.customers.models import Customer, ServiceUnit
 from frontline.customers.services import has_working_channel
 from frontline.policy import events
@@ -111,7 +111,7 @@ def override_decision(
         raise ServiceError("goodwill is granted with grant_goodwill, not on an action", field="kind")
     if kind == OverrideKind.DELAY:
         if decision.status not in (DecisionStatus.SCHEDULED, DecisionStatus.HELD):
-            raise ServiceError("only an action that has not run yet can be delayed", field="kind")
+            raise Conflict("only an action that has not run yet can be delayed", field="kind")
         if until is None or (decision.due_at and until <= decision.due_at) or until <= clock.now():
             raise ServiceError("a delay needs a time later than the one planned", field="until")
         decision.due_at = until
@@ -119,7 +119,7 @@ def override_decision(
         after = _snapshot(decision)
     else:
         if decision.status not in LIVE_STATUSES:
-            raise ServiceError(f"this action is already {decision.get_status_display().lower()}")
+            raise Conflict(f"this action is already {decision.get_status_display().lower()}")
         require_choice(action or "", ActionKind, "action")
         if action == decision.action:
             raise ServiceError("that is what the rule proposed; choose another action", field="action")
@@ -186,7 +186,7 @@ def reverse_override(override: Override, *, by: Agent, reason: str, via: str = "
     reason = _reason(reason)
     override = Override.objects.select_for_update().get(pk=override.pk)
     if override.reversed_at:
-        raise ServiceError("this override was already reversed")
+        raise Conflict("this override was already reversed")
     now = clock.now()
     if override.kind == OverrideKind.DELAY:
         decision = Decision.objects.select_for_update().get(pk=override.decision_id)
@@ -314,7 +314,7 @@ def decide(decision: Decision, *, by: Agent, approve: bool, reason: str, via: st
     reason = _reason(reason)
     decision = Decision.objects.select_for_update().get(pk=decision.pk)
     if decision.status not in (DecisionStatus.HELD, DecisionStatus.PENDING_APPROVAL):
-        raise ServiceError("only a held action or one waiting for approval can be decided")
+        raise Conflict("only a held action or one waiting for approval can be decided")
     if not approve:
         return end(decision, reason=f"rejected by {by}: {reason}", by=by, via=via)
     if decision.action == ActionKind.ASK_APPROVAL:

@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from frontline.core import clock
-from frontline.core.errors import ServiceError
+from frontline.core.errors import Conflict, ServiceError
 from frontline.todos import events
 from frontline.todos.models import TODO_KINDS, ToDo, ToDoStatus
 
@@ -49,7 +49,7 @@ def raise_todo(
 def finish_todo(todo: ToDo, *, by, outcome: str, cancelled: bool = False, via: str = "web") -> ToDo:
     todo = ToDo.objects.select_for_update().get(pk=todo.pk)
     if todo.status != ToDoStatus.OPEN:
-        raise ServiceError("this to-do is already finished", field="status")
+        raise Conflict("this to-do is already finished", field="status")
     if not outcome.strip():
         raise ServiceError("say what was done", field="outcome")
     todo.status = ToDoStatus.CANCELLED if cancelled else ToDoStatus.DONE

@@ -2,11 +2,14 @@
 decisions out, overrides refused without authority. Never a 500."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from frontline.agents.services import issue_api_token
 from frontline.core import clock
+from frontline.policy import overrides
 from frontline.policy.models import Decision, PolicyEvent
-from frontline.policy.tests.conftest import T0
+from frontline.policy.tests.conftest import HOUR, T0, scan
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +134,61 @@ def test_refusals_are_4xx_with_a_message(client, tom, nadia, rivera, scan_rule):
     )
     assert not_a_rule_writer.status_code == 403
     assert api("get", "/policy/rules-to-fix").json()[0]["fired"] == 1
+
+
+def test_deciding_an_action_that_is_not_waiting_for_a_person_is_a_conflict(client, nadia, rivera, scan_rule):
+    # given an action scheduled after notice (nobody needs to decide it)
+    api = _as(client, nadia)
+    with clock.frozen_at(T0):
+        api(
+            "post",
+            "/policy/scans",
+            {
+                "scanner": "maldet",
+                "scan_id": "run-82",
+                "results": [
+                    {"unit": {"name": "client07.rivera-sites.example"}, "infected": True, "confidence": 0.97}
+                ],
+            },
+        )
+    decision = Decision.objects.get()
+    # when someone approves it anyway
+    answer = api("post", f"/policy/decisions/{decision.pk}/decide", {"approve": True, "reason": "go ahead"})
+    # then it is a 409 that says why, with its code, and nothing changed
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "conflict" and "held" in answer.json()["detail"]
+    decision.refresh_from_db()
+    assert decision.status == "scheduled"
+
+
+def _queries_for_case_decisions(client, api, case) -> tuple[int, list]:
+    api("get", f"/cases/{case.ref}/decisions")  # the token's first use today is written once: not counted
+    with CaptureQueriesContext(connection) as queries:
+        answer = api("get", f"/cases/{case.ref}/decisions")
+    assert answer.status_code == 200
+    return len(queries), answer.json()
+
+
+def test_a_cases_decision_history_costs_the_same_queries_however_many_decisions_and_overrides(
+    client, nadia, priya, rivera, scan_rule
+):
+    # given one infected site's decision on the cleanup case, with an override
+    api = _as(client, nadia)
+    scan(("client07.rivera-sites.example", True))
+    first = Decision.objects.get()
+    with clock.frozen_at(T0):
+        overrides.override_decision(
+            first, kind="delay", by=priya, reason="on holiday", until=first.due_at + HOUR
+        )
+    one, history = _queries_for_case_decisions(client, api, first.case)
+    assert [len(d["overrides"]) for d in history] == [1]
+    # when two more sites' decisions join the same case, each overridden too
+    scan(("client19.rivera-sites.example", True), ("client33.rivera-sites.example", True), batch="scan-2")
+    for decision in list(Decision.objects.exclude(pk=first.pk)):
+        later = decision.due_at + HOUR
+        with clock.frozen_at(T0):
+            overrides.override_decision(decision, kind="delay", by=priya, reason="weekend", until=later)
+    three, history = _queries_for_case_decisions(client, api, first.case)
+    # then the history shows them all with their overrides, for the same number of queries
+    assert len(history) >= 3 and sum(len(d["overrides"]) for d in history) == 3
+    assert three == one
