@@ -5,7 +5,6 @@ login but no agent profile. Sam Walker is the blogger from story S1.
 """
 
 import datetime
-import socket
 from email import message_from_bytes
 
 import pytest
@@ -14,6 +13,7 @@ from aiosmtpd.controller import Controller
 from frontline.agents import services as agents
 from frontline.agents.models import Role, Skill, Team
 from frontline.customers import services as customers
+from frontline.tests.helpers import free_port
 
 
 @pytest.fixture(autouse=True)
@@ -187,12 +187,6 @@ class Mailbox:
 
     def messages(self):
         return [message_from_bytes(e.original_content or e.content) for e in self.envelopes]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pydantic import Field
 from frontline.agents.models import Agent, Skill
 from frontline.cases import clocks, priority, services
 from frontline.cases.inbox import InboxFilter, inbox_page
+from frontline.cases.lookup import access_case
 from frontline.cases.models import Case, Message
 from frontline.core.api import Limit, PageOut, get_or_404
 from frontline.customers.models import Customer, Person, ServiceUnit
@@ -120,11 +121,8 @@ class StatusIn(Schema):
     resolution_notes: str = Field("", max_length=100_000)
 
 
-def _case(ref: str) -> Case:
-    pk = Case.pk_from_ref(ref)
-    if pk is None:
-        raise Http404(f"no case {ref!r}: a case reference looks like C-123")
-    return get_or_404(Case.objects.select_related("customer", "topic", "assignee__team"), pk=pk)
+def _case(request, ref: str) -> Case:
+    return access_case(request.agent, ref)
 
 
 @router.get("/cases", response=PageOut[CaseOut], summary="Open cases, most urgent first, with filters")
@@ -177,7 +175,7 @@ def open_case(request, payload: CaseIn):
 @router.get("/cases/{ref}", response=CaseDetailOut, summary="One case with its score, clocks and routing")
 def get_case(request, ref: str):
 
-    case = _case(ref)
+    case = _case(request, ref)
     case.priority, case.priority_explanation = priority.compute_for(case)  # exact now, as the page shows
     case.clocks = [c.as_dict() for c in clocks.case_clocks(case)]
     case.similar_cases = [
@@ -197,14 +195,14 @@ def get_case(request, ref: str):
 )
 def override_priority(request, ref: str, payload: OverrideIn):
     services.override_priority(
-        _case(ref),
+        _case(request, ref),
         by=request.agent,
         points=payload.points,
         hours=payload.hours,
         reason=payload.reason,
         via="api",
     )
-    return _case(ref)
+    return _case(request, ref)
 
 
 @router.post(
@@ -213,37 +211,35 @@ def override_priority(request, ref: str, payload: OverrideIn):
 def set_topic(request, ref: str, payload: TopicIn):
 
     topic = get_or_404(Skill.objects, slug=payload.topic)
-    routing.set_topic(_case(ref), topic=topic, by=request.agent, reroute=payload.reroute, via="api")
-    return _case(ref)
+    routing.set_topic(_case(request, ref), topic=topic, by=request.agent, reroute=payload.reroute, via="api")
+    return _case(request, ref)
 
 
 @router.get("/cases/{ref}/messages", response=list[MessageOut])
 def list_messages(request, ref: str):
-    return list(Message.objects.filter(case=_case(ref)).order_by("created_at", "pk"))
+    return list(Message.objects.filter(case=_case(request, ref)).order_by("created_at", "pk"))
 
 
 @router.post("/cases/{ref}/messages", response={201: MessageOut}, summary="An agent's reply or internal note")
 def post_reply(request, ref: str, payload: ReplyIn):
-    case = _case(ref)
+    case = _case(request, ref)
     if payload.internal:
-        return Status(
-            201, services.add_internal_note(case, agent=request.agent, body=payload.body, via="api")
-        )
-    return Status(201, services.reply_to_case(case, agent=request.agent, body=payload.body, via="api"))
+        return Status(201, services.add_internal_note(case, by=request.agent, body=payload.body, via="api"))
+    return Status(201, services.reply_to_case(case, by=request.agent, body=payload.body, via="api"))
 
 
 @router.post("/cases/{ref}/assign", response=CaseOut)
 def assign(request, ref: str, payload: AssignIn):
-    case = _case(ref)
+    case = _case(request, ref)
     assignee = get_or_404(Agent.objects, pk=payload.assignee_id) if payload.assignee_id else None
     services.assign_case(case, assignee=assignee, by=request.agent, via="api")
-    return _case(ref)
+    return _case(request, ref)
 
 
 @router.post("/cases/{ref}/status", response=CaseOut)
 def change_status(request, ref: str, payload: StatusIn):
-    case = _case(ref)
+    case = _case(request, ref)
     services.change_status(
         case, status=payload.status, by=request.agent, resolution_notes=payload.resolution_notes, via="api"
     )
-    return _case(ref)
+    return _case(request, ref)

@@ -19,7 +19,7 @@ from frontline.todos.models import ToDo, ToDoKind, ToDoStatus
 def log_outbound_call(
     case: Case,
     *,
-    agent: Agent,
+    by: Agent,
     number: str,
     summary: str,
     duration_seconds: int = 0,
@@ -27,7 +27,7 @@ def log_outbound_call(
     via: str = "web",
 ) -> Message:
     """We called the customer. A call made before a promised time keeps the promise."""
-    require(agent, Capability.WORK_CASES)
+    require(by, Capability.WORK_CASES)
     if not summary.strip():
         raise ServiceError("say what was said (or that nobody answered)", field="summary")
     case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
@@ -35,22 +35,22 @@ def log_outbound_call(
         case,
         channel=Channel.PHONE,
         direction=Direction.OUTBOUND,
-        author_agent=agent,
+        author_agent=by,
         recipients=number[:255],
         body_text=summary.strip(),
         duration_seconds=max(int(duration_seconds or 0), 0),
         sent_at=clock.now(),
     )
-    events.call_logged(case=case, message=message, reached=reached, by=agent, via=via)
+    events.call_logged(case=case, message=message, reached=reached, by=by, via=via)
     now = clock.now()
     if reached:
         answered(case, now)
         if case.callback_due_at is not None:
             kept = now <= case.callback_due_at
             if kept:
-                events.callback_kept(case=case, by=agent, via=via)
+                events.callback_kept(case=case, by=by, via=via)
             case.callback_due_at = None
-            _finish_callback_todos(case, agent, "called: " + summary.strip()[:200])
+            _finish_callback_todos(case, by, "called: " + summary.strip()[:200])
     case.updated_at = now
     set_priority(case)
     case.save()
@@ -63,10 +63,10 @@ def _finish_callback_todos(case: Case, agent: Agent, outcome: str) -> None:
         todos.finish_todo(todo, by=agent, outcome=outcome)
 
 
-def promise_callback(case: Case, *, agent: Agent, due_at, number: str = "", via: str = "web"):
+def promise_callback(case: Case, *, by: Agent, due_at, number: str = "", via: str = "web"):
     """ "We will call you back by ...": a clock on the case, a to-do for staff, and a job at the time."""
 
-    require(agent, Capability.WORK_CASES)
+    require(by, Capability.WORK_CASES)
     if due_at <= clock.now():
         raise ServiceError("a callback is promised for a time still to come", field="due_at")
     with transaction.atomic():
@@ -74,15 +74,15 @@ def promise_callback(case: Case, *, agent: Agent, due_at, number: str = "", via:
         case.callback_due_at = due_at
         case.updated_at = clock.now()
         case.save(update_fields=["callback_due_at", "updated_at"])
-        events.callback_promised(case=case, number=number, by=agent, via=via)
+        events.callback_promised(case=case, number=number, by=by, via=via)
         todo = todos.raise_todo(
             kind=ToDoKind.CALL_BACK,
             title=f"Call {case.customer.name} back by {due_at:%Y-%m-%d %H:%M} UTC ({case.ref})",
             detail=f"Number: {number}" if number else "",
             case=case,
-            assignee=case.assignee or agent,
+            assignee=case.assignee or by,
             due_at=due_at,
-            by=agent,
+            by=by,
             via=via,
         )
         later("frontline.cases.tasks.check_callback", case.pk, due_at.isoformat(), run_after=due_at)

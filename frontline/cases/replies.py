@@ -106,9 +106,9 @@ def send_on_case(
     return message, attempt
 
 
-def reply_to_case(case: Case, *, agent: Agent, body: str, via: str = "web") -> Message:
+def reply_to_case(case: Case, *, by: Agent, body: str, via: str = "web") -> Message:
     """Record an agent's reply, send it by email, and record what the mail server answered."""
-    require(agent, Capability.WORK_CASES)
+    require(by, Capability.WORK_CASES)
     body = body.strip()
     if not body:
         raise ServiceError("the reply is empty", field="body")
@@ -118,17 +118,17 @@ def reply_to_case(case: Case, *, agent: Agent, body: str, via: str = "web") -> M
         answered(case, now)
         case.updated_at = now
         if case.status == CaseStatus.NEW:
-            transition(case, CaseStatus.OPEN, by=agent, via=via)
+            transition(case, CaseStatus.OPEN, by=by, via=via)
         set_priority(case)
         case.save()
     if _last_inbound_channel(case) == Channel.CHAT and case.chat_sessions.exists():
-        return _reply_in_chat(case, agent=agent, body=body, via=via)
-    message, _attempt = send_on_case(case, body=body, author=agent)
+        return _reply_in_chat(case, by=by, body=body, via=via)
+    message, _attempt = send_on_case(case, body=body, author=by)
     with transaction.atomic():
         if message.send_error:
-            events.reply_failed(case=case, message=message, by=agent, via=via)
+            events.reply_failed(case=case, message=message, by=by, via=via)
         else:
-            events.reply_sent(case=case, message=message, to=message.recipients, by=agent, via=via)
+            events.reply_sent(case=case, message=message, to=message.recipients, by=by, via=via)
     return message
 
 
@@ -143,18 +143,18 @@ def _last_inbound_channel(case: Case) -> str:
 
 
 @transaction.atomic
-def _reply_in_chat(case: Case, *, agent: Agent, body: str, via: str) -> Message:
+def _reply_in_chat(case: Case, *, by: Agent, body: str, via: str) -> Message:
     """A live chat is answered in the chat: the visitor's widget polls for it."""
     message = add_message(
         case,
         channel=Channel.CHAT,
         direction=Direction.OUTBOUND,
-        author_agent=agent,
-        sender=str(agent),
+        author_agent=by,
+        sender=str(by),
         body_text=body,
         sent_at=clock.now(),
     )
-    events.reply_sent(case=case, message=message, to="chat", by=agent, via=via)
+    events.reply_sent(case=case, message=message, to="chat", by=by, via=via)
     return message
 
 
@@ -187,13 +187,13 @@ def _recipient_for(case: Case) -> ContactPoint | None:
 
 
 @transaction.atomic
-def add_internal_note(case: Case, *, agent: Agent, body: str, via: str = "web") -> Message:
-    require(agent, Capability.WORK_CASES)
+def add_internal_note(case: Case, *, by: Agent, body: str, via: str = "web") -> Message:
+    require(by, Capability.WORK_CASES)
     if not body.strip():
         raise ServiceError("the note is empty", field="body")
     message = add_message(
-        case, channel=Channel.NOTE, direction=Direction.INTERNAL, author_agent=agent, body_text=body.strip()
+        case, channel=Channel.NOTE, direction=Direction.INTERNAL, author_agent=by, body_text=body.strip()
     )
-    events.note_added(case=case, message=message, by=agent, via=via)
+    events.note_added(case=case, message=message, by=by, via=via)
     Case.objects.filter(pk=case.pk).update(updated_at=clock.now())
     return message

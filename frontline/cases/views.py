@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from frontline.agents.models import Agent, Capability, Skill
 from frontline.cases import clocks, priority, services
 from frontline.cases.inbox import InboxFilter, inbox_page
+from frontline.cases.lookup import access_case
 from frontline.cases.models import Attachment, Case, CaseStatus, Message
 from frontline.cases.panels import panels_for
 from frontline.core import clock
@@ -62,19 +63,14 @@ def _without_cursor(request) -> str:
     return params.urlencode()
 
 
-def _case_or_404(ref: str) -> Case:
-    pk = Case.pk_from_ref(ref)
-    if pk is None:
-        raise Http404("no such case")
-    return get_object_or_404(
-        Case.objects.select_related("customer", "assignee__team", "topic", "requester", "repeat_of"), pk=pk
-    )
+def _case_or_404(request, ref: str) -> Case:
+    return access_case(request.agent, ref)
 
 
 @require_GET
 @agent_required
 def case_detail(request, ref: str):
-    case = _case_or_404(ref)
+    case = _case_or_404(request, ref)
     # The stored score orders the inbox and is rewritten when it moves a point; the page shows it exact.
     case.priority, case.priority_explanation = priority.compute_for(case)
     events = list(case.events.select_related("actor").order_by("at", "pk"))
@@ -114,7 +110,7 @@ def case_detail(request, ref: str):
 @require_POST
 @agent_required
 def override_priority(request, ref: str):
-    case = _case_or_404(ref)
+    case = _case_or_404(request, ref)
     services.override_priority(
         case,
         by=request.agent,
@@ -136,7 +132,7 @@ def _number(raw, field: str) -> float:
 @require_POST
 @agent_required
 def set_topic(request, ref: str):
-    case = _case_or_404(ref)
+    case = _case_or_404(request, ref)
     topic = Skill.objects.filter(slug=request.POST.get("topic", "")).first()
     if topic is None:
         raise ServiceError("choose a topic", field="topic")
@@ -148,8 +144,8 @@ def set_topic(request, ref: str):
 @require_POST
 @agent_required
 def reply(request, ref: str):
-    case = _case_or_404(ref)
-    message = services.reply_to_case(case, agent=request.agent, body=request.POST.get("body", ""))
+    case = _case_or_404(request, ref)
+    message = services.reply_to_case(case, by=request.agent, body=request.POST.get("body", ""))
     if message.send_error:
         messages.error(request, f"The reply is saved on the case but could not be sent: {message.send_error}")
     else:
@@ -160,8 +156,8 @@ def reply(request, ref: str):
 @require_POST
 @agent_required
 def note(request, ref: str):
-    case = _case_or_404(ref)
-    services.add_internal_note(case, agent=request.agent, body=request.POST.get("body", ""))
+    case = _case_or_404(request, ref)
+    services.add_internal_note(case, by=request.agent, body=request.POST.get("body", ""))
     messages.success(request, "Note added.")
     return redirect("cases:detail", ref=case.ref)
 
@@ -169,7 +165,7 @@ def note(request, ref: str):
 @require_POST
 @agent_required
 def assign(request, ref: str):
-    case = _case_or_404(ref)
+    case = _case_or_404(request, ref)
     raw = request.POST.get("assignee", "")
     if raw == "me":
         assignee = request.agent
@@ -187,7 +183,7 @@ def assign(request, ref: str):
 @require_POST
 @agent_required
 def change_status(request, ref: str):
-    case = _case_or_404(ref)
+    case = _case_or_404(request, ref)
     case = services.change_status(
         case,
         status=request.POST.get("status", ""),
@@ -201,7 +197,7 @@ def change_status(request, ref: str):
 @require_POST
 @agent_required
 def split(request, ref: str, message_pk: int):
-    case = _case_or_404(ref)
+    case = _case_or_404(request, ref)
     message = get_object_or_404(Message, pk=message_pk, case=case)
     new = services.split_message(message, by=request.agent)
     messages.success(request, f"The message is now a case of its own: {new.ref}.")
@@ -212,8 +208,8 @@ def split(request, ref: str, message_pk: int):
 @agent_required
 def merge(request, ref: str):
     """Fold this case into the one named: its messages move there and later replies follow."""
-    case = _case_or_404(ref)
-    target = _case_or_404(request.POST.get("into", ""))
+    case = _case_or_404(request, ref)
+    target = _case_or_404(request, request.POST.get("into", ""))
     target = services.merge_cases(case, into=target, by=request.agent, reason=request.POST.get("reason", ""))
     messages.success(request, f"{case.ref} is merged into {target.ref}.")
     return redirect("cases:detail", ref=target.ref)
@@ -224,7 +220,7 @@ def merge(request, ref: str):
 def vouch(request, ref: str):
     """A person says the unproven sender is who they claim, and how they know: it is shown as such."""
     case = services.prove_identity(
-        _case_or_404(ref), how="vouched for", by=request.agent, reason=request.POST.get("reason", "")
+        _case_or_404(request, ref), how="vouched for", by=request.agent, reason=request.POST.get("reason", "")
     )
     messages.success(request, f"You vouched for the sender of {case.ref}.")
     return redirect("cases:detail", ref=case.ref)
@@ -242,12 +238,12 @@ def _minutes(request) -> int:
 def log_call(request, ref: str):
     """A call, either way: from the customer (a contact, through intake) or ours to them."""
 
-    case = _case_or_404(ref)
+    case = _case_or_404(request, ref)
     summary, number = request.POST.get("summary", ""), request.POST.get("number", "")
     if request.POST.get("direction") == "out":
         services.log_outbound_call(
             case,
-            agent=request.agent,
+            by=request.agent,
             number=number,
             summary=summary,
             duration_seconds=_minutes(request),
@@ -255,7 +251,7 @@ def log_call(request, ref: str):
         )
     else:
         public.log_phone_call(
-            agent=request.agent,
+            by=request.agent,
             customer=case.customer,
             caller=number,
             summary=summary,
@@ -269,13 +265,13 @@ def log_call(request, ref: str):
 @require_POST
 @agent_required
 def promise_callback(request, ref: str):
-    case = _case_or_404(ref)
+    case = _case_or_404(request, ref)
     due = parse_datetime(request.POST.get("due_at", ""))
     if due is None:
         raise ServiceError("give the time we promised to call by", field="due_at")
     if timezone.is_naive(due):
         due = timezone.make_aware(due, datetime.UTC)
-    services.promise_callback(case, agent=request.agent, due_at=due, number=request.POST.get("number", ""))
+    services.promise_callback(case, by=request.agent, due_at=due, number=request.POST.get("number", ""))
     messages.success(request, f"Callback promised by {due:%Y-%m-%d %H:%M} UTC; it is on the to-do list.")
     return redirect("cases:detail", ref=case.ref)
 
@@ -286,7 +282,7 @@ def attachment(request, ref: str, pk: int):
     from django.conf import settings
     from django.http import FileResponse
 
-    case = _case_or_404(ref)
+    case = _case_or_404(request, ref)
     item = get_object_or_404(Attachment, pk=pk, message__case=case)
     # A download, except the plain image types a mail shows inline; those are served so that the browser
     # can run nothing in them whatever they hold.

@@ -77,9 +77,9 @@ def play_case(plan: CasePlan) -> Case:
             if step.action == "assign":
                 cases.assign_case(case, assignee=agent, by=agent)
             elif step.action == "reply":
-                cases.reply_to_case(case, agent=agent, body=step.body)
+                cases.reply_to_case(case, by=agent, body=step.body)
             elif step.action == "note":
-                cases.add_internal_note(case, agent=agent, body=step.body)
+                cases.add_internal_note(case, by=agent, body=step.body)
             elif step.action == "status":
                 cases.change_status(case, status=step.status, by=agent, resolution_notes=step.notes)
             elif step.action == "customer_message":

@@ -74,7 +74,7 @@ def _rivera_contacts(now, case, hana) -> None:
         )
     with _minutes_ago(now, 150):
         public.log_phone_call(
-            agent=hana,
+            by=hana,
             customer=case.customer,
             caller="+44 7700 900789",
             summary="Carmen called: which of the sites are infected? "
@@ -84,7 +84,7 @@ def _rivera_contacts(now, case, hana) -> None:
     with _minutes_ago(now, 140):
         answer = cases.reply_to_case(
             case,
-            agent=hana,
+            by=hana,
             body="Three sites are affected: client07, client19 and client33. Nothing is switched off while "
             "you clean them; the other 37 sites are not touched. I am your contact for this.",
         )
@@ -111,7 +111,7 @@ def _rivera_contacts(now, case, hana) -> None:
         )
     with _minutes_ago(now, 90):
         public.log_phone_call(
-            agent=hana,
+            by=hana,
             customer=case.customer,
             caller="+44 7700 900654",
             summary="Luis called about the cleanup steps for client33.rivera-sites.example.",
@@ -136,7 +136,7 @@ def _rivera_contacts(now, case, hana) -> None:
         public.chat_message(chat, "client19 is cleaned too, can you scan it again?")
     with _minutes_ago(now, 30):
         public.log_phone_call(
-            agent=hana,
+            by=hana,
             customer=case.customer,
             caller="+44 7700 900789",
             summary="Carmen: all three cleaned, asks for a re-scan today.",

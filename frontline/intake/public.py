@@ -137,7 +137,7 @@ def _verify_email(email: str, *, via: str = "chat") -> None:
 
 def log_phone_call(
     *,
-    agent,
+    by,
     customer: Customer,
     caller: str,
     summary: str,
@@ -146,11 +146,11 @@ def log_phone_call(
 ) -> RawMessage:
     """An agent's note of a call from the customer: a contact like any other, threaded like any other."""
 
-    require(agent, Capability.WORK_CASES)
+    require(by, Capability.WORK_CASES)
     if not summary.strip():
         raise ServiceError("say what the caller wanted", field="summary")
     payload = {
-        "agent_id": agent.pk,
+        "agent_id": by.pk,
         "customer_id": customer.pk,
         "case_id": case.pk if case else None,
         "phone": caller,
@@ -159,7 +159,7 @@ def log_phone_call(
         "duration_seconds": max(int(duration_seconds or 0), 0),
         "channel": Channel.PHONE,
     }
-    return submit_or_refuse(payload, source=Source.PHONE, field="summary", by=agent)
+    return submit_or_refuse(payload, source=Source.PHONE, field="summary", by=by)
 
 
 def chat_identity(email: str) -> str:

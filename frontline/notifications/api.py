@@ -5,7 +5,7 @@ from datetime import datetime
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from frontline.cases.models import Case
+from frontline.cases.lookup import access_case
 from frontline.core.api import BodyId, get_or_404
 from frontline.customers.models import Customer
 from frontline.notifications import services
@@ -85,7 +85,7 @@ def notify(request, payload: NotifyIn):
     customer = get_or_404(Customer.objects, pk=payload.customer_id)
     case = None
     if payload.subject_kind == SubjectKind.CASE:
-        case = get_or_404(Case.objects, pk=Case.pk_from_ref(payload.subject_id) or -1)
+        case = access_case(request.agent, payload.subject_id, related=())
     notification = services.notify(
         customer,
         subject_kind=payload.subject_kind,

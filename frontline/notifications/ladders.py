@@ -8,8 +8,8 @@ from django.db.models import Q
 from frontline.core import clock
 from frontline.core.errors import ServiceError
 from frontline.notifications.models import (
-    Channel,
     Ladder,
+    RungChannel,
     Urgency,
 )
 
@@ -51,9 +51,9 @@ def validate_steps(steps) -> list[dict]:
         if not isinstance(step, dict):
             raise ServiceError(f"rung {number} must be an object", field="steps")
         channel = step.get("channel")
-        if channel not in Channel.values:
+        if channel not in RungChannel.values:
             raise ServiceError(
-                f"rung {number}: channel must be one of {', '.join(Channel.values)}; got {channel!r}",
+                f"rung {number}: channel must be one of {', '.join(RungChannel.values)}; got {channel!r}",
                 field="steps",
             )
         wait = step.get("wait_minutes", 0)
@@ -96,6 +96,6 @@ def time_to_human_rung(ladder: Ladder) -> timedelta | None:
     elapsed = 0.0
     for step in ladder.steps:
         elapsed += step["wait_minutes"]
-        if step["channel"] == Channel.PERSON:
+        if step["channel"] == RungChannel.PERSON:
             return timedelta(minutes=elapsed)
     return None

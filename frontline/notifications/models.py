@@ -28,7 +28,8 @@ class Urgency(models.TextChoices):
     )  # service down or about to be disrupted: climbs fast, ends with a person
 
 
-class Channel(models.TextChoices):
+# How a rung reaches someone (not cases.Channel, the ways a customer reaches us).
+class RungChannel(models.TextChoices):
     EMAIL = "email", "Email"  # our SMTP backend; the server's reply is the evidence
     SMS = "sms", "SMS"  # through the provider's Apprise URL
     VOICE = "voice", "Voice call"  # the voice provider's webhook (Apprise places no calls)

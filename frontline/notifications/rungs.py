@@ -24,9 +24,9 @@ from frontline.delivery.services import condemn_contact, mail_domain
 from frontline.notifications import events
 from frontline.notifications.acknowledgements import ack_link
 from frontline.notifications.models import (
-    Channel,
     Notification,
     NotificationStatus,
+    RungChannel,
 )
 from frontline.notifications.transports import Outgoing, Transport, TransportError, transport_for
 from frontline.scheduling.later import later
@@ -132,13 +132,13 @@ def _plan(batch: list[Notification], transports: dict) -> list[tuple]:
     points = points_by_customer(customer_ids, working) if kinds else {}
     # The staff-call rung lists every number we hold, failing ones marked.
     every_phone = ContactPoint.objects.filter(kind="phone")
-    phones = points_by_customer(customer_ids, every_phone) if Channel.PERSON in transports else {}
+    phones = points_by_customer(customer_ids, every_phone) if RungChannel.PERSON in transports else {}
     plan = []
     for n in batch:
         rung = n.steps[n.next_step]
         transport = transports[rung["channel"]]
         numbers: tuple[str, ...] = ()
-        if rung["channel"] == Channel.PERSON:
+        if rung["channel"] == RungChannel.PERSON:
             targets = [None]
             numbers = tuple(
                 p.value + (" (failing)" if p.state == ContactState.FAILING else "")

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from frontline.cases.models import Case
+from frontline.cases.lookup import find_case
 from frontline.core import jsonbody
 from frontline.core.errors import ServiceError
 from frontline.customers.models import ContactPoint, Customer
@@ -105,7 +105,7 @@ def notify_customer(request, pk: int):
     case = None
     given = request.POST.get("case", "").strip()
     if given:
-        case = Case.objects.filter(pk=Case.pk_from_ref(given), customer=customer).first()
+        case = find_case(given, customer=customer)
         if case is None:
             raise ServiceError(f"{customer.name} has no case {given}", field="case")
     notification = services.notify(

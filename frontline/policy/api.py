@@ -7,7 +7,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from frontline.cases.models import Case
+from frontline.cases.lookup import access_case
 from frontline.core.api import Id, get_or_404
 from frontline.core.errors import ServiceError
 from frontline.customers.models import Customer, ServiceUnit
@@ -341,8 +341,7 @@ def get_decision(request, decision_id: Id):
     "/cases/{case_ref}/decisions", response=list[DecisionOut], summary="The decision history of a case"
 )
 def case_decisions(request, case_ref: str):
-    case = get_or_404(Case.objects, pk=Case.pk_from_ref(case_ref) or -1)
-    return [_decision(d) for d in services.decisions_for_case(case)]
+    return [_decision(d) for d in services.decisions_for_case(access_case(request.agent, case_ref))]
 
 
 class OverrideIn(Schema):
@@ -414,7 +413,7 @@ class GoodwillIn(Schema):
 )
 def goodwill(request, payload: GoodwillIn):
     customer = get_or_404(Customer.objects, pk=payload.customer_id)
-    case = get_or_404(Case.objects, pk=Case.pk_from_ref(payload.case) or -1) if payload.case else None
+    case = access_case(request.agent, payload.case, related=()) if payload.case else None
     rule = get_or_404(PolicyRule.objects, pk=payload.rule_id) if payload.rule_id else None
     granted = services.grant_goodwill(
         customer,

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
-from frontline.cases.models import Case
+from frontline.cases.lookup import access_case
 from frontline.core.errors import ServiceError
 from frontline.customers.models import Customer
 from frontline.policy import reports, schema, services
@@ -93,7 +93,7 @@ def reverse(request, pk: int):
 @agent_required
 def goodwill(request):
     customer = get_object_or_404(Customer, pk=request.POST.get("customer") or 0)
-    case = Case.objects.filter(pk=Case.pk_from_ref(request.POST.get("case", "")) or 0).first()
+    case = access_case(request.agent, request.POST["case"], related=()) if request.POST.get("case") else None
     rule = PolicyRule.objects.filter(pk=request.POST.get("rule") or 0).first()
     services.grant_goodwill(
         customer,

@@ -4,6 +4,7 @@ a customer's webhook endpoint)."""
 
 import json
 import os
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -158,3 +159,9 @@ def empty_queues() -> None:
         import django_rq
 
         django_rq.get_connection("default").flushdb()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

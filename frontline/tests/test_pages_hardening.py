@@ -4,7 +4,7 @@ and no redirect to another site through a form's `next`."""
 import pytest
 
 from frontline.customers import services as customers
-from frontline.intake.tests.conftest import deliver, mail
+from frontline.intake.tests.helpers import deliver, mail
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from conftest import free_port
-from frontline.tests.helpers import wait_for, worker_env
+from frontline.tests.helpers import free_port, wait_for, worker_env
 
 pytestmark = [pytest.mark.subprocess]
 

@@ -40,7 +40,7 @@ def test_first_response_is_met_or_breached_by_our_first_answer(sam, sam_person, 
         )
     with clock.frozen_at(NOON + 3 * HOUR):
         assert by_name(case)["first response"].state == "breached"  # starter, down: 2 hours
-        services.reply_to_case(case, agent=tom, body="Looking at it now.")
+        services.reply_to_case(case, by=tom, body="Looking at it now.")
         case.refresh_from_db()
         first = by_name(case)["first response"]
     assert first.state == "breached" and first.elapsed_seconds == 3 * 3600
@@ -56,8 +56,8 @@ def test_waiting_on_the_customer_pauses_resolution_only_when_we_asked_something(
             customer=sam, requester=sam_person, subject="Slow 2", body="x", channel="email", impact="degraded"
         )
     with clock.frozen_at(NOON + HOUR):
-        services.reply_to_case(asked, agent=tom, body="Which page is slow for you?")
-        services.reply_to_case(told, agent=tom, body="We are looking into it.")
+        services.reply_to_case(asked, by=tom, body="Which page is slow for you?")
+        services.reply_to_case(told, by=tom, body="We are looking into it.")
         services.change_status(asked, status="waiting_customer", by=tom)
         services.change_status(told, status="waiting_customer", by=tom)
     with clock.frozen_at(NOON + 11 * HOUR):

@@ -52,7 +52,7 @@ def test_our_answer_stops_the_clock_so_a_later_question_is_no_chaser(sam, sam_pe
             customer=sam, requester=sam_person, subject="Q", body="question", channel="email"
         )
     with clock.frozen_at(NOON + HOUR):
-        services.reply_to_case(case, agent=tom, body="Done, anything else?")
+        services.reply_to_case(case, by=tom, body="Done, anything else?")
     case.refresh_from_db()
     assert case.response_due_at is None
     with clock.frozen_at(NOON + 100 * HOUR):

@@ -101,7 +101,7 @@ def test_a_requester_must_act_for_the_customer(sam, sam_person):
 
 def test_a_reply_goes_through_real_smtp_and_is_recorded(blog_down, tom, smtp_server):
     # when Tom replies
-    message = services.reply_to_case(blog_down, agent=tom, body="Looking at web-07 now.")
+    message = services.reply_to_case(blog_down, by=tom, body="Looking at web-07 now.")
     # then the server received it with our Message-ID and the case reference, and the case shows it sent
     assert message.sent_at is not None and message.send_error == ""
     (envelope,) = smtp_server.envelopes
@@ -117,7 +117,7 @@ def test_a_reply_goes_through_real_smtp_and_is_recorded(blog_down, tom, smtp_ser
 
 def test_a_reply_the_server_refuses_is_kept_and_shown_as_failed(blog_down, tom, smtp_down):
     # when the mail server cannot be reached
-    message = services.reply_to_case(blog_down, agent=tom, body="Looking at it.")
+    message = services.reply_to_case(blog_down, by=tom, body="Looking at it.")
     # then the reply is still on the case, marked not delivered, with the reason in the history
     assert message.sent_at is None and "ConnectionRefused" in message.send_error
     assert Message.objects.filter(pk=message.pk, body_text="Looking at it.").exists()
@@ -128,7 +128,7 @@ def test_a_reply_the_server_refuses_is_kept_and_shown_as_failed(blog_down, tom, 
 def test_a_reply_to_a_customer_without_a_working_address_is_recorded_as_failed(tom):
     castle = create_customer(name="Castle Property Management")
     case = services.open_case(customer=castle, subject="Line down", body="No link", channel="phone")
-    message = services.reply_to_case(case, agent=tom, body="We are on it")
+    message = services.reply_to_case(case, by=tom, body="We are on it")
     assert message.send_error == "no working email address for this customer"
 
 
@@ -144,7 +144,7 @@ def test_a_reply_without_a_requester_goes_to_the_accounts_verified_address_first
     )
     case = services.open_case(customer=castle, subject="Line down", body="No link", channel="phone")
     # when an agent replies on a case nobody in particular opened
-    services.reply_to_case(case, agent=tom, body="We are on it")
+    services.reply_to_case(case, by=tom, body="We are on it")
     # then the verified address gets it
     assert smtp_server.envelopes[-1].rcpt_tos == ["h@castle-pm.example"]
 
@@ -191,7 +191,7 @@ def test_a_customer_answer_moves_a_waiting_case_back_to_open(blog_down, tom, sam
 
 def test_someone_without_a_role_changes_nothing(blog_down):
     with pytest.raises(NotAllowed):
-        services.add_internal_note(blog_down, agent=None, body="hi")
+        services.add_internal_note(blog_down, by=None, body="hi")
 
 
 def test_events_are_append_only(blog_down):

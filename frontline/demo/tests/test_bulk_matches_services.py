@@ -33,6 +33,7 @@ FKS = {
     "requester_id": Person,
     "serviceunit_id": ServiceUnit,
     "author_person_id": Person,
+    "actor_person_id": Person,
     "unit_id": ServiceUnit,
 }
 EVENT_DATA_IDS = {"contact_id": ContactPoint, "person_id": Person, "message_id": Message}

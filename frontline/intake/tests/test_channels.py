@@ -16,7 +16,7 @@ from frontline.events.models import Event, EventKind
 from frontline.intake import public
 from frontline.intake.display import split_reply
 from frontline.intake.models import RawMessage, RawStatus
-from frontline.intake.tests.conftest import deliver, mail, run_jobs
+from frontline.intake.tests.helpers import deliver, mail, run_jobs
 from frontline.todos.models import ToDoStatus
 
 pytestmark = pytest.mark.django_db
@@ -187,7 +187,7 @@ def test_chat_opens_a_case_and_the_visitor_sees_only_this_conversation(client, s
     ).json()
     case = Case.objects.get(pk=int(start["case"][2:]))
 
-    cases.reply_to_case(case, agent=tom, body="Yes, we are restarting it now.")
+    cases.reply_to_case(case, by=tom, body="Yes, we are restarting it now.")
     client.post(f"/chat/{start['token']}/messages", {"body": "Thanks!"}, content_type="application/json")
     lines = client.get(f"/chat/{start['token']}/messages").json()["messages"]
 
@@ -208,7 +208,7 @@ def test_a_phone_note_goes_through_intake_onto_the_case(sam, tom):
     case = deliver(mail()).case
 
     row = public.log_phone_call(
-        agent=tom,
+        by=tom,
         customer=sam,
         caller="+44 7700 900456",
         summary="Called: still 503",
@@ -226,7 +226,7 @@ def test_a_missed_callback_promise_falls_due_through_the_scheduler_and_raises_th
     case = deliver(mail()).case
     start = clock.now()
     due = start + datetime.timedelta(hours=1)
-    todo = cases.promise_callback(case, agent=tom, due_at=due, number="+44 7700 900456")
+    todo = cases.promise_callback(case, by=tom, due_at=due, number="+44 7700 900456")
     before = Case.objects.get(pk=case.pk).priority
 
     run_jobs()  # the acknowledgement runs; the callback check is not due yet
@@ -248,10 +248,10 @@ def test_a_missed_callback_promise_falls_due_through_the_scheduler_and_raises_th
 def test_a_callback_made_in_time_keeps_the_promise(sam, tom):
     case = deliver(mail()).case
     due = clock.now() + datetime.timedelta(hours=1)
-    todo = cases.promise_callback(case, agent=tom, due_at=due)
+    todo = cases.promise_callback(case, by=tom, due_at=due)
 
     cases.log_outbound_call(
-        case, agent=tom, number="+44 7700 900456", summary="Explained the fix", duration_seconds=300
+        case, by=tom, number="+44 7700 900456", summary="Explained the fix", duration_seconds=300
     )
     with clock.frozen_at(due + datetime.timedelta(minutes=1)):
         run_jobs()

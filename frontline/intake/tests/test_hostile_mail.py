@@ -15,7 +15,7 @@ from frontline.cases.models import Attachment, Message
 from frontline.customers import services as customers
 from frontline.intake import mail as parser
 from frontline.intake.models import RawMessage, RawStatus
-from frontline.intake.tests.conftest import deliver, mail
+from frontline.intake.tests.helpers import deliver, mail
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def test_nested_mail_is_kept_as_an_attachment(sam):
 def test_a_header_injection_in_the_subject_never_reaches_our_replies(sam, tom, mailoutbox):
     row = deliver(CORPUS["header injection"])
 
-    cases.reply_to_case(row.case, agent=tom, body="Hello")
+    cases.reply_to_case(row.case, by=tom, body="Hello")
 
     sent = mailoutbox[-1].message()
     assert "\n" not in row.case.subject and "\r" not in row.case.subject

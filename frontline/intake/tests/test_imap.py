@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
-from conftest import free_port
 from frontline.cases.models import Case
 from frontline.intake import imap
 from frontline.intake.models import RawMessage, RawStatus, Source
-from frontline.intake.tests.conftest import mail
+from frontline.intake.tests.helpers import mail
+from frontline.tests.helpers import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

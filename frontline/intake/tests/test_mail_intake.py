@@ -13,7 +13,7 @@ from frontline.events.models import Event, EventKind
 from frontline.intake import mail as mail_parser
 from frontline.intake import services
 from frontline.intake.models import RawMessage, RawStatus
-from frontline.intake.tests.conftest import deliver, mail, run_jobs
+from frontline.intake.tests.helpers import deliver, mail, run_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -281,7 +281,7 @@ def dsn(*, about: str, recipient: str, status: str, action: str, diagnostic: str
 
 def _sent_reply(sam, tom):
     case = deliver(mail()).case
-    message = cases.reply_to_case(case, agent=tom, body="We are on it.")
+    message = cases.reply_to_case(case, by=tom, body="We are on it.")
     return case, message, message.delivery_attempts.get()
 
 

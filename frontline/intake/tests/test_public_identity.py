@@ -11,7 +11,7 @@ from frontline.cases import services as cases
 from frontline.cases.models import Case, Channel, Direction
 from frontline.events.models import Event, EventKind
 from frontline.intake import public
-from frontline.intake.tests.conftest import deliver, mail
+from frontline.intake.tests.helpers import deliver, mail
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def test_a_chat_claiming_a_customers_address_is_held_apart_from_their_case(
     assert [line["body"] for line in lines] == [SAMS_WORDS]
     # Tom's reply on Sam's case still goes to Sam by email, not to the stranger's widget
     sent_before = len(mailoutbox)
-    cases.reply_to_case(sams_case, agent=tom, body="We are restarting web-07.")
+    cases.reply_to_case(sams_case, by=tom, body="We are restarting web-07.")
     assert sams_case.messages.filter(direction=Direction.OUTBOUND).get().channel == Channel.EMAIL
     assert len(mailoutbox) == sent_before + 1 and mailoutbox[-1].to[0].lower() == "sam@walkerblog.example"
     # and the held case cannot be merged into Sam's until someone proves who wrote it

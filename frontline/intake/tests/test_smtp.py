@@ -13,7 +13,7 @@ from frontline.delivery.models import AttemptStatus
 from frontline.events.models import Event, EventKind
 from frontline.intake import smtpd
 from frontline.intake.models import RawMessage, RawStatus
-from frontline.intake.tests.conftest import deliver, mail
+from frontline.intake.tests.helpers import deliver, mail
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,7 +44,7 @@ def test_mail_delivered_by_smtp_is_stored_before_the_250_and_read_into_a_case(li
 
 
 def test_the_listener_speaks_lmtp_for_postfix_delivery(settings, sam):
-    from conftest import free_port
+    from frontline.tests.helpers import free_port
 
     controller, processor = smtpd.start(host="127.0.0.1", port=free_port(), lmtp=True)
     try:
@@ -78,7 +78,7 @@ def test_a_message_over_the_size_limit_is_refused_with_552_and_nothing_is_kept(l
 def test_a_reply_carries_our_message_id_thread_headers_and_the_servers_answer(smtp_server, sam, tom):
     case = deliver(mail()).case
 
-    reply = cases.reply_to_case(case, agent=tom, body="We restarted the web server.")
+    reply = cases.reply_to_case(case, by=tom, body="We restarted the web server.")
 
     sent = smtp_server.messages()[-1]
     assert sent["Message-ID"] == reply.message_id
@@ -96,7 +96,7 @@ def test_a_refused_reply_is_shown_on_the_case_and_condemns_a_dead_address(smtp_s
     case = deliver(mail()).case
     smtp_server.refuse["sam@walkerblog.example"] = "550 5.1.1 <sam@walkerblog.example>: User unknown"
 
-    reply = cases.reply_to_case(case, agent=tom, body="We restarted the web server.")
+    reply = cases.reply_to_case(case, by=tom, body="We restarted the web server.")
 
     assert "User unknown" in reply.send_error
     attempt = reply.delivery_attempts.get()
@@ -110,7 +110,7 @@ def test_a_temporary_refusal_does_not_condemn_the_address(smtp_server, sam, tom)
     case = deliver(mail()).case
     smtp_server.refuse["sam@walkerblog.example"] = "452 4.2.2 Mailbox full"
 
-    reply = cases.reply_to_case(case, agent=tom, body="We restarted the web server.")
+    reply = cases.reply_to_case(case, by=tom, body="We restarted the web server.")
 
     attempt = reply.delivery_attempts.get()
     assert attempt.status == AttemptStatus.DEFERRED and attempt.reply_text.endswith("Mailbox full")
@@ -142,7 +142,7 @@ def test_a_mail_backend_that_cannot_even_start_is_a_recorded_failure_not_a_crash
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = None
 
-    reply = cases.reply_to_case(case, agent=tom, body="We restarted the web server.")
+    reply = cases.reply_to_case(case, by=tom, body="We restarted the web server.")
 
     attempt = reply.delivery_attempts.get()
     assert attempt.status == AttemptStatus.REFUSED and "TypeError" in attempt.reply_text

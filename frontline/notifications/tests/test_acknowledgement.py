@@ -8,10 +8,10 @@ import pytest
 from frontline.core import clock
 from frontline.events.models import Event, EventKind
 from frontline.intake.models import RawStatus
-from frontline.intake.tests.conftest import deliver, mail
+from frontline.intake.tests.helpers import deliver, mail
 from frontline.notifications import services
 from frontline.notifications.models import NotificationStatus
-from frontline.notifications.tests.conftest import T0, tick
+from frontline.notifications.tests.helpers import T0, tick
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

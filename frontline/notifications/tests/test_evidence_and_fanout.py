@@ -9,11 +9,11 @@ import pytest
 from frontline.core import clock
 from frontline.customers import services as customers
 from frontline.delivery.models import DeliveryAttempt
-from frontline.intake.tests.conftest import deliver
+from frontline.intake.tests.helpers import deliver
 from frontline.intake.tests.test_mail_intake import dsn
 from frontline.notifications import services
 from frontline.notifications.models import Notification
-from frontline.notifications.tests.conftest import T0, tick
+from frontline.notifications.tests.helpers import T0, tick
 from frontline.tests.helpers import run_queued_jobs
 from frontline.todos.models import ToDo, ToDoKind
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from frontline.core import clock
 from frontline.notifications import services
 from frontline.notifications.models import Notification
-from frontline.notifications.tests.conftest import tick
+from frontline.notifications.tests.helpers import tick
 from frontline.notifications.tests.test_evidence_and_fanout import _customers
 from frontline.web.tests.test_browser import page  # noqa: F401 (a fixture)
 

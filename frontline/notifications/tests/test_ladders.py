@@ -10,7 +10,7 @@ from frontline.delivery.models import AttemptStatus, DeliveryAttempt
 from frontline.events.models import Event, EventKind
 from frontline.notifications import services
 from frontline.notifications.models import Notification, NotificationStatus
-from frontline.notifications.tests.conftest import T0, tick
+from frontline.notifications.tests.helpers import T0, tick
 from frontline.notifications.transports import verify_signature
 from frontline.tests.helpers import queued_task_paths
 from frontline.todos.models import ToDo, ToDoKind

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from frontline.core import clock
 from frontline.notifications import services
-from frontline.notifications.tests.conftest import T0, tick
+from frontline.notifications.tests.helpers import T0, tick
 from frontline.notifications.tests.test_evidence_and_fanout import _customers
 
 pytestmark = pytest.mark.django_db(transaction=True)

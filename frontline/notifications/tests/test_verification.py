@@ -11,7 +11,7 @@ from frontline.customers import services as customers
 from frontline.delivery.models import DeliveryAttempt
 from frontline.events.models import Event, EventKind
 from frontline.notifications import verification
-from frontline.notifications.tests.conftest import T0
+from frontline.notifications.tests.helpers import T0
 from frontline.tests.helpers import run_queued_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,7 +12,7 @@ from frontline.customers import services as customers
 from frontline.delivery.models import AttemptStatus, DeliveryAttempt
 from frontline.notifications import services
 from frontline.notifications.models import Ladder, NotificationStatus
-from frontline.notifications.tests.conftest import T0
+from frontline.notifications.tests.helpers import T0
 from frontline.tests.helpers import wait_for, worker_commands, worker_env
 
 

@@ -9,7 +9,7 @@ from frontline.agents.services import issue_api_token
 from frontline.core import clock
 from frontline.policy import overrides
 from frontline.policy.models import Decision, PolicyEvent
-from frontline.policy.tests.conftest import HOUR, T0, scan
+from frontline.policy.tests.helpers import HOUR, T0, scan
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from frontline.notifications import services as notifications
 from frontline.notifications.models import Notification, NotificationStatus
 from frontline.policy import services
 from frontline.policy.models import Decision, DecisionStatus, PolicyEvent, PolicyEventStatus
-from frontline.policy.tests.conftest import HOUR, T0, apply_due, scan
+from frontline.policy.tests.helpers import HOUR, T0, apply_due, scan
 from frontline.todos.models import ToDo, ToDoKind
 
 pytestmark = pytest.mark.django_db

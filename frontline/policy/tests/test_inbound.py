@@ -7,9 +7,9 @@ import pytest
 from frontline.core import clock
 from frontline.customers.models import UnitState
 from frontline.intake.models import RawMessage, RawStatus
-from frontline.intake.tests.conftest import listener  # noqa: F401 (the real SMTP listener fixture)
+from frontline.intake.tests.helpers import listener  # noqa: F401 (the real SMTP listener fixture)
 from frontline.policy.models import Decision, DecisionStatus, PolicyEvent, PolicyEventStatus
-from frontline.policy.tests.conftest import HOUR, T0, apply_due, arf
+from frontline.policy.tests.helpers import HOUR, T0, apply_due, arf
 from frontline.tests.helpers import wait_for
 from frontline.todos.models import ToDo, ToDoKind
 
@@ -55,7 +55,7 @@ def test_an_arf_report_that_does_not_parse_is_kept_raw_and_queued_for_a_person(l
 
 @pytest.mark.django_db
 def test_a_worm_report_by_mail_from_an_untrusted_sender_gets_notice_first(castle, worm_rule, settings):
-    from frontline.intake.tests.conftest import deliver
+    from frontline.intake.tests.helpers import deliver
 
     settings.FRONTLINE_TRUSTED_REPORTERS = ["abuse@other-cert.example"]
     with clock.frozen_at(T0):
@@ -68,7 +68,7 @@ def test_a_worm_report_by_mail_from_an_untrusted_sender_gets_notice_first(castle
 
 @pytest.mark.django_db
 def test_an_old_worm_report_is_no_emergency(castle, worm_rule, settings):
-    from frontline.intake.tests.conftest import deliver
+    from frontline.intake.tests.helpers import deliver
 
     settings.FRONTLINE_TRUSTED_REPORTERS = ["@cert.example"]
     with clock.frozen_at(T0):
@@ -82,7 +82,7 @@ def test_an_old_worm_report_is_no_emergency(castle, worm_rule, settings):
 
 @pytest.mark.django_db
 def test_the_same_report_delivered_twice_is_judged_once(castle, worm_rule):
-    from frontline.intake.tests.conftest import deliver
+    from frontline.intake.tests.helpers import deliver
 
     with clock.frozen_at(T0):
         deliver(arf())

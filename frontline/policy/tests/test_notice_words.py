@@ -3,7 +3,7 @@
 from frontline.core import clock
 from frontline.policy import services
 from frontline.policy.models import Decision
-from frontline.policy.tests.conftest import T0
+from frontline.policy.tests.helpers import T0
 
 
 def test_the_notice_about_an_abuse_report_names_no_reporter_and_no_field(castle, abuse_rule):

@@ -12,7 +12,7 @@ from frontline.customers.models import UnitState
 from frontline.events.models import Event, EventKind
 from frontline.policy import services
 from frontline.policy.models import Decision, DecisionStatus, Override
-from frontline.policy.tests.conftest import HOUR, T0, apply_due, scan
+from frontline.policy.tests.helpers import HOUR, T0, apply_due, scan
 
 pytestmark = pytest.mark.django_db
 

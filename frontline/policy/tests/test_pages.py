@@ -4,7 +4,7 @@ import pytest
 
 from frontline.core import clock
 from frontline.policy.models import Decision, Override, PolicyRule
-from frontline.policy.tests.conftest import HOUR, T0, scan
+from frontline.policy.tests.helpers import HOUR, T0, scan
 
 pytestmark = pytest.mark.django_db
 

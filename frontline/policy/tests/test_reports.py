@@ -10,7 +10,7 @@ from frontline.core import clock
 from frontline.customers import services as customers
 from frontline.policy import reports, services
 from frontline.policy.models import Decision
-from frontline.policy.tests.conftest import HOUR, T0, scan
+from frontline.policy.tests.helpers import HOUR, T0, scan
 
 pytestmark = pytest.mark.django_db
 

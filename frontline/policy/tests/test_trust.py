@@ -8,7 +8,7 @@ from frontline.agents.models import Role
 from frontline.core import clock
 from frontline.policy import reports
 from frontline.policy.models import Decision, DecisionStatus, Override, OverrideKind
-from frontline.policy.tests.conftest import T0
+from frontline.policy.tests.helpers import T0
 from frontline.policy.tests.test_api import _as
 
 pytestmark = pytest.mark.django_db

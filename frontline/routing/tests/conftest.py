@@ -1,12 +1,9 @@
-import datetime
-
 import pytest
 
 from frontline.core import clock
 from frontline.demo.provider import create_staff, seed
 from frontline.routing import services
-
-NOW = datetime.datetime(2026, 11, 2, 12, 0, tzinfo=datetime.UTC)
+from frontline.routing.tests.helpers import NOW
 
 
 @pytest.fixture

@@ -161,7 +161,7 @@ def test_an_owner_who_does_not_act_within_the_response_clock_loses_the_case(sam,
 def test_an_owner_who_acted_keeps_the_case(sam, web_hosting, tom, priya):
     case = routed(web_case(sam, web_hosting))
     with clock.frozen_at(NOON + HOUR):
-        cases.add_internal_note(case, agent=priya, body="Checking web-07's logs")
+        cases.add_internal_note(case, by=priya, body="Checking web-07's logs")
     run_jobs_at(NOON + 3 * HOUR)
     case.refresh_from_db()
     assert case.assignee == priya

@@ -17,7 +17,7 @@ from frontline.events.models import Event, EventKind
 from frontline.routing import services
 from frontline.routing.models import RouterModel
 from frontline.routing.tasks import retrain_router
-from frontline.routing.tests.conftest import NOW
+from frontline.routing.tests.helpers import NOW
 
 pytestmark = pytest.mark.django_db
 

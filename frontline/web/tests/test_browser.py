@@ -108,7 +108,7 @@ def test_a_visitor_chats_in_the_widget_and_sees_the_agents_answer_arrive(page, l
     case = Case.objects.get(pk=int(page.locator("#chat-case").inner_text()[2:]))
     assert case.customer == sam
     # when Tom answers on the case, the widget shows it by polling
-    services.reply_to_case(case, agent=tom, body="Yes: we are restarting web-07 now.")
+    services.reply_to_case(case, by=tom, body="Yes: we are restarting web-07 now.")
     expect(page.locator("#chat-lines li").last).to_have_text("Tom Becker: Yes: we are restarting web-07 now.")
     # and Sam's next line goes onto the same case
     page.fill("#chat-send textarea[name=body]", "Thanks, it is back.")

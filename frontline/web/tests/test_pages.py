@@ -131,7 +131,7 @@ def test_the_case_page_shows_timeline_customer_panel_and_priority_reasons(
         impact="down",
         units=[blog],
     )
-    services.add_internal_note(case, agent=tom, body="Checking web-07")
+    services.add_internal_note(case, by=tom, body="Checking web-07")
     services.record_inbound_message(case, channel="chat", body="Any news?", requester=sam_person)
     response = signed_in.get(reverse("cases:detail", args=[case.ref]))
     html = response.content.decode()
@@ -161,7 +161,7 @@ def test_case_page_query_count_does_not_grow_with_the_case(
     with django_assert_num_queries(expected):
         signed_in.get(reverse("cases:detail", args=[case.ref]))
     for n in range(20):
-        services.add_internal_note(case, agent=tom, body=f"note {n}")
+        services.add_internal_note(case, by=tom, body=f"note {n}")
         services.record_inbound_message(case, channel="email", body=f"more {n}", requester=sam_person)
     for n in range(10):
         customers.add_unit(sam, kind="site", name=f"site{n}.example")
