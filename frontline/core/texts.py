@@ -19,6 +19,11 @@ def render_text(name: str, **context) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+def render_paragraph(name: str, **context) -> str:
+    """One paragraph: the template's lines and spaces joined by single spaces (reasons shown inline)."""
+    return " ".join(render_text(name, **context).split())
+
+
 def render_message(name: str, **context) -> tuple[str, str]:
     """(subject, body) of a message whose template has the subject on its first line."""
     subject, _, body = render_text(name, **context).partition("\n")

@@ -35,12 +35,9 @@ from frontline.policy.models import (
 )
 from frontline.policy.wording import (
     abuse_topic,
-    case_body,
-    case_subject,
-    facts_words,
+    cleanup_case,
     notice,
-    span,
-    trusted_words,
+    why,
 )
 from frontline.todos.models import ToDoKind
 from frontline.todos.services import raise_todo
@@ -60,12 +57,6 @@ def propose(event: PolicyEvent, unit: ServiceUnit, rule: engine.CompiledRule) ->
         severity=rule.severity,
         created_at=now,
     )
-    unit_words = f"{unit.get_kind_display().lower()} {unit.name}"
-    parent = unit.parent
-    scope = f"Acts on {unit_words}, the unit the {event.get_trigger_display().lower()} names"
-    if parent is not None:
-        scope += f"; not on {parent.get_kind_display().lower()} {parent.name}, which keeps serving"
-    why = [scope + "."]
     if rule.action not in DISRUPTIVE:
         decision.status = (
             DecisionStatus.PENDING_APPROVAL
@@ -73,34 +64,21 @@ def propose(event: PolicyEvent, unit: ServiceUnit, rule: engine.CompiledRule) ->
             else DecisionStatus.APPLIED
         )
         decision.applied_at = now if decision.status == DecisionStatus.APPLIED else None
-        why.append("Nothing is switched off: " + ActionKind(rule.action).label.lower() + ".")
+        decision.why = why(decision, event, outcome="quiet")
     elif rule.severity == Severity.EMERGENCY and not _emergency_doubt(event):
         decision.emergency = True
         decision.status = DecisionStatus.APPLIED
         decision.applied_at = decision.due_at = now
-        why.append(
-            f"Emergency: {unit_words} is attacking others now ({facts_words(event)}; "
-            f"{trusted_words(event)}), so it is contained at once and the customer is notified at the same "
-            "moment."
-        )
+        decision.why = why(decision, event, outcome="emergency")
     elif not event.context["customer"]["working_channel"]:
         decision.status = DecisionStatus.HELD
-        why.append(
-            "Held: every address and number we have for the customer is failing, so no notice can reach "
-            "them. A person decides."
-        )
+        decision.why = why(decision, event, outcome="held")
     else:
         grace = notice_grace(rule.severity, rule.grace_minutes)
         decision.status = DecisionStatus.SCHEDULED
         decision.due_at = now + grace
-        if rule.severity == Severity.EMERGENCY:
-            why.append(f"Not an emergency after all: {_emergency_doubt(event)}.")
-        why.append(
-            f"Notice first: the customer is told at {now:%Y-%m-%d %H:%M} UTC and it runs at "
-            f"{decision.due_at:%Y-%m-%d %H:%M} UTC, after {span(grace)} of grace; acknowledging the notice "
-            "does not bring it forward."
-        )
-    decision.why = " ".join(why)
+        doubt = _emergency_doubt(event) if rule.severity == Severity.EMERGENCY else ""
+        decision.why = why(decision, event, outcome="scheduled", doubt=doubt, grace=grace, now=now)
     decision.save()
     if decision.status == DecisionStatus.APPLIED and decision.action in DISRUPTIVE:
         put_in_force(decision, by=None)
@@ -174,10 +152,11 @@ def _case_for(group: list[Decision], *, by=None) -> Case | None:
     if existing:
         existing.affected_units.add(*units)
         return existing
+    subject, body = cleanup_case(needs_case)
     return cases.open_case(
         customer=first.customer,
-        subject=case_subject(needs_case),
-        body=case_body(needs_case),
+        subject=subject,
+        body=body,
         channel="api",
         impact="degraded",
         units=units,

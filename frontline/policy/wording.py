@@ -6,8 +6,7 @@ from datetime import timedelta
 from django.utils.translation import gettext_lazy as _
 
 from frontline.agents.models import Skill
-from frontline.core.texts import render_message
-from frontline.policy.guardrails import LIFTED_BY_CLEAN_SCAN
+from frontline.core.texts import render_message, render_paragraph
 from frontline.policy.models import (
     ActionKind,
     Decision,
@@ -31,7 +30,9 @@ def trusted_words(event: PolicyEvent) -> str:
 def facts_words(event: PolicyEvent) -> str:
     facts = event.context.get("event", {})
     words = [
-        f"{key} {facts[key]}" for key in ("category", "feedback_type", "metric", "reporter") if facts.get(key)
+        f"{key.replace('_', ' ')} {facts[key]}"
+        for key in ("category", "feedback_type", "metric", "reporter")
+        if facts.get(key)
     ]
     return ", ".join(words) or event.get_trigger_display().lower()
 
@@ -46,35 +47,27 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def case_subject(group: list[Decision]) -> str:
+def cleanup_case(group: list[Decision]) -> tuple[str, str]:
+    """(subject, body) of the case disruptive decisions open for staff (texts/policy/cleanup_case.txt)."""
     event = group[0].event
     kinds = {d.unit.get_kind_display().lower() for d in group}
-    what = plural(len(group), kinds.pop() if len(kinds) == 1 else "unit")
-    names = ", ".join(d.unit.name for d in group[:3]) + ("..." if len(group) > 3 else "")
-    return f"{event.get_trigger_display()}: {what} to clean up ({names})"
-
-
-def case_body(group: list[Decision]) -> str:
-    lines = [
-        f"{group[0].event.get_trigger_display()} ({facts_words(group[0].event)}). What the rules decided:"
-    ]
-    for d in group:
-        lines.append(
-            f"- {ActionKind(d.action).label} {d.unit.name}: {d.get_status_display().lower()}. {d.why}"
-        )
-    lines.append(lift_words(group[0].event.trigger))
-    return "\n".join(lines)
-
-
-def lift_words(trigger: str) -> str:
-    if trigger == Trigger.PAYMENT_OVERDUE:
-        return "What lifts it: the payment, recorded by billing; or a person restores it."
-    if trigger in LIFTED_BY_CLEAN_SCAN:
-        return (
-            "What lifts it: clean the unit and ask for a re-scan; a clean re-scan lifts it at once. "
-            "A person can also restore it."
-        )
-    return "What lifts it: the cause gone, then a person restores it."
+    return render_message(
+        "policy/cleanup_case",
+        trigger=event.get_trigger_display(),
+        trigger_value=event.trigger,
+        what=plural(len(group), kinds.pop() if len(kinds) == 1 else "unit"),
+        names=", ".join(d.unit.name for d in group[:3]) + ("..." if len(group) > 3 else ""),
+        facts=facts_words(event),
+        decisions=[
+            {
+                "action": ActionKind(d.action).label,
+                "unit": d.unit.name,
+                "status": d.get_status_display().lower(),
+                "why": d.why,
+            }
+            for d in group
+        ],
+    )
 
 
 # Plain verbs for what an action does to a unit, as a customer would say it.
@@ -133,3 +126,25 @@ def span(delta: timedelta) -> str:
     if minutes % 60 == 0 and minutes:
         return plural(minutes // 60, "hour")
     return plural(minutes, "minute")
+
+
+def why(
+    decision: Decision, event: PolicyEvent, *, outcome: str, doubt: str = "", grace=None, now=None
+) -> str:
+    """A decision's reasons for staff, in one paragraph (texts/policy/why.txt). `outcome` is quiet (nothing
+    switched off), emergency, held, or scheduled (after notice)."""
+    unit, parent = decision.unit, decision.unit.parent
+    return render_paragraph(
+        "policy/why",
+        unit=f"{unit.get_kind_display().lower()} {unit.name}",
+        trigger=event.get_trigger_display().lower(),
+        parent=f"{parent.get_kind_display().lower()} {parent.name}" if parent is not None else "",
+        outcome=outcome,
+        action=ActionKind(decision.action).label.lower(),
+        facts=facts_words(event) if outcome == "emergency" else "",
+        trusted=trusted_words(event) if outcome == "emergency" else "",
+        doubt=doubt,
+        told_at=f"{now:%Y-%m-%d %H:%M}" if now else "",
+        due_at=f"{decision.due_at:%Y-%m-%d %H:%M}" if decision.due_at else "",
+        grace=span(grace) if grace is not None else "",
+    )

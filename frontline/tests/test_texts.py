@@ -22,6 +22,28 @@ SAMPLES = {
     "notifications/rung": {"body": "Your site is down.", "ack_url": LINK},
     "policy/what_happened": {"trigger": "abuse_report", "category": "worm", "units": "host 192.0.2.18"},
     "policy/lift": {"trigger": "malware_scan"},
+    "policy/lift_staff": {"trigger_value": "payment_overdue"},
+    "policy/why": {
+        "unit": "host 192.0.2.18",
+        "trigger": "abuse report received",
+        "parent": "line FTTP-4471",
+        "outcome": "scheduled",
+        "action": "contain the unit",
+        "doubt": "the report does not say the attack is going on now",
+        "told_at": "2026-03-02 12:33",
+        "due_at": "2026-03-02 18:33",
+        "grace": "6 hours",
+    },
+    "policy/cleanup_case": {
+        "trigger": "Malware scan result",
+        "trigger_value": "malware_scan",
+        "what": "3 web sites",
+        "names": "a.example, b.example, c.example",
+        "facts": "malware scan result",
+        "decisions": [
+            {"action": "Contain the unit", "unit": "a.example", "status": "scheduled", "why": "Notice first."}
+        ],
+    },
     "policy/notice": {
         "trigger": "abuse_report",
         "category": "spam",
@@ -37,6 +59,17 @@ SAMPLES = {
 SHOWN = {
     "policy/what_happened": ["We were told that host 192.0.2.18 is infected"],
     "policy/lift": ["re-scan"],
+    "policy/lift_staff": ["the payment, recorded by billing"],
+    "policy/why": [
+        "Acts on host 192.0.2.18, the unit the abuse report received names; not on line FTTP-4471, which",
+        "Not an emergency after all: the report does not say the attack is going on now. Notice first",
+        "runs at 2026-03-02 18:33 UTC, after 6 hours of grace",
+    ],
+    "policy/cleanup_case": [
+        "Malware scan result: 3 web sites to clean up (a.example, b.example, c.example)",
+        "- Contain the unit a.example: scheduled. Notice first.",
+        "re-scan",
+    ],
     "policy/notice": ["We will isolate 192.0.2.18 at 2026-03-02 18:33 UTC", "line FTTP-4471 keeps serving"],
 }
 # Words only our code and staff use: a customer must never read them.
@@ -66,9 +99,10 @@ def test_each_text_renders_as_words_with_its_sample_data(name):
     text = render_text(name, **SAMPLES[name])
     assert text and "\n\n\n" not in text
     assert _leftovers(text) == []
+    words = " ".join(text.split())  # a paragraph may be wrapped anywhere
     for value in SHOWN.get(name, SAMPLES[name].values()):  # what it was given shows: nothing left unfilled
         if isinstance(value, str) and value:
-            assert value in text, f"{value!r} is missing from {name}"
+            assert value in words, f"{value!r} is missing from {name}"
 
 
 def test_a_message_text_has_its_subject_on_the_first_line():
