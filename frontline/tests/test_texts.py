@@ -105,6 +105,14 @@ def test_each_text_renders_as_words_with_its_sample_data(name):
             assert value in words, f"{value!r} is missing from {name}"
 
 
+def test_a_notice_about_several_units_says_they():
+    two = dict(SAMPLES["policy/notice"], decisions=[*SAMPLES["policy/notice"]["decisions"]] * 2)
+    title, _ = render_message("policy/notice", **two)
+    assert title.endswith("UTC unless they are resolved")
+    title, _ = render_message("policy/notice", **SAMPLES["policy/notice"])
+    assert title.endswith("UTC unless it is resolved")
+
+
 def test_a_message_text_has_its_subject_on_the_first_line():
     subject, body = render_message("intake/confirm_web_form", link=LINK, team="The support team")
     assert subject == "Please confirm your message to our support team"
