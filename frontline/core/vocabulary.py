@@ -29,6 +29,3 @@ class Vocabulary:
 
     def label(self, value: str) -> str:
         return self._labels.get(value, value)
-
-    def values(self) -> list[str]:
-        return list(self._labels)

@@ -94,17 +94,28 @@ def decision_widened(*, decision, widened_from, reason: str, by) -> None:
     _decision(decision, EventKind.DECISION_WIDENED, by=by, reason=reason, widened_from=widened_from.pk)
 
 
-def override_recorded(*, override, decision, by, via: str) -> None:
-    """data: override_id, kind, decision_id, reason, before, after, rule."""
+def _override(kind: str, override, *, by, via: str, **extra) -> None:
+    """data: override_id, kind (the override's), and what each kind adds."""
     record(
-        EventKind.OVERRIDE_RECORDED,
+        kind,
         actor=by,
         via=via,
-        case=decision.case,
-        customer=decision.customer,
-        unit=decision.unit,
+        case=override.case,
+        customer=override.customer,
         override_id=override.pk,
         kind=override.kind,
+        **extra,
+    )
+
+
+def override_recorded(*, override, decision, by, via: str) -> None:
+    """data: override_id, kind, decision_id, reason, before, after, rule."""
+    _override(
+        EventKind.OVERRIDE_RECORDED,
+        override,
+        by=by,
+        via=via,
+        unit=decision.unit,
         decision_id=decision.pk,
         reason=override.reason,
         before=override.before,
@@ -116,14 +127,11 @@ def override_recorded(*, override, decision, by, via: str) -> None:
 def goodwill_granted(*, override, goodwill: str, value, allowance_left, by, via: str) -> None:
     """An override of kind goodwill, with no decision. data: override_id, kind, goodwill (what was given),
     value, reason, allowance_left (this month's, after it)."""
-    record(
+    _override(
         EventKind.OVERRIDE_RECORDED,
-        actor=by,
+        override,
+        by=by,
         via=via,
-        case=override.case,
-        customer=override.customer,
-        override_id=override.pk,
-        kind=override.kind,
         goodwill=goodwill,
         value=str(value),
         reason=override.reason,
@@ -133,13 +141,4 @@ def goodwill_granted(*, override, goodwill: str, value, allowance_left, by, via:
 
 def override_reversed(*, override, reason: str, by, via: str) -> None:
     """data: override_id, kind, reason."""
-    record(
-        EventKind.OVERRIDE_REVERSED,
-        actor=by,
-        via=via,
-        case=override.case,
-        customer=override.customer,
-        override_id=override.pk,
-        kind=override.kind,
-        reason=reason,
-    )
+    _override(EventKind.OVERRIDE_REVERSED, override, by=by, via=via, reason=reason)

@@ -47,6 +47,11 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _first_names(decisions: list[Decision]) -> str:
+    """The units' names for a title: the first three, and "..." when there are more."""
+    return ", ".join(d.unit.name for d in decisions[:3]) + ("..." if len(decisions) > 3 else "")
+
+
 def cleanup_case(group: list[Decision]) -> tuple[str, str]:
     """(subject, body) of the case disruptive decisions open for staff (texts/policy/cleanup_case.txt)."""
     event = group[0].event
@@ -56,7 +61,7 @@ def cleanup_case(group: list[Decision]) -> tuple[str, str]:
         trigger=event.get_trigger_display(),
         trigger_value=event.trigger,
         what=plural(len(group), kinds.pop() if len(kinds) == 1 else "unit"),
-        names=", ".join(d.unit.name for d in group[:3]) + ("..." if len(group) > 3 else ""),
+        names=_first_names(group),
         facts=facts_words(event),
         decisions=[
             {
@@ -92,13 +97,11 @@ def _unit_words(unit) -> str:
 def notice(told: list[Decision]) -> tuple[str, str]:
     """(title, body) of the notice to the customer, from texts/policy/notice.txt."""
     event = told[0].event
-    names = ", ".join(d.unit.name for d in told[:3]) + ("..." if len(told) > 3 else "")
     decisions = [
         {
             "unit": _unit_words(d.unit),
             "verb": _VERBS.get(d.action, ActionKind(d.action).label.lower()),
             "due": f"{d.due_at:%Y-%m-%d %H:%M}" if d.due_at else "",
-            "about": _ABOUT.get(event.trigger, event.get_trigger_display().lower()),
             "emergency": d.emergency,
             "disruptive": d.disruptive,
         }
@@ -110,7 +113,8 @@ def notice(told: list[Decision]) -> tuple[str, str]:
         trigger=event.trigger,
         category=(event.context.get("event") or {}).get("category", ""),
         units=", ".join(_unit_words(d.unit) for d in told),
-        title_units=names,
+        title_units=_first_names(told),
+        about=_ABOUT.get(event.trigger, event.get_trigger_display().lower()),
         emergency=any(d.emergency for d in told),
         first=decisions[0],
         decisions=decisions,

@@ -2,6 +2,7 @@
 and a new app joins through the doors without editing any other app (the room app under tests/roomapp)."""
 
 import ast
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -94,16 +95,15 @@ def test_every_path_behind_a_door_resolves_to_a_callable(door):
 def test_every_task_enqueued_by_path_resolves():
     """Services name their own tasks by dotted path (scheduling.later): a typo would fail only at run time."""
     paths = []
-    for _, tree in _modules():
+    for parts, tree in _modules():
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "later" and node.args:
                 first = node.args[0]
                 if isinstance(first, ast.Constant):
                     paths.append(first.value)
-                elif isinstance(first, ast.Name):  # a module constant naming the path
-                    paths.append(first.id)
-    constants = {"RUN_RUNGS": "frontline.notifications.tasks.run_rungs"}
-    resolved = [import_string(constants.get(p, p)) for p in paths]
+                elif isinstance(first, ast.Name):  # a constant of the calling module naming the path
+                    paths.append(getattr(import_module(".".join(("frontline", *parts))), first.id))
+    resolved = [import_string(path) for path in paths]
     assert len(resolved) >= 4
     assert all(hasattr(task, "enqueue") for task in resolved)
 

@@ -11,7 +11,7 @@ from frontline.core.texts import render_message, render_text
 PACKAGE = Path(__file__).resolve().parents[1]
 LINK = "https://support.example/link/AbCdEf"
 
-DECISION = {"unit": "host 192.0.2.18", "verb": "isolate", "due": "2026-03-02 18:33", "about": "a report"}
+DECISION = {"unit": "host 192.0.2.18", "verb": "isolate", "due": "2026-03-02 18:33"}
 # Sample data for each text; a new text needs a line here, or the first test below fails.
 SAMPLES = {
     "cases/acknowledgement": {"first_name": "Sam", "ref": "C-12", "owner": "Tom", "team": "The team"},
@@ -49,6 +49,7 @@ SAMPLES = {
         "category": "spam",
         "units": "host 192.0.2.18",
         "title_units": "192.0.2.18",
+        "about": "a report we received",
         "emergency": False,
         "first": DECISION | {"disruptive": True, "emergency": False},
         "decisions": [DECISION | {"disruptive": True, "emergency": False}],
