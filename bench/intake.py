@@ -46,17 +46,21 @@ def run_clients(client, count: int) -> float:
     return time.monotonic() - started
 
 
-def fresh_database(name: str, customers: int = 2000) -> Path:
+def fresh_database(name: str, customers: int = 2000, history: int = 0) -> Path:
+    """An empty database with `customers` seeded customers and, with `history`, that many finished cases
+    and a router trained on them, so that every new case is classified and routed to an owner."""
     data_dir = ROOT / "bench" / "out" / f"{name}-{int(time.time())}"
     data_dir.mkdir(parents=True)
     env = env_for(data_dir)
     subprocess.run([BIN / "frontline", "migrate", "-v0"], env=env, check=True)
     subprocess.run(
-        [BIN / "frontline", "seed", "--customers", str(customers), "--cases", "0"],
+        [BIN / "frontline", "seed", "--customers", str(customers), "--cases", str(history), "--open-share=0"],
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,
     )
+    if history:
+        subprocess.run([BIN / "frontline", "train-router"], env=env, check=True, stdout=subprocess.DEVNULL)
     return data_dir
 
 

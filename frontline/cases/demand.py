@@ -35,9 +35,10 @@ def _mark_failure(case: Case, reason: str) -> None:
         case.failure_reason = reason
 
 
-def find_repeat(case: Case) -> Case | None:
-    """The latest case on one of this case's units that we resolved or closed in the 30 days before it."""
-    units = list(case.affected_units.values_list("pk", flat=True))
+def find_repeat(case: Case, unit_ids: list[int] | None = None) -> Case | None:
+    """The latest case on one of this case's units that we resolved or closed in the 30 days before it.
+    `unit_ids`: its units, when the caller has them (the case was just opened with them)."""
+    units = list(case.affected_units.values_list("pk", flat=True)) if unit_ids is None else unit_ids
     if not units:
         return None
     since = case.created_at - REPEAT_WINDOW

@@ -39,12 +39,24 @@ def answered(case: Case, at) -> None:
 
 
 def set_assignee(
-    case: Case, assignee: Agent | None, *, by, via: str, actor_label: str = "", reason: str = ""
+    case: Case,
+    assignee: Agent | None,
+    *,
+    by,
+    via: str,
+    actor_label: str = "",
+    reason: str = "",
+    unsaved: set[str] | None = None,
 ) -> None:
+    """With `unsaved` the caller saves the case afterwards, and the changed fields are added to it."""
     previous = case.assignee_id
     case.assignee = assignee
     case.assigned_at = case.updated_at = clock.now()
-    case.save(update_fields=["assignee", "assigned_at", "updated_at"])
+    fields = ["assignee", "assigned_at", "updated_at"]
+    if unsaved is None:
+        case.save(update_fields=fields)
+    else:
+        unsaved.update(fields)
     events.assigned(case=case, previous_id=previous, by=by, actor_label=actor_label, via=via, reason=reason)
 
 

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 
 from django.conf import settings
+from django.db import connection
 
 from frontline.cases.models import Case, DemandType
 from frontline.core import clock
@@ -223,7 +224,7 @@ def facts_for(case, recent_failures: int | None = None) -> Facts:
     """The facts of one case. recent_failures is counted here unless the caller counted it for many."""
     customer = case.customer
     if recent_failures is None:
-        recent_failures = count_recent_failures([customer.pk], exclude_case=case.pk).get(customer.pk, 0)
+        recent_failures = _recent_failures_of(case)
     return Facts(
         impact=case.impact,
         problem_started_at=case.problem_started_at,
@@ -262,6 +263,27 @@ def count_recent_failures(customer_ids, exclude_case: int | None = None) -> dict
     if exclude_case is not None:
         cases = cases.exclude(pk=exclude_case)
     return dict(cases.values_list("customer_id").annotate(n=Count("id")).values_list("customer_id", "n"))
+
+
+# Plain SQL: every message intake reads scores its case, and the ORM's query building cost more than the
+# lookup through the partial index of failure-demand cases.
+_RECENT_FAILURES_OF_ONE = (
+    "SELECT COUNT(*) FROM cases_case WHERE demand_type = 'failure' AND created_at >= %s AND customer_id = %s "
+    "AND id <> %s"
+)
+
+
+def _recent_failures_of(case) -> int:
+    """Counted once per case object: a service that scores a case twice (opened, then triaged) asks once.
+    The case itself is never counted, so nothing it changes on itself moves the figure."""
+    counted = case.__dict__.get("_recent_failures")
+    if counted is None:
+        since = clock.now() - timedelta(days=RECENT_FAILURE_DAYS)
+        with connection.cursor() as cursor:
+            since = connection.ops.adapt_datetimefield_value(since)  # as the ORM writes it
+            cursor.execute(_RECENT_FAILURES_OF_ONE, [since, case.customer_id, case.pk or 0])
+            counted = case.__dict__["_recent_failures"] = cursor.fetchone()[0]
+    return counted
 
 
 def compute_for(case, now=None) -> tuple[float, list[dict]]:

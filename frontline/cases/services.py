@@ -7,7 +7,7 @@ slow or broken server never holds the database and never loses what the agent wr
 
 import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
@@ -31,7 +31,7 @@ from frontline.cases.replies import reply_to_case as reply_to_case
 from frontline.cases.replies import send_on_case as send_on_case
 from frontline.cases.rescoring import RESCORE_STEP as RESCORE_STEP
 from frontline.cases.rescoring import refresh_open_priorities as refresh_open_priorities
-from frontline.core import clock
+from frontline.core import clock, rows
 from frontline.core.errors import NotAllowed, ServiceError, require_choice
 from frontline.customers.models import (
     Customer,
@@ -61,6 +61,16 @@ def _receive(
     return message
 
 
+def _acts_for(person_id: int, customer_id: int) -> bool:
+    """(Plain SQL: every new case from a known person asks it.)"""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM customers_membership WHERE person_id = %s AND customer_id = %s",
+            [person_id, customer_id],
+        )
+        return cursor.fetchone() is not None
+
+
 @transaction.atomic
 def open_case(
     *,
@@ -87,7 +97,7 @@ def open_case(
         raise ServiceError("body is required", field="body")
     require_choice(channel, Channel, "channel")
     require_choice(impact, Impact, "impact")
-    if requester is not None and not requester.memberships.filter(customer=customer).exists():
+    if requester is not None and not _acts_for(requester.pk, customer.pk):
         raise ServiceError(f"{requester} does not act for {customer}", field="requester")
     if any(unit.customer_id != customer.pk for unit in units):
         raise ServiceError("an affected unit belongs to another customer", field="units")
@@ -113,7 +123,8 @@ def open_case(
     if units:
         case.affected_units.set(units)
     events.case_opened(case=case, by=by, actor_label=sender or channel, via=via or channel)
-    # Kept on the instance for the caller (intake) that needs the message it just opened the case with.
+    # Kept on the instance for the callers (intake, triage) that need what the case was just opened with.
+    case.opening_units = list(units)
     case.opening_message = _receive(
         case,
         channel=channel,
@@ -147,7 +158,8 @@ def record_inbound_message(
     if not body.strip():
         raise ServiceError("body is required", field="body")
     require_choice(channel, Channel, "channel")
-    case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
+    case = rows.get(Case, case.pk, lock=True)  # plain SQL: every reply intake reads comes here
+    case.customer = rows.get(Customer, case.customer_id)
     chaser = demand.is_chaser(case, clock.now())  # decided before the insert, so the row is written once
     message = _receive(
         case,

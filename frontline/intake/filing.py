@@ -11,7 +11,7 @@ from django.db import connection
 
 from frontline.cases import services as cases
 from frontline.cases.models import Attachment, Case, Channel, Direction, Message
-from frontline.core import clock
+from frontline.core import clock, rows
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, Customer, Person
 from frontline.intake import mail, placement
@@ -96,9 +96,9 @@ def _sender(address: str, name: str, case: Case | None) -> tuple[Person | None, 
                 .first()
             )
             chosen = busy or chosen
-        return person, Customer.objects.get(pk=chosen)
+        return person, rows.get(Customer, chosen)
     if account_id:
-        return None, Customer.objects.get(pk=account_id)
+        return None, rows.get(Customer, account_id)
     customer = customers.create_customer(
         name=(name or address)[:200], notes="Created by intake: first contact"
     )
@@ -118,7 +118,8 @@ def deliver(place: placement.Placement, customer: Customer, fields: dict, *, sub
         customer=customer, **{**fields, "subject": subject or "(no subject)"}, **thread_fields
     )
     opening = case.opening_message
-    case = routing.triage_new_case(case)  # repeat rule, topic, owner: before the acknowledgement names them
+    # Repeat rule, topic, owner: before the acknowledgement names them.
+    case = routing.triage_new_case(case, just_opened=True)
     return case, opening
 
 

@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 
 from frontline.cases import services as cases
 from frontline.cases.models import Case, Channel, Message
+from frontline.core import chunk as chunk_memo
 from frontline.core import clock, jsonbody
 from frontline.core.db import queued_writes
 from frontline.core.doors import door
@@ -31,6 +32,7 @@ from frontline.intake.filing import _sender, acknowledge_if_due, deliver, placem
 from frontline.intake.interpreters import IncomingMail, Outcome
 from frontline.intake.models import RawMessage, RawStatus, Source
 from frontline.notifications.services import acknowledge_by_sms
+from frontline.routing import services as routing
 
 log = logging.getLogger(__name__)
 # Read once: the parsing process is spawned without Django, so it is handed the value, not the settings.
@@ -124,11 +126,24 @@ def process_pending(*, limit: int | None = None, chunk: int = 200) -> int:
         if pool and next_ids:
             next_parsed = pool.submit(mail.parse_many, _LOOP_MARKER, _raw_mail(next_ids))
         ready = parsed.result() if parsed else {}
-        with queued_writes(), transaction.atomic():
+        with chunk_memo.reading(), queued_writes(), transaction.atomic():
+            _classify_new_mail_ahead(ready.values())
             for pk in ids:
                 _process_one(pk, parsed=ready.get(pk))
         ids, parsed = next_ids, next_parsed
     return done
+
+
+def _classify_new_mail_ahead(parsed) -> None:
+    """The topics of the chunk's mail that starts a conversation, in one call to the model; triage finds
+    each by its text (what filing.deliver opens the case with). A guess nobody asks for costs nothing more."""
+    routing.classify_ahead(
+        [
+            ((item.subject or "(no subject)").strip()[:255], item.text.strip())
+            for item in parsed
+            if isinstance(item, mail.ParsedMail) and not (item.in_reply_to or item.references)
+        ]
+    )
 
 
 _POOL: ProcessPoolExecutor | None = None

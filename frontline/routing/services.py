@@ -7,9 +7,7 @@ duty and whether they owned this customer's last case. No round robin: nobody wi
 a candidate. Every choice is kept on the case with its terms, and as an event.
 """
 
-import datetime
 import logging
-import math
 import random
 import threading
 import time
@@ -19,34 +17,25 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 
-from frontline.agents.models import Agent, AgentSkill, Capability, Skill
+from frontline.agents.models import Agent, Capability, Skill
 from frontline.agents.services import require
 from frontline.cases import clocks, demand
-from frontline.cases import services as cases
-from frontline.cases.lifecycle import set_assignee
+from frontline.cases.lifecycle import set_priority
 from frontline.cases.models import Case, CaseStatus, Direction, Message
-from frontline.core import clock
+from frontline.core import chunk, clock
 from frontline.core.errors import ServiceError
 from frontline.events.models import Event
 from frontline.routing import events
 from frontline.routing.models import AgentTopicRecord, RouterModel
+from frontline.routing.owners import candidates as candidates
+from frontline.routing.owners import route_case, save_or_defer, to_triage
 from frontline.routing.text import case_text
 
 log = logging.getLogger(__name__)
 
 TRIAGE = events.TRIAGE
-# How far back continuity looks for the customer's previous owner.
-CONTINUITY_WINDOW = datetime.timedelta(days=180)
-# Weights of the routing terms, in one place.
-SKILL_POINTS_PER_LEVEL = 10.0  # level 1..5
-TRACK_RECORD_POINTS = 30.0  # for a clean record on enough cases of the topic
-TRACK_RECORD_FULL_AT = 20  # resolved cases after which the record counts fully
-SPEED_POINTS = 10.0  # for resolving twice as fast as the team (minus for twice as slow)
-LOAD_POINTS = 30.0  # taken off in proportion to open cases against capacity
-ON_DUTY_POINTS = 20.0  # the team keeps business hours and they are open now
-CONTINUITY_POINTS = 15.0  # owned the customer's last case
 
 
 def threshold() -> float:
@@ -177,7 +166,7 @@ _loaded: Loaded | None = None
 def current_model() -> Loaded | None:
     """The newest trained version, loaded once per process and replaced when a newer one appears."""
     global _loaded
-    newest = RouterModel.objects.order_by("-version").first()
+    newest = chunk.once("router-model", lambda: RouterModel.objects.order_by("-version").first())
     if newest is None:
         return None
     directory = models_dir()
@@ -207,13 +196,27 @@ class TopicGuess:
 
 
 def classify(subject: str, body: str) -> TopicGuess | None:
+    text = case_text(subject, body)
+    guessed = chunk.recall(("topic-guess", text))
+    if guessed is not None:
+        return guessed
+    return classify_ahead([(subject, body)]).get(text)
+
+
+def classify_ahead(pairs: list[tuple[str, str]]) -> dict[str, TopicGuess]:
+    """Classify many texts in one call to the model (a chunk's new mail), each guess kept for the chunk:
+    one call costs about what one text did. Answers {text: guess}; empty without a model."""
     loaded = current_model()
-    if loaded is None:
-        return None
+    if loaded is None or not pairs:
+        return {}
     from frontline.routing import classifier  # loaded with the model, in current_model
 
-    ranked = classifier.predict(loaded.classifier, [case_text(subject, body)])[0]
-    return TopicGuess(ranked[0][0], ranked[0][1], ranked, loaded.version)
+    texts = list(dict.fromkeys(case_text(subject, body) for subject, body in pairs))
+    guesses = {}
+    for text, ranked in zip(texts, classifier.predict(loaded.classifier, texts), strict=True):
+        guesses[text] = TopicGuess(ranked[0][0], ranked[0][1], ranked, loaded.version)
+        chunk.remember(("topic-guess", text), guesses[text])
+    return guesses
 
 
 def _opening_message(case: Case) -> str:
@@ -231,51 +234,58 @@ def _opening_text(case: Case) -> str:
     return case_text(case.subject, _opening_message(case))
 
 
-def triage_new_case(case: Case, *, via: str = "intake") -> Case:
-    """Right after intake opens a case: repeat rule, topic, owner, score. One transaction with the opening."""
+def triage_new_case(case: Case, *, via: str = "intake", just_opened: bool = False) -> Case:
+    """Right after a case opens: repeat rule, topic, owner, score. One transaction with the opening.
+    `just_opened`: the case is the instance open_case returned in this transaction (intake's path), so
+    nothing is locked or read again: its units and opening message are on it."""
     with transaction.atomic():
-        case = (
-            Case.objects.select_for_update(of=("self",)).select_related("customer", "topic").get(pk=case.pk)
-        )
-        earlier = demand.find_repeat(case)
+        if just_opened:
+            units, opening = [u.pk for u in case.opening_units], case.opening_message.body_text
+        else:
+            case = (
+                Case.objects.select_for_update(of=("self",))
+                .select_related("customer", "topic")
+                .get(pk=case.pk)
+            )
+            units, opening = None, None
+        unsaved = {"priority", "priority_explanation"}  # every step changes the case; one update at the end
+        earlier = demand.find_repeat(case, unit_ids=units)
         if earlier is not None:
             demand.record_repeat(case, earlier, via=via)
-            case.save(update_fields=["repeat_of", "demand_type", "failure_reason"])
+            unsaved.update(["repeat_of", "demand_type", "failure_reason"])
         if case.topic_id is None:
-            guess = classify(case.subject, _opening_message(case))
+            guess = classify(case.subject, _opening_message(case) if opening is None else opening)
             if guess is None:
-                _to_triage(case, "no topic model has been trained yet (frontline train-router)", via=via)
+                reason = "no topic model has been trained yet (frontline train-router)"
+                to_triage(case, reason, via=via, unsaved=unsaved)
             elif guess.confidence < threshold():
                 alternatives = ", ".join(f"{slug} {p:.2f}" for slug, p in guess.ranked[:3])
-                _to_triage(
-                    case, f"not sure of the topic ({alternatives}; threshold {threshold():.2f})", via=via
-                )
+                reason = f"not sure of the topic ({alternatives}; threshold {threshold():.2f})"
+                to_triage(case, reason, via=via, unsaved=unsaved)
             else:
                 _set_topic(
                     case,
-                    Skill.objects.get(slug=guess.slug),
+                    chunk.once(("skill", guess.slug), lambda: Skill.objects.get(slug=guess.slug)),
                     confidence=guess.confidence,
                     by=None,
                     via=via,
                     model=guess.version,
+                    unsaved=unsaved,
                 )
         if case.topic_id is not None and case.assignee_id is None:
-            route_case(case, via=via)
-        cases.refresh_priority(case)
+            route_case(case, via=via, unsaved=unsaved)
+        set_priority(case)
+        case.save(update_fields=sorted(unsaved))
     return case
 
 
-def _set_topic(case: Case, topic: Skill, *, confidence: float | None, by, via: str, model=None) -> None:
+def _set_topic(
+    case: Case, topic: Skill, *, confidence: float | None, by, via: str, model=None, unsaved=None
+) -> None:
     previous = case.topic.slug if case.topic_id else ""
     case.topic, case.topic_confidence = topic, confidence
-    case.save(update_fields=["topic", "topic_confidence"])
+    save_or_defer(case, ["topic", "topic_confidence"], unsaved)
     events.topic_set(case=case, previous=previous, by=by, via=via, model=model)
-
-
-def _to_triage(case: Case, reason: str, *, via: str) -> None:
-    case.routing_explanation = {"pool": TRIAGE, "reason": reason, "at": clock.now().isoformat()}
-    case.save(update_fields=["routing_explanation"])
-    events.sent_to_triage(case=case, reason=reason, via=via)
 
 
 def set_topic(case: Case, *, topic: Skill, by: Agent, reroute: bool = False, via: str = "web") -> Case:
@@ -293,143 +303,6 @@ def set_topic(case: Case, *, topic: Skill, by: Agent, reroute: bool = False, via
             exclude = frozenset({case.assignee_id}) if case.assignee_id and reroute else frozenset()
             route_case(case, via=via, exclude=exclude, reason=f"topic set to {topic.name} by {by}")
     return case
-
-
-# --- choosing an owner -------------------------------------------------------------------------------------
-
-
-def _term(name: str, points: float, reason: str) -> dict:
-    return {"term": name, "points": round(points, 1), "reason": reason}
-
-
-def _previous_owner(case: Case) -> tuple[int, str] | None:
-    since = clock.now() - CONTINUITY_WINDOW
-    found = (
-        Case.objects.filter(customer_id=case.customer_id, created_at__gte=since, assignee__isnull=False)
-        .exclude(pk=case.pk)
-        .order_by("-created_at")
-        .values_list("assignee_id", "pk")
-        .first()
-    )
-    return (found[0], f"C-{found[1]}") if found else None
-
-
-def candidates(case: Case, *, exclude: frozenset[int] = frozenset()) -> tuple[list[dict], list[dict]]:
-    """Everyone with the case's skill, scored with their terms (best first), and those left out and why."""
-    topic = case.topic
-    now = clock.now()
-    skilled = AgentSkill.objects.filter(skill=topic).select_related("agent__team").order_by("agent_id")
-    skilled = [row for row in skilled if row.agent.can(Capability.WORK_CASES)]
-    ids = [row.agent_id for row in skilled]
-    load = dict(
-        Case.objects.filter(is_open=True, assignee_id__in=ids)
-        .values_list("assignee_id")
-        .annotate(n=Count("id"))
-        .values_list("assignee_id", "n")
-    )
-    records = {r.agent_id: r for r in AgentTopicRecord.objects.filter(skill=topic, agent_id__in=ids)}
-    team_hours = [r.mean_hours for r in records.values() if r.mean_hours]
-    team_mean = sum(team_hours) / len(team_hours) if team_hours else None
-    previous = _previous_owner(case)
-    scored, excluded = [], []
-    for row in skilled:
-        agent = row.agent
-        open_cases = load.get(agent.pk, 0)
-        if agent.pk in exclude:
-            excluded.append(
-                {"agent": str(agent), "id": agent.pk, "reason": "the owner who did not act in time"}
-            )
-            continue
-        if not agent.is_available:
-            excluded.append({"agent": str(agent), "id": agent.pk, "reason": "not available"})
-            continue
-        if open_cases >= agent.capacity:
-            excluded.append(
-                {
-                    "agent": str(agent),
-                    "id": agent.pk,
-                    "reason": f"full: {open_cases} of {agent.capacity} open cases",
-                }
-            )
-            continue
-        terms = [_term("skill", row.level * SKILL_POINTS_PER_LEVEL, f"{topic.name} level {row.level} of 5")]
-        track = records.get(agent.pk)
-        if track and track.resolved:
-            clean = (track.resolved - track.reopened + 1) / (track.resolved + 2)
-            experience = min(track.resolved, TRACK_RECORD_FULL_AT) / TRACK_RECORD_FULL_AT
-            terms.append(
-                _term(
-                    "track_record",
-                    TRACK_RECORD_POINTS * clean * experience,
-                    f"resolved {track.resolved} {topic.name} cases, {track.reopened} reopened",
-                )
-            )
-            if team_mean and track.mean_hours:
-                ratio = max(min(team_mean / track.mean_hours, 2.0), 0.5)
-                terms.append(
-                    _term(
-                        "speed",
-                        SPEED_POINTS * math.log2(ratio),
-                        f"resolves in {track.mean_hours:.1f} h on average (everyone: {team_mean:.1f} h)",
-                    )
-                )
-        terms.append(
-            _term(
-                "load",
-                -LOAD_POINTS * open_cases / max(agent.capacity, 1),
-                f"{open_cases} of {agent.capacity} open cases",
-            )
-        )
-        team = agent.team
-        if team is not None and team.business_hours:
-            if team.is_open_at(now):
-                terms.append(_term("on_duty", ON_DUTY_POINTS, f"{team.name} is open now"))
-            else:
-                terms.append(_term("on_duty", 0.0, f"{team.name} is closed now"))
-        if previous and previous[0] == agent.pk:
-            terms.append(
-                _term("continuity", CONTINUITY_POINTS, f"owned this customer's last case {previous[1]}")
-            )
-        score = round(sum(t["points"] for t in terms), 1)
-        scored.append(
-            {"agent": str(agent), "id": agent.pk, "score": score, "terms": terms, "open": open_cases}
-        )
-    scored.sort(key=lambda c: (-c["score"], c["open"], c["id"]))
-    return scored, excluded
-
-
-def route_case(
-    case: Case, *, via: str = "router", exclude: frozenset[int] = frozenset(), reason: str = "new case"
-) -> Agent | None:
-    """Give the case to the best candidate with its skill, or to the triage pool when there is none."""
-    if case.topic_id is None:
-        _to_triage(case, "no topic: a person decides what this is", via=via)
-        return None
-    scored, excluded = candidates(case, exclude=exclude)
-    explanation = {
-        "topic": case.topic.slug,
-        "confidence": case.topic_confidence,
-        "why_now": reason,
-        "candidates": scored[:5],
-        "excluded": excluded,
-        "at": clock.now().isoformat(),
-    }
-    if not scored:
-        explanation.update(pool=TRIAGE, reason=f"nobody available with the {case.topic.name} skill")
-        case.routing_explanation = explanation
-        case.save(update_fields=["routing_explanation"])
-        events.sent_to_triage(case=case, reason=explanation["reason"], via=via)
-        return None
-    best = scored[0]
-    agent = Agent.objects.get(pk=best["id"])
-    top_terms = sorted(best["terms"], key=lambda t: -abs(t["points"]))[:3]
-    explanation["reason"] = f"{agent}: " + "; ".join(t["reason"] for t in top_terms)
-    explanation["chosen"] = best["id"]
-    case.routing_explanation = explanation
-    case.save(update_fields=["routing_explanation"])
-    set_assignee(case, agent, by=None, actor_label="router", via=via, reason=explanation["reason"])
-    events.routed_to(case=case, agent=agent, reason=explanation["reason"], why_now=reason, via=via)
-    return agent
 
 
 # --- the owner who does not act ----------------------------------------------------------------------------
@@ -484,6 +357,7 @@ def record_finished(case: Case) -> None:
     if not (case.assignee_id and case.topic_id) or case.reopen_count:
         return
     finished = case.resolved_at or case.closed_at or clock.now()
+    chunk.forget("topic-records")
     record_row, _ = AgentTopicRecord.objects.get_or_create(agent_id=case.assignee_id, skill_id=case.topic_id)
     # Added in the database, as record_reopened does: two cases finishing at once must both count.
     AgentTopicRecord.objects.filter(pk=record_row.pk).update(
@@ -496,6 +370,7 @@ def record_reopened(case: Case) -> None:
     """The first reopen of a case counts against the record of whoever resolved it."""
     if not (case.assignee_id and case.topic_id) or case.reopen_count != 1:
         return
+    chunk.forget("topic-records")
     AgentTopicRecord.objects.filter(agent_id=case.assignee_id, skill_id=case.topic_id).update(
         reopened=F("reopened") + 1
     )
