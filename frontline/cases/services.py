@@ -119,7 +119,7 @@ def open_case(
     )
     case.response_due_at = response_due(case, now)  # our first answer is due; nobody owns it yet
     set_priority(case)
-    case.save()
+    rows.insert(case)  # plain SQL, as the case's reads and writes on intake's path
     if units:
         case.affected_units.set(units)
     events.case_opened(case=case, by=by, actor_label=sender or channel, via=via or channel)
@@ -186,7 +186,7 @@ def record_inbound_message(
     case.updated_at = clock.now()
     set_priority(case)
     # Only what a contact can change: this runs for every message intake reads.
-    case.save(update_fields=CONTACT_CHANGES)
+    rows.update(case, CONTACT_CHANGES)
     return message
 
 

@@ -125,7 +125,9 @@ def process_pending(*, limit: int | None = None, chunk: int = 200) -> int:
         next_parsed = None
         if pool and next_ids:
             next_parsed = pool.submit(mail.parse_many, _LOOP_MARKER, _raw_mail(next_ids))
-        ready = parsed.result() if parsed else {}
+        # Parsed ahead by the second process, or here and now: either way before the chunk's writing, so
+        # that the chunk's new mail is classified in one call.
+        ready = parsed.result() if parsed else mail.parse_many(settings.FRONTLINE_INSTANCE_ID, _raw_mail(ids))
         with chunk_memo.reading(), queued_writes(), transaction.atomic():
             _classify_new_mail_ahead(ready.values())
             for pk in ids:

@@ -24,7 +24,7 @@ from frontline.agents.services import require
 from frontline.cases import clocks, demand
 from frontline.cases.lifecycle import set_priority
 from frontline.cases.models import Case, CaseStatus, Direction, Message
-from frontline.core import chunk, clock
+from frontline.core import chunk, clock, rows
 from frontline.core.errors import ServiceError
 from frontline.events.models import Event
 from frontline.routing import events
@@ -275,7 +275,7 @@ def triage_new_case(case: Case, *, via: str = "intake", just_opened: bool = Fals
         if case.topic_id is not None and case.assignee_id is None:
             route_case(case, via=via, unsaved=unsaved)
         set_priority(case)
-        case.save(update_fields=sorted(unsaved))
+        rows.update(case, sorted(unsaved))  # plain SQL: once for every new case
     return case
 
 

@@ -10,7 +10,7 @@ from django_tasks.backends.base import BaseTaskBackend
 from django_tasks.base import Task, TaskError, TaskResult, TaskResultStatus
 from django_tasks.exceptions import TaskResultDoesNotExist
 
-from frontline.core import clock
+from frontline.core import clock, rows
 
 
 class DurableBackend(BaseTaskBackend):
@@ -24,7 +24,7 @@ class DurableBackend(BaseTaskBackend):
 
         self.validate_task(task)
         now = clock.now()
-        job = Job.objects.create(
+        job = Job(
             task_path=task.module_path,
             args=list(args),
             kwargs=dict(kwargs),
@@ -33,6 +33,7 @@ class DurableBackend(BaseTaskBackend):
             due_at=task.run_after or now,
             enqueued_at=now,
         )
+        rows.insert(job)  # plain SQL: intake enqueues an acknowledgement for most new cases
         return to_task_result(job, task=task, backend=self.alias)
 
     def get_result(self, result_id: str) -> TaskResult:
