@@ -5,9 +5,12 @@
     python bench/intake.py api    --requests 5000     # POST /api/v1/messages on gunicorn, 2 workers
     python bench/intake.py all
 
-Each run starts from an empty database under bench/out/ with 2,000 seeded customers, serves on 127.0.0.1
-only, and stops by itself. Generated mail: half new problems, half replies (In-Reply-To and References to
-their original), 5% of the replies arriving before their original.
+Each run starts from an empty database under bench/out/ with 2,000 seeded customers and (`--history`,
+20,000 by default) finished cases with the router trained on them, so that every new case is classified,
+routed to an owner, scored and acknowledged as in production; it serves on 127.0.0.1 only, and stops by
+itself. `api --peer` then measures django-helpdesk's ticket API the same way (bench/peer_helpdesk.py).
+Generated mail: half new problems, half replies (In-Reply-To and References to their original), 5% of
+the replies arriving before their original.
 """
 
 import argparse
@@ -138,7 +141,7 @@ def threading_report(stream) -> str:
 
 
 def run_inproc(args) -> None:
-    data_dir = fresh_database("intake")
+    data_dir = fresh_database("intake", history=args.history)
     in_process(data_dir)
     from django.db.models import Count
 
@@ -176,7 +179,7 @@ def run_inproc(args) -> None:
 
 
 def run_smtp(args) -> None:
-    data_dir = fresh_database("smtp")
+    data_dir = fresh_database("smtp", history=args.history)
     env = env_for(data_dir)
     port = free_port()
     server = subprocess.Popen(
@@ -229,8 +232,51 @@ def run_smtp(args) -> None:
         server.wait(timeout=30)
 
 
+def drive(clients: int, count: int, connect, send) -> tuple[list[float], dict, float]:
+    """`clients` threads, each with its own keep-alive connection (`connect()`), sending request number n
+    with `send(connection, n)` (answers the HTTP status) until `count` are done."""
+    latencies, codes = [], {}
+    lock = threading.Lock()
+    cursor = iter(range(count))
+
+    def client():
+        conn = connect()
+        while True:
+            with lock:
+                n = next(cursor, None)
+            if n is None:
+                return
+            t = time.perf_counter()
+            status = send(conn, n)
+            with lock:
+                latencies.append(time.perf_counter() - t)
+                codes[status] = codes.get(status, 0) + 1
+
+    elapsed = run_clients(client, clients)
+    return latencies, codes, elapsed
+
+
+def report(label: str, latencies, codes, elapsed) -> float:
+    p50, p99 = statistics.median(latencies) * 1000, percentile(latencies, 0.99) * 1000
+    rate = len(latencies) / elapsed
+    print(f"{label}: {len(latencies)} in {elapsed:.1f} s = {rate:.0f}/s; p50 {p50:.1f} ms p99 {p99:.1f} ms")
+    print(f"{label} answers {codes}")
+    return rate
+
+
+def wait_until_serving(port: int, path: str) -> None:
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
 def run_api(args) -> None:
-    data_dir = fresh_database("api")
+    import http.client
+
+    data_dir = fresh_database("api", history=args.history)
     env = env_for(data_dir)
     in_process(data_dir)
     from frontline.agents.models import Agent
@@ -239,6 +285,17 @@ def run_api(args) -> None:
 
     _, token = issue_api_token(Agent.objects.get(user__username="tom"), "benchmark")
     customer_ids = list(Customer.objects.values_list("pk", flat=True)[:2000])
+    rng = random.Random(7)
+    bodies = [
+        json.dumps(
+            {
+                "customer_id": rng.choice(customer_ids),
+                "subject": f"Alert {n}",
+                "body": f"Disk {n % 100}% full",
+            }
+        ).encode()
+        for n in range(args.requests)
+    ]
     port = free_port()
     server = subprocess.Popen(
         [
@@ -256,63 +313,54 @@ def run_api(args) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        rng = random.Random(7)
-        bodies = [
-            json.dumps(
-                {
-                    "customer_id": rng.choice(customer_ids),
-                    "subject": f"Alert {n}",
-                    "body": f"Disk {n % 100}% full",
-                }
-            ).encode()
-            for n in range(args.requests)
-        ]
-        latencies, codes = [], {}
-        lock = threading.Lock()
-        cursor = iter(enumerate(bodies))
+        wait_until_serving(port, "/login/")
 
-        def client():
-            import http.client
+        def send(conn, n):
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": f"k{n}",
+            }
+            conn.request("POST", "/api/v1/messages", bodies[n], headers)
+            response = conn.getresponse()
+            response.read()
+            return response.status
 
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            while True:
-                with lock:
-                    item = next(cursor, None)
-                if item is None:
-                    return
-                n, body = item
-                t = time.perf_counter()
-                conn.request(
-                    "POST",
-                    "/api/v1/messages",
-                    body,
-                    {
-                        "Authorization": f"Bearer {token}",
-                        "Content-Type": "application/json",
-                        "Idempotency-Key": f"k{n}",
-                    },
-                )
-                response = conn.getresponse()
-                response.read()
-                with lock:
-                    latencies.append(time.perf_counter() - t)
-                    codes[response.status] = codes.get(response.status, 0) + 1
-
-        elapsed = run_clients(client, args.clients)
-        p50, p99 = statistics.median(latencies) * 1000, percentile(latencies, 0.99) * 1000
-        rate = len(latencies) / elapsed
-        print(f"API POST /api/v1/messages: {len(latencies)} in {elapsed:.1f} s = {rate:.0f}/s")
-        print(f"API {args.clients} clients, gunicorn 2 workers; p50 {p50:.1f} ms p99 {p99:.1f} ms")
-        print(f"API answers {codes}")
+        ours = report(
+            f"API POST /api/v1/messages, {args.clients} clients, gunicorn 2 workers",
+            *drive(
+                args.clients,
+                args.requests,
+                lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=30),
+                send,
+            ),
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
+    if not args.peer:
+        return
+    import peer_helpdesk
+
+    peer_helpdesk.install()
+    queue = peer_helpdesk.fresh_project()
+    port = free_port()
+    server = peer_helpdesk.serve(port)
+    try:
+        theirs = report(
+            f"PEER django-helpdesk {peer_helpdesk.VERSION} POST /helpdesk/api/tickets/, "
+            f"{args.clients} clients, gunicorn 2 workers, session",
+            *drive(
+                args.clients,
+                args.requests,
+                lambda: peer_helpdesk.SignedIn(port),
+                lambda conn, n: conn.create_ticket(queue, n),
+            ),
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"RATIO Frontline / django-helpdesk: {ours / theirs:.1f}")
 
 
 def main() -> None:
@@ -328,11 +376,20 @@ def main() -> None:
     p = sub.add_parser("api")
     p.add_argument("--requests", type=int, default=5000)
     p.add_argument("--clients", type=int, default=4)
+    p.add_argument("--peer", action="store_true", help="then django-helpdesk's API the same way")
     sub.add_parser("all")
+    for command in sub.choices.values():
+        command.add_argument(
+            "--history",
+            type=int,
+            default=20_000,
+            help="finished cases seeded first, and the router trained on them (0: no router)",
+        )
     args = parser.parse_args()
     if args.command == "all":
-        for command, extra in (("inproc", []), ("smtp", []), ("api", [])):
-            subprocess.run([sys.executable, __file__, command, *extra], check=True)
+        history = [f"--history={args.history}"]
+        for command, extra in (("inproc", []), ("smtp", []), ("api", ["--peer"])):
+            subprocess.run([sys.executable, __file__, command, *history, *extra], check=True)
         return
     {"inproc": run_inproc, "smtp": run_smtp, "api": run_api}[args.command](args)
 

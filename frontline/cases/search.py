@@ -48,6 +48,8 @@ def index_messages(rows, *, new_cases: bool = False) -> None:
                 if cursor.rowcount == 0:
                     fresh.append((case_id, text))
             documents = fresh
+        if not documents:
+            return
         # REPLACE: a document left behind by deleted cases (a flushed database) gives way to the new case.
         cursor.executemany(f"INSERT OR REPLACE INTO {FTS_TABLE}(rowid, text) VALUES (%s, %s)", documents)
 

@@ -41,11 +41,12 @@ from frontline.customers.models import (
 
 
 def _receive(
-    case: Case, *, channel, body, subject, requester, sender, raw_source, by, via, **extra
+    case: Case, *, channel, body, subject, requester, sender, raw_source, by, via, first=False, **extra
 ) -> Message:
     """Store one contact from the customer and its event, as given by the channel."""
     message = add_message(
         case,
+        first=first,
         channel=channel,
         direction=Direction.INBOUND,
         author_person=requester,
@@ -135,6 +136,7 @@ def open_case(
         raw_source=raw_source,
         by=by,
         via=via,
+        first=True,
         **message_fields,
     )
     return case

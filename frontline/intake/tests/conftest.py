@@ -1,6 +1,7 @@
 import pytest
 
 from frontline.intake.tests.helpers import listener  # noqa: F401 (a fixture: pytest finds it in a conftest)
+from frontline.routing.tests.helpers import history, trained  # noqa: F401 (as above)
 
 
 @pytest.fixture
