@@ -37,9 +37,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## Benchmarks: slow (about ten minutes), not part of `make test` or CI. Figures: bench/RESULTS.md.
+## Benchmarks: every one in bench/, one after another (about an hour and a half), not part of `make test`
+## or CI. Figures and the commands that produced them: bench/RESULTS.md.
 bench: $(STAMP)
-	$(BIN)/python bench/run.py all --data-dir bench/out/seed-$$(date +%s)
+	PY=$(BIN)/python bench/everything.sh
 
 clean:
 	rm -rf $(VENV) var

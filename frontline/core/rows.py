@@ -10,85 +10,162 @@ would, and `insert` / `update` store what `save()` would. No save signals are se
 none to the models written here.
 """
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
-def _reader(model) -> tuple[str, list[str], list[tuple[int, list, object]]]:
-    """(SELECT statement, attribute names, converters by column) for a model, made once per connection
-    (converters belong to the connection's backend)."""
-    readers = _statements(connection)
+def _reader(model, db) -> tuple[list, list[str], list[tuple[int, list, object]]]:
+    """(fields, attribute names, converters by column) of a model, made once per connection (converters
+    belong to the connection's backend)."""
+    readers = _statements(db)
     if model not in readers:
         meta = model._meta
         fields = list(meta.concrete_fields)
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(field.column) for field in fields)
         converters = []
         for index, field in enumerate(fields):
             column = field.get_col(meta.db_table)
-            found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+            found = db.ops.get_db_converters(column) + field.get_db_converters(db)
             if found:
                 converters.append((index, found, column))
-        statement = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"
-        readers[model] = (statement, [field.attname for field in fields], converters)
+        readers[model] = (fields, [field.attname for field in fields], converters)
     return readers[model]
 
 
 def get(model, pk, *, lock: bool = False):
     """The row with this primary key as an instance of `model`, or model.DoesNotExist. `lock` takes the
     row lock where the database has one (SQLite's writer lock already covers the transaction)."""
-    statement, attnames, converters = _reader(model)
-    if lock and connection.features.has_select_for_update:
-        statement += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [pk])
+    found = find(model, f"t0.{connection.ops.quote_name(model._meta.pk.column)} = %s", [pk], lock=lock)
+    if found is None:
+        raise model.DoesNotExist(f"{model.__name__} {pk} does not exist")
+    return found
+
+
+def find(model, where: str, params: list, *, lock: bool = False, follow: tuple[str, ...] = ()):
+    """The first row matching a plain SQL condition on the model's table (named t0 in `where`), as an
+    instance, or None. `follow` names foreign keys whose rows are read in the same statement and set on
+    the instance, as select_related does: "agent", then "agent__user" for the agent's user."""
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    key = (model, "find", follow)
+    statements = _statements(db)
+    if key not in statements:
+        chain = [(None, model, "t0")]  # (path, model, alias), each joined to the one its path extends
+        joins, aliases = [], {"": "t0"}
+        for path in follow:
+            parent_path, _, name = path.rpartition("__")
+            parent_model = next(m for p, m, _ in chain if (p or "") == parent_path)
+            field = parent_model._meta.get_field(name)
+            alias = f"t{len(chain)}"
+            aliases[path] = alias
+            target = field.related_model
+            joins.append(
+                f"LEFT JOIN {quote(target._meta.db_table)} {alias} ON {alias}."
+                f"{quote(target._meta.pk.column)} = {aliases[parent_path]}.{quote(field.column)}"
+            )
+            chain.append((path, target, alias))
+        columns = ", ".join(
+            f"{alias}.{quote(field.column)}" for _, each, alias in chain for field in _reader(each, db)[0]
+        )
+        statement = f"SELECT {columns} FROM {quote(model._meta.db_table)} t0 {' '.join(joins)} WHERE "
+        statements[key] = (statement, chain)
+    statement, chain = statements[key]
+    statement += where
+    if lock and db.features.has_select_for_update:
+        statement += " FOR UPDATE" + (" OF t0" if follow and db.features.has_select_for_update_of else "")
+    with db.cursor() as cursor:
+        cursor.execute(statement, params)
         row = cursor.fetchone()
     if row is None:
-        raise model.DoesNotExist(f"{model.__name__} {pk} does not exist")
-    values = list(row)
-    for index, found, column in converters:
-        for convert in found:
-            values[index] = convert(values[index], column, connection)
-    return model.from_db(connection.alias, attnames, values)
+        return None
+    instances, start = {}, 0
+    for path, each, _ in chain:
+        fields, attnames, converters = _reader(each, db)
+        values = list(row[start : start + len(fields)])
+        start += len(fields)
+        for index, found, column in converters:
+            for convert in found:
+                values[index] = convert(values[index], column, db)
+        instances[path] = None if values[0] is None and path else each.from_db(db.alias, attnames, values)
+    for path in follow:
+        parent_path, _, name = path.rpartition("__")
+        parent = instances[parent_path or None]
+        if parent is not None and instances[path] is not None:
+            setattr(parent, name, instances[path])
+    return instances[None]
 
 
-def _statements(connection_) -> dict:
-    return connection_.__dict__.setdefault("_frontline_statements", {})
+def _statements(db) -> dict:
+    return db.__dict__.setdefault("_frontline_statements", {})
+
+
+# Field classes whose value of this exact type (or None) goes to the database as it is: their preparation
+# would hand back the same value. Any other field, or value, is prepared by the field itself.
+_AS_IS = {
+    models.CharField: str,
+    models.TextField: str,
+    models.EmailField: str,
+    models.SlugField: str,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.SmallIntegerField: int,
+    models.BooleanField: bool,
+    models.FloatField: float,
+}
+
+
+def _as_is(field) -> type | None:
+    if type(field) is models.ForeignKey and isinstance(field.target_field, models.AutoField):
+        return int  # the id as it is (BigAutoField and SmallAutoField are AutoFields too)
+    return _AS_IS.get(type(field))
+
+
+def _values(instance, fields, kinds, add: bool, db) -> list:
+    values = []
+    for field, kind in zip(fields, kinds, strict=True):
+        if kind is not None:
+            value = getattr(instance, field.attname)
+            if value is None or type(value) is kind:
+                values.append(value)
+                continue
+        values.append(field.get_db_prep_save(field.pre_save(instance, add), db))
+    return values
 
 
 def insert(instance) -> None:
     """Insert a new instance, as save() would, and give it its primary key."""
+    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy is a thread-local lookup
     model = type(instance)
-    statements = _statements(connection)
+    statements = _statements(db)
     if (model, "insert") not in statements:
         meta = model._meta
         fields = [field for field in meta.concrete_fields if not field.primary_key]
-        quote = connection.ops.quote_name
+        quote = db.ops.quote_name
         columns = ", ".join(quote(field.column) for field in fields)
         marks = ", ".join(["%s"] * len(fields))
         table, pk = quote(meta.db_table), quote(meta.pk.column)
         statement = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}"
-        statements[(model, "insert")] = (statement, fields)
-    statement, fields = statements[(model, "insert")]
-    values = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, values)
+        statements[(model, "insert")] = (statement, fields, [_as_is(field) for field in fields])
+    statement, fields, kinds = statements[(model, "insert")]
+    with db.cursor() as cursor:
+        cursor.execute(statement, _values(instance, fields, kinds, True, db))
         instance.pk = cursor.fetchone()[0]
-    instance._state.adding, instance._state.db = False, connection.alias
+    instance._state.adding, instance._state.db = False, db.alias
 
 
 def update(instance, fields: list[str]) -> None:
     """Write these fields of a saved instance, as save(update_fields=fields) would."""
+    db = connections[DEFAULT_DB_ALIAS]
     model = type(instance)
     key = (model, "update", tuple(fields))
-    statements = _statements(connection)
+    statements = _statements(db)
     if key not in statements:
         meta = model._meta
         chosen = [meta.get_field(name) for name in fields]
-        quote = connection.ops.quote_name
+        quote = db.ops.quote_name
         assignments = ", ".join(f"{quote(field.column)} = %s" for field in chosen)
         statement = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
-        statements[key] = (statement, chosen)
-    statement, chosen = statements[key]
-    values = [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in chosen]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [*values, instance.pk])
+        statements[key] = (statement, chosen, [_as_is(field) for field in chosen])
+    statement, chosen, kinds = statements[key]
+    with db.cursor() as cursor:
+        cursor.execute(statement, [*_values(instance, chosen, kinds, False, db), instance.pk])

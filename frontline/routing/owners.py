@@ -73,7 +73,7 @@ def _open_cases_of(agent_ids: list[int]) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-def _skilled(topic: Skill) -> list[AgentSkill]:
+def skilled(topic: Skill) -> list[AgentSkill]:
     """Who has the skill and may work cases, with their agents and teams: read once per intake chunk."""
 
     def read():
@@ -83,7 +83,7 @@ def _skilled(topic: Skill) -> list[AgentSkill]:
     return chunk.once(("skilled", topic.pk), read)
 
 
-def _topic_records(topic: Skill, ids: list[int]) -> dict[int, AgentTopicRecord]:
+def topic_records(topic: Skill, ids: list[int]) -> dict[int, AgentTopicRecord]:
     """Their track records on the topic: read once per chunk, forgotten when a finished case changes one."""
 
     def read():
@@ -96,15 +96,15 @@ def candidates(case: Case, *, exclude: frozenset[int] = frozenset()) -> tuple[li
     """Everyone with the case's skill, scored with their terms (best first), and those left out and why."""
     topic = case.topic
     now = clock.now()
-    skilled = _skilled(topic)
-    ids = [row.agent_id for row in skilled]
+    with_skill = skilled(topic)
+    ids = [row.agent_id for row in with_skill]
     load = _open_cases_of(ids)
-    records = _topic_records(topic, ids)
+    records = topic_records(topic, ids)
     team_hours = [r.mean_hours for r in records.values() if r.mean_hours]
     team_mean = sum(team_hours) / len(team_hours) if team_hours else None
     previous = _previous_owner(case)
     scored, excluded = [], []
-    for row in skilled:
+    for row in with_skill:
         agent = row.agent
         open_cases = load.get(agent.pk, 0)
         if agent.pk in exclude:
@@ -199,7 +199,7 @@ def route_case(
         events.sent_to_triage(case=case, reason=explanation["reason"], via=via)
         return None
     best = scored[0]
-    agent = next(row.agent for row in _skilled(case.topic) if row.agent_id == best["id"])
+    agent = next(row.agent for row in skilled(case.topic) if row.agent_id == best["id"])
     top_terms = sorted(best["terms"], key=lambda t: -abs(t["points"]))[:3]
     explanation["reason"] = f"{agent}: " + "; ".join(t["reason"] for t in top_terms)
     explanation["chosen"] = best["id"]

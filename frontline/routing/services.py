@@ -27,7 +27,7 @@ from frontline.cases.models import Case, CaseStatus, Direction, Message
 from frontline.core import chunk, clock, rows
 from frontline.core.errors import ServiceError
 from frontline.events.models import Event
-from frontline.routing import events
+from frontline.routing import events, owners
 from frontline.routing.models import AgentTopicRecord, RouterModel
 from frontline.routing.owners import candidates as candidates
 from frontline.routing.owners import route_case, save_or_defer, to_triage
@@ -216,7 +216,20 @@ def classify_ahead(pairs: list[tuple[str, str]]) -> dict[str, TopicGuess]:
     for text, ranked in zip(texts, classifier.predict(loaded.classifier, texts), strict=True):
         guesses[text] = TopicGuess(ranked[0][0], ranked[0][1], ranked, loaded.version)
         chunk.remember(("topic-guess", text), guesses[text])
+        if chunk.active() and guesses[text].confidence >= threshold():
+            _read_skill_ahead(guesses[text].slug)
     return guesses
+
+
+def _skill(slug: str) -> Skill:
+    return chunk.once(("skill", slug), lambda: Skill.objects.get(slug=slug))
+
+
+def _read_skill_ahead(slug: str) -> None:
+    """Who has the skill, and their records, read for the chunk before its writing starts: a caller that
+    classifies ahead (intake, outside its write transaction) keeps these reads out of the writers' queue."""
+    skill = _skill(slug)
+    owners.topic_records(skill, [row.agent_id for row in owners.skilled(skill)])
 
 
 def _opening_message(case: Case) -> str:
@@ -265,7 +278,7 @@ def triage_new_case(case: Case, *, via: str = "intake", just_opened: bool = Fals
             else:
                 _set_topic(
                     case,
-                    chunk.once(("skill", guess.slug), lambda: Skill.objects.get(slug=guess.slug)),
+                    _skill(guess.slug),
                     confidence=guess.confidence,
                     by=None,
                     via=via,

@@ -36,13 +36,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # the raw row's claim and outcome; 6 savepoint statements. A reply: the same lookups, the case read and
 # written once, its message, search document and event. Mail is amortised over a chunk of ten, reading
 # only (the bytes were stored before).
-MAIL_NEW, MAIL_REPLY = 31, 21
+MAIL_NEW, MAIL_REPLY = 31, 20
 # The listener: storing (2 per message, in its own short transaction) and then the same reading.
-SMTP_NEW, SMTP_REPLY = 33, 23
+SMTP_NEW, SMTP_REPLY = 33, 22
 # One request each, authentication and the answer included.
-API_NEW, API_REPLY = 28, 21
-WEB_FORM_NEW, WEB_FORM_REPLY = 49, 33  # the form's submission and the confirmation's press together
-CHAT_NEW, CHAT_REPLY = 39, 23
+API_NEW, API_REPLY = 27, 19
+WEB_FORM_NEW, WEB_FORM_REPLY = 47, 32  # the form's submission and the confirmation's press together
+CHAT_NEW, CHAT_REPLY = 37, 21
 
 BATCH = 10
 
