@@ -115,12 +115,18 @@ def deliver(place: placement.Placement, customer: Customer, fields: dict, *, sub
         message = cases.record_inbound_message(place.case, **fields, **thread_fields)
         return message.case, message
     case = cases.open_case(
-        customer=customer, **{**fields, "subject": subject or "(no subject)"}, **thread_fields
+        customer=customer, **{**fields, "subject": opening_subject(subject)}, **thread_fields
     )
     opening = case.opening_message
     # Repeat rule, topic, owner: before the acknowledgement names them.
     case = routing.triage_new_case(case, just_opened=True)
     return case, opening
+
+
+def opening_subject(subject: str) -> str:
+    """The subject a new case opens with, as open_case stores it: the texts triage classifies are keyed
+    by it, so whoever classifies ahead (intake's chunk) uses this one rule."""
+    return (subject or "(no subject)").strip()[:255]
 
 
 def placement_words(place: placement.Placement, case: Case) -> str:

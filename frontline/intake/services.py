@@ -28,7 +28,7 @@ from frontline.core.processes import die_with_parent, stopping
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, ContactPoint, Customer, Person
 from frontline.intake import events, mail, placement
-from frontline.intake.filing import _sender, acknowledge_if_due, deliver, placement_words
+from frontline.intake.filing import _sender, acknowledge_if_due, deliver, opening_subject, placement_words
 from frontline.intake.interpreters import IncomingMail, Outcome
 from frontline.intake.models import RawMessage, RawStatus, Source
 from frontline.notifications.services import acknowledge_by_sms
@@ -102,20 +102,20 @@ def receive(raw: bytes, *, by=None, **kwargs) -> RawMessage:
 def process(row: RawMessage, *, by=None) -> RawMessage:
     """Interpret one stored message. A quarantined one may be processed again after a fix."""
     with chunk_memo.reading():
-        _read_ahead(bytes(row.raw), row.channel)
+        _read_ahead(row.raw, row.channel)
         with transaction.atomic():
             _take_outcome(row, _process_one(row.pk, by=by))
     return row
 
 
-def _read_ahead(raw: bytes, channel: str) -> None:
+def _read_ahead(raw, channel: str) -> None:
     """Before the writing: the topic of a structured channel's message (a model call, the longest step of
     opening a case) and who has that skill, so that the write transaction holds the lock for less time.
     Anything unreadable is left for the reading itself to refuse with its reason."""
     if channel == Channel.EMAIL:
         return
     try:
-        payload = jsonbody.loads(raw, max_bytes=settings.INTAKE_MAX_MESSAGE_BYTES)
+        payload = jsonbody.loads(bytes(raw), max_bytes=settings.INTAKE_MAX_MESSAGE_BYTES)
     except jsonbody.BadJson:
         return
     if isinstance(payload, dict) and not payload.get("case") and not payload.get("case_id"):
@@ -182,7 +182,7 @@ def _classify_new_mail_ahead(parsed) -> None:
     each by its text (what filing.deliver opens the case with). A guess nobody asks for costs nothing more."""
     routing.classify_ahead(
         [
-            ((item.subject or "(no subject)").strip()[:255], item.text.strip())
+            (opening_subject(item.subject), item.text.strip())
             for item in parsed
             if isinstance(item, mail.ParsedMail) and not (item.in_reply_to or item.references)
         ]
@@ -418,9 +418,8 @@ def _row_id(value) -> int | None:
 
 def _case(pk) -> Case | None:
     """The case a structured channel names, with its customer (plain SQL: every API reply asks)."""
-    if _row_id(pk) is None:
-        return None
-    return rows.find(Case, "t0.id = %s", [_row_id(pk)], follow=("customer",))
+    pk = _row_id(pk)
+    return None if pk is None else rows.find(Case, "t0.id = %s", [pk], follow=("customer",))
 
 
 def _structured_sender(payload: dict, case: Case | None) -> tuple[Person | None, Customer]:
@@ -458,7 +457,8 @@ def _structured_sender(payload: dict, case: Case | None) -> tuple[Person | None,
 
 
 def _customer(pk) -> Customer | None:
-    return None if _row_id(pk) is None else rows.find(Customer, "t0.id = %s", [_row_id(pk)])
+    pk = _row_id(pk)
+    return None if pk is None else rows.find(Customer, "t0.id = %s", [pk])
 
 
 def as_raw(payload: dict) -> bytes:
