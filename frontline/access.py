@@ -70,6 +70,9 @@ PAGES: dict[str, str] = {
     "policy:end": Capability.OVERRIDE_RULES,  # lifting a rule's action is an override
     "policy:reverse": Capability.OVERRIDE_RULES,
     "policy:goodwill": STAFF,  # within the person's own monthly allowance
+    "monitoring:hook": SHARED_SECRET,  # a monitoring source's bearer token or HMAC of the body
+    "monitoring:page": STAFF,
+    "monitoring:save_matcher": Capability.RUN_INCIDENTS,
     "admin": Capability.MANAGE_STAFF,  # Django's admin site, every page of it
 }
 
@@ -119,4 +122,11 @@ API: dict[str, str] = {
     "POST /api/v1/policy/overrides/{override_id}/reverse": Capability.OVERRIDE_RULES,
     "POST /api/v1/policy/goodwill": STAFF,
     "GET /api/v1/policy/rules-to-fix": STAFF,
+    "GET /api/v1/monitoring/matchers": STAFF,
+    "POST /api/v1/monitoring/matchers": Capability.RUN_INCIDENTS,
+    "PUT /api/v1/monitoring/matchers/{matcher_id}": Capability.RUN_INCIDENTS,
+    "GET /api/v1/monitoring/alerts": STAFF,
+    "GET /api/v1/monitoring/components": STAFF,
+    "POST /api/v1/monitoring/components": Capability.RUN_INCIDENTS,
+    "PUT /api/v1/monitoring/components/{component_id}/state": Capability.RUN_INCIDENTS,
 }

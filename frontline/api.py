@@ -17,6 +17,7 @@ from frontline.core import jsonbody, ratelimit
 from frontline.core.errors import NotAllowed, ServiceError, Throttled
 from frontline.customers.api import router as customers_router
 from frontline.intake.api import router as intake_router
+from frontline.monitoring.api import router as monitoring_router
 from frontline.notifications.api import router as notifications_router
 from frontline.policy.api import router as policy_router
 from frontline.web.access import agent_of
@@ -147,6 +148,7 @@ def _add_routers() -> None:
     api.add_router("/", intake_router)
     api.add_router("/", notifications_router)
     api.add_router("/", policy_router)
+    api.add_router("/", monitoring_router)
 
 
 _add_routers()

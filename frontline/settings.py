@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "frontline.notifications",
     "frontline.routing",
     "frontline.policy",
+    "frontline.monitoring",
     "frontline.scheduling",
     "frontline.web",
     "frontline.demo",
@@ -190,6 +191,15 @@ FRONTLINE_CASE_PANELS = [
     "frontline.policy.panels.decisions",  # the rules' decisions on this case, with override forms
     "frontline.policy.panels.goodwill",  # beyond the contract: the goodwill form
 ]
+
+# The labels by which a customer's unit says which of our components it runs on, besides its hostname
+# (a mailbox's relay="smtp-2"): what a component's fault reaches is computed through them.
+FRONTLINE_DEPENDENCY_LABELS = env_list(
+    "FRONTLINE_DEPENDENCY_LABELS", ["instance", "relay", "switch", "server"]
+)
+
+# The workspace header's links to pages of apps the web app does not know: (words, URL name), in order.
+FRONTLINE_WORKSPACE_LINKS = [("Monitoring", "monitoring:page")]
 
 # Intake: the largest message accepted (the SMTP listener refuses a larger one with 552 before taking it),
 # and where attachments are written.

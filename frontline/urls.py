@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("frontline.todos.urls")),
     path("", include("frontline.notifications.urls")),
     path("", include("frontline.policy.urls")),
+    path("", include("frontline.monitoring.urls")),
 ]
 
 # Under /api/ a path that does not exist answers JSON like the rest of the API; elsewhere, the page.

@@ -24,12 +24,16 @@ class Capability(models.TextChoices):
     MANAGE_STAFF = "manage_staff", "Manage staff, tokens and settings"  # the admin site
     # Abuse reports, scans, billing and other policy events: what rules act on, so not every agent's word.
     REPORT_EVENTS = "report_events", "Send policy events (abuse reports, scans, billing)"
+    # Telling many customers at once: declaring incidents, posting their updates, maintenance, matchers.
+    RUN_INCIDENTS = "run_incidents", "Run incidents, maintenance and alert matchers"
 
 
 # What each role may do. Roles are cumulative; this table is the one place that says so.
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.AGENT: frozenset({Capability.WORK_CASES}),
-    Role.TEAM_LEAD: frozenset({Capability.WORK_CASES, Capability.ASSIGN_OTHERS, Capability.OVERRIDE_RULES}),
+    Role.TEAM_LEAD: frozenset(
+        {Capability.WORK_CASES, Capability.ASSIGN_OTHERS, Capability.OVERRIDE_RULES, Capability.RUN_INCIDENTS}
+    ),
     Role.POLICY_ADMIN: frozenset(
         {
             Capability.WORK_CASES,
@@ -37,10 +41,12 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.OVERRIDE_RULES,
             Capability.EDIT_POLICY,
             Capability.REPORT_EVENTS,
+            Capability.RUN_INCIDENTS,
         }
     ),
     Role.ADMIN: frozenset(Capability.values),
-    Role.INTEGRATION: frozenset({Capability.WORK_CASES, Capability.REPORT_EVENTS}),
+    # A provider's CI and status tooling post incidents and maintenance through the API.
+    Role.INTEGRATION: frozenset({Capability.WORK_CASES, Capability.REPORT_EVENTS, Capability.RUN_INCIDENTS}),
 }
 
 

@@ -22,6 +22,8 @@ PERIODIC_JOBS: list[Periodic] = [
     Periodic("notify-ladders", "frontline.notifications.tasks.dispatch_ladders", timedelta(seconds=5)),
     # Policy: actions whose grace period has ended are put in force (the decision row is the timer).
     Periodic("policy-due-actions", "frontline.policy.tasks.apply_due_actions", timedelta(seconds=30)),
+    # Monitoring posts stored and not yet read (each post also enqueues its own reading at once).
+    Periodic("monitoring-posts", "frontline.monitoring.tasks.read_pending", timedelta(minutes=1)),
     # Contact points verified long ago, or never, are asked to confirm again before the day we need them.
     Periodic("reverify-contacts", "frontline.notifications.tasks.reverify_stale_contacts", timedelta(days=1)),
     # The router learns from what was resolved since it last trained.

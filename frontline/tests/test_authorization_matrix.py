@@ -157,6 +157,7 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "policy:decide": {"pk": w["decision"].pk},
         "policy:end": {"pk": w["decision"].pk},
         "policy:reverse": {"pk": w["override"].pk},
+        "monitoring:hook": {"source": "matrix"},
     }.get(name)
     if kwargs is None:  # the route takes nothing, a case, or an id that may as well be made up
         kwargs = next(k for k in ({}, {"ref": w["case"].ref}, {"pk": MADE_UP}) if _reverses(name, k))
@@ -170,6 +171,7 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "policy:save_rule": {"name": "r", "trigger": "malware_scan", "condition": "true", "action": "notify"},
         "policy:goodwill": {"customer": w["sam"].pk, "goodwill": "credit", "value": "5", "reason": "matrix"},
         "cases:assign": {"assignee": "me"},
+        "monitoring:save_matcher": {"label": "site", "looks_up": "unit_name"},
     }.get(name, {})
     posts = {
         "chat_start",
@@ -198,6 +200,8 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "goodwill",
         "logout",
         "sms_inbound",
+        "hook",
+        "save_matcher",
     }
     return ("post" if name.split(":")[1] in posts else "get"), path, form
 
@@ -222,6 +226,8 @@ def api_request(op: str, w: dict) -> tuple[str, str, dict]:
         "rule_id": w["rule"].pk,
         "decision_id": w["decision"].pk,
         "override_id": w["override"].pk,
+        "matcher_id": MADE_UP,
+        "component_id": MADE_UP,
     }
     path = template.format(**values)
     unit = {"unit_id": w["blog"].pk}
@@ -262,6 +268,10 @@ def api_request(op: str, w: dict) -> tuple[str, str, dict]:
         "POST /api/v1/policy/decisions/{decision_id}/decide": {"approve": False, "reason": "matrix"},
         "POST /api/v1/policy/decisions/{decision_id}/end": {"reason": "matrix"},
         "POST /api/v1/policy/overrides/{override_id}/reverse": {"reason": "matrix"},
+        "POST /api/v1/monitoring/matchers": {"label": "site", "looks_up": "unit_name"},
+        "PUT /api/v1/monitoring/matchers/{matcher_id}": {"label": "site", "looks_up": "unit_name"},
+        "POST /api/v1/monitoring/components": {"name": "matrix-1", "kind": "server", "group": "Web"},
+        "PUT /api/v1/monitoring/components/{component_id}/state": {"state": "down", "reason": "matrix"},
         "POST /api/v1/policy/goodwill": {
             "customer_id": w["sam"].pk,
             "goodwill": "credit",

@@ -35,6 +35,7 @@ LAYERS = [
     "notifications",
     "intake",
     "policy",
+    "monitoring",
 ]
 PRESENTATION = {"views", "api", "urls", "admin", "templatetags", "management", "receivers", "apps", "inbox"}
 OUTSIDE = {"demo", "tests"}  # the demo loads data through every app; tests test them
