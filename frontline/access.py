@@ -73,6 +73,22 @@ PAGES: dict[str, str] = {
     "monitoring:hook": SHARED_SECRET,  # a monitoring source's bearer token or HMAC of the body
     "monitoring:page": STAFF,
     "monitoring:save_matcher": Capability.RUN_INCIDENTS,
+    "cases:confirm": PUBLIC,  # a signed link: "is it fixed?"
+    "incidents:list": STAFF,
+    "incidents:open": Capability.RUN_INCIDENTS,
+    "incidents:detail": STAFF,
+    "incidents:update": Capability.RUN_INCIDENTS,
+    "incidents:link": STAFF,
+    "incidents:maintenance_list": STAFF,
+    "incidents:maintenance_schedule": Capability.RUN_INCIDENTS,
+    "incidents:maintenance_cancel": Capability.RUN_INCIDENTS,
+    "incidents:status": PUBLIC,
+    "incidents:status_atom": PUBLIC,
+    "incidents:status_rss": PUBLIC,
+    "incidents:status_json": PUBLIC,
+    "incidents:subscribe": PUBLIC,
+    "incidents:subscription_confirm": PUBLIC,  # a signed link
+    "incidents:unsubscribe": PUBLIC,  # a signed link, one click (RFC 8058)
     "admin": Capability.MANAGE_STAFF,  # Django's admin site, every page of it
 }
 
@@ -129,4 +145,14 @@ API: dict[str, str] = {
     "GET /api/v1/monitoring/components": STAFF,
     "POST /api/v1/monitoring/components": Capability.RUN_INCIDENTS,
     "PUT /api/v1/monitoring/components/{component_id}/state": Capability.RUN_INCIDENTS,
+    "GET /api/v1/incidents": STAFF,
+    "POST /api/v1/incidents": Capability.RUN_INCIDENTS,
+    "GET /api/v1/incidents/{incident_id}": STAFF,
+    "POST /api/v1/incidents/{incident_id}/updates": Capability.RUN_INCIDENTS,
+    "POST /api/v1/incidents/{incident_id}/cases": STAFF,
+    "GET /api/v1/incidents/{incident_id}/ledger": STAFF,
+    "GET /api/v1/maintenance": STAFF,
+    "POST /api/v1/maintenance": Capability.RUN_INCIDENTS,
+    "PATCH /api/v1/maintenance/{maintenance_id}": Capability.RUN_INCIDENTS,
+    "GET /api/v1/status/subscriptions": STAFF,
 }

@@ -16,6 +16,7 @@ from frontline.cases.api import router as cases_router
 from frontline.core import jsonbody, ratelimit
 from frontline.core.errors import NotAllowed, ServiceError, Throttled
 from frontline.customers.api import router as customers_router
+from frontline.incidents.api import router as incidents_router
 from frontline.intake.api import router as intake_router
 from frontline.monitoring.api import router as monitoring_router
 from frontline.notifications.api import router as notifications_router
@@ -149,6 +150,7 @@ def _add_routers() -> None:
     api.add_router("/", notifications_router)
     api.add_router("/", policy_router)
     api.add_router("/", monitoring_router)
+    api.add_router("/", incidents_router)
 
 
 _add_routers()

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "frontline.routing",
     "frontline.policy",
     "frontline.monitoring",
+    "frontline.incidents",
     "frontline.scheduling",
     "frontline.web",
     "frontline.demo",
@@ -199,7 +200,20 @@ FRONTLINE_DEPENDENCY_LABELS = env_list(
 )
 
 # The workspace header's links to pages of apps the web app does not know: (words, URL name), in order.
-FRONTLINE_WORKSPACE_LINKS = [("Monitoring", "monitoring:page")]
+FRONTLINE_WORKSPACE_LINKS = [
+    ("Incidents", "incidents:list"),
+    ("Maintenance", "incidents:maintenance_list"),
+    ("Monitoring", "monitoring:page"),
+]
+
+# What a notice sent by email carries besides its text: callables (notification, address) -> attachments.
+FRONTLINE_NOTICE_ATTACHMENTS = [
+    "frontline.incidents.maintenance.calendar_attachment",  # a maintenance notice's MAINTNOTE entry
+]
+# The provider's name as customers know it (calendar entries, the status page).
+FRONTLINE_PROVIDER_NAME = env_str("FRONTLINE_PROVIDER_NAME", "Frontline")
+# How long before planned maintenance starts its reminder goes out.
+FRONTLINE_MAINTENANCE_REMINDER_HOURS = env_int("FRONTLINE_MAINTENANCE_REMINDER_HOURS", 24)
 
 # Intake: the largest message accepted (the SMTP listener refuses a larger one with 552 before taking it),
 # and where attachments are written.

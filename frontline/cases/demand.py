@@ -23,13 +23,14 @@ def record_chaser(case: Case, message, *, by=None, via: str = "") -> None:
     saves, and record it."""
     overdue = message.created_at - case.response_due_at
     case.chaser_count += 1
-    _mark_failure(case, "chased after our silence")
+    mark_failure(case, "chased after our silence")
     events.chaser_recorded(
         case=case, message=message, overdue_minutes=round(overdue.total_seconds() / 60), by=by, via=via
     )
 
 
-def _mark_failure(case: Case, reason: str) -> None:
+def mark_failure(case: Case, reason: str) -> None:
+    """The case exists, or goes on, because we failed; the first reason stands."""
     if case.demand_type != DemandType.FAILURE:
         case.demand_type = DemandType.FAILURE
         case.failure_reason = reason
@@ -59,5 +60,5 @@ def find_repeat(case: Case, unit_ids: list[int] | None = None) -> Case | None:
 def record_repeat(case: Case, earlier: Case, *, via: str = "") -> None:
     """The caller saves the case's repeat_of, demand_type and failure_reason."""
     case.repeat_of = earlier
-    _mark_failure(case, f"repeat of {earlier.ref}")
+    mark_failure(case, f"repeat of {earlier.ref}")
     events.repeat_recorded(case=case, earlier=earlier, via=via)

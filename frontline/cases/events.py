@@ -4,7 +4,7 @@ Every event of a case carries the case; `message_id` names the message an event 
 timeline shows beside it.
 """
 
-from frontline.events.models import EventKind
+from frontline.events.models import EVENT_KINDS, EventKind
 from frontline.events.services import record
 
 
@@ -198,3 +198,11 @@ def repeat_recorded(*, case, earlier, via: str) -> None:
         rule="repeat",
         repeat_of=earlier.ref,
     )
+
+
+FIX_CONFIRMED = EVENT_KINDS.declare("case.fix_confirmed", "Customer answered: is it fixed?")
+
+
+def fix_confirmed(*, case, answer: str, words: str, via: str) -> None:
+    """The customer's answer to our confirmation ask. data: answer (yes, no, partly), words."""
+    record(FIX_CONFIRMED, actor_label="customer", via=via, case=case, answer=answer, words=words)

@@ -18,4 +18,5 @@ urlpatterns = [
     path("cases/<str:ref>/attachments/<int:pk>", views.attachment, name="attachment"),
     path("cases/<str:ref>/priority-override", views.override_priority, name="override"),
     path("cases/<str:ref>/topic", views.set_topic, name="topic"),
+    path("confirm/<str:token>/", views.confirm, name="confirm"),
 ]

@@ -7,10 +7,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from frontline.agents.models import Agent, Capability, Skill
-from frontline.cases import clocks, priority, services
+from frontline.cases import clocks, confirmation, priority, services
 from frontline.cases.inbox import InboxFilter, inbox_page
 from frontline.cases.lookup import access_case
 from frontline.cases.models import Attachment, Case, CaseStatus, Message
@@ -296,3 +296,21 @@ def attachment(request, ref: str, pk: int):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request, token: str):
+    """The customer's "is it fixed?" page behind a signed link: GET shows it and changes nothing (mail
+    scanners follow links); the POST of a button answers."""
+    try:
+        case = confirmation.case_for_link(token)
+    except ServiceError as exc:
+        return render(
+            request, "web/error.html", {"title": "Link not valid", "message": exc.message}, status=400
+        )
+    answered = ""
+    if request.method == "POST":
+        answer = request.POST.get("answer", "")
+        case = confirmation.confirm_fix(case, answer=answer, words=request.POST.get("words", ""))
+        answered = answer
+    return render(request, "cases/confirm.html", {"case": case, "answered": answered})

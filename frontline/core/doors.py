@@ -4,6 +4,8 @@ without that app importing it (the project's idiom, like the periodic jobs' list
 - `FRONTLINE_CASE_PANELS`: callables `(request, case) -> Panel | None`, shown on the case page in order.
 - `FRONTLINE_MAIL_INTERPRETERS`: callables `(IncomingMail) -> Outcome | None` that intake walks in order
   for every mail until one says what the mail is.
+- `FRONTLINE_NOTICE_ATTACHMENTS`: callables `(notification, address) -> [(filename, bytes, content type)]`,
+  attached to a notice sent by email (a maintenance notice's calendar entry).
 
 A new app adds its paths to these lists in settings and edits no other app. A test imports every path.
 """
@@ -14,7 +16,7 @@ from functools import cache
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-DOORS = ("FRONTLINE_CASE_PANELS", "FRONTLINE_MAIL_INTERPRETERS")
+DOORS = ("FRONTLINE_CASE_PANELS", "FRONTLINE_MAIL_INTERPRETERS", "FRONTLINE_NOTICE_ATTACHMENTS")
 
 
 @cache

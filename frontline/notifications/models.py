@@ -93,6 +93,13 @@ class Notification(models.Model):
     urgency = models.CharField(max_length=10, choices=Urgency.choices)
     title = models.CharField(max_length=200)
     body = models.TextField()
+    # One notice per person per subject: a person acting for several accounts the subject reaches gets one
+    # notice of their own (`person`, naming the accounts in its text), and the accounts' own notices leave
+    # that person out (`skip_people`, person ids).
+    person = models.ForeignKey(
+        "customers.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    skip_people = models.JSONField(default=list, blank=True)
     # The ladder as it was when this started: editing a ladder never changes a notification under way.
     ladder_name = models.CharField(max_length=100)
     steps = models.JSONField()

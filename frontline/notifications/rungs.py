@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 
 from frontline.cases.services import reply_address
 from frontline.core import clock
+from frontline.core.doors import door
 from frontline.core.texts import render_text
 from frontline.customers.models import ContactPoint, ContactState
 from frontline.customers.queries import points_by_customer
@@ -146,6 +147,10 @@ def _plan(batch: list[Notification], transports: dict) -> list[tuple]:
             )
         else:
             targets = [p for p in points.get(n.customer_id, []) if p.kind == transport.contact_kind]
+            if n.person_id:  # a person's own notice about several accounts: their points only
+                targets = [p for p in targets if p.person_id == n.person_id]
+            elif n.skip_people:  # those people have a notice of their own about this
+                targets = [p for p in targets if p.person_id not in n.skip_people]
             if rung.get("contacts") == "verified":
                 targets = [p for p in targets if p.state == ContactState.VERIFIED]
         for point in targets:
@@ -283,6 +288,14 @@ def _move_on(n: Notification, token: str, now, reached: bool) -> int:
     return moved
 
 
+def _attachments(notification: Notification, point: ContactPoint | None) -> tuple:
+    """What other apps attach to a notice sent by email (a maintenance notice's calendar entry)."""
+    if point is None or point.kind != "email":
+        return ()
+    attachers = door("FRONTLINE_NOTICE_ATTACHMENTS")
+    return tuple(a for attach in attachers for a in attach(notification, point.normalized))
+
+
 def _outgoing(notification: Notification, key: str, point: ContactPoint | None, numbers=()) -> Outgoing:
     ack_url = ack_link(notification)
     return Outgoing(
@@ -299,6 +312,7 @@ def _outgoing(notification: Notification, key: str, point: ContactPoint | None, 
         notification_id=notification.pk,
         customer_id=notification.customer_id,
         case_id=notification.case_id,
+        attachments=_attachments(notification, point),
     )
 
 

@@ -19,6 +19,7 @@ concern beside it: `ladders`, `rungs` (the runner), `acknowledgements`, `evidenc
 """
 
 import itertools
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
@@ -133,6 +134,17 @@ def notify(
     return notification
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """One notice of a fan-out: to an account (leaving out `skip_people`, who have their own), or to one
+    person (`person_id`) acting for several of the accounts reached, `note` naming them."""
+
+    customer_id: int
+    person_id: int | None = None
+    skip_people: tuple[int, ...] = ()
+    note: str = ""
+
+
 def fan_out(
     *,
     subject_kind: str,
@@ -167,6 +179,31 @@ def fan_out(
         raise ServiceError("some of the service units given do not exist", field="units")
     if not ids:
         raise ServiceError("nobody to notify: give customers or service units", field="customers")
+    return fan_out_to(
+        [Recipient(customer_id) for customer_id in sorted(ids)],
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        title=title,
+        body=body,
+        urgency=urgency,
+        by=by,
+        via=via,
+    )
+
+
+def fan_out_to(
+    recipients: list[Recipient],
+    *,
+    subject_kind: str,
+    subject_id,
+    title: str,
+    body: str,
+    urgency: str = Urgency.URGENT,
+    by=None,
+    via: str = "",
+) -> FanOut:
+    """Start one notice per recipient, as one fan-out whose progress is counted from below."""
+    title, body = _check(subject_kind, urgency, title, body)
     ladder = choose_ladder(subject_kind, urgency)
     now = clock.now()
     with transaction.atomic():
@@ -175,26 +212,28 @@ def fan_out(
             subject_id=str(subject_id),
             title=title,
             urgency=urgency,
-            total=len(ids),
+            total=len(recipients),  # notices: one per account, and one per person acting for several
             created_at=now,
             created_by=by,
         )
-        for chunk in _batched(sorted(ids), 2000):
+        for chunk in _batched(recipients, 2000):
             Notification.objects.bulk_create(
                 _new_notification(
-                    customer_id,
+                    r.customer_id,
                     subject_kind=subject_kind,
                     subject_id=subject_id,
                     title=title,
-                    body=body,
+                    body=f"{body}\n\n{r.note}" if r.note else body,
                     urgency=urgency,
                     ladder=ladder,
                     now=now,
                     fanout=fanout,
+                    person_id=r.person_id,
+                    skip_people=list(r.skip_people),
                 )
-                for customer_id in chunk
+                for r in chunk
             )
-        events.fanout_started(fanout=fanout, customers=len(ids), ladder=ladder, by=by, via=via)
+        events.fanout_started(fanout=fanout, customers=fanout.total, ladder=ladder, by=by, via=via)
         transaction.on_commit(dispatch_soon)
     return fanout
 

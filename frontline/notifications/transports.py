@@ -45,6 +45,8 @@ class Outgoing:
     notification_id: int | None = None
     customer_id: int | None = None
     case_id: int | None = None
+    # Email only: (filename, bytes, content type), from the apps behind FRONTLINE_NOTICE_ATTACHMENTS.
+    attachments: tuple[tuple[str, bytes, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ class EmailTransport(Transport):
                 "X-Frontline-Key": outgoing.key,
             },
         )
+        for filename, data, content_type in outgoing.attachments:
+            email.attach(filename, data, content_type)
         if self._connection is None:
             self._connection = get_connection()
             try:  # one SMTP session for the whole batch; Django's backend would open one per message

@@ -24,6 +24,8 @@ PERIODIC_JOBS: list[Periodic] = [
     Periodic("policy-due-actions", "frontline.policy.tasks.apply_due_actions", timedelta(seconds=30)),
     # Monitoring posts stored and not yet read (each post also enqueues its own reading at once).
     Periodic("monitoring-posts", "frontline.monitoring.tasks.read_pending", timedelta(minutes=1)),
+    # Planned maintenance: the reminder before it, "starting now" and "done" as their times come.
+    Periodic("maintenance", "frontline.incidents.tasks.advance_maintenance", timedelta(minutes=1)),
     # Contact points verified long ago, or never, are asked to confirm again before the day we need them.
     Periodic("reverify-contacts", "frontline.notifications.tasks.reverify_stale_contacts", timedelta(days=1)),
     # The router learns from what was resolved since it last trained.

@@ -158,6 +158,9 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "policy:end": {"pk": w["decision"].pk},
         "policy:reverse": {"pk": w["override"].pk},
         "monitoring:hook": {"source": "matrix"},
+        "cases:confirm": {"token": "not-a-token"},
+        "incidents:subscription_confirm": {"token": "not-a-token"},
+        "incidents:unsubscribe": {"token": "not-a-token"},
     }.get(name)
     if kwargs is None:  # the route takes nothing, a case, or an id that may as well be made up
         kwargs = next(k for k in ({}, {"ref": w["case"].ref}, {"pk": MADE_UP}) if _reverses(name, k))
@@ -172,6 +175,11 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "policy:goodwill": {"customer": w["sam"].pk, "goodwill": "credit", "value": "5", "reason": "matrix"},
         "cases:assign": {"assignee": "me"},
         "monitoring:save_matcher": {"label": "site", "looks_up": "unit_name"},
+        "incidents:open": {"title": "matrix", "impact": "down"},
+        "incidents:update": {"state": "identified", "body": "matrix"},
+        "incidents:link": {"case": "C-0"},
+        "incidents:maintenance_schedule": {"title": "m", "body": "m", "impact": "OUTAGE"},
+        "incidents:subscribe": {"kind": "email", "address": "matrix@example.com"},
     }.get(name, {})
     posts = {
         "chat_start",
@@ -202,6 +210,12 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "sms_inbound",
         "hook",
         "save_matcher",
+        "open",
+        "update",
+        "link",
+        "maintenance_schedule",
+        "maintenance_cancel",
+        "subscribe",
     }
     return ("post" if name.split(":")[1] in posts else "get"), path, form
 
@@ -228,6 +242,8 @@ def api_request(op: str, w: dict) -> tuple[str, str, dict]:
         "override_id": w["override"].pk,
         "matcher_id": MADE_UP,
         "component_id": MADE_UP,
+        "incident_id": MADE_UP,
+        "maintenance_id": MADE_UP,
     }
     path = template.format(**values)
     unit = {"unit_id": w["blog"].pk}
@@ -272,6 +288,17 @@ def api_request(op: str, w: dict) -> tuple[str, str, dict]:
         "PUT /api/v1/monitoring/matchers/{matcher_id}": {"label": "site", "looks_up": "unit_name"},
         "POST /api/v1/monitoring/components": {"name": "matrix-1", "kind": "server", "group": "Web"},
         "PUT /api/v1/monitoring/components/{component_id}/state": {"state": "down", "reason": "matrix"},
+        "POST /api/v1/incidents": {"title": "matrix", "components": ["nothing"]},
+        "POST /api/v1/incidents/{incident_id}/updates": {"state": "identified", "body": "matrix"},
+        "POST /api/v1/incidents/{incident_id}/cases": {"case": "C-1"},
+        "POST /api/v1/maintenance": {
+            "title": "m",
+            "body": "m",
+            "impact": "OUTAGE",
+            "starts_at": "2030-01-01T00:00:00Z",
+            "ends_at": "2030-01-01T01:00:00Z",
+        },
+        "PATCH /api/v1/maintenance/{maintenance_id}": {"title": "m"},
         "POST /api/v1/policy/goodwill": {
             "customer_id": w["sam"].pk,
             "goodwill": "credit",

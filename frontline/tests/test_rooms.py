@@ -36,6 +36,7 @@ LAYERS = [
     "intake",
     "policy",
     "monitoring",
+    "incidents",
 ]
 PRESENTATION = {"views", "api", "urls", "admin", "templatetags", "management", "receivers", "apps", "inbox"}
 OUTSIDE = {"demo", "tests"}  # the demo loads data through every app; tests test them

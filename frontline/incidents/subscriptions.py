@@ -1,0 +1,178 @@
+"""Following the status page by email or webhook, per component, without an account.
+
+Subscribing mails (or posts) a confirmation link and answers alike whether or not the address was known;
+nothing is sent to an address until its link's button was pressed. Every message carries a one-click
+unsubscribe (RFC 8058: `List-Unsubscribe` with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`).
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from datetime import timedelta
+from urllib.request import Request, urlopen
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, URLValidator
+from django.db import transaction
+
+from frontline.core import clock, links
+from frontline.core.errors import ServiceError
+from frontline.core.ratelimit import hits
+from frontline.core.texts import render_message
+from frontline.delivery import services as delivery
+from frontline.delivery.models import AttemptStatus, DeliveryAttempt
+from frontline.incidents import events
+from frontline.incidents.models import Subscription, SubscriptionKind
+from frontline.monitoring.models import Component
+
+log = logging.getLogger(__name__)
+CONFIRM_SALT = "frontline.status.confirm"
+UNSUBSCRIBE_SALT = "frontline.status.unsubscribe"
+
+
+def confirm_link(subscription: Subscription) -> str:
+    return links.make_link("status/subscriptions/confirm", {"s": subscription.pk}, salt=CONFIRM_SALT)
+
+
+def unsubscribe_link(subscription: Subscription) -> str:
+    return links.make_link("status/unsubscribe", {"s": subscription.pk}, salt=UNSUBSCRIBE_SALT)
+
+
+def subscription_for(token: str, *, unsubscribing: bool = False) -> Subscription:
+    data = links.read_link(
+        token,
+        salt=UNSUBSCRIBE_SALT if unsubscribing else CONFIRM_SALT,
+        max_age=timedelta(days=3650 if unsubscribing else 2),
+        ids=("s",),
+        expired="this link has expired: subscribe again",
+    )
+    found = Subscription.objects.filter(pk=data["s"]).first()
+    if found is None:
+        raise ServiceError(links.NOT_VALID, field="token")
+    return found
+
+
+def subscribe(*, kind: str, address: str, component_ids=()) -> None:
+    """Always the same answer (None): whether the address was new, known or confirmed is nobody's business."""
+    address = (address or "").strip()
+    try:
+        if kind == SubscriptionKind.EMAIL:
+            EmailValidator()(address)
+            address = address.lower()
+        elif kind == SubscriptionKind.WEBHOOK:
+            URLValidator(schemes=["https", "http"])(address)
+        else:
+            raise ServiceError("subscribe by email or webhook", field="kind")
+    except ValidationError as exc:
+        raise ServiceError(f"that is not a valid {kind} address", field="address") from exc
+    components = list(
+        Component.objects.filter(public=True, pk__in=[int(i) for i in component_ids if str(i).isdigit()])
+    )
+    with transaction.atomic():
+        subscription, _ = Subscription.objects.get_or_create(
+            kind=kind,
+            address=address[:500],
+            defaults={
+                "created_at": clock.now(),
+                "secret": secrets.token_hex(16) if kind == "webhook" else "",
+            },
+        )
+        if subscription.unsubscribed_at is not None:
+            subscription.unsubscribed_at, subscription.confirmed_at = None, None
+            subscription.save(update_fields=["unsubscribed_at", "confirmed_at"])
+        if not subscription.active:
+            subscription.components.set(components)
+            events.subscription_changed(subscription=subscription, change="asked")
+    if subscription.active:
+        return  # already following: nothing is sent, and the answer is the same
+    if hits(f"rate:links-to:{address.lower()}", window_seconds=3600) > settings.FRONTLINE_LINKS_PER_ADDRESS:
+        log.warning("no status confirmation sent to a subscription: its hourly limit is reached")
+        return
+    subject, body = render_message(
+        "incidents/subscribe_confirm",
+        link=confirm_link(subscription),
+        provider=settings.FRONTLINE_PROVIDER_NAME,
+    )
+    _send(subscription, subject, body, {"type": "confirm", "confirm_url": confirm_link(subscription)})
+
+
+def confirm(subscription: Subscription) -> Subscription:
+    if subscription.confirmed_at is None or subscription.unsubscribed_at is not None:
+        subscription.confirmed_at, subscription.unsubscribed_at = clock.now(), None
+        subscription.save(update_fields=["confirmed_at", "unsubscribed_at"])
+        events.subscription_changed(subscription=subscription, change="confirmed")
+    return subscription
+
+
+def unsubscribe(subscription: Subscription) -> Subscription:
+    if subscription.unsubscribed_at is None:
+        subscription.unsubscribed_at = clock.now()
+        subscription.save(update_fields=["unsubscribed_at"])
+        events.subscription_changed(subscription=subscription, change="unsubscribed")
+    return subscription
+
+
+def following(component_ids: list[int]) -> list[Subscription]:
+    """Confirmed subscriptions that follow any of these components (one following none follows all)."""
+    found = []
+    for s in Subscription.objects.filter(confirmed_at__isnull=False, unsubscribed_at=None).prefetch_related(
+        "components"
+    ):
+        mine = {c.pk for c in s.components.all()}
+        if not mine or mine & set(component_ids) or not component_ids:
+            found.append(s)
+    return found
+
+
+def tell_followers(*, component_ids: list[int], subject: str, body: str, payload: dict) -> int:
+    sent = 0
+    for subscription in following(component_ids):
+        _send(subscription, subject, body, payload)
+        sent += 1
+    return sent
+
+
+def _send(subscription: Subscription, subject: str, body: str, payload: dict) -> None:
+    unsubscribe = unsubscribe_link(subscription)
+    if subscription.kind == SubscriptionKind.EMAIL:
+        delivery.send_email(
+            subject=subject,
+            body=f"{body}\n\nUnsubscribe: {unsubscribe}",
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            address=subscription.address,
+            headers={
+                "Auto-Submitted": "auto-generated",
+                "X-Frontline-Instance": settings.FRONTLINE_INSTANCE_ID,
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+            message_id=delivery.new_message_id(),
+        )
+        return
+    data = json.dumps({**payload, "subject": subject, "text": body, "unsubscribe_url": unsubscribe}).encode()
+    stamp = str(int(clock.now().timestamp()))
+    signature = hmac.new(
+        subscription.secret.encode(), f"{stamp}.".encode() + data, hashlib.sha256
+    ).hexdigest()
+    request = Request(
+        subscription.address,
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/json", "X-Frontline-Signature": f"t={stamp},v1={signature}"},
+    )
+    attempt = DeliveryAttempt.objects.create(
+        channel="webhook", address=subscription.address[:255], attempted_at=clock.now()
+    )
+    try:
+        with urlopen(request, timeout=settings.FRONTLINE_TRANSPORT_TIMEOUT) as answer:
+            attempt.status, attempt.reply_code = AttemptStatus.ACCEPTED, answer.status
+            attempt.reply_text = f"HTTP {answer.status}"
+    except OSError as exc:  # a subscriber's server being down is theirs to fix: recorded, not raised
+        code = getattr(exc, "code", None)
+        attempt.status = AttemptStatus.REFUSED if code and 400 <= code < 500 else AttemptStatus.DEFERRED
+        attempt.reply_code, attempt.reply_text = code, str(exc)[:4000]
+    attempt.answered_at = clock.now()
+    attempt.save(update_fields=["status", "reply_code", "reply_text", "answered_at"])
