@@ -16,7 +16,9 @@ def sam_monitored(blog, web07, priya):  # noqa: F811 (web07 is the fixture above
     blog.end_users = 2400
     blog.save(update_fields=["labels", "end_users"])
     monitoring.save_matcher(label="site", looks_up=LooksUp.UNIT_NAME, position=10, by=priya)
-    monitoring.save_matcher(label="instance", looks_up=LooksUp.COMPONENT, position=20, health=Health.DOWN, by=priya)
+    monitoring.save_matcher(
+        label="instance", looks_up=LooksUp.COMPONENT, position=20, health=Health.DOWN, by=priya
+    )
     return blog
 
 
@@ -25,7 +27,10 @@ def okafor(db):
     """Renee Okafor acts for three client accounts whose mailboxes go through smtp-2; each client also
     has its own owner; a fourth customer's mailbox goes through smtp-1."""
     renee_home = customers.create_customer(
-        name="Okafor Consulting", plan="business", customer_since=datetime.date(2014, 3, 12), monthly_value="85"
+        name="Okafor Consulting",
+        plan="business",
+        customer_since=datetime.date(2014, 3, 12),
+        monthly_value="85",
     )
     renee = customers.add_person(renee_home, name="Renee Okafor")
     customers.verify_contact_point(
@@ -34,7 +39,10 @@ def okafor(db):
     clients = []
     for n, relay in enumerate(["smtp-2", "smtp-2", "smtp-2", "smtp-1"], start=1):
         client = customers.create_customer(
-            name=f"Client {n:02d}", plan="business", customer_since=datetime.date(2018, 1, 1), monthly_value="29"
+            name=f"Client {n:02d}",
+            plan="business",
+            customer_since=datetime.date(2018, 1, 1),
+            monthly_value="29",
         )
         customers.add_unit(client, kind="mailbox", name=f"office@client{n}.example", hostname=relay)
         if relay == "smtp-2":

@@ -41,7 +41,9 @@ def test_a_relay_alert_opens_an_incident_reaching_exactly_the_customers_behind_i
 
 def test_a_person_acting_for_several_affected_accounts_gets_one_notice_naming_them(okafor, priya):
     incident = services.open_incident(title="smtp-2 rejects mail", components=[okafor["relay"]], by=priya)
-    update = services.post_update(incident, state="identified", body="A configuration change on smtp-2.", by=priya)
+    update = services.post_update(
+        incident, state="identified", body="A configuration change on smtp-2.", by=priya
+    )
     notices = list(_incident_notices(incident))
     renee = [n for n in notices if n.person_id == okafor["renee"].pk]
     assert len(renee) == 1 and "3 accounts you act for: Client 01, Client 02, Client 03" in renee[0].body

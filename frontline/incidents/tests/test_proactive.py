@@ -93,8 +93,12 @@ def test_a_later_contact_from_sam_joins_the_proactive_case(post_json, sam_monito
     case = Case.objects.get()
     with clock.frozen_at(NOW + datetime.timedelta(days=1)):
         intake.submit(
-            {"channel": "api", "email": "sam@walkerblog.example", "subject": "walkerblog.example is down",
-             "body": "Any news? walkerblog.example still answers 503."},
+            {
+                "channel": "api",
+                "email": "sam@walkerblog.example",
+                "subject": "walkerblog.example is down",
+                "body": "Any news? walkerblog.example still answers 503.",
+            },
             source="api",
             channel="api",
         )
@@ -109,12 +113,18 @@ def test_an_alert_during_announced_maintenance_opens_no_case_and_is_linked_to_it
 ):
     with clock.frozen_at(NOW - datetime.timedelta(days=1)):
         work = maintenance.schedule(
-            title="Kernel upgrade on web-07", body="Sites on web-07 restart once.", impact="OUTAGE",
-            starts_at=NOW - datetime.timedelta(minutes=10), ends_at=NOW + datetime.timedelta(hours=1),
-            components=[web07], by=priya,
+            title="Kernel upgrade on web-07",
+            body="Sites on web-07 restart once.",
+            impact="OUTAGE",
+            starts_at=NOW - datetime.timedelta(minutes=10),
+            ends_at=NOW + datetime.timedelta(hours=1),
+            components=[web07],
+            by=priya,
         )
     with clock.frozen_at(NOW):
         post_json(group(DOWN))
         run_queued_jobs()
     assert not Case.objects.exists()
-    assert list(Maintenance.objects.get(pk=work.pk).alerts.values_list("fingerprint", flat=True)) == [DOWN["fingerprint"]]
+    assert list(Maintenance.objects.get(pk=work.pk).alerts.values_list("fingerprint", flat=True)) == [
+        DOWN["fingerprint"]
+    ]
