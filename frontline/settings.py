@@ -183,6 +183,8 @@ FRONTLINE_MAIL_INTERPRETERS = [
     "frontline.intake.interpreters.mail_loop",  # our own mail come back
     "frontline.policy.arf.abuse_report",  # an ARF abuse report: to the rules
     "frontline.intake.interpreters.delivery_report",  # a bounce or delay notice about one of our sends
+    # a carrier's maintenance notice (to our customers behind it), or a calendar reply accepting ours
+    "frontline.incidents.upstream.maintenance_mail",
     "frontline.intake.interpreters.automatic",  # an auto-reply or a mailing list
     "frontline.intake.interpreters.notification_reply",  # a reply to a notification acknowledges it, then...
     "frontline.intake.filing.person_writing",  # ...a person writing: onto a case

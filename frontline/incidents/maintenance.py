@@ -231,7 +231,7 @@ def calendar(maintenance: Maintenance, *, account: str, object_ids: list[str], a
 
 def calendar_attachment(notification, address: str = "") -> list[tuple[str, bytes, str]]:
     """The notifications' attachments door: a maintenance notice carries its calendar entry."""
-    if notification.subject_kind != SubjectKind.MAINTENANCE:
+    if notification.subject_kind != SubjectKind.MAINTENANCE or not notification.subject_id.isdigit():
         return []
     maintenance = Maintenance.objects.filter(pk=notification.subject_id).first()
     if maintenance is None:

@@ -1,6 +1,7 @@
 """Every text we send comes from a template (templates/texts/<app>/*.txt), renders with sample data, and
 reads as words: no unfilled placeholder, no internal field name, no template syntax left over."""
 
+import datetime
 import re
 from pathlib import Path
 
@@ -56,6 +57,52 @@ SAMPLES = {
         "parents": ["line FTTP-4471"],
     },
 }
+AT = datetime.datetime(2026, 12, 1, 10, 0, tzinfo=datetime.UTC)
+INCIDENT = {"title": "Outgoing mail rejected by smtp-2", "ref": "INC-7", "started_at": AT}
+UNIT = {"name": "walkerblog.example"}
+CASE = {"ref": "C-12", "subject": "walkerblog.example is down", "problem_started_at": AT}
+MAINTENANCE = {
+    "title": "Relay smtp-2 software upgrade",
+    "ref": "MNT-3",
+    "body": "Outgoing mail pauses for up to ten minutes.",
+    "starts_at": AT,
+    "ends_at": AT + datetime.timedelta(hours=1),
+    "get_impact_display": "Outage",
+    "get_status_display": "Scheduled",
+}
+ALERT = {
+    "name": "SiteDown",
+    "summary": "HTTP 503 from walkerblog.example",
+    "starts_at": AT,
+    "labels": {"site": "walkerblog.example", "instance": "web-07"},
+    "source": {"name": "alertmanager"},
+}
+COMPONENT = {"name": "smtp-2", "get_kind_display": "Mail relay"}
+SAMPLES |= {
+    "incidents/update": {
+        "incident": INCIDENT,
+        "update": {"body": "A configuration change is rolled back."},
+        "state": "Identified",
+    },
+    "incidents/confirm": {"case": CASE, "why": "Monitoring sees it working again.", "link": LINK},
+    "incidents/proactive_case": {"unit": UNIT, "alert": ALERT, "health": "down"},
+    "incidents/we_know": {"case": CASE, "unit": UNIT, "health": "down"},
+    "incidents/detected": {"component": COMPONENT, "health": "down", "alert": ALERT},
+    "incidents/recovering": {"component": COMPONENT},
+    "incidents/subscribe_confirm": {"link": LINK, "provider": "Northwind Hosting"},
+    "incidents/follower_update": {
+        "incident": INCIDENT,
+        "update": {"body": "Rolled back."},
+        "state": "Resolved",
+        "link": LINK,
+    },
+    "incidents/follower_maintenance": {"maintenance": MAINTENANCE, "link": LINK},
+    **{
+        f"incidents/maintenance_{what}": {"maintenance": MAINTENANCE}
+        for what in ("announced", "changed", "cancelled", "reminder", "started", "completed")
+    },
+}
+
 # What must show where not every value given is shown as it is (the policy texts choose among them).
 SHOWN = {
     "policy/what_happened": ["We were told that host 192.0.2.18 is infected"],
@@ -72,6 +119,44 @@ SHOWN = {
         "re-scan",
     ],
     "policy/notice": ["We will isolate 192.0.2.18 at 2026-03-02 18:33 UTC", "line FTTP-4471 keeps serving"],
+    "incidents/update": [
+        "Identified: Outgoing mail rejected by smtp-2",
+        "A configuration change is rolled back.",
+        "INC-7, which started at 2026-12-01 10:00 UTC",
+    ],
+    "incidents/confirm": ["Fixed: walkerblog.example is down", LINK, "C-12 reopens"],
+    "incidents/proactive_case": [
+        "walkerblog.example is down",
+        "Opened by alertmanager: SiteDown.",
+        "HTTP 503 from walkerblog.example",
+        "site=walkerblog.example",
+    ],
+    "incidents/we_know": [
+        "We know walkerblog.example has a problem",
+        "not working since 2026-12-01 10:00 UTC",
+        "opened case C-12",
+    ],
+    "incidents/detected": ["smtp-2 is down", "smtp-2 (mail relay)"],
+    "incidents/recovering": ["smtp-2 works again"],
+    "incidents/follower_update": ["Resolved: Outgoing mail rejected by smtp-2", "Rolled back.", LINK],
+    "incidents/follower_maintenance": [
+        "Planned maintenance (Scheduled): Relay smtp-2 software upgrade",
+        "From 2026-12-01 10:00 to 2026-12-01 11:00 UTC. Expected impact: Outage.",
+        LINK,
+    ],
+    "incidents/maintenance_announced": [
+        "Planned maintenance: Relay smtp-2 software upgrade",
+        "MNT-3",
+        "Outgoing mail pauses",
+    ],
+    "incidents/maintenance_changed": ["Changed: planned maintenance", "Now from 2026-12-01 10:00"],
+    "incidents/maintenance_cancelled": [
+        "Cancelled:",
+        "MNT-3 planned for 2026-12-01 10:00 UTC will not take place",
+    ],
+    "incidents/maintenance_reminder": ["Reminder: planned maintenance", "Expected impact: Outage."],
+    "incidents/maintenance_started": ["Starting now:", "should end by 2026-12-01 11:00 UTC"],
+    "incidents/maintenance_completed": ["Done:", "MNT-3 is over"],
 }
 # Words only our code and staff use: a customer must never read them.
 INTERNAL = re.compile(
