@@ -17,7 +17,7 @@ from frontline.cases.models import Case
 from frontline.core import clock
 from frontline.customers import services as customers
 from frontline.customers.models import Customer
-from frontline.demo import gateway
+from frontline.demo import gateway, monitored
 from frontline.demo.rules import seed_rules
 from frontline.intake import public
 from frontline.intake import services as intake
@@ -25,7 +25,6 @@ from frontline.intake.models import Source
 from frontline.notifications import services as notifications
 from frontline.policy import services as policy
 from frontline.policy.models import Decision
-from frontline.routing import services as routing
 
 
 def _minutes_ago(now, minutes):
@@ -260,6 +259,7 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
     made = {}
     hour = datetime.timedelta(hours=1)
     seed_rules()
+    monitored.build_ground(now)
 
     # S1: the blog that has been down for five days, and nobody answered Sam.
     day = 24 * hour
@@ -272,7 +272,7 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
             via="seed",
         )
         account = customers.add_unit(sam, kind="account", name="acct-walker", via="seed")
-        site = customers.add_unit(
+        customers.add_unit(
             sam,
             kind="site",
             name="walkerblog.example",
@@ -291,27 +291,18 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
             person=person, kind="phone", value="+44 7700 900456", label="mobile", via="seed"
         )
         customers.verify_contact_point(phone, via="seed")
-    with clock.frozen_at(now - 5 * day):
-        customers.set_unit_state(
-            site,
-            "down",
-            reason="SiteDown{site=walkerblog.example, instance=web-07} firing",
-            actor_label="alertmanager",
-            via="monitoring",
-        )
-        case = cases.open_case(
-            customer=sam,
-            subject="walkerblog.example is down (503 from web-07)",
-            channel="monitoring",
-            body="Alertmanager: SiteDown firing for site walkerblog.example on instance web-07. "
-            "HTTP 503 for the site; the rest of web-07 answers normally.",
-            impact="down",
-            units=[site],
-            topic=_topic("web-hosting"),
-            problem_started_at=now - 5 * day,
-            sender="alertmanager",
-        )
-        routing.triage_new_case(case, via="monitoring")
+    # Monitoring sees it within the minute and posts to our webhook: the case opens for Sam on his clock,
+    # routed, and the ladder starts telling him. (He wrote two days later all the same: nobody answered.)
+    monitored.post_alert(
+        now - 5 * day + datetime.timedelta(seconds=40),
+        name="SiteDown",
+        status="firing",
+        starts=now - 5 * day,
+        key='{}:{alertname="SiteDown"}',
+        site="walkerblog.example",
+        instance="web-07",
+    )
+    case = sam.cases.get()
     with clock.frozen_at(now - 2 * day):
         cases.record_inbound_message(
             case,
@@ -405,20 +396,25 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
             address = f"owner@client{n:02d}.example"
             customers.add_contact_point(person=owner, kind="email", value=address, via="seed")
             clients.append((client, owner, address))
+    relay_cases = []
     with clock.frozen_at(now - 50 * datetime.timedelta(minutes=1)):
         for client, owner, sender in [(okafor, renee, "renee@okafor-consulting.example"), *clients[:6]]:
-            cases.open_case(
-                customer=client,
-                requester=owner,
-                sender=sender,
-                channel="email",
-                impact="down",
-                subject="Outgoing mail rejected: 550 relay denied",
-                body="Since about an hour ago every message we send through smtp-2 is rejected with "
-                "'550 relay denied'. Nothing changed on our side.",
-                topic=_topic("email-delivery"),
-                units=list(client.units.all()),
+            relay_cases.append(
+                cases.open_case(
+                    customer=client,
+                    requester=owner,
+                    sender=sender,
+                    channel="email",
+                    impact="down",
+                    subject="Outgoing mail rejected: 550 relay denied",
+                    body="Since about an hour ago every message we send through smtp-2 is rejected with "
+                    "'550 relay denied'. Nothing changed on our side.",
+                    topic=_topic("email-delivery"),
+                    units=list(client.units.all()),
+                )
             )
+    # The relay's alert opened an incident reaching all forty clients; a lead links the cases and updates it.
+    monitored.relay_incident(now, relay_cases)
     made["S3"] = okafor
 
     # S4: the shop on the cheapest plan that needs a restore.
@@ -516,4 +512,8 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
     with clock.frozen_at(now - 40 * datetime.timedelta(minutes=1)):
         policy.receive_events([_scan_result(sites[18], False)], source="scanner", batch="scan:rescan-19")
     made["S5"] = rivera
+
+    # Beyond the stories: a site that went down and came back, confirmed by its owner; planned work.
+    made["recovered"] = monitored.recovered_and_confirmed(now)
+    monitored.planned_work(now)
     return made

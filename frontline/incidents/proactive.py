@@ -43,6 +43,7 @@ def unit_went_bad(unit: ServiceUnit, *, health: str, alert, started_at) -> Proac
         impact=health,
         units=units,
         problem_started_at=started_at,
+        topic=alert.matcher.topic if alert and alert.matcher_id else None,
         sender=alert.source.name if alert else "monitoring",
         via="monitoring",
     )

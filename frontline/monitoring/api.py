@@ -21,6 +21,9 @@ class MatcherIn(Schema):
     health: Health = Field(Health.DOWN, description="What a firing alert means: down or degraded")
     position: int = Field(100, ge=0, le=100_000, description="Matchers are tried in this order")
     is_active: bool = True
+    topic: str = Field(
+        "", max_length=50, description="The skill its alerts' cases need (slug); blank: routed"
+    )
 
 
 class MatcherOut(MatcherIn):
@@ -28,7 +31,8 @@ class MatcherOut(MatcherIn):
 
 
 def _matcher(m: Matcher) -> dict:
-    return {key: getattr(m, key) for key in MatcherIn.model_fields} | {"id": m.pk}
+    fields = {key: getattr(m, key) for key in MatcherIn.model_fields if key != "topic"}
+    return fields | {"id": m.pk, "topic": m.topic.slug if m.topic_id else ""}
 
 
 @router.get("/monitoring/matchers", response=list[MatcherOut])

@@ -11,6 +11,7 @@ import re
 from django.db import transaction
 from django.db.models.fields.json import KeyTextTransform
 
+from frontline.agents.models import Skill
 from frontline.core import clock
 from frontline.core.errors import ServiceError, require_choice
 from frontline.customers.models import ServiceUnit
@@ -91,6 +92,7 @@ def save_matcher(
     health: str = Health.DOWN,
     position: int = 100,
     is_active: bool = True,
+    topic: str = "",
     by,
     via: str = "web",
 ) -> Matcher:
@@ -105,6 +107,11 @@ def save_matcher(
         raise ServiceError("a firing alert cannot mean OK: choose down or degraded", field="health")
     if not 0 <= position <= 100_000:
         raise ServiceError("position is between 0 and 100000", field="position")
+    skill = None
+    if topic:
+        skill = Skill.objects.filter(slug=topic).first()
+        if skill is None:
+            raise ServiceError(f"no skill {topic!r}", field="topic")
     why_not = _could_match(label, looks_up)
     if why_not:
         raise ServiceError(f"this matcher cannot match anything: {why_not}", field="looks_up")
@@ -113,6 +120,7 @@ def save_matcher(
     matcher = matcher or Matcher(created_at=now)
     matcher.label, matcher.looks_up, matcher.alertname = label, looks_up, alertname
     matcher.health, matcher.position, matcher.is_active, matcher.updated_at = health, position, is_active, now
+    matcher.topic = skill
     matcher.save()
     events.matcher_saved(matcher=matcher, created=created, by=by, via=via)
     return matcher

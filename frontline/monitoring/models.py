@@ -204,6 +204,10 @@ class Matcher(models.Model):
     alertname = models.CharField(max_length=200, blank=True, help_text="Only alerts of this name; blank: any")
     # What a firing alert means for what it found.
     health = models.CharField(max_length=10, choices=Health.choices, default=Health.DOWN)
+    # The skill a case opened from these alerts needs (SiteDown: web hosting); blank: the router decides.
+    topic = models.ForeignKey(
+        "agents.Skill", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()

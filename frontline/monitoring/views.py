@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from frontline.agents.models import Capability
+from frontline.agents.models import Capability, Skill
 from frontline.agents.services import require
 from frontline.core.errors import ServiceError
 from frontline.monitoring import services
@@ -65,7 +65,7 @@ def monitoring_page(request):
         request,
         "monitoring/page.html",
         {
-            "matchers": Matcher.objects.all(),
+            "matchers": Matcher.objects.select_related("topic"),
             "components": Component.objects.order_by("group", "name"),
             "firing": Alert.objects.filter(status=AlertStatus.FIRING)
             .select_related("source", "matcher")
@@ -76,6 +76,7 @@ def monitoring_page(request):
             "looks_up": LooksUp.choices,
             "healths": [c for c in Health.choices if c[0] != Health.OK],
             "can_edit": request.agent.can(Capability.RUN_INCIDENTS),
+            "skills": Skill.objects.order_by("name"),
         },
     )
 
@@ -99,6 +100,7 @@ def save_matcher(request):
             health=request.POST.get("health", Health.DOWN),
             position=position,
             is_active=request.POST.get("is_active", "yes") == "yes",
+            topic=request.POST.get("topic", ""),
             by=request.agent,
         )
     except ServiceError as exc:

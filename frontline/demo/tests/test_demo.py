@@ -136,3 +136,30 @@ def test_building_the_demo_twice_does_not_duplicate_it(demo):
     count = Customer.objects.count()
     call_command("demo", "--no-serve", stdout=io.StringIO())
     assert Customer.objects.count() == count
+
+
+def test_monitoring_in_the_demo_s1_came_through_the_webhook_and_the_bakery_confirmed_its_fix(demo):
+    from frontline.incidents.models import ProactiveCase
+    from frontline.monitoring.models import AlertPost
+
+    sam_case = Case.objects.get(customer__name="Sam Walker")
+    assert ProactiveCase.objects.get(case=sam_case).alert.name == "SiteDown"
+    assert AlertPost.objects.filter(status="read").count() >= 4  # Sam, the bakery twice, the relay
+    assert sam_case.notifications.get().title.startswith("We know walkerblog.example")
+    bakery = Case.objects.get(customer__name="Greenfield Bakery")
+    assert bakery.status == "closed" and bakery.events.filter(kind="case.fix_confirmed").exists()
+
+
+def test_story_s3_the_relay_incident_reached_all_forty_clients_and_renee_once(demo, client):
+    from frontline.incidents import services as incidents
+    from frontline.incidents.models import Incident
+
+    incident = Incident.objects.get(components__name="smtp-2")
+    ledger = incidents.ledger(incident)
+    assert len(ledger.lines) == 40 and ledger.told == 40
+    assert incident.case_links.count() == 7  # Renee's and six of her clients' cases, linked by a lead
+    renee_notices = incident.updates.last().fanout.notifications.filter(person__name="Renee Okafor")
+    assert renee_notices.count() == 1 and "40 accounts you act for" in renee_notices.get().body
+    client.force_login(Agent.objects.get(user__username="priya").user)
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "40 of 40" in page and "Notice ledger" in page

@@ -1,0 +1,168 @@
+"""Monitoring and incidents in the demo: our components, an Alertmanager source and its matchers; alerts
+posted through the webhook's own services (stored body, then read as the worker reads it); a site that went
+down and came back, confirmed by its owner; S3's relay incident with its updates and ledger; and planned
+maintenance on a web server, announced to the customers on it."""
+
+import datetime
+import json
+
+from frontline.agents.models import Agent
+from frontline.cases import confirmation
+from frontline.core import clock
+from frontline.customers import services as customers
+from frontline.incidents import maintenance, running
+from frontline.incidents.models import Incident
+from frontline.monitoring import services as monitoring
+from frontline.monitoring.models import Component, LooksUp
+from frontline.notifications import services as notifications
+
+# The demo's Alertmanager source: `Authorization: Bearer <this>` on /monitoring/hooks/alertmanager/.
+SOURCE_SECRET = "northwind-demo-alertmanager-bearer-token"
+HOUR = datetime.timedelta(hours=1)
+
+
+def build_ground(now: datetime.datetime) -> None:
+    """Components, the source and the matchers, before any story's alert."""
+    with clock.frozen_at(now - datetime.timedelta(days=200)):
+        for n in range(1, 25):
+            monitoring.add_component(name=f"web-{n:02d}", kind="server", group="Web hosting")
+        for name in ("smtp-1", "smtp-2"):
+            monitoring.add_component(name=name, kind="relay", group="Mail")
+        for n in range(1, 5):
+            monitoring.add_component(name=f"mx-{n}", kind="mx", group="Mail")
+        core = monitoring.add_component(name="core-1", kind="router", group="Network")
+        for n in range(1, 5):
+            monitoring.add_component(name=f"sw-{n}", kind="switch", group="Network", parent=core)
+        monitoring.add_source(name="alertmanager", kind="alertmanager", secret=SOURCE_SECRET)
+        lead = Agent.objects.get(user__username="priya")
+        monitoring.save_matcher(
+            label="site", looks_up=LooksUp.UNIT_NAME, position=10, topic="web-hosting", by=lead
+        )
+        monitoring.save_matcher(label="line", looks_up=LooksUp.UNIT_LABEL, position=20, by=lead)
+        monitoring.save_matcher(label="instance", looks_up=LooksUp.COMPONENT, position=30, by=lead)
+
+
+def post_alert(
+    at: datetime.datetime, *, name: str, status: str, starts: datetime.datetime, key: str, **labels
+):
+    """What Alertmanager posts (payload version 4), received and read as the webhook and the worker do."""
+    alert = {
+        "status": status,
+        "labels": {"alertname": name, **labels},
+        "annotations": {"summary": f"{name} for {labels.get('site') or labels.get('instance')}"},
+        "startsAt": starts.isoformat().replace("+00:00", "Z"),
+        "endsAt": "0001-01-01T00:00:00Z" if status == "firing" else at.isoformat().replace("+00:00", "Z"),
+        "generatorURL": "http://prometheus.northwind.example/graph",
+        "fingerprint": f"{name}-{labels.get('site') or labels.get('instance')}",
+    }
+    body = {
+        "version": "4",
+        "groupKey": key,
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": "frontline",
+        "groupLabels": {"alertname": name},
+        "commonLabels": alert["labels"],
+        "commonAnnotations": alert["annotations"],
+        "externalURL": "http://alertmanager.northwind.example",
+        "alerts": [alert],
+    }
+    with clock.frozen_at(at):
+        source = monitoring.Source.objects.get(name="alertmanager")
+        post = monitoring.receive(source, json.dumps(body).encode())
+        monitoring.read_post(monitoring.AlertPost.objects.select_related("source").get(pk=post.pk))
+
+
+def recovered_and_confirmed(now: datetime.datetime):
+    """Greenfield Bakery's site was down for two hours yesterday: told within the minute, told it was back,
+    and its owner confirmed."""
+    day = datetime.timedelta(days=1)
+    with clock.frozen_at(now - 30 * day):
+        bakery = customers.create_customer(
+            name="Greenfield Bakery",
+            plan="business",
+            customer_since=datetime.date(2019, 6, 3),
+            monthly_value="19.99",
+        )
+        account = customers.add_unit(bakery, kind="account", name="acct-greenfield")
+        site = customers.add_unit(
+            bakery,
+            kind="site",
+            name="greenfield-bakery.example",
+            parent=account,
+            hostname="web-03",
+            labels={"site": "greenfield-bakery.example", "instance": "web-03"},
+            end_users=300,
+        )
+        owner = customers.add_person(bakery, name="Maya Green")
+        customers.verify_contact_point(
+            customers.add_contact_point(person=owner, kind="email", value="maya@greenfield-bakery.example")
+        )
+    start = now - day - datetime.timedelta(hours=3)
+    labels = {"site": site.name, "instance": "web-03"}
+    key = '{}:{alertname="SiteDown"}'
+    for at, status in ((start + datetime.timedelta(seconds=40), "firing"), (start + 2 * HOUR, "resolved")):
+        post_alert(at, name="SiteDown", status=status, starts=start, key=key, **labels)
+    case = bakery.cases.get()
+    with clock.frozen_at(start + 3 * HOUR):
+        confirmation.confirm_fix(case, answer="yes", via="link")
+    return bakery
+
+
+def relay_incident(now: datetime.datetime, cases) -> Incident:
+    """S3: smtp-2 rejects mail; the alert opens the incident, which reaches the forty clients by itself; a
+    lead links the cases that came in, and posts what was found."""
+    minute = datetime.timedelta(minutes=1)
+    start = now - 58 * minute
+    post_alert(
+        start + minute,
+        name="RelayRejecting",
+        status="firing",
+        starts=start,
+        key='{}:{alertname="RelayRejecting"}',
+        instance="smtp-2",
+    )
+    incident = Incident.objects.get(components__name="smtp-2")
+    lead = Agent.objects.get(user__username="priya")
+    with clock.frozen_at(now - 45 * minute):
+        for case in cases:
+            running.link_case(incident, case, by=lead, via="web")
+        running.post_update(
+            incident,
+            state="identified",
+            body="A configuration change removed our customers' networks from smtp-2's relay list, so it "
+            "answers '550 relay denied'. We are rolling it back now; nothing is needed on your side.",
+            by=lead,
+        )
+    with clock.frozen_at(now - 44 * minute):  # the first rung of every notice goes out
+        token, claimed = notifications.claim_due(size=5000)
+        notifications.run_rungs(claimed, token)
+    renee = next(
+        iter(
+            n
+            for n in notifications.Notification.objects.filter(
+                subject_kind="incident", subject_id=str(incident.pk), person__isnull=False
+            )
+        ),
+        None,
+    )
+    if renee is not None:
+        with clock.frozen_at(now - 40 * minute):
+            notifications.acknowledge(renee, via="link", who=str(renee.person))
+    return incident
+
+
+def planned_work(now: datetime.datetime):
+    """A kernel upgrade on web-12 in three days: announced to every customer with a site on it."""
+    lead = Agent.objects.get(user__username="priya")
+    start = (now + datetime.timedelta(days=3)).replace(hour=1, minute=0, second=0, microsecond=0)
+    with clock.frozen_at(now - datetime.timedelta(hours=2)):
+        return maintenance.schedule(
+            title="Kernel upgrade on web-12",
+            body="Sites on web-12 restart once and are unavailable for up to five minutes.",
+            impact="OUTAGE",
+            starts_at=start,
+            ends_at=start + datetime.timedelta(minutes=30),
+            components=[Component.objects.get(name="web-12")],
+            by=lead,
+        )
