@@ -26,17 +26,9 @@ ACTIVE = [MaintenanceStatus.CONFIRMED, MaintenanceStatus.IN_PROCESS]
 
 
 def _reach(maintenance: Maintenance) -> dict[int, list[int]]:
-    radius = monitoring.of_components(list(maintenance.components.all()))
-    unit_ids = set(radius.unit_ids) | set(
-        monitoring.of_units(list(maintenance.units.values_list("pk", flat=True))).unit_ids
-    )
-    by_customer: dict[int, list[int]] = {}
-    ids = sorted(unit_ids)
-    for start in range(0, len(ids), 5000):
-        for pk, customer_id in ServiceUnit.objects.filter(pk__in=ids[start : start + 5000]).values_list(
-            "pk", "customer_id"
-        ):
-            by_customer.setdefault(customer_id, []).append(pk)
+    by_customer = monitoring.of(
+        list(maintenance.components.all()), list(maintenance.units.values_list("pk", flat=True))
+    ).by_customer
     MaintenanceReach.objects.filter(maintenance=maintenance).delete()
     MaintenanceReach.objects.bulk_create(
         [

@@ -12,7 +12,6 @@ from frontline.cases import services as cases
 from frontline.cases.models import Case
 from frontline.core import clock, texts
 from frontline.core.errors import Conflict, ServiceError, require_choice
-from frontline.customers.models import ServiceUnit
 from frontline.incidents import audience, events, statuspage
 from frontline.incidents.models import Affected, Impact, Incident, IncidentCase, IncidentState, IncidentUpdate
 from frontline.monitoring import services as monitoring
@@ -73,14 +72,8 @@ def open_incident(
 def recompute_affected(incident: Incident, *, units=()) -> int:
     """Who it reaches now: from its components down the tree, and the units named. Customers already told
     stay affected (they were told); new ones are added."""
-    radius = monitoring.of_components(list(incident.components.all()))
-    unit_ids = sorted(set(radius.unit_ids) | set(monitoring.of_units([u.pk for u in units]).unit_ids))
-    by_customer: dict[int, list[int]] = {}
-    for start in range(0, len(unit_ids), 5000):
-        for pk, customer_id in ServiceUnit.objects.filter(pk__in=unit_ids[start : start + 5000]).values_list(
-            "pk", "customer_id"
-        ):
-            by_customer.setdefault(customer_id, []).append(pk)
+    radius = monitoring.of(list(incident.components.all()), [u.pk for u in units])
+    by_customer = radius.by_customer
     known = set(incident.affected.values_list("customer_id", flat=True))
     now = clock.now()
     Affected.objects.bulk_create(
@@ -91,7 +84,7 @@ def recompute_affected(incident: Incident, *, units=()) -> int:
         ],
         batch_size=2000,
     )
-    incident.affected_units = len(unit_ids)
+    incident.affected_units = len(radius.unit_ids)
     incident.save(update_fields=["affected_units"])
     return len(by_customer)
 

@@ -19,7 +19,11 @@ from frontline.monitoring.models import Component
 class Radius:
     components: list[Component]
     unit_ids: list[int]
-    customer_ids: list[int]
+    by_customer: dict[int, list[int]]  # customer id -> the ids of their units reached
+
+    @property
+    def customer_ids(self) -> list[int]:
+        return sorted(self.by_customer)
 
 
 def components_under(roots: list[Component]) -> list[Component]:
@@ -65,9 +69,16 @@ def of_units(unit_ids: list[int]) -> Radius:
     return _with_customers([], units_under(unit_ids))
 
 
+def of(components: list[Component], unit_ids: list[int]) -> Radius:
+    """Both: what the components reach, and the units named with everything under them."""
+    above, below = of_components(components), of_units(unit_ids)
+    return _with_customers(above.components, sorted(set(above.unit_ids) | set(below.unit_ids)))
+
+
 def _with_customers(components, unit_ids: list[int]) -> Radius:
-    customers: set[int] = set()
+    by_customer: dict[int, list[int]] = {}
     for start in range(0, len(unit_ids), 5000):
         chunk = unit_ids[start : start + 5000]
-        customers.update(ServiceUnit.objects.filter(pk__in=chunk).values_list("customer_id", flat=True))
-    return Radius(components=components, unit_ids=unit_ids, customer_ids=sorted(customers))
+        for pk, customer_id in ServiceUnit.objects.filter(pk__in=chunk).values_list("pk", "customer_id"):
+            by_customer.setdefault(customer_id, []).append(pk)
+    return Radius(components=components, unit_ids=unit_ids, by_customer=by_customer)

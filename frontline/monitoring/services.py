@@ -19,6 +19,7 @@ from django.db import transaction
 from frontline.core import clock, jsonbody
 from frontline.core.errors import ServiceError, require_choice
 from frontline.monitoring import events, health
+from frontline.monitoring.blast import of as of
 from frontline.monitoring.blast import of_components as of_components
 from frontline.monitoring.blast import of_units as of_units
 from frontline.monitoring.health import set_component_health as set_component_health
