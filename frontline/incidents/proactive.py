@@ -33,7 +33,10 @@ def unit_went_bad(unit: ServiceUnit, *, health: str, alert, started_at) -> Proac
         return None
     if ProactiveCase.objects.filter(unit=unit, recovered_at=None).exists():
         return None  # already open: its priority rises with the customer's clock
-    units = list(ServiceUnit.objects.filter(pk__in=monitoring.of_units([unit.pk]).unit_ids))
+    below = monitoring.units_under([unit.pk])
+    units = (
+        [unit, *ServiceUnit.objects.filter(pk__in=below).exclude(pk=unit.pk)] if len(below) > 1 else [unit]
+    )
     subject, body = texts.render_message("incidents/proactive_case", unit=unit, alert=alert, health=health)
     case = cases.open_case(
         customer=unit.customer,

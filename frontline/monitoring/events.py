@@ -22,7 +22,7 @@ def _alert_data(alert) -> dict:
     }
 
 
-def alert_changed(*, alert, unit=None, customer=None) -> None:
+def alert_changed(*, alert, components: list[str], unit=None, customer=None) -> None:
     """An alert began firing or was resolved, once per unit it is about (or once, for components).
     data: alert_id, name, fingerprint, summary, labels, starts_at, components (names)."""
     record(
@@ -31,7 +31,7 @@ def alert_changed(*, alert, unit=None, customer=None) -> None:
         via="monitoring",
         unit=unit,
         customer=customer,
-        components=[c.name for c in alert.components.all()],
+        components=components,
         **_alert_data(alert),
     )
 

@@ -27,7 +27,7 @@ def _move_period(*, unit=None, component=None, previous: str, health: str, at) -
 
 
 def reevaluate_unit(unit: ServiceUnit, alert: Alert) -> None:
-    unit.refresh_from_db(fields=["state", "state_changed_at"])
+    """`unit` as read in this transaction (its state is current)."""
     if unit.state in _OURS:
         return
     health = worst(

@@ -14,6 +14,7 @@ import hmac
 import json
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 
 from frontline.core import clock, jsonbody
@@ -22,6 +23,7 @@ from frontline.monitoring import events, health
 from frontline.monitoring.blast import of as of
 from frontline.monitoring.blast import of_components as of_components
 from frontline.monitoring.blast import of_units as of_units
+from frontline.monitoring.blast import units_under as units_under
 from frontline.monitoring.health import set_component_health as set_component_health
 from frontline.monitoring.matchers import resolve
 from frontline.monitoring.matchers import save_matcher as save_matcher
@@ -102,8 +104,18 @@ def receive(source: Source, body: bytes) -> AlertPost:
     except ServiceError as exc:  # Unreadable, or jsonbody's BadJson
         _refuse(post, exc.message)
         raise ServiceError(f"{exc.message} (kept as post {post.pk})", field="body") from exc
-    transaction.on_commit(lambda: later("frontline.monitoring.tasks.read_pending"))
+    transaction.on_commit(_read_soon)
     return post
+
+
+READ_QUEUED = "monitoring:read-queued"
+
+
+def _read_soon() -> None:
+    """Enqueue a reading unless one is already queued and has not started: at a hundred posts a second,
+    one job reads them all (the job clears the mark as it starts, so nothing posted after that waits)."""
+    if cache.add(READ_QUEUED, 1, timeout=30):
+        later("frontline.monitoring.tasks.read_pending")
 
 
 def _refuse(post: AlertPost, problem: str) -> None:
@@ -124,6 +136,7 @@ def _refuse(post: AlertPost, problem: str) -> None:
 
 def read_pending(limit: int = 500) -> int:
     """Read what was stored and not yet read, oldest first, each post in its own transaction."""
+    cache.delete(READ_QUEUED)
     done = 0
     for post_id in (
         AlertPost.objects.filter(status=PostStatus.PENDING)
@@ -234,16 +247,18 @@ def _map(alert: Alert, matchers: list[Matcher]) -> bool:
     alert.save(update_fields=["matcher", "health"])
     alert.units.set(units)
     alert.components.set(components)
+    alert.found = (units, components)  # what _announce needs, without reading it back
     return True
 
 
 def _announce(alert: Alert) -> None:
-    units = list(alert.units.select_related("customer"))
-    components = list(alert.components.all())
+    found = getattr(alert, "found", None)
+    units, components = found or (list(alert.units.select_related("customer")), list(alert.components.all()))
+    names = [c.name for c in components]
     if not units:
-        events.alert_changed(alert=alert)
+        events.alert_changed(alert=alert, components=names)
     for unit in units:
-        events.alert_changed(alert=alert, unit=unit, customer=unit.customer)
+        events.alert_changed(alert=alert, unit=unit, customer=unit.customer, components=names)
     for unit in units:
         health.reevaluate_unit(unit, alert)
     for component in components:
