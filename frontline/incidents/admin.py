@@ -1,0 +1,38 @@
+from django.contrib import admin
+
+from frontline.incidents.models import Incident, IncidentUpdate, Maintenance, Subscription
+from frontline.web.admin import ReadOnlyAdmin
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyAdmin):
+    """Run on the Incidents page or through the API, where every update reaches every affected customer."""
+
+    list_display = ["pk", "title", "state", "impact", "started_at", "resolved_at", "opened_by_label"]
+    list_filter = ["state", "impact"]
+
+
+@admin.register(IncidentUpdate)
+class IncidentUpdateAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "incident", "state", "posted_at", "posted_by_label", "notices"]
+
+
+@admin.register(Maintenance)
+class MaintenanceAdmin(ReadOnlyAdmin):
+    list_display = [
+        "pk",
+        "title",
+        "status",
+        "impact",
+        "starts_at",
+        "ends_at",
+        "sequence",
+        "upstream_provider",
+    ]
+    list_filter = ["status", "impact"]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "kind", "address", "created_at", "confirmed_at", "unsubscribed_at"]
+    list_filter = ["kind"]
