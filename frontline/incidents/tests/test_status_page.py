@@ -101,3 +101,20 @@ def test_followers_get_updates_with_one_click_unsubscribe(client, okafor, priya,
     subscription.refresh_from_db()
     assert subscription.unsubscribed_at is not None
     assert followers.tell("update", update.pk) == 0
+
+
+def test_a_subscription_to_one_component_hears_only_about_it(okafor, priya, smtp_server):
+    from frontline.incidents import followers
+    from frontline.monitoring.models import Component
+
+    other = Component.objects.get(name="smtp-1")
+    subscriptions.subscribe(kind="email", address="fan@example.com", component_ids=[str(other.pk)])
+    subscriptions.confirm(Subscription.objects.get())
+    incident = services.open_incident(title="Relay down", components=[okafor["relay"]], by=priya)
+    update = services.post_update(incident, state="identified", body="smtp-2 only.", by=priya)
+    assert followers.tell("update", update.pk) == 0
+    elsewhere = services.open_incident(title="smtp-1 slow", components=[other], by=priya)
+    assert (
+        followers.tell("update", services.post_update(elsewhere, state="identified", body="x", by=priya).pk)
+        == 1
+    )
