@@ -101,6 +101,8 @@ def run_webhook(args) -> None:
             f"127.0.0.1:{port}",
             "-w",
             "2",
+            "--threads",
+            str(args.threads),
             "--access-logfile",
             "/dev/null",
         ],

@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from frontline.core import clock, jsonbody
+from frontline.core.db import queued_writes
 from frontline.core.errors import ServiceError, require_choice
 from frontline.monitoring import events, health
 from frontline.monitoring.blast import of as of
@@ -96,13 +97,18 @@ def authenticate(source_name: str, *, authorization: str, signature: str, body: 
 
 
 def receive(source: Source, body: bytes) -> AlertPost:
-    """Store, then check the body can be read. Raises ServiceError (kept, refused, raised) when not."""
+    """Store, then check the body can be read. Raises ServiceError (kept, refused, raised) when not.
+
+    On SQLite the writes queue behind the machine's write lock (core/db.py) with the worker's reading, so
+    that a busy worker cannot starve the webhook's one insert."""
     now = clock.now()
-    post = AlertPost.objects.create(source=source, body=body, received_at=now)
+    with queued_writes(), transaction.atomic():
+        post = AlertPost.objects.create(source=source, body=body, received_at=now)
     try:
         read_payload(source.kind, jsonbody.loads(body), now=now)
     except ServiceError as exc:  # Unreadable, or jsonbody's BadJson
-        _refuse(post, exc.message)
+        with queued_writes(), transaction.atomic():
+            _refuse(post, exc.message)
         raise ServiceError(f"{exc.message} (kept as post {post.pk})", field="body") from exc
     transaction.on_commit(_read_soon)
     return post
