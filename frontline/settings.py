@@ -214,6 +214,9 @@ FRONTLINE_NOTICE_ATTACHMENTS = [
 ]
 # The provider's name as customers know it (calendar entries, the status page).
 FRONTLINE_PROVIDER_NAME = env_str("FRONTLINE_PROVIDER_NAME", "Frontline")
+# Status page webhooks may point at loopback or private addresses only where this is set (tests, a lab):
+# otherwise a stranger's subscription could make us post into our own network.
+FRONTLINE_STATUS_WEBHOOKS_INWARD = env_bool("FRONTLINE_STATUS_WEBHOOKS_INWARD", False)
 # How long before planned maintenance starts its reminder goes out.
 FRONTLINE_MAINTENANCE_REMINDER_HOURS = env_int("FRONTLINE_MAINTENANCE_REMINDER_HOURS", 24)
 

@@ -7,10 +7,13 @@ unsubscribe (RFC 8058: `List-Unsubscribe` with `List-Unsubscribe-Post: List-Unsu
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 from datetime import timedelta
+from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
 from django.conf import settings
@@ -63,7 +66,8 @@ def subscribe(*, kind: str, address: str, component_ids=()) -> None:
             EmailValidator()(address)
             address = address.lower()
         elif kind == SubscriptionKind.WEBHOOK:
-            URLValidator(schemes=["https", "http"])(address)
+            URLValidator(schemes=["https"])(address)
+            _refuse_inward(address)
         else:
             raise ServiceError("subscribe by email or webhook", field="kind")
     except ValidationError as exc:
@@ -97,6 +101,23 @@ def subscribe(*, kind: str, address: str, component_ids=()) -> None:
         provider=settings.FRONTLINE_PROVIDER_NAME,
     )
     _send(subscription, subject, body, {"type": "confirm", "confirm_url": confirm_link(subscription)})
+
+
+def _refuse_inward(url: str) -> None:
+    """A stranger's webhook address must not make us post into our own network (loopback, private,
+    link-local, reserved addresses): refused unless FRONTLINE_STATUS_WEBHOOKS_INWARD allows it (tests).
+    Checked when subscribing and again before every post, since a name can be pointed elsewhere later."""
+    if settings.FRONTLINE_STATUS_WEBHOOKS_INWARD:
+        return
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)}
+    except OSError as exc:
+        raise ServiceError(f"{host!r} does not resolve", field="address") from exc
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not ip.is_global:
+            raise ServiceError("a webhook must be a public https address", field="address")
 
 
 def confirm(subscription: Subscription) -> Subscription:
@@ -150,6 +171,18 @@ def _send(subscription: Subscription, subject: str, body: str, payload: dict) ->
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
             message_id=delivery.new_message_id(),
+        )
+        return
+    try:
+        _refuse_inward(subscription.address)
+    except ServiceError as exc:
+        DeliveryAttempt.objects.create(
+            channel="webhook",
+            address=subscription.address[:255],
+            attempted_at=clock.now(),
+            status=AttemptStatus.REFUSED,
+            reply_text=exc.message,
+            answered_at=clock.now(),
         )
         return
     data = json.dumps({**payload, "subject": subject, "text": body, "unsubscribe_url": unsubscribe}).encode()

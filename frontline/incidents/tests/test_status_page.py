@@ -118,3 +118,43 @@ def test_a_subscription_to_one_component_hears_only_about_it(okafor, priya, smtp
         followers.tell("update", services.post_update(elsewhere, state="identified", body="x", by=priya).pk)
         == 1
     )
+
+
+def test_a_webhook_subscription_into_our_own_network_is_refused(db):
+    import pytest
+
+    from frontline.core.errors import ServiceError
+
+    for address in (
+        "https://127.0.0.1/hook",
+        "https://10.0.0.8/hook",
+        "https://[::1]/hook",
+        "https://169.254.169.254/",
+    ):
+        with pytest.raises(ServiceError, match="public https"):
+            subscriptions.subscribe(kind="webhook", address=address)
+    with pytest.raises(ServiceError, match="not a valid webhook"):
+        subscriptions.subscribe(kind="webhook", address="http://example.com/hook")
+    assert not Subscription.objects.exists()
+
+
+def test_followers_webhooks_are_signed_and_their_answer_recorded(okafor, priya, receiver, settings):
+    import hashlib
+    import hmac
+
+    from frontline.delivery.models import DeliveryAttempt
+    from frontline.incidents import followers
+
+    settings.FRONTLINE_STATUS_WEBHOOKS_INWARD = True
+    subscription = Subscription.objects.create(
+        kind="webhook", address=f"{receiver.url}/status-hook", created_at=clock.now(), secret="s" * 32
+    )
+    subscriptions.confirm(subscription)
+    incident = services.open_incident(title="Relay down", components=[okafor["relay"]], by=priya)
+    update = services.post_update(incident, state="identified", body="A bad push.", by=priya)
+    assert followers.tell("update", update.pk) == 1
+    [call] = receiver.to("/status-hook")
+    stamp, signature = (part.split("=", 1)[1] for part in call.headers["X-Frontline-Signature"].split(","))
+    expected = hmac.new(b"s" * 32, f"{stamp}.".encode() + call.body, hashlib.sha256).hexdigest()
+    assert signature == expected and call.json["state"] == "identified" and "unsubscribe_url" in call.json
+    assert DeliveryAttempt.objects.get(channel="webhook").status == "accepted"
