@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 ## Install, migrate the embedded SQLite database, load the demo provider and serve it on 127.0.0.1.
 demo: $(STAMP)
 	FRONTLINE_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend \
+	FRONTLINE_PROVIDER_NAME="Northwind Hosting & Access" \
 	$(BIN)/frontline demo
 
 ## Real peers the tests drive, from Debian: Chromium for the browser tests (Playwright's own browser
