@@ -23,7 +23,7 @@ from frontline.notifications.models import SubjectKind, Urgency
 from frontline.routing import services as routing
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the reading's transaction: no savepoint of its own
 def unit_went_bad(unit: ServiceUnit, *, health: str, alert, started_at) -> ProactiveCase | None:
     window = maintenance.covering(unit, clock.now())
     if window is not None:
@@ -70,7 +70,7 @@ def unit_went_bad(unit: ServiceUnit, *, health: str, alert, started_at) -> Proac
     return proactive
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def unit_recovered(unit: ServiceUnit) -> list[ProactiveCase]:
     done = []
     now = clock.now()

@@ -144,12 +144,15 @@ def read_pending(limit: int = 500) -> int:
     """Read what was stored and not yet read, oldest first, each post in its own transaction."""
     cache.delete(READ_QUEUED)
     done = 0
+    matchers = list(Matcher.objects.filter(is_active=True).select_related("topic"))
     for post_id in (
         AlertPost.objects.filter(status=PostStatus.PENDING)
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     ):
-        with transaction.atomic():
+        # On SQLite each post's writes queue behind the machine's write lock, as the webhook's insert does:
+        # the webhook waits for one post's reading at most, never for SQLite's busy-handler naps.
+        with queued_writes(), transaction.atomic():
             post = (
                 AlertPost.objects.select_for_update()
                 .select_related("source")
@@ -157,12 +160,13 @@ def read_pending(limit: int = 500) -> int:
                 .first()
             )
             if post is not None:
-                read_post(post)
+                read_post(post, matchers=matchers)
                 done += 1
     return done
 
 
-def read_post(post: AlertPost) -> list[Alert]:
+def read_post(post: AlertPost, *, matchers: list[Matcher] | None = None) -> list[Alert]:
+    """`matchers`: the active ones, when the caller read them once for many posts."""
     now = clock.now()
     try:
         group_in, alerts_in = read_payload(post.source.kind, json.loads(bytes(post.body)), now=now)
@@ -170,7 +174,8 @@ def read_post(post: AlertPost) -> list[Alert]:
         _refuse(post, getattr(exc, "message", str(exc)))
         return []
     group = _upsert_group(post.source, group_in, now) if group_in else None
-    matchers = list(Matcher.objects.filter(is_active=True))
+    if matchers is None:
+        matchers = list(Matcher.objects.filter(is_active=True).select_related("topic"))
     changed = [
         alert for item in alerts_in if (alert := _upsert_alert(post.source, group, item, matchers, now))
     ]
@@ -223,14 +228,15 @@ def _upsert_alert(source, group, item, matchers, now) -> Alert | None:
     alert.extra, alert.last_seen_at = item.extra, now
     if item.status == AlertStatus.RESOLVED and alert.ends_at is None:
         alert.ends_at = now
-    unmapped = alert.pk is None or alert.matcher_id is None
+    fresh = alert.pk is None
+    unmapped = fresh or alert.matcher_id is None
     alert.save()
     if unmapped:
-        news = _map(alert, matchers) or news
+        news = _map(alert, matchers, fresh=fresh) or news
     return alert if news else None
 
 
-def _map(alert: Alert, matchers: list[Matcher]) -> bool:
+def _map(alert: Alert, matchers: list[Matcher], *, fresh: bool) -> bool:
     """Map the alert through the matchers; True when it is newly mapped. Unmapped firing alerts are raised
     as a to-do once per fingerprint."""
     matcher, units, components = resolve(alert.labels, matchers)
@@ -251,8 +257,12 @@ def _map(alert: Alert, matchers: list[Matcher]) -> bool:
         return False
     alert.matcher, alert.health = matcher, matcher.health
     alert.save(update_fields=["matcher", "health"])
-    alert.units.set(units)
-    alert.components.set(components)
+    if fresh:  # a new alert has no links to replace: add them, without reading the empty ones first
+        alert.units.add(*units)
+        alert.components.add(*components)
+    else:
+        alert.units.set(units)
+        alert.components.set(components)
     alert.found = (units, components)  # what _announce needs, without reading it back
     return True
 

@@ -128,6 +128,7 @@ def notify(
             now=clock.now(),
             case=case,
         )
+        notification.customer = customer  # the event reads it: not again from the database
         notification.save()
         events.notification_started(notification=notification, ladder=ladder, by=by, via=via)
         transaction.on_commit(dispatch_soon)
