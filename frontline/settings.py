@@ -217,6 +217,8 @@ FRONTLINE_PROVIDER_NAME = env_str("FRONTLINE_PROVIDER_NAME", "Frontline")
 # Status page webhooks may point at loopback or private addresses only where this is set (tests, a lab):
 # otherwise a stranger's subscription could make us post into our own network.
 FRONTLINE_STATUS_WEBHOOKS_INWARD = env_bool("FRONTLINE_STATUS_WEBHOOKS_INWARD", False)
+# ...and plain http only where this is set (a lab without TLS).
+FRONTLINE_STATUS_WEBHOOKS_HTTP = env_bool("FRONTLINE_STATUS_WEBHOOKS_HTTP", False)
 # How long before planned maintenance starts its reminder goes out.
 FRONTLINE_MAINTENANCE_REMINDER_HOURS = env_int("FRONTLINE_MAINTENANCE_REMINDER_HOURS", 24)
 

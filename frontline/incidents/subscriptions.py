@@ -5,8 +5,6 @@ nothing is sent to an address until its link's button was pressed. Every message
 unsubscribe (RFC 8058: `List-Unsubscribe` with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`).
 """
 
-import hashlib
-import hmac
 import ipaddress
 import json
 import logging
@@ -30,6 +28,7 @@ from frontline.delivery.models import AttemptStatus, DeliveryAttempt
 from frontline.incidents import events
 from frontline.incidents.models import Subscription, SubscriptionKind
 from frontline.monitoring.models import Component
+from frontline.notifications.transports import sign
 
 log = logging.getLogger(__name__)
 CONFIRM_SALT = "frontline.status.confirm"
@@ -66,7 +65,9 @@ def subscribe(*, kind: str, address: str, component_ids=()) -> None:
             EmailValidator()(address)
             address = address.lower()
         elif kind == SubscriptionKind.WEBHOOK:
-            URLValidator(schemes=["https"])(address)
+            URLValidator(schemes=["https", "http"] if settings.FRONTLINE_STATUS_WEBHOOKS_HTTP else ["https"])(
+                address
+            )
             _refuse_inward(address)
         else:
             raise ServiceError("subscribe by email or webhook", field="kind")
@@ -100,7 +101,12 @@ def subscribe(*, kind: str, address: str, component_ids=()) -> None:
         link=confirm_link(subscription),
         provider=settings.FRONTLINE_PROVIDER_NAME,
     )
-    _send(subscription, subject, body, {"type": "confirm", "confirm_url": confirm_link(subscription)})
+    _send(
+        subscription,
+        subject,
+        body,
+        {"type": "confirm", "confirm_url": confirm_link(subscription), "secret": subscription.secret},
+    )
 
 
 def _refuse_inward(url: str) -> None:
@@ -187,14 +193,15 @@ def _send(subscription: Subscription, subject: str, body: str, payload: dict) ->
         return
     data = json.dumps({**payload, "subject": subject, "text": body, "unsubscribe_url": unsubscribe}).encode()
     stamp = str(int(clock.now().timestamp()))
-    signature = hmac.new(
-        subscription.secret.encode(), f"{stamp}.".encode() + data, hashlib.sha256
-    ).hexdigest()
     request = Request(
         subscription.address,
         data=data,
         method="POST",
-        headers={"Content-Type": "application/json", "X-Frontline-Signature": f"t={stamp},v1={signature}"},
+        headers={  # signed as a customer's own webhook is (notifications.transports.verify_signature)
+            "Content-Type": "application/json",
+            "X-Frontline-Timestamp": stamp,
+            "X-Frontline-Signature": sign(subscription.secret, stamp, data),
+        },
     )
     attempt = DeliveryAttempt.objects.create(
         channel="webhook", address=subscription.address[:255], attempted_at=clock.now()

@@ -154,7 +154,18 @@ def test_followers_webhooks_are_signed_and_their_answer_recorded(okafor, priya, 
     update = services.post_update(incident, state="identified", body="A bad push.", by=priya)
     assert followers.tell("update", update.pk) == 1
     [call] = receiver.to("/status-hook")
-    stamp, signature = (part.split("=", 1)[1] for part in call.headers["X-Frontline-Signature"].split(","))
+    stamp = call.headers["X-Frontline-Timestamp"]
     expected = hmac.new(b"s" * 32, f"{stamp}.".encode() + call.body, hashlib.sha256).hexdigest()
-    assert signature == expected and call.json["state"] == "identified" and "unsubscribe_url" in call.json
+    assert call.headers["X-Frontline-Signature"] == f"sha256={expected}"
+    assert call.json["state"] == "identified" and "unsubscribe_url" in call.json
     assert DeliveryAttempt.objects.get(channel="webhook").status == "accepted"
+
+
+def test_a_webhook_subscription_is_confirmed_by_a_link_posted_to_it_with_its_secret(db, receiver, settings):
+    settings.FRONTLINE_STATUS_WEBHOOKS_INWARD = True
+    settings.FRONTLINE_STATUS_WEBHOOKS_HTTP = True
+    subscriptions.subscribe(kind="webhook", address=f"{receiver.url}/hook")
+    [call] = receiver.to("/hook")
+    subscription = Subscription.objects.get()
+    assert call.json["type"] == "confirm" and call.json["secret"] == subscription.secret
+    assert "/status/subscriptions/confirm/" in call.json["confirm_url"] and not subscription.active
