@@ -219,6 +219,9 @@ FRONTLINE_PROVIDER_NAME = env_str("FRONTLINE_PROVIDER_NAME", "Frontline")
 FRONTLINE_STATUS_WEBHOOKS_INWARD = env_bool("FRONTLINE_STATUS_WEBHOOKS_INWARD", False)
 # ...and plain http only where this is set (a lab without TLS).
 FRONTLINE_STATUS_WEBHOOKS_HTTP = env_bool("FRONTLINE_STATUS_WEBHOOKS_HTTP", False)
+# When a component's alert opens an incident: "at_once" tells every affected customer straight away;
+# "lead" waits for a team lead to post the first update (a to-do asks for it).
+FRONTLINE_INCIDENT_NOTICE = env_str("FRONTLINE_INCIDENT_NOTICE", "at_once")
 # How long before planned maintenance starts its reminder goes out.
 FRONTLINE_MAINTENANCE_REMINDER_HOURS = env_int("FRONTLINE_MAINTENANCE_REMINDER_HOURS", 24)
 

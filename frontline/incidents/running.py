@@ -3,6 +3,7 @@ affected customers computed from the tree, updates that go to every one of them 
 cases linked, and its resolution, which resolves the linked cases and asks each customer to confirm.
 """
 
+from django.conf import settings
 from django.db import transaction
 
 from frontline.agents.models import Capability
@@ -18,6 +19,10 @@ from frontline.monitoring import services as monitoring
 from frontline.notifications import services as notifications
 from frontline.notifications.models import SubjectKind, Urgency
 from frontline.scheduling.later import later
+from frontline.todos.models import TODO_KINDS
+from frontline.todos.services import raise_todo
+
+TELL_CUSTOMERS = TODO_KINDS.declare("tell_incident", "Tell an incident's customers")  # a lead posts first
 
 
 def _label(by, label: str) -> str:
@@ -199,7 +204,8 @@ def open_incident_for(customer_id: int) -> Incident | None:
 
 def incident_from_monitoring(component, *, health: str, alert, started_at) -> Incident:
     """One of our components went bad: the open incident about it (or above it) takes the alert, else a new
-    incident opens and tells everyone it reaches at once."""
+    incident opens and tells everyone it reaches at once, or, with FRONTLINE_INCIDENT_NOTICE=lead, waits for
+    a team lead to post its first update (a to-do says so)."""
     covering = {c.pk for c in _ancestors(component)}
     incident = (
         Incident.objects.filter(state__in=IncidentState.open_values(), components__in=covering)
@@ -211,16 +217,27 @@ def incident_from_monitoring(component, *, health: str, alert, started_at) -> In
             incident.alerts.add(alert)
         return incident
     title, body = texts.render_message("incidents/detected", component=component, health=health, alert=alert)
-    return open_incident(
+    at_once = settings.FRONTLINE_INCIDENT_NOTICE != "lead"
+    incident = open_incident(
         title=title,
         components=[component],
         impact=Impact.DOWN if health == "down" else Impact.DEGRADED,
         started_at=started_at,
-        body=body,
+        body=body if at_once else "",
         alerts=[alert] if alert is not None else [],
         label="monitoring",
         via="monitoring",
     )
+    if not at_once:
+        raise_todo(
+            kind=TELL_CUSTOMERS,
+            title=f"{incident.ref} {title}: tell the {incident.affected.count()} customers it reaches",
+            detail="Monitoring opened this incident; nobody has been told yet. Post its first update on the "
+            "incident page: it goes to every affected customer through their ladders.",
+            evidence={"incident_id": incident.pk},
+            via="monitoring",
+        )
+    return incident
 
 
 def component_recovered(component) -> None:

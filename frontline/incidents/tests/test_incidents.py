@@ -98,3 +98,22 @@ def test_an_agent_may_not_run_an_incident(okafor, tom):
 
     with pytest.raises(NotAllowed):
         services.open_incident(title="x", components=[okafor["relay"]], by=tom)
+
+
+def test_with_a_lead_first_a_monitoring_incident_tells_nobody_until_a_lead_posts(
+    post_json, okafor, priya, settings
+):
+    from frontline.incidents.running import TELL_CUSTOMERS
+    from frontline.todos.models import ToDo
+
+    settings.FRONTLINE_INCIDENT_NOTICE = "lead"
+    monitoring.save_matcher(label="instance", looks_up=LooksUp.COMPONENT, by=priya)
+    with clock.frozen_at(NOW):
+        post_json(group(alert(name="RelayRejecting", starts="2026-12-01T09:58:00Z", instance="smtp-2")))
+        run_queued_jobs()
+    incident = Incident.objects.get()
+    assert incident.affected.count() == 3 and not _incident_notices(incident).exists()
+    todo = ToDo.objects.get(kind=TELL_CUSTOMERS)
+    assert incident.ref in todo.title and "3 customers" in todo.title
+    services.post_update(incident, state="investigating", body="We know; we are on it.", by=priya)
+    assert _incident_notices(incident).count() == 4  # three accounts and Renee once
