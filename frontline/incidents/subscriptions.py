@@ -5,6 +5,7 @@ nothing is sent to an address until its link's button was pressed. Every message
 unsubscribe (RFC 8058: `List-Unsubscribe` with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`).
 """
 
+import hashlib
 import ipaddress
 import json
 import logging
@@ -12,7 +13,6 @@ import secrets
 import socket
 from datetime import timedelta
 from urllib.parse import urlsplit
-from urllib.request import Request, urlopen
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,7 +28,7 @@ from frontline.delivery.models import AttemptStatus, DeliveryAttempt
 from frontline.incidents import events
 from frontline.incidents.models import Subscription, SubscriptionKind
 from frontline.monitoring.models import Component
-from frontline.notifications.transports import sign
+from frontline.notifications.transports import Outgoing, TransportError, WebhookTransport
 
 log = logging.getLogger(__name__)
 CONFIRM_SALT = "frontline.status.confirm"
@@ -179,40 +179,50 @@ def _send(subscription: Subscription, subject: str, body: str, payload: dict) ->
             message_id=delivery.new_message_id(),
         )
         return
-    try:
-        _refuse_inward(subscription.address)
-    except ServiceError as exc:
-        DeliveryAttempt.objects.create(
-            channel="webhook",
-            address=subscription.address[:255],
-            attempted_at=clock.now(),
-            status=AttemptStatus.REFUSED,
-            reply_text=exc.message,
-            answered_at=clock.now(),
-        )
-        return
-    data = json.dumps({**payload, "subject": subject, "text": body, "unsubscribe_url": unsubscribe}).encode()
-    stamp = str(int(clock.now().timestamp()))
-    request = Request(
-        subscription.address,
-        data=data,
-        method="POST",
-        headers={  # signed as a customer's own webhook is (notifications.transports.verify_signature)
-            "Content-Type": "application/json",
-            "X-Frontline-Timestamp": stamp,
-            "X-Frontline-Signature": sign(subscription.secret, stamp, data),
-        },
-    )
+    data = {**payload, "subject": subject, "text": body, "unsubscribe_url": unsubscribe}
     attempt = DeliveryAttempt.objects.create(
         channel="webhook", address=subscription.address[:255], attempted_at=clock.now()
     )
     try:
-        with urlopen(request, timeout=settings.FRONTLINE_TRANSPORT_TIMEOUT) as answer:
-            attempt.status, attempt.reply_code = AttemptStatus.ACCEPTED, answer.status
-            attempt.reply_text = f"HTTP {answer.status}"
-    except OSError as exc:  # a subscriber's server being down is theirs to fix: recorded, not raised
-        code = getattr(exc, "code", None)
-        attempt.status = AttemptStatus.REFUSED if code and 400 <= code < 500 else AttemptStatus.DEFERRED
-        attempt.reply_code, attempt.reply_text = code, str(exc)[:4000]
+        _refuse_inward(subscription.address)
+        # The customers' own webhook transport: the same signature, timeout and reading of the answer.
+        answer = _FollowerWebhook(subscription, data).send(
+            Outgoing(
+                key=_key(subscription, data),
+                address=subscription.address,
+                title=subject,
+                body=body,
+                ack_url="",
+            )
+        )
+    except ServiceError as exc:  # an address into our own network, refused before anything is sent
+        attempt.status, attempt.reply_text = AttemptStatus.REFUSED, exc.message
+    except TransportError as exc:  # a subscriber's server being down is theirs to fix: recorded, not raised
+        attempt.status = AttemptStatus.REFUSED if exc.permanent else AttemptStatus.DEFERRED
+        attempt.reply_code, attempt.reply_text = exc.code, str(exc)[:4000]
+    else:
+        attempt.status, attempt.reply_code, attempt.reply_text = (
+            AttemptStatus.ACCEPTED,
+            answer.code,
+            answer.text,
+        )
     attempt.answered_at = clock.now()
     attempt.save(update_fields=["status", "reply_code", "reply_text", "answered_at"])
+
+
+class _FollowerWebhook(WebhookTransport):
+    """A status follower's webhook: posted and signed as a customer's own is, with the follower's secret and
+    the status page's own payload."""
+
+    def __init__(self, subscription: Subscription, data: dict):
+        super().__init__(url=subscription.address, secret=subscription.secret)
+        self.data = data
+
+    def payload(self, outgoing: Outgoing) -> dict:
+        return self.data
+
+
+def _key(subscription: Subscription, data: dict) -> str:
+    """The same message to the same follower has the same idempotency key, however often it is sent."""
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]
+    return f"status.{subscription.pk}.{digest}"
