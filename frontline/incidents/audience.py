@@ -28,13 +28,18 @@ def recipients(customer_ids: list[int]) -> list[Recipient]:
         if several
         else {}
     )
+    # Accounts whose every person has a notice of their own: told through those, unless the account itself
+    # has an address (a shared ops mailbox), which then gets the account's notice.
+    covered = {c for c, people in people_of.items() if people and all(p in several for p in people)}
+    own_points = set(
+        ContactPoint.objects.filter(customer_id__in=covered).values_list("customer_id", flat=True)
+    )
     made = []
     for customer_id in sorted(wanted):
         people = people_of.get(customer_id, set())
-        skip = tuple(sorted(p for p in people if p in several))
-        if people and len(skip) == len(people) and not _has_own_points(customer_id):
-            continue  # everyone who acts for it is told in their own notice
-        made.append(Recipient(customer_id, skip_people=skip))
+        if customer_id in covered and customer_id not in own_points:
+            continue
+        made.append(Recipient(customer_id, skip_people=tuple(sorted(p for p in people if p in several))))
     for person_id, accounts in sorted(several.items()):
         listed = ", ".join(names[c] for c in accounts[:50]) + (
             f" and {len(accounts) - 50} more" if len(accounts) > 50 else ""
@@ -47,7 +52,3 @@ def recipients(customer_ids: list[int]) -> list[Recipient]:
             )
         )
     return made
-
-
-def _has_own_points(customer_id: int) -> bool:
-    return ContactPoint.objects.filter(customer_id=customer_id).exists()

@@ -180,7 +180,7 @@ def fan_out(
         raise ServiceError("some of the service units given do not exist", field="units")
     if not ids:
         raise ServiceError("nobody to notify: give customers or service units", field="customers")
-    return fan_out_to(
+    return _start_fan_out(
         [Recipient(customer_id) for customer_id in sorted(ids)],
         subject_kind=subject_kind,
         subject_id=subject_id,
@@ -205,6 +205,20 @@ def fan_out_to(
 ) -> FanOut:
     """Start one notice per recipient, as one fan-out whose progress is counted from below."""
     title, body = _check(subject_kind, urgency, title, body)
+    return _start_fan_out(
+        recipients,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        title=title,
+        body=body,
+        urgency=urgency,
+        by=by,
+        via=via,
+    )
+
+
+def _start_fan_out(recipients, *, subject_kind, subject_id, title, body, urgency, by, via) -> FanOut:
+    """What both fan-outs share, once their input was checked."""
     ladder = choose_ladder(subject_kind, urgency)
     now = clock.now()
     with transaction.atomic():
