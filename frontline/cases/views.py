@@ -1,12 +1,8 @@
 """The agent workspace's case pages. Views parse, authorise, call a service and render; nothing more."""
 
-import datetime
-
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from frontline.agents.models import Agent, Capability, Skill
@@ -21,6 +17,7 @@ from frontline.customers.queries import customer_panel, working_channel_flags
 from frontline.intake import public
 from frontline.routing import services as routing
 from frontline.web.access import agent_required
+from frontline.web.forms import typed_time
 from frontline.web.middleware import content_security_policy
 from frontline.web.templatetags.workspace import INLINE_IMAGE_TYPES
 
@@ -266,11 +263,9 @@ def log_call(request, ref: str):
 @agent_required
 def promise_callback(request, ref: str):
     case = _case_or_404(request, ref)
-    due = parse_datetime(request.POST.get("due_at", ""))
-    if due is None:
-        raise ServiceError("give the time we promised to call by", field="due_at")
-    if timezone.is_naive(due):
-        due = timezone.make_aware(due, datetime.UTC)
+    due = typed_time(
+        request.POST.get("due_at", ""), field="due_at", message="give the time we promised to call by"
+    )
     services.promise_callback(case, by=request.agent, due_at=due, number=request.POST.get("number", ""))
     messages.success(request, f"Callback promised by {due:%Y-%m-%d %H:%M} UTC; it is on the to-do list.")
     return redirect("cases:detail", ref=case.ref)

@@ -1,13 +1,9 @@
 """Incident and maintenance pages for staff; the public status page, its feeds and subscriptions."""
 
-from datetime import datetime
-
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -15,7 +11,7 @@ from frontline.agents.models import Capability
 from frontline.agents.services import require
 from frontline.cases.lookup import access_case
 from frontline.core import ratelimit
-from frontline.core.errors import ServiceError, Throttled
+from frontline.core.errors import Throttled
 from frontline.incidents import maintenance, services, statuspage, subscriptions
 from frontline.incidents.models import (
     Impact,
@@ -27,6 +23,9 @@ from frontline.incidents.models import (
 )
 from frontline.monitoring.models import Component
 from frontline.web.access import agent_required
+from frontline.web.forms import typed_time
+
+WHEN = "give a date and time (YYYY-MM-DD HH:MM, UTC)"
 
 # ---------------------------------------------------------------- staff: incidents
 
@@ -127,13 +126,6 @@ def maintenance_list(request):
     )
 
 
-def _when(value: str, field: str) -> datetime:
-    parsed = parse_datetime(value or "")
-    if parsed is None:
-        raise ServiceError("give a date and time (YYYY-MM-DD HH:MM, UTC)", field=field)
-    return parsed if parsed.tzinfo else timezone.make_aware(parsed, timezone.utc)
-
-
 @require_POST
 @agent_required
 def schedule_maintenance(request):
@@ -145,8 +137,8 @@ def schedule_maintenance(request):
         title=request.POST.get("title", ""),
         body=request.POST.get("body", ""),
         impact=request.POST.get("impact", ""),
-        starts_at=_when(request.POST.get("starts_at"), "starts_at"),
-        ends_at=_when(request.POST.get("ends_at"), "ends_at"),
+        starts_at=typed_time(request.POST.get("starts_at"), field="starts_at", message=WHEN),
+        ends_at=typed_time(request.POST.get("ends_at"), field="ends_at", message=WHEN),
         components=components,
         by=request.agent,
     )

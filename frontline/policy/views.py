@@ -6,7 +6,6 @@ import datetime
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from frontline.cases.lookup import access_case
@@ -22,6 +21,7 @@ from frontline.policy.models import (
     Trigger,
 )
 from frontline.web.access import agent_required
+from frontline.web.forms import typed_time
 
 
 def _back(decision: Decision):
@@ -29,12 +29,10 @@ def _back(decision: Decision):
 
 
 def _when(raw: str) -> datetime.datetime | None:
-    value = parse_datetime((raw or "").strip())
-    if raw and value is None:
-        raise ServiceError("give the time as YYYY-MM-DD HH:MM", field="until")
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.UTC)
-    return value
+    """Optional: blank is no time; anything else typed (spaces included) must read as one."""
+    return typed_time(
+        (raw or "").strip(), field="until", message="give the time as YYYY-MM-DD HH:MM", required=bool(raw)
+    )
 
 
 @require_POST
