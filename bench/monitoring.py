@@ -18,6 +18,7 @@ with keep-alive connections as fast as they are answered.
 """
 
 import argparse
+import datetime
 import http.client
 import json
 import statistics
@@ -52,28 +53,21 @@ def prepare() -> None:
 
 
 def payload(n: int, site: str, instance: str) -> bytes:
-    alert = {
-        "status": "firing",
-        "labels": {"alertname": "SiteDown", "site": site, "instance": instance},
-        "annotations": {"summary": f"{site} answers 503"},
-        "startsAt": "2026-12-01T10:00:00Z",
-        "endsAt": "0001-01-01T00:00:00Z",
-        "generatorURL": "http://127.0.0.1:9090/graph",
-        "fingerprint": f"f{n:08d}",
-    }
+    """A new firing SiteDown group for one site, as Alertmanager posts it (the demo's builder)."""
+    from frontline.demo.monitored import alertmanager_body
+
     return json.dumps(
-        {
-            "version": "4",
-            "groupKey": f'{{}}:{{alertname="SiteDown", site="{site}"}}',
-            "truncatedAlerts": 0,
-            "status": "firing",
-            "receiver": "frontline",
-            "groupLabels": {"alertname": "SiteDown", "site": site},
-            "commonLabels": alert["labels"],
-            "commonAnnotations": alert["annotations"],
-            "externalURL": "http://127.0.0.1:9093",
-            "alerts": [alert],
-        }
+        alertmanager_body(
+            name="SiteDown",
+            status="firing",
+            starts=datetime.datetime(2026, 12, 1, 10, tzinfo=datetime.UTC),
+            key=f'{{}}:{{alertname="SiteDown", site="{site}"}}',
+            fingerprint=f"f{n:08d}",
+            summary=f"{site} answers 503",
+            group_by=("alertname", "site"),
+            site=site,
+            instance=instance,
+        )
     ).encode()
 
 

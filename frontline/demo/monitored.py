@@ -42,31 +42,62 @@ def build_ground(now: datetime.datetime) -> None:
         monitoring.save_matcher(label="instance", looks_up=LooksUp.COMPONENT, position=30, by=lead)
 
 
-def post_alert(
-    at: datetime.datetime, *, name: str, status: str, starts: datetime.datetime, key: str, **labels
-):
-    """What Alertmanager posts (payload version 4), received and read as the webhook and the worker do."""
+def _rfc3339(at: datetime.datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def alertmanager_body(
+    *,
+    name: str,
+    status: str,
+    starts: datetime.datetime,
+    key: str,
+    fingerprint: str,
+    summary: str,
+    ended: datetime.datetime | None = None,
+    group_by: tuple[str, ...] = ("alertname",),
+    **labels,
+) -> dict:
+    """One alert as Alertmanager's webhook posts it (payload version 4): the demo's and the benchmark's."""
+    labels = {"alertname": name, **labels}
     alert = {
         "status": status,
-        "labels": {"alertname": name, **labels},
-        "annotations": {"summary": f"{name} for {labels.get('site') or labels.get('instance')}"},
-        "startsAt": starts.isoformat().replace("+00:00", "Z"),
-        "endsAt": "0001-01-01T00:00:00Z" if status == "firing" else at.isoformat().replace("+00:00", "Z"),
+        "labels": labels,
+        "annotations": {"summary": summary},
+        "startsAt": _rfc3339(starts),
+        "endsAt": "0001-01-01T00:00:00Z" if status == "firing" else _rfc3339(ended or starts),
         "generatorURL": "http://prometheus.northwind.example/graph",
-        "fingerprint": f"{name}-{labels.get('site') or labels.get('instance')}",
+        "fingerprint": fingerprint,
     }
-    body = {
+    return {
         "version": "4",
         "groupKey": key,
         "truncatedAlerts": 0,
         "status": status,
         "receiver": "frontline",
-        "groupLabels": {"alertname": name},
-        "commonLabels": alert["labels"],
+        "groupLabels": {label: labels[label] for label in group_by},
+        "commonLabels": labels,
         "commonAnnotations": alert["annotations"],
         "externalURL": "http://alertmanager.northwind.example",
         "alerts": [alert],
     }
+
+
+def post_alert(
+    at: datetime.datetime, *, name: str, status: str, starts: datetime.datetime, key: str, **labels
+):
+    """What Alertmanager posts, received and read as the webhook and the worker do."""
+    about = labels.get("site") or labels.get("instance")
+    body = alertmanager_body(
+        name=name,
+        status=status,
+        starts=starts,
+        ended=at,
+        key=key,
+        fingerprint=f"{name}-{about}",
+        summary=f"{name} for {about}",
+        **labels,
+    )
     with clock.frozen_at(at):
         source = monitoring.Source.objects.get(name="alertmanager")
         post = monitoring.receive(source, json.dumps(body).encode())
