@@ -18,6 +18,15 @@ def worst(healths) -> str:
     return max(healths, key=_RANK.__getitem__, default=Health.OK)
 
 
+def _firing_worst(**about) -> str:
+    """The worst health the alerts still firing about a unit or component say."""
+    return worst(Alert.objects.filter(status=AlertStatus.FIRING, **about).values_list("health", flat=True))
+
+
+def _reason(alert: Alert) -> str:
+    return f"{alert.name or 'alert'} {alert.status}: {alert.summary}"[:500]
+
+
 def _move_period(*, unit=None, component=None, previous: str, health: str, at) -> None:
     which = {"unit": unit} if unit is not None else {"component": component}
     if previous != Health.OK:
@@ -30,14 +39,13 @@ def reevaluate_unit(unit: ServiceUnit, alert: Alert) -> None:
     """`unit` as read in this transaction (its state is current)."""
     if unit.state in _OURS:
         return
-    health = worst(
-        Alert.objects.filter(units=unit, status=AlertStatus.FIRING).values_list("health", flat=True)
-    )
+    health = _firing_worst(units=unit)
     if unit.state == health:
         return
     previous = unit.state
-    reason = f"{alert.name or 'alert'} {alert.status}: {alert.summary}"[:500]
-    customers.set_unit_state(unit, health, reason=reason, actor_label=alert.source.name, via="monitoring")
+    customers.set_unit_state(
+        unit, health, reason=_reason(alert), actor_label=alert.source.name, via="monitoring"
+    )
     at = alert.starts_at if health != Health.OK else (alert.ends_at or clock.now())
     _move_period(unit=unit, previous=previous, health=health, at=min(at, clock.now()))
     signals.unit_health_changed.send(
@@ -51,12 +59,7 @@ def reevaluate_unit(unit: ServiceUnit, alert: Alert) -> None:
 
 
 def reevaluate_component(component: Component, alert: Alert) -> None:
-    health = worst(
-        Alert.objects.filter(components=component, status=AlertStatus.FIRING).values_list("health", flat=True)
-    )
-    set_component_health(
-        component, health, reason=f"{alert.name or 'alert'} {alert.status}: {alert.summary}", alert=alert
-    )
+    set_component_health(component, _firing_worst(components=component), reason=_reason(alert), alert=alert)
 
 
 def set_component_health(component: Component, health: str, *, reason: str, alert: Alert | None = None):
