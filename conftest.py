@@ -65,10 +65,14 @@ def _empty_task_queues():
 
 @pytest.fixture(autouse=True)
 def _fresh_rule_cache():
-    """Compiled rules are cached per process; a test's rules were rolled back with the test before it."""
+    """Compiled rules and the components are cached per process; a test's were rolled back with it."""
+    from frontline.correlation.rules import rule_cache as grouping_rules
+    from frontline.correlation.upstream import components
     from frontline.policy.engine import rule_cache
 
     rule_cache.clear()
+    grouping_rules.clear()
+    components.clear()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from frontline.agents.services import token_for
 from frontline.cases.api import router as cases_router
 from frontline.core import jsonbody, ratelimit
 from frontline.core.errors import NotAllowed, ServiceError, Throttled
+from frontline.correlation.api import router as correlation_router
 from frontline.customers.api import router as customers_router
 from frontline.incidents.api import router as incidents_router
 from frontline.intake.api import router as intake_router
@@ -151,6 +152,7 @@ def _add_routers() -> None:
     api.add_router("/", policy_router)
     api.add_router("/", monitoring_router)
     api.add_router("/", incidents_router)
+    api.add_router("/", correlation_router)
 
 
 _add_routers()

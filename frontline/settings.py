@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "frontline.policy",
     "frontline.monitoring",
     "frontline.incidents",
+    "frontline.correlation",
     "frontline.scheduling",
     "frontline.web",
     "frontline.demo",
@@ -191,8 +192,18 @@ FRONTLINE_MAIL_INTERPRETERS = [
 ]
 # What the case page shows beside the case's own parts, in order: callables (request, case) -> Panel | None.
 FRONTLINE_CASE_PANELS = [
+    "frontline.incidents.panels.incident",  # the incident it is part of, why, and detach
     "frontline.policy.panels.decisions",  # the rules' decisions on this case, with override forms
     "frontline.policy.panels.goodwill",  # beyond the contract: the goodwill form
+]
+
+# What runs inside the transaction that opens a case, whoever opens it: callables (case) -> None.
+FRONTLINE_CASE_OPENED = [
+    "frontline.correlation.services.case_opened",  # join the open incident; the grouping rules count it
+]
+# What an agent's reply is checked against before it is sent: callables (case, body) -> Caution | None.
+FRONTLINE_REPLY_CHECKS = [
+    "frontline.incidents.evidence.diagnostics_ask",  # asking a customer hit by our incident to diagnose it
 ]
 
 # The labels by which a customer's unit says which of our components it runs on, besides its hostname
@@ -204,6 +215,7 @@ FRONTLINE_DEPENDENCY_LABELS = env_list(
 # The workspace header's links to pages of apps the web app does not know: (words, URL name), in order.
 FRONTLINE_WORKSPACE_LINKS = [
     ("Incidents", "incidents:list"),
+    ("Correlation", "correlation:page"),
     ("Maintenance", "incidents:maintenance_list"),
     ("Monitoring", "monitoring:page"),
 ]

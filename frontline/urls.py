@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("frontline.policy.urls")),
     path("", include("frontline.monitoring.urls")),
     path("", include("frontline.incidents.urls")),
+    path("", include("frontline.correlation.urls")),
 ]
 
 # Under /api/ a path that does not exist answers JSON like the rest of the API; elsewhere, the page.

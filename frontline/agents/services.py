@@ -21,6 +21,14 @@ def require(agent: Agent | None, capability: str) -> None:
 
 
 @transaction.atomic
+def leads_of(agent: Agent) -> list[Agent]:
+    """Who answers for this person's work: their team's leads (any lead, for someone in no team)."""
+    leads = Agent.objects.filter(role=Role.TEAM_LEAD).exclude(pk=agent.pk)
+    if agent.team_id is None:
+        return list(leads.order_by("pk")[:1])
+    return list(leads.filter(team_id=agent.team_id))
+
+
 def create_agent(
     *,
     username: str,

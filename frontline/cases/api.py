@@ -110,6 +110,11 @@ class MessageOut(Schema):
 class ReplyIn(Schema):
     body: str = Field(min_length=1, max_length=100_000)
     internal: bool = Field(False, description="An internal note for staff instead of a reply to the customer")
+    confirmed: bool = Field(
+        False,
+        description="Send a reply the checks held (409: e.g. asking a customer hit by our open incident "
+        "to run diagnostics, while we hold its evidence)",
+    )
 
 
 class AssignIn(Schema):
@@ -225,7 +230,12 @@ def post_reply(request, ref: str, payload: ReplyIn):
     case = _case(request, ref)
     if payload.internal:
         return Status(201, services.add_internal_note(case, by=request.agent, body=payload.body, via="api"))
-    return Status(201, services.reply_to_case(case, by=request.agent, body=payload.body, via="api"))
+    return Status(
+        201,
+        services.reply_to_case(
+            case, by=request.agent, body=payload.body, confirmed=payload.confirmed, via="api"
+        ),
+    )
 
 
 @router.post("/cases/{ref}/assign", response=CaseOut)

@@ -4,6 +4,8 @@ we have their problem, and internal notes.
 A reply is committed before it is handed to the mail server, and the server's answer is recorded after:
 never lost, never silently failed."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -19,7 +21,8 @@ from frontline.cases.lifecycle import (
 )
 from frontline.cases.models import Case, CaseStatus, Channel, Direction, Message
 from frontline.core import clock
-from frontline.core.errors import ServiceError
+from frontline.core.doors import door
+from frontline.core.errors import Conflict, ServiceError
 from frontline.core.texts import render_text
 from frontline.customers.models import (
     ContactKind,
@@ -106,12 +109,36 @@ def send_on_case(
     return message, attempt
 
 
-def reply_to_case(case: Case, *, by: Agent, body: str, via: str = "web") -> Message:
-    """Record an agent's reply, send it by email, and record what the mail server answered."""
+@dataclass(frozen=True)
+class Caution:
+    """What a reply check (`FRONTLINE_REPLY_CHECKS`) says before a reply goes: why to think again, and the
+    evidence that makes the question unnecessary."""
+
+    message: str
+    evidence: tuple[str, ...] = ()
+
+
+class NeedsConfirmation(Conflict):
+    """The reply was held: sending it needs the agent's confirmation (`confirmed=True`)."""
+
+    def __init__(self, cautions: list[Caution]):
+        self.cautions = cautions
+        super().__init__(
+            " ".join(c.message for c in cautions) + " Send it again confirmed to send it anyway."
+        )
+
+
+def reply_to_case(case: Case, *, by: Agent, body: str, confirmed: bool = False, via: str = "web") -> Message:
+    """Record an agent's reply, send it by email, and record what the mail server answered. A reply a check
+    cautions against (asking a customer hit by our incident to run diagnostics) waits for `confirmed`."""
     require(by, Capability.WORK_CASES)
     body = body.strip()
     if not body:
         raise ServiceError("the reply is empty", field="body")
+    if not confirmed:
+        cautions = [found for check in door("FRONTLINE_REPLY_CHECKS") if (found := check(case, body))]
+        if cautions:
+            raise NeedsConfirmation(cautions)
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
         now = clock.now()

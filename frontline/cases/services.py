@@ -32,6 +32,7 @@ from frontline.cases.replies import send_on_case as send_on_case
 from frontline.cases.rescoring import RESCORE_STEP as RESCORE_STEP
 from frontline.cases.rescoring import refresh_open_priorities as refresh_open_priorities
 from frontline.core import clock, rows
+from frontline.core.doors import door
 from frontline.core.errors import NotAllowed, ServiceError, require_choice
 from frontline.customers.models import (
     Customer,
@@ -139,6 +140,8 @@ def open_case(
         first=True,
         **message_fields,
     )
+    for listener in door("FRONTLINE_CASE_OPENED"):  # correlation: join an incident, count for its rules
+        listener(case)
     return case
 
 

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from frontline.agents.models import Agent, Capability, Skill
-from frontline.cases import clocks, confirmation, priority, services
+from frontline.cases import clocks, confirmation, priority, replies, services
 from frontline.cases.inbox import InboxFilter, inbox_page
 from frontline.cases.lookup import access_case
 from frontline.cases.models import Attachment, Case, CaseStatus, Message
@@ -67,7 +67,10 @@ def _case_or_404(request, ref: str) -> Case:
 @require_GET
 @agent_required
 def case_detail(request, ref: str):
-    case = _case_or_404(request, ref)
+    return _case_page(request, _case_or_404(request, ref))
+
+
+def _case_page(request, case: Case, **extra):
     # The stored score orders the inbox and is rewritten when it moves a point; the page shows it exact.
     case.priority, case.priority_explanation = priority.compute_for(case)
     events = list(case.events.select_related("actor").order_by("at", "pk"))
@@ -97,6 +100,7 @@ def case_detail(request, ref: str):
         # One message's remote images, when a person asked for them ("load images"): a tracking pixel
         # reaches nobody's browser unasked.
         "images_of": request.GET.get("images", ""),
+        **extra,
     }
     response = render(request, "cases/case.html", context)
     if context["images_of"]:
@@ -142,7 +146,13 @@ def set_topic(request, ref: str):
 @agent_required
 def reply(request, ref: str):
     case = _case_or_404(request, ref)
-    message = services.reply_to_case(case, by=request.agent, body=request.POST.get("body", ""))
+    body = request.POST.get("body", "")
+    try:
+        message = services.reply_to_case(
+            case, by=request.agent, body=body, confirmed=request.POST.get("confirmed") == "on"
+        )
+    except replies.NeedsConfirmation as held:  # the form again, with what we already hold
+        return _case_page(request, case, reply_cautions=held.cautions, reply_draft=body)
     if message.send_error:
         messages.error(request, f"The reply is saved on the case but could not be sent: {message.send_error}")
     else:

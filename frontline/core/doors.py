@@ -4,6 +4,10 @@ without that app importing it (the project's idiom, like the periodic jobs' list
 - `FRONTLINE_CASE_PANELS`: callables `(request, case) -> Panel | None`, shown on the case page in order.
 - `FRONTLINE_MAIL_INTERPRETERS`: callables `(IncomingMail) -> Outcome | None` that intake walks in order
   for every mail until one says what the mail is.
+- `FRONTLINE_CASE_OPENED`: callables `(case) -> None`, run inside the transaction that opens any case, with
+  the case as open_case returned it (its opening units and message on it).
+- `FRONTLINE_REPLY_CHECKS`: callables `(case, body) -> Caution | None` an agent's reply is checked against;
+  a caution holds the reply until the agent confirms it.
 - `FRONTLINE_NOTICE_ATTACHMENTS`: callables `(notification, address) -> [(filename, bytes, content type)]`,
   attached to a notice sent by email (a maintenance notice's calendar entry).
 
@@ -16,7 +20,13 @@ from functools import cache
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-DOORS = ("FRONTLINE_CASE_PANELS", "FRONTLINE_MAIL_INTERPRETERS", "FRONTLINE_NOTICE_ATTACHMENTS")
+DOORS = (
+    "FRONTLINE_CASE_PANELS",
+    "FRONTLINE_MAIL_INTERPRETERS",
+    "FRONTLINE_NOTICE_ATTACHMENTS",
+    "FRONTLINE_CASE_OPENED",
+    "FRONTLINE_REPLY_CHECKS",
+)
 
 
 @cache

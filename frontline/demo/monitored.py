@@ -1,7 +1,8 @@
 """Monitoring and incidents in the demo: our components, an Alertmanager source and its matchers; alerts
 posted through the webhook's own services (stored body, then read as the worker reads it); a site that went
 down and came back, confirmed by its owner; S3's relay incident with its updates and ledger; and planned
-maintenance on a web server, announced to the customers on it."""
+maintenance on a web server, announced to the customers on it; the grouping rules, a recorded change, and
+June's incident on the same relay with its never-done corrective action."""
 
 import datetime
 import json
@@ -9,9 +10,11 @@ import json
 from frontline.agents.models import Agent
 from frontline.cases import confirmation
 from frontline.core import clock
+from frontline.correlation import rules as grouping
 from frontline.customers import services as customers
-from frontline.incidents import maintenance, running
+from frontline.incidents import maintenance, postmortems, running
 from frontline.incidents.models import Incident
+from frontline.monitoring import changes
 from frontline.monitoring import services as monitoring
 from frontline.monitoring.models import Component, LooksUp
 from frontline.notifications import services as notifications
@@ -19,6 +22,7 @@ from frontline.notifications import services as notifications
 # The demo's Alertmanager source: `Authorization: Bearer <this>` on /monitoring/hooks/alertmanager/.
 SOURCE_SECRET = "northwind-demo-alertmanager-bearer-token"
 HOUR = datetime.timedelta(hours=1)
+MINUTE = datetime.timedelta(minutes=1)
 
 
 def build_ground(now: datetime.datetime) -> None:
@@ -140,34 +144,130 @@ def recovered_and_confirmed(now: datetime.datetime):
     return bakery
 
 
-def relay_incident(now: datetime.datetime, cases) -> Incident:
-    """S3: smtp-2 rejects mail; the alert opens the incident, which reaches the forty clients by itself; a
-    lead links the cases that came in, and posts what was found."""
-    minute = datetime.timedelta(minutes=1)
-    start = now - 58 * minute
+def _run_ladders(at: datetime.datetime) -> None:
+    """The rungs due by then go out, as the worker would send them."""
+    with clock.frozen_at(at):
+        token, claimed = notifications.claim_due(size=5000)
+        notifications.run_rungs(claimed, token)
+
+
+def relay_history(now: datetime.datetime) -> Incident:
+    """June: smtp-2 rejected our customers' mail for 95 minutes after an access-list change. The postmortem
+    gave Aisha a preventive action (check the access list in CI before it is deployed), never done."""
+    june = (now - datetime.timedelta(days=172)).replace(hour=8, minute=10, second=0, microsecond=0)
+    lead = Agent.objects.get(user__username="priya")
+    relay = Component.objects.get(name="smtp-2")
+    with clock.frozen_at(june):
+        incident = running.open_incident(
+            title="Outgoing mail rejected by smtp-2", components=[relay], by=lead, via="seed"
+        )
+    with clock.frozen_at(june + 95 * MINUTE):
+        running.resolve(
+            incident,
+            body="An access-list change on smtp-2 was rolled back at 09:45; mail flows again.",
+            by=lead,
+            via="seed",
+        )
+    for at in (june + 96 * MINUTE, june + datetime.timedelta(days=1, minutes=97)):
+        _run_ladders(at)  # June's ladders ran in June
+    with clock.frozen_at(june + datetime.timedelta(days=1)):
+        postmortem = postmortems.write_postmortem(
+            incident,
+            root_cause="The relay's access list was regenerated from a template that lacked our customers' "
+            "networks, so smtp-2 answered '550 relay denied' to them until the change was rolled back.",
+            cause_class="change",
+            by=lead,
+            via="seed",
+        )
+        postmortems.add_action(
+            postmortem,
+            kind="prevent",
+            description="Check the relay's generated access list against the customer networks in CI, "
+            "before it is deployed",
+            owner=Agent.objects.get(user__username="aisha"),
+            priority="high",
+            by=lead,
+            via="seed",
+        )
+    return incident
+
+
+def correlation_ground(now: datetime.datetime) -> None:
+    """The grouping rules Northwind runs, and the change its configuration management recorded an hour
+    ago: the one that broke smtp-2 again."""
+    lead = Agent.objects.get(user__username="priya")
+    with clock.frozen_at(now - datetime.timedelta(days=30)):
+        grouping.save_rule(
+            by=lead,
+            name="relay bursts",
+            description="Customers behind one mail relay reporting trouble: open the incident and tell all.",
+            condition='element.kind == "relay" && case.impact != "question"',
+            min_count=5,
+            window_minutes=15,
+            needs_approval=False,
+            mode="on",
+            via="seed",
+        )
+        grouping.save_rule(
+            by=lead,
+            name="switch bursts",
+            description="Lines behind one access switch: a lead decides.",
+            condition='element.kind == "switch"',
+            min_count=8,
+            window_minutes=10,
+            mode="on",
+            via="seed",
+        )
+        grouping.save_rule(
+            by=lead,
+            name="same words, no unit named",
+            description="Tried in shadow before anyone trusts it: cases naming no unit, in similar words.",
+            condition="case.units == 0 && !case.from_monitoring",
+            group_by="words",
+            min_count=6,
+            window_minutes=20,
+            mode="shadow",
+            via="seed",
+        )
+    with clock.frozen_at(now - 64 * MINUTE):
+        changes.record_change(
+            kind="configuration",
+            summary="Relay access lists regenerated from the new template",
+            targets=["smtp-2"],
+            changed_by="deploy-bot, for Sven Olsen's merge request",
+            tool="ansible",
+            link="https://git.northwind.example/mail/relay/-/merge_requests/77",
+            external_id="ansible-run-4471",
+            via="seed",
+        )
+
+
+def relay_incident(now: datetime.datetime, renee_case) -> Incident:
+    """S3: the burst of contacts behind smtp-2 opened the incident by itself (rule 'relay bursts') and told
+    all forty clients; the relay's alert joins it; a lead links Renee's own case (her account has no unit
+    on the relay) and posts what was found."""
+    start = now - 58 * MINUTE
     post_alert(
-        start + minute,
+        now - 48 * MINUTE,
         name="RelayRejecting",
         status="firing",
         starts=start,
         key='{}:{alertname="RelayRejecting"}',
         instance="smtp-2",
     )
-    incident = Incident.objects.get(components__name="smtp-2")
+    incident = Incident.objects.filter(components__name="smtp-2").latest("started_at")
     lead = Agent.objects.get(user__username="priya")
-    with clock.frozen_at(now - 45 * minute):
-        for case in cases:
-            running.link_case(incident, case, by=lead, via="web")
+    with clock.frozen_at(now - 45 * MINUTE):
+        running.link_case(incident, renee_case, by=lead, via="web")
         running.post_update(
             incident,
             state="identified",
-            body="A configuration change removed our customers' networks from smtp-2's relay list, so it "
-            "answers '550 relay denied'. We are rolling it back now; nothing is needed on your side.",
+            body="A configuration change an hour ago removed our customers' networks from smtp-2's relay "
+            "list, so it answers '550 relay denied'. We are rolling it back now; nothing is needed on your "
+            "side.",
             by=lead,
         )
-    with clock.frozen_at(now - 44 * minute):  # the first rung of every notice goes out
-        token, claimed = notifications.claim_due(size=5000)
-        notifications.run_rungs(claimed, token)
+    _run_ladders(now - 44 * MINUTE)  # the first rung of every notice goes out
     renee = next(
         iter(
             n
@@ -178,7 +278,7 @@ def relay_incident(now: datetime.datetime, cases) -> Incident:
         None,
     )
     if renee is not None:
-        with clock.frozen_at(now - 40 * minute):
+        with clock.frozen_at(now - 40 * MINUTE):
             notifications.acknowledge(renee, via="link", who=str(renee.person))
     return incident
 

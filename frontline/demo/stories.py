@@ -396,9 +396,13 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
             address = f"owner@client{n:02d}.example"
             customers.add_contact_point(person=owner, kind="email", value=address, via="seed")
             clients.append((client, owner, address))
+    # June's incident on the same relay, the grouping rules, and the change recorded an hour ago.
+    monitored.relay_history(now)
+    monitored.correlation_ground(now)
     relay_cases = []
-    with clock.frozen_at(now - 50 * datetime.timedelta(minutes=1)):
-        for client, owner, sender in [(okafor, renee, "renee@okafor-consulting.example"), *clients[:6]]:
+    senders = [(okafor, renee, "renee@okafor-consulting.example"), *clients[:6]]
+    for n, (client, owner, sender) in enumerate(senders):  # a burst: one a minute from 56 minutes ago
+        with clock.frozen_at(now - (56 - n) * datetime.timedelta(minutes=1)):
             relay_cases.append(
                 cases.open_case(
                     customer=client,
@@ -407,14 +411,15 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
                     channel="email",
                     impact="down",
                     subject="Outgoing mail rejected: 550 relay denied",
-                    body="Since about an hour ago every message we send through smtp-2 is rejected with "
+                    body="Since a few minutes ago every message we send through smtp-2 is rejected with "
                     "'550 relay denied'. Nothing changed on our side.",
                     topic=_topic("email-delivery"),
                     units=list(client.units.all()),
                 )
             )
-    # The relay's alert opened an incident reaching all forty clients; a lead links the cases and updates it.
-    monitored.relay_incident(now, relay_cases)
+    # The fifth client's case made the burst: rule 'relay bursts' opened the incident, which told all forty
+    # clients; the relay's alert joins it; a lead links Renee's own case and says what was found.
+    monitored.relay_incident(now, relay_cases[0])
     made["S3"] = okafor
 
     # S4: the shop on the cheapest plan that needs a restore.

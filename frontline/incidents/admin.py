@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from frontline.incidents.models import Incident, IncidentUpdate, Maintenance, Subscription
+from frontline.incidents.models import (
+    CorrectiveAction,
+    Incident,
+    IncidentUpdate,
+    Maintenance,
+    Postmortem,
+    Subscription,
+)
 from frontline.web.admin import ReadOnlyAdmin
 
 
@@ -36,3 +43,18 @@ class MaintenanceAdmin(ReadOnlyAdmin):
 class SubscriptionAdmin(ReadOnlyAdmin):
     list_display = ["pk", "kind", "address", "created_at", "confirmed_at", "unsubscribed_at"]
     list_filter = ["kind"]
+
+
+@admin.register(Postmortem)
+class PostmortemAdmin(ReadOnlyAdmin):
+    """Written on the incident page; the impact is computed from the state history."""
+
+    list_display = ["incident", "cause_class", "customers", "units", "customer_minutes_lost", "written_at"]
+
+
+@admin.register(CorrectiveAction)
+class CorrectiveActionAdmin(ReadOnlyAdmin):
+    """Closed on the incident page, only with what shows the fix works."""
+
+    list_display = ["pk", "postmortem", "kind", "owner", "priority", "due_at", "status", "verification_kind"]
+    list_filter = ["status", "kind", "priority"]

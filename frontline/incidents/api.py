@@ -5,7 +5,7 @@ from datetime import datetime
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from frontline.agents.models import Capability
+from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
 from frontline.cases.lookup import access_case
 from frontline.core.api import BodyId, Id, Limit, get_or_404
@@ -13,13 +13,19 @@ from frontline.core.errors import ServiceError
 from frontline.customers.models import ServiceUnit
 from frontline.incidents import services
 from frontline.incidents.models import (
+    ActionKind,
+    ActionPriority,
+    CauseClass,
+    CorrectiveAction,
     Impact,
     Incident,
     IncidentState,
     Maintenance,
     MaintenanceImpact,
     MaintenanceStatus,
+    Postmortem,
     Subscription,
+    VerificationKind,
 )
 from frontline.monitoring.models import Component
 
@@ -327,3 +333,198 @@ def subscription_counts(request):
         "waiting": Subscription.objects.filter(confirmed_at=None, unsubscribed_at=None).count(),
         "unsubscribed": Subscription.objects.exclude(unsubscribed_at=None).count(),
     }
+
+
+# ---------------------------------------------------------------- evidence, postmortems, repeats
+
+
+class EntryOut(Schema):
+    at: datetime
+    kind: str = Field(description="alert, state, change, case or update")
+    text: str
+    detail: str
+
+
+class KeyMessageOut(Schema):
+    case: str
+    customer: str
+    at: datetime
+    why: str = Field(description="first from this customer, or describes a symptom")
+    excerpt: str
+
+
+class EvidenceOut(Schema):
+    incident: str
+    repeat_of: str | None
+    repeat_reason: str
+    customers: int
+    units: int
+    cases: int
+    told_before_contact: int
+    contacted_first: int
+    timeline: list[EntryOut]
+    key_messages: list[KeyMessageOut]
+
+
+@router.get(
+    "/incidents/{incident_id}/evidence",
+    response=EvidenceOut,
+    summary="What we hold: alerts, state changes, recorded changes, cases and what we said, in time order",
+)
+def incident_evidence(request, incident_id: Id):
+    incident = get_or_404(Incident.objects.select_related("repeat_of"), pk=incident_id)
+    found = services.assemble_evidence(incident)
+    early = services.earliness(incident)
+    return {
+        "incident": incident.ref,
+        "repeat_of": incident.repeat_of.ref if incident.repeat_of_id else None,
+        "repeat_reason": incident.repeat_reason,
+        "customers": found.customers,
+        "units": found.units,
+        "cases": found.cases,
+        "told_before_contact": early.told_first,
+        "contacted_first": early.contacted_first,
+        "timeline": [vars(entry) for entry in found.timeline],
+        "key_messages": [
+            {
+                "case": m.case.ref,
+                "customer": m.case.customer.name,
+                "at": m.created_at,
+                "why": why,
+                "excerpt": (m.body_text or "")[:500],
+            }
+            for m, why in found.key_messages
+        ],
+    }
+
+
+@router.delete(
+    "/incidents/{incident_id}/cases/{case_ref}",
+    response={204: None},
+    summary="Detach a wrongly linked case (a label the grouping rules are measured against)",
+)
+def detach_case(request, incident_id: Id, case_ref: str):
+    incident = get_or_404(Incident.objects, pk=incident_id)
+    services.detach_case(incident, access_case(request.agent, case_ref), by=request.agent, via="api")
+    return Status(204, None)
+
+
+class PostmortemIn(Schema):
+    root_cause: str = Field(max_length=20_000)
+    cause_class: CauseClass
+
+
+class ActionOut(Schema):
+    id: int
+    kind: str
+    description: str
+    owner: str
+    priority: str
+    due_at: datetime
+    status: str
+    done_at: datetime | None
+    verification_kind: str
+    verification: str
+    reopened_reason: str
+
+
+class PostmortemOut(Schema):
+    incident: str
+    root_cause: str
+    cause_class: str
+    customers: int
+    units: int
+    customer_minutes_lost: int
+    summary_sent_at: datetime | None
+    actions: list[ActionOut]
+
+
+def _action(a: CorrectiveAction) -> dict:
+    keys = ("kind", "description", "priority", "due_at", "status", "done_at", "verification_kind")
+    return {k: getattr(a, k) for k in (*keys, "verification", "reopened_reason")} | {
+        "id": a.pk,
+        "owner": str(a.owner),
+    }
+
+
+def _postmortem(p: Postmortem) -> dict:
+    keys = ("root_cause", "cause_class", "customers", "units", "customer_minutes_lost", "summary_sent_at")
+    return {k: getattr(p, k) for k in keys} | {
+        "incident": p.incident.ref,
+        "actions": [_action(a) for a in p.actions.select_related("owner").order_by("due_at")],
+    }
+
+
+@router.get("/incidents/{incident_id}/postmortem", response=PostmortemOut)
+def get_postmortem(request, incident_id: Id):
+    return _postmortem(get_or_404(Postmortem.objects.select_related("incident"), incident_id=incident_id))
+
+
+@router.put(
+    "/incidents/{incident_id}/postmortem",
+    response=PostmortemOut,
+    summary="Write the postmortem of a resolved incident; its impact is computed from the state history",
+)
+def put_postmortem(request, incident_id: Id, payload: PostmortemIn):
+    require(request.agent, Capability.RUN_INCIDENTS)
+    incident = get_or_404(Incident.objects, pk=incident_id)
+    return _postmortem(services.write_postmortem(incident, by=request.agent, via="api", **payload.dict()))
+
+
+class ActionIn(Schema):
+    kind: ActionKind
+    description: str = Field(max_length=2000)
+    owner_id: BodyId
+    priority: ActionPriority = Field(description="urgent: 7 days, high: 30, normal: 90")
+
+
+@router.post("/incidents/{incident_id}/postmortem/actions", response={201: ActionOut})
+def add_action(request, incident_id: Id, payload: ActionIn):
+    require(request.agent, Capability.RUN_INCIDENTS)
+    postmortem = get_or_404(Postmortem.objects, incident_id=incident_id)
+    owner = get_or_404(Agent.objects, pk=payload.owner_id)
+    action = services.add_action(
+        postmortem,
+        kind=payload.kind,
+        description=payload.description,
+        owner=owner,
+        priority=payload.priority,
+        by=request.agent,
+        via="api",
+    )
+    return Status(201, _action(action))
+
+
+class DoneIn(Schema):
+    verification_kind: VerificationKind
+    verification: str = Field(max_length=2000, description="Which test, alert rule, rehearsal or link")
+
+
+@router.post(
+    "/incidents/actions/{action_id}/done",
+    response=ActionOut,
+    summary="Close a corrective action with what shows the fix works",
+)
+def action_done(request, action_id: Id, payload: DoneIn):
+    action = get_or_404(CorrectiveAction.objects.select_related("owner"), pk=action_id)
+    return _action(services.complete_action(action, by=request.agent, via="api", **payload.dict()))
+
+
+class SummaryIn(Schema):
+    body: str = Field(max_length=20_000)
+
+
+class SummaryOut(Schema):
+    customers: int
+
+
+@router.post(
+    "/incidents/{incident_id}/postmortem/summary",
+    response={202: SummaryOut},
+    summary="Send the customer-facing summary to the affected customers only, each with their own timeline",
+)
+def send_summary(request, incident_id: Id, payload: SummaryIn):
+    require(request.agent, Capability.RUN_INCIDENTS)
+    postmortem = get_or_404(Postmortem.objects, incident_id=incident_id)
+    count = services.send_customer_summary(postmortem, body=payload.body, by=request.agent, via="api")
+    return Status(202, {"customers": count})

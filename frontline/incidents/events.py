@@ -6,6 +6,7 @@ from frontline.events.services import record
 INCIDENT_OPENED = EVENT_KINDS.declare("incident.opened", "Incident opened")
 INCIDENT_UPDATED = EVENT_KINDS.declare("incident.updated", "Incident update posted")
 INCIDENT_CASE_LINKED = EVENT_KINDS.declare("incident.case_linked", "Case linked to an incident")
+INCIDENT_CASE_DETACHED = EVENT_KINDS.declare("incident.case_detached", "Case detached from an incident")
 PROACTIVE_CASE = EVENT_KINDS.declare("incident.proactive_case", "Case opened from monitoring")
 RECOVERED = EVENT_KINDS.declare("incident.recovered", "Monitoring saw it recover")
 SUPPRESSED = EVENT_KINDS.declare("incident.alert_in_maintenance", "Alert during planned maintenance")
@@ -45,15 +46,29 @@ def incident_updated(*, update, by, label: str, via: str) -> None:
     )
 
 
-def case_linked(*, incident, case, by, label: str, via: str) -> None:
-    """On the case's timeline. data: incident_id, title."""
+def case_linked(*, incident, case, by, label: str, via: str, why: str = "") -> None:
+    """On the case's timeline. data: incident_id, title, why (a link nobody made by hand says why)."""
     record(
         INCIDENT_CASE_LINKED,
         via=via,
         case=case,
         incident_id=incident.pk,
         title=incident.title,
+        why=why,
         **_who(by, label),
+    )
+
+
+def case_detached(*, incident, case, by, reason: str, via: str) -> None:
+    """On the case's timeline. data: incident_id, title, reason."""
+    record(
+        INCIDENT_CASE_DETACHED,
+        actor=by,
+        via=via,
+        case=case,
+        incident_id=incident.pk,
+        title=incident.title,
+        reason=reason,
     )
 
 
@@ -125,4 +140,68 @@ def subscription_changed(*, subscription, change: str) -> None:
         subscription_id=subscription.pk,
         kind=subscription.kind,
         change=change,
+    )
+
+
+POSTMORTEM = EVENT_KINDS.declare("incident.postmortem", "Postmortem written")
+ACTION = EVENT_KINDS.declare("incident.corrective_action", "Corrective action changed")
+SUMMARY = EVENT_KINDS.declare("incident.summary_sent", "Customer summary sent")
+REPEAT = EVENT_KINDS.declare("incident.repeat", "Incident recognised as a repeat")
+
+
+def postmortem_written(*, postmortem, by, via: str) -> None:
+    """data: incident_id, cause_class, customers, units, customer_minutes_lost."""
+    record(
+        POSTMORTEM,
+        actor=by,
+        via=via,
+        incident_id=postmortem.incident_id,
+        cause_class=postmortem.cause_class,
+        customers=postmortem.customers,
+        units=postmortem.units,
+        customer_minutes_lost=postmortem.customer_minutes_lost,
+    )
+
+
+def action_changed(*, action, change: str, by, via: str, reason: str = "") -> None:
+    """data: incident_id, action_id, change (added, done, reopened), kind, owner_id, status, reason,
+    verification_kind."""
+    record(
+        ACTION,
+        actor=by,
+        actor_label="" if by else "repeat detection",
+        via=via,
+        incident_id=action.postmortem.incident_id,
+        action_id=action.pk,
+        change=change,
+        kind=action.kind,
+        owner_id=action.owner_id,
+        status=action.status,
+        reason=reason,
+        verification_kind=action.verification_kind,
+    )
+
+
+def summary_sent(*, postmortem, body: str, by, via: str) -> None:
+    """data: incident_id, customers (how many it goes to), body."""
+    record(
+        SUMMARY,
+        actor=by,
+        via=via,
+        incident_id=postmortem.incident_id,
+        customers=postmortem.incident.affected.count(),
+        body=body,
+    )
+
+
+def repeat_found(*, incident, earlier, reason: str, times: int) -> None:
+    """data: incident_id, earlier_id, reason, times (this one counted: 2 is the second time)."""
+    record(
+        REPEAT,
+        actor_label="repeat detection",
+        via="incidents",
+        incident_id=incident.pk,
+        earlier_id=earlier.pk,
+        reason=reason,
+        times=times,
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from frontline.customers.models import Customer, Membership
 from frontline.delivery.models import AttemptStatus, DeliveryAttempt
-from frontline.incidents.models import Incident
+from frontline.incidents.models import Incident, IncidentCase, ProactiveCase
 from frontline.notifications.models import Notification, NotificationStatus, SubjectKind
 
 REACHED = {AttemptStatus.ACCEPTED, AttemptStatus.DELIVERED, AttemptStatus.DELAYED}
@@ -27,6 +27,7 @@ class Line:
     reached: bool = False  # a server or gateway accepted one
     delivered: bool = False  # a delivery report confirmed one
     bounced: bool = False
+    told_at: object = None  # when a server or gateway first accepted one
     acknowledged_at: object = None
     acknowledged_via: str = ""
     next_channel: str = ""  # the rung a climbing notice tries next
@@ -104,7 +105,10 @@ def _add(line: Line, n: Notification, attempts: list[DeliveryAttempt]) -> None:
     if n.person_id:
         line.via_person.append(n.person.name)
     line.sent += len(attempts)
-    line.reached = line.reached or any(a.status in REACHED for a in attempts)
+    reached = [a.attempted_at for a in attempts if a.status in REACHED]
+    line.reached = line.reached or bool(reached)
+    if reached and (line.told_at is None or min(reached) < line.told_at):
+        line.told_at = min(reached)
     line.delivered = line.delivered or any(a.status == AttemptStatus.DELIVERED for a in attempts)
     line.bounced = line.bounced or any(a.status in FAILED for a in attempts)
     if n.status == NotificationStatus.ACKNOWLEDGED and (
@@ -116,3 +120,41 @@ def _add(line: Line, n: Notification, attempts: list[DeliveryAttempt]) -> None:
     if attempts:
         last = attempts[-1]
         line.last = f"{last.channel} to {last.address}: {last.get_status_display().lower()}"
+
+
+@dataclass
+class Earliness:
+    incident: Incident
+    affected: int
+    told_first: int  # told before they contacted us (or told, and never had to contact us)
+    contacted_first: int  # contacted us before our notice reached them
+    never_told: int
+
+    @property
+    def share(self) -> float | None:
+        return self.told_first / self.affected if self.affected else None
+
+
+def earliness(incident: Incident) -> Earliness:
+    """How early we found it: the share of affected customers told before they contacted us."""
+    first_contact: dict[int, object] = {}
+    proactive = ProactiveCase.objects.values("case_id")
+    links = (
+        IncidentCase.objects.filter(incident=incident).exclude(case_id__in=proactive).select_related("case")
+    )
+    for link in links:
+        at = link.case.created_at
+        customer = link.case.customer_id
+        if customer not in first_contact or at < first_contact[customer]:
+            first_contact[customer] = at
+    told_first = contacted_first = never_told = 0
+    for line in ledger(incident).lines:
+        contacted = first_contact.get(line.customer_id)
+        if line.told_at is None:
+            never_told += 1
+            contacted_first += contacted is not None
+        elif contacted is None or line.told_at <= contacted:
+            told_first += 1
+        else:
+            contacted_first += 1
+    return Earliness(incident, incident.affected.count(), told_first, contacted_first, never_told)

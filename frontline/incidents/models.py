@@ -44,6 +44,11 @@ class Incident(models.Model):
     components = models.ManyToManyField("monitoring.Component", blank=True, related_name="incidents")
     alerts = models.ManyToManyField("monitoring.Alert", blank=True, related_name="incidents")
     affected_units = models.PositiveIntegerField(default=0)
+    # Repeat detection (repeats.py): the earlier incident this one looks like, and in what.
+    repeat_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="repeats"
+    )
+    repeat_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["state", "started_at"], name="incident_state")]
@@ -83,6 +88,9 @@ class IncidentCase(models.Model):
     linked_at = models.DateTimeField()
     linked_by = models.ForeignKey(
         "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    why = models.CharField(
+        max_length=300, blank=True, help_text="Why it was linked, when nobody did it by hand"
     )
 
     def __str__(self) -> str:
@@ -226,3 +234,90 @@ class Subscription(models.Model):
     @property
     def active(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class CauseClass(models.TextChoices):
+    CHANGE = "change", "A change we made"  # configuration, deploy: the commonest cause
+    CAPACITY = "capacity", "Capacity"  # ran out: disk, connections, bandwidth
+    HARDWARE = "hardware", "Hardware"  # a part failed
+    SOFTWARE = "software", "Software defect"  # a bug in what we run
+    UPSTREAM = "upstream", "Upstream provider"  # a carrier's or vendor's fault
+    ATTACK = "attack", "Attack"  # someone else's doing: DDoS, intrusion
+    UNKNOWN = "unknown", "Not yet known"  # said plainly rather than guessed
+
+
+class Postmortem(models.Model):
+    """What we learned: the root cause, the impact from the state history, and what we will change."""
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="postmortem")
+    root_cause = models.TextField()
+    cause_class = models.CharField(max_length=10, choices=CauseClass.choices, default=CauseClass.UNKNOWN)
+    customers = models.PositiveIntegerField(default=0)
+    units = models.PositiveIntegerField(default=0)
+    customer_minutes_lost = models.PositiveIntegerField(default=0)
+    written_at = models.DateTimeField()
+    written_by = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    summary_sent_at = models.DateTimeField(null=True, blank=True, help_text="The customer-facing summary")
+
+    def __str__(self) -> str:
+        return f"postmortem of {self.incident_id}"
+
+
+class ActionKind(models.TextChoices):
+    # As site reliability practice types corrective actions.
+    INVESTIGATE = "investigate", "Investigate"  # find out more: the cause is not certain
+    MITIGATE = "mitigate", "Mitigate"  # make the next one smaller or shorter
+    REPAIR = "repair", "Repair"  # fix what broke
+    DETECT = "detect", "Detect"  # see it sooner: an alert, a check
+    PREVENT = "prevent", "Prevent"  # make it not happen again: a test, a guard
+
+
+class ActionPriority(models.TextChoices):
+    # The priority sets the due date (ACTION_DUE_DAYS).
+    URGENT = "urgent", "Urgent"  # within a week
+    HIGH = "high", "High"  # within a month
+    NORMAL = "normal", "Normal"  # within a quarter
+
+
+ACTION_DUE_DAYS = {ActionPriority.URGENT: 7, ActionPriority.HIGH: 30, ActionPriority.NORMAL: 90}
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", "Open"  # to do
+    DONE = "done", "Done"  # done, with what shows it works
+    REOPENED = "reopened", "Reopened"  # the fault came back after it was marked done
+
+
+class VerificationKind(models.TextChoices):
+    TEST = "test", "A test"  # an automated test that fails without the fix
+    ALERT_RULE = "alert_rule", "An alert rule"  # monitoring now sees it
+    REHEARSAL = "rehearsal", "A rehearsal"  # we broke it on purpose and it held
+    LINK = "link", "A link to the change"  # the merged change or ticket, for what the others cannot show
+
+
+class CorrectiveAction(models.Model):
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="actions")
+    kind = models.CharField(max_length=12, choices=ActionKind.choices)
+    description = models.TextField()
+    owner = models.ForeignKey("agents.Agent", on_delete=models.PROTECT, related_name="+")
+    priority = models.CharField(max_length=8, choices=ActionPriority.choices, default=ActionPriority.HIGH)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    created_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    verification_kind = models.CharField(max_length=12, choices=VerificationKind.choices, blank=True)
+    verification = models.TextField(blank=True, help_text="What shows the fix works")
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    overdue_raised_at = models.DateTimeField(null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reopened_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "due_at"], name="action_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.description[:40]}"

@@ -14,7 +14,7 @@ from frontline.cases import services as cases
 from frontline.core import clock, texts
 from frontline.customers.models import ServiceUnit
 from frontline.incidents import events, maintenance
-from frontline.incidents.models import ProactiveCase
+from frontline.incidents.models import IncidentCase, ProactiveCase
 from frontline.incidents.running import ask_to_confirm, link_case, open_incident_for
 from frontline.monitoring import services as monitoring
 from frontline.monitoring.models import Health
@@ -54,7 +54,8 @@ def unit_went_bad(unit: ServiceUnit, *, health: str, alert, started_at) -> Proac
     proactive = ProactiveCase.objects.create(unit=unit, case=case, alert=alert, opened_at=clock.now())
     events.proactive_case(case=case, unit=unit, alert=alert)
     incident = open_incident_for(unit.customer_id)
-    if incident is not None:
+    # Correlation may have linked it already, on arrival.
+    if incident is not None and not IncidentCase.objects.filter(case=case).exists():
         link_case(incident, case, label="monitoring", via="monitoring")
     title, text = texts.render_message("incidents/we_know", case=case, unit=unit, health=health)
     notifications.notify(

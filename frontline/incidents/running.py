@@ -13,7 +13,7 @@ from frontline.cases import services as cases
 from frontline.cases.models import Case
 from frontline.core import clock, texts
 from frontline.core.errors import Conflict, ServiceError, require_choice
-from frontline.incidents import audience, events, statuspage
+from frontline.incidents import audience, events, repeats, statuspage
 from frontline.incidents.models import Affected, Impact, Incident, IncidentCase, IncidentState, IncidentUpdate
 from frontline.monitoring import services as monitoring
 from frontline.notifications import services as notifications
@@ -35,6 +35,7 @@ def open_incident(
     title: str,
     components=(),
     units=(),
+    customers=(),
     impact: str = Impact.DOWN,
     started_at=None,
     body: str = "",
@@ -44,15 +45,16 @@ def open_incident(
     label: str = "monitoring",
     via: str = "web",
 ) -> Incident:
-    """Open it, compute who it reaches, and (with `body`) tell them at once."""
+    """Open it, compute who it reaches, and (with `body`) tell them at once. `customers`: accounts known to
+    be affected though no unit of theirs is named (they told us, in similar words)."""
     if by is not None:
         require(by, Capability.RUN_INCIDENTS)
     title = (title or "").strip()
     if not title:
         raise ServiceError("an incident needs a title", field="title")
     require_choice(impact, Impact, "impact")
-    components, units = list(components), list(units)
-    if not components and not units:
+    components, units, customers = list(components), list(units), list(customers)
+    if not components and not units and not customers:
         raise ServiceError("name the components or units it affects", field="components")
     now = clock.now()
     incident = Incident.objects.create(
@@ -67,7 +69,9 @@ def open_incident(
     incident.components.set(components)
     incident.alerts.set(alerts)
     recompute_affected(incident, units=units)
+    add_affected(incident, customers)
     events.incident_opened(incident=incident, by=by, label=label, via=via)
+    repeats.check(incident)
     statuspage.forget()
     if body.strip():
         post_update(incident, state=IncidentState.INVESTIGATING, body=body, by=by, label=label, via=via)
@@ -92,6 +96,20 @@ def recompute_affected(incident: Incident, *, units=()) -> int:
     incident.affected_units = len(radius.unit_ids)
     incident.save(update_fields=["affected_units"])
     return len(by_customer)
+
+
+def add_affected(incident: Incident, customer_ids) -> None:
+    """Customers it reaches though no unit of theirs was found under it: they told us (a case joined)."""
+    known = set(
+        incident.affected.filter(customer_id__in=list(customer_ids)).values_list("customer_id", flat=True)
+    )
+    now = clock.now()
+    Affected.objects.bulk_create(
+        [
+            Affected(incident=incident, customer_id=c, unit_ids=[], added_at=now)
+            for c in set(customer_ids) - known
+        ]
+    )
 
 
 def post_update(incident: Incident, *, state: str, body: str, by=None, label: str = "", via: str = "web"):
@@ -175,8 +193,12 @@ def ask_to_confirm(case: Case, *, why: str) -> None:
 
 
 @transaction.atomic
-def link_case(incident: Incident, case: Case, *, by=None, label: str = "", via: str = "web") -> IncidentCase:
-    """The incident owns the link: the case's own app does not know about incidents."""
+def link_case(
+    incident: Incident, case: Case, *, by=None, label: str = "", why: str = "", via: str = "web"
+) -> IncidentCase:
+    """The incident owns the link: the case's own app does not know about incidents. `why`: the words that
+    explain a link nobody made by hand (the rule, the shared element). The case's customer becomes one
+    the incident reaches, so its updates reach them too."""
     if by is not None:
         require(by, Capability.WORK_CASES)
     case = cases.follow_merges(case)
@@ -188,9 +210,24 @@ def link_case(incident: Incident, case: Case, *, by=None, label: str = "", via: 
         if existing.incident_id == incident.pk:
             return existing
         raise Conflict(f"this case is already linked to {existing.incident.ref}", field="case")
-    link = IncidentCase.objects.create(incident=incident, case=case, linked_at=clock.now(), linked_by=by)
-    events.case_linked(incident=incident, case=case, by=by, label=label or "incident", via=via)
+    link = IncidentCase.objects.create(
+        incident=incident, case=case, linked_at=clock.now(), linked_by=by, why=why[:300]
+    )
+    add_affected(incident, [case.customer_id])
+    events.case_linked(incident=incident, case=case, by=by, label=label or "incident", why=why, via=via)
     return link
+
+
+@transaction.atomic
+def detach_case(incident: Incident, case: Case, *, by, reason: str = "", via: str = "web") -> None:
+    """A wrong link undone in one click: the case goes on by itself. A person's detach is a label the
+    grouping rules are measured against."""
+    require(by, Capability.WORK_CASES)
+    link = IncidentCase.objects.filter(incident=incident, case=case).first()
+    if link is None:
+        raise Conflict(f"{case.ref} is not linked to {incident.ref}", field="case")
+    link.delete()
+    events.case_detached(incident=incident, case=case, by=by, reason=reason, via=via)
 
 
 def open_incident_for(customer_id: int) -> Incident | None:
@@ -215,6 +252,9 @@ def incident_from_monitoring(component, *, health: str, alert, started_at) -> In
     if incident is not None:
         if alert is not None:
             incident.alerts.add(alert)
+        if started_at < incident.started_at:  # opened by its customers' contacts; monitoring saw it begin
+            incident.started_at = started_at
+            incident.save(update_fields=["started_at"])
         return incident
     title, body = texts.render_message("incidents/detected", component=component, health=health, alert=alert)
     at_once = settings.FRONTLINE_INCIDENT_NOTICE != "lead"

@@ -7,19 +7,25 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from frontline.agents.models import Capability
+from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
 from frontline.cases.lookup import access_case
-from frontline.core import ratelimit
+from frontline.core import clock, ratelimit
 from frontline.core.errors import Throttled
-from frontline.incidents import maintenance, services, statuspage, subscriptions
+from frontline.incidents import maintenance, repeats, services, statuspage, subscriptions
 from frontline.incidents.models import (
+    ActionKind,
+    ActionPriority,
+    CauseClass,
+    CorrectiveAction,
     Impact,
     Incident,
     IncidentState,
     Maintenance,
     MaintenanceImpact,
     MaintenanceStatus,
+    Postmortem,
+    VerificationKind,
 )
 from frontline.monitoring.models import Component
 from frontline.web.access import agent_required
@@ -67,20 +73,36 @@ def open_incident(request):
 @require_GET
 @agent_required
 def incident_detail(request, pk: int):
-    incident = get_object_or_404(Incident, pk=pk)
+    incident = get_object_or_404(Incident.objects.select_related("repeat_of"), pk=pk)
     ledger = services.ledger(incident)
+    links = list(incident.case_links.select_related("case__customer", "linked_by").order_by("linked_at"))
+    times = repeats.times_for_customers(incident, [link.case.customer_id for link in links])
+    for link in links:  # "third time in 90 days for this customer"
+        link.times = times.get(link.case.customer_id, 1)
+        link.times_words = repeats.ordinal(link.times).capitalize()
+    postmortem = Postmortem.objects.filter(incident=incident).first()
     return render(
         request,
         "incidents/detail.html",
         {
             "incident": incident,
             "updates": incident.updates.select_related("posted_by", "fanout"),
-            "links": incident.case_links.select_related("case__customer").order_by("linked_at"),
+            "links": links,
             "alerts": incident.alerts.order_by("-starts_at")[:50],
             "ledger": ledger,
+            "earliness": services.earliness(incident),
+            "evidence": services.assemble_evidence(incident),
             "exceptions": ledger.exceptions[:200],
             "states": IncidentState.choices,
             "can_run": request.agent.can(Capability.RUN_INCIDENTS),
+            "postmortem": postmortem,
+            "actions": postmortem.actions.select_related("owner").order_by("due_at") if postmortem else [],
+            "cause_classes": CauseClass.choices,
+            "action_kinds": ActionKind.choices,
+            "priorities": ActionPriority.choices,
+            "verification_kinds": VerificationKind.choices,
+            "agents": Agent.objects.order_by("display_name"),
+            "now": clock.now(),
         },
     )
 
@@ -105,6 +127,74 @@ def link_case(request, pk: int):
     services.link_case(incident, case, by=request.agent)
     messages.success(request, f"{case.ref} linked to {incident.ref}")
     return redirect(reverse("incidents:detail", args=[incident.pk]))
+
+
+@require_POST
+@agent_required
+def detach_case(request, pk: int):
+    incident = get_object_or_404(Incident, pk=pk)
+    case = access_case(request.agent, request.POST.get("case", "").strip())
+    services.detach_case(incident, case, by=request.agent, reason=request.POST.get("reason", ""))
+    messages.success(request, f"{case.ref} detached from {incident.ref}: it goes on by itself")
+    back_to_case = request.POST.get("back") == "case"  # from the case page's panel
+    return redirect(case.url if back_to_case else reverse("incidents:detail", args=[incident.pk]))
+
+
+@require_POST
+@agent_required
+def write_postmortem(request, pk: int):
+    require(request.agent, Capability.RUN_INCIDENTS)
+    incident = get_object_or_404(Incident, pk=pk)
+    postmortem = services.write_postmortem(
+        incident,
+        root_cause=request.POST.get("root_cause", ""),
+        cause_class=request.POST.get("cause_class", ""),
+        by=request.agent,
+    )
+    messages.success(request, f"Postmortem saved: {postmortem.customer_minutes_lost} customer-minutes lost")
+    return redirect(reverse("incidents:detail", args=[incident.pk]) + "#postmortem")
+
+
+@require_POST
+@agent_required
+def add_action(request, pk: int):
+    require(request.agent, Capability.RUN_INCIDENTS)
+    postmortem = get_object_or_404(Postmortem, incident_id=pk)
+    owner_id = request.POST.get("owner", "")
+    services.add_action(
+        postmortem,
+        kind=request.POST.get("kind", ""),
+        description=request.POST.get("description", ""),
+        owner=Agent.objects.filter(pk=owner_id).first() if owner_id.isdigit() else None,
+        priority=request.POST.get("priority", ""),
+        by=request.agent,
+    )
+    messages.success(request, "Corrective action added")
+    return redirect(reverse("incidents:detail", args=[pk]) + "#postmortem")
+
+
+@require_POST
+@agent_required
+def action_done(request, pk: int):
+    action = get_object_or_404(CorrectiveAction.objects.select_related("postmortem"), pk=pk)
+    services.complete_action(
+        action,
+        verification_kind=request.POST.get("verification_kind", ""),
+        verification=request.POST.get("verification", ""),
+        by=request.agent,
+    )
+    messages.success(request, "Corrective action done, with what shows it works")
+    return redirect(reverse("incidents:detail", args=[action.postmortem.incident_id]) + "#postmortem")
+
+
+@require_POST
+@agent_required
+def send_summary(request, pk: int):
+    require(request.agent, Capability.RUN_INCIDENTS)
+    postmortem = get_object_or_404(Postmortem, incident_id=pk)
+    count = services.send_customer_summary(postmortem, body=request.POST.get("body", ""), by=request.agent)
+    messages.success(request, f"Summary going to the {count} affected customers")
+    return redirect(reverse("incidents:detail", args=[pk]) + "#postmortem")
 
 
 # ---------------------------------------------------------------- staff: maintenance

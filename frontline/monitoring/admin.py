@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from frontline.core import clock
-from frontline.monitoring.models import Alert, AlertGroup, AlertPost, Component, Matcher, Source
+from frontline.monitoring.models import Alert, AlertGroup, AlertPost, Change, Component, Matcher, Source
 from frontline.web.admin import ReadOnlyAdmin
 
 
@@ -62,3 +62,12 @@ class AlertAdmin(ReadOnlyAdmin):
     list_display = ["pk", "name", "status", "starts_at", "health", "matcher", "last_seen_at"]
     list_filter = ["status", "health"]
     search_fields = ["name", "fingerprint"]
+
+
+@admin.register(Change)
+class ChangeAdmin(ReadOnlyAdmin):
+    """Recorded by CI or configuration management through POST /api/v1/changes: evidence, never edited."""
+
+    list_display = ["started_at", "kind", "summary", "changed_by", "tool", "external_id"]
+    list_filter = ["kind"]
+    search_fields = ["summary", "changed_by", "external_id"]

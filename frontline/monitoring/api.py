@@ -8,8 +8,18 @@ from pydantic import Field
 from frontline.agents.models import Capability
 from frontline.agents.services import require
 from frontline.core.api import Id, Limit, get_or_404
-from frontline.monitoring import services
-from frontline.monitoring.models import Alert, AlertStatus, Component, ComponentKind, Health, LooksUp, Matcher
+from frontline.monitoring import changes, services
+from frontline.monitoring.models import (
+    Alert,
+    AlertStatus,
+    Change,
+    ChangeKind,
+    Component,
+    ComponentKind,
+    Health,
+    LooksUp,
+    Matcher,
+)
 
 router = Router(tags=["monitoring"])
 
@@ -174,3 +184,61 @@ def set_state(request, component_id: Id, payload: HealthIn):
     require(request.agent, Capability.RUN_INCIDENTS)
     component = get_or_404(Component.objects, pk=component_id)
     return _component(services.set_component_health(component, payload.state, reason=payload.reason))
+
+
+class ChangeIn(Schema):
+    kind: ChangeKind = Field(description="deploy, configuration, hardware or other")
+    summary: str = Field(max_length=300, description="What changed, in a line")
+    detail: str = Field("", max_length=20_000)
+    targets: list[str] = Field(
+        max_length=changes.MAX_TARGETS, description="Component names, hostnames or unit names it touched"
+    )
+    changed_by: str = Field(max_length=200, description="Who made it: a person or a pipeline")
+    started_at: datetime | None = Field(None, description="When it started; now if left out")
+    finished_at: datetime | None = None
+    tool: str = Field("", max_length=100, description="What recorded it: ansible, a CI job...")
+    link: str = Field("", max_length=500, description="The pipeline run, the merge request")
+    external_id: str = Field("", max_length=200, description="Your id for it: a retry records it once")
+
+
+class ChangeOut(Schema):
+    id: int
+    kind: str
+    summary: str
+    targets: list[str]
+    components: list[str]
+    units: int
+    unmatched: list[str] = Field(description="Targets that named nothing in the inventory (kept as written)")
+    changed_by: str
+    started_at: datetime
+    finished_at: datetime | None
+    tool: str
+    link: str
+    external_id: str | None
+
+
+def _change(change: Change) -> dict:
+    fields = ("kind", "summary", "targets", "changed_by", "started_at", "finished_at", "tool", "link")
+    return {k: getattr(change, k) for k in fields} | {
+        "id": change.pk,
+        "external_id": change.external_id,
+        "components": [c.name for c in change.components.all()],
+        "units": change.units.count(),
+        "unmatched": changes.unmatched(change),
+    }
+
+
+@router.post(
+    "/changes",
+    response={200: ChangeOut, 201: ChangeOut},
+    summary="Record a change or deploy (from CI or configuration management); a retried external_id is "
+    "answered 200 with the change already recorded",
+)
+def record_change(request, payload: ChangeIn):
+    change, created = changes.record_change(by=request.agent, via="api", **payload.dict())
+    return Status(201 if created else 200, _change(change))
+
+
+@router.get("/changes", response=list[ChangeOut], summary="Recorded changes, newest first")
+def list_changes(request, limit: Limit = 50):
+    return [_change(c) for c in Change.objects.prefetch_related("components").order_by("-started_at")[:limit]]

@@ -83,3 +83,22 @@ def matcher_saved(*, matcher, created: bool, by, via: str) -> None:
         position=matcher.position,
         is_active=matcher.is_active,
     )
+
+
+CHANGE_RECORDED = EVENT_KINDS.declare("monitoring.change_recorded", "Change recorded")
+
+
+def change_recorded(*, change, by, via: str) -> None:
+    """data: change_id, kind, summary, targets, changed_by, started_at."""
+    record(
+        CHANGE_RECORDED,
+        actor=by,
+        actor_label="" if by else change.tool or "change",
+        via=via,
+        change_id=change.pk,
+        kind=change.kind,
+        summary=change.summary,
+        targets=change.targets,
+        changed_by=change.changed_by,
+        started_at=change.started_at.isoformat(),
+    )

@@ -217,3 +217,40 @@ class Matcher(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} → {self.get_looks_up_display()}"
+
+
+class ChangeKind(models.TextChoices):
+    DEPLOY = "deploy", "Deploy"  # new software on a component
+    CONFIGURATION = "configuration", "Configuration change"  # settings, access lists, routes
+    HARDWARE = "hardware", "Hardware"  # a part replaced, a cable moved
+    OTHER = "other", "Other change"  # anything else worth seeing beside an incident
+
+
+class Change(models.Model):
+    """A change someone made to the provider's side, recorded by their CI or configuration management
+    (`POST /api/v1/changes`): the first thing an incident's evidence looks for before its start."""
+
+    kind = models.CharField(max_length=15, choices=ChangeKind.choices)
+    summary = models.CharField(max_length=300)
+    detail = models.TextField(blank=True)
+    targets = models.JSONField(default=list, help_text="What changed, as the sender named it")
+    components = models.ManyToManyField(Component, blank=True, related_name="changes")
+    units = models.ManyToManyField("customers.ServiceUnit", blank=True, related_name="+")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    changed_by = models.CharField(max_length=200, help_text="Who made it: a person or a pipeline")
+    tool = models.CharField(max_length=100, blank=True, help_text="What recorded it: ansible, a CI job...")
+    link = models.URLField(max_length=500, blank=True)
+    external_id = models.CharField(
+        max_length=200, null=True, blank=True, unique=True, help_text="The sender's id: a retry records once"
+    )
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["started_at"], name="change_started")]
+
+    def __str__(self) -> str:
+        return self.summary

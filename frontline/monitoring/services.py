@@ -19,7 +19,7 @@ from django.db import transaction
 
 from frontline.core import clock, jsonbody
 from frontline.core.db import queued_writes
-from frontline.core.errors import ServiceError, require_choice
+from frontline.core.errors import Conflict, ServiceError, require_choice
 from frontline.monitoring import events, health
 from frontline.monitoring.blast import of as of
 from frontline.monitoring.blast import of_components as of_components
@@ -69,6 +69,8 @@ def add_component(*, name: str, kind: str, group: str, parent: Component | None 
         raise ServiceError(
             "a component needs a name and a group", field="name" if not name.strip() else "group"
         )
+    if Component.objects.filter(name=name.strip()).exists():
+        raise Conflict(f"there is already a component named {name.strip()!r}", field="name")
     return Component.objects.create(
         name=name.strip(),
         kind=kind,

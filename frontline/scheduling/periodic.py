@@ -26,6 +26,8 @@ PERIODIC_JOBS: list[Periodic] = [
     Periodic("monitoring-posts", "frontline.monitoring.tasks.read_pending", timedelta(minutes=1)),
     # Planned maintenance: the reminder before it, "starting now" and "done" as their times come.
     Periodic("maintenance", "frontline.incidents.tasks.advance_maintenance", timedelta(minutes=1)),
+    # Postmortems' corrective actions: a reminder before the due date, a to-do for owner and lead after it.
+    Periodic("corrective-actions", "frontline.incidents.tasks.remind_actions", timedelta(hours=1)),
     # Contact points verified long ago, or never, are asked to confirm again before the day we need them.
     Periodic("reverify-contacts", "frontline.notifications.tasks.reverify_stale_contacts", timedelta(days=1)),
     # The router learns from what was resolved since it last trained.

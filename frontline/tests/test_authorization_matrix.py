@@ -178,6 +178,8 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "incidents:open": {"title": "matrix", "impact": "down"},
         "incidents:update": {"state": "identified", "body": "matrix"},
         "incidents:link": {"case": "C-0"},
+        "incidents:detach": {"case": "C-0"},
+        "correlation:save_rule": {"name": "r", "condition": "true", "min_count": "5", "window_minutes": "9"},
         "incidents:maintenance_schedule": {"title": "m", "body": "m", "impact": "OUTAGE"},
         "incidents:subscribe": {"kind": "email", "address": "matrix@example.com"},
     }.get(name, {})
@@ -216,6 +218,11 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "maintenance_schedule",
         "maintenance_cancel",
         "subscribe",
+        "detach",
+        "postmortem",
+        "add_action",
+        "action_done",
+        "summary",
     }
     return ("post" if name.split(":")[1] in posts else "get"), path, form
 
@@ -244,10 +251,30 @@ def api_request(op: str, w: dict) -> tuple[str, str, dict]:
         "component_id": MADE_UP,
         "incident_id": MADE_UP,
         "maintenance_id": MADE_UP,
+        "action_id": MADE_UP,
+        "proposal_id": MADE_UP,
     }
     path = template.format(**values)
     unit = {"unit_id": w["blog"].pk}
     body = {
+        "POST /api/v1/correlation/rules": {"name": "r", "condition": "true"},
+        "PUT /api/v1/correlation/rules/{rule_id}": {"name": "r", "condition": "true"},
+        "POST /api/v1/correlation/proposals/{proposal_id}/decision": {"accept": True},
+        "PUT /api/v1/incidents/{incident_id}/postmortem": {"root_cause": "r", "cause_class": "change"},
+        "POST /api/v1/incidents/{incident_id}/postmortem/actions": {
+            "kind": "prevent",
+            "description": "d",
+            "owner_id": MADE_UP,
+            "priority": "high",
+        },
+        "POST /api/v1/incidents/{incident_id}/postmortem/summary": {"body": "b"},
+        "POST /api/v1/incidents/actions/{action_id}/done": {"verification_kind": "test", "verification": "t"},
+        "POST /api/v1/changes": {
+            "kind": "configuration",
+            "summary": "relay access list",
+            "targets": ["smtp-2"],
+            "changed_by": "ci",
+        },
         "POST /api/v1/policy/rules": {
             "name": "r",
             "trigger": "malware_scan",

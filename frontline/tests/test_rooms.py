@@ -37,6 +37,7 @@ LAYERS = [
     "policy",
     "monitoring",
     "incidents",
+    "correlation",
 ]
 PRESENTATION = {"views", "api", "urls", "admin", "templatetags", "management", "receivers", "apps", "inbox"}
 OUTSIDE = {"demo", "tests"}  # the demo loads data through every app; tests test them

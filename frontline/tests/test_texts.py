@@ -103,6 +103,18 @@ SAMPLES |= {
     },
 }
 
+SAMPLES |= {
+    "correlation/grouped": {
+        "group": {"key": "component:smtp-2", "label": "relay smtp-2", "customers": 14},
+    },
+    "incidents/summary": {
+        "incident": INCIDENT,
+        "postmortem": {"root_cause": "A relay access list was replaced by an older copy."},
+        "body": "Outgoing mail through smtp-2 was refused for 49 minutes.",
+        "timeline": [(AT, "you first told us"), (AT, "we told you"), (AT, "fixed"), (AT, "confirmed")],
+    },
+}
+
 # What must show where not every value given is shown as it is (the policy texts choose among them).
 SHOWN = {
     "policy/what_happened": ["We were told that host 192.0.2.18 is infected"],
@@ -119,6 +131,15 @@ SHOWN = {
         "re-scan",
     ],
     "policy/notice": ["We will isolate 192.0.2.18 at 2026-03-02 18:33 UTC", "line FTTP-4471 keeps serving"],
+    "correlation/grouped": ["Problems reported with relay smtp-2", "14 customers have told us"],
+    "incidents/summary": [
+        "What happened: Outgoing mail rejected by smtp-2",
+        "Outgoing mail through smtp-2 was refused for 49 minutes.",
+        "Root cause: A relay access list was replaced by an older copy.",
+        "2026-12-01 10:00: you first told us",
+        "2026-12-01 10:00: you confirmed it works",
+        "Reference: INC-7.",
+    ],
     "incidents/update": [
         "Identified: Outgoing mail rejected by smtp-2",
         "A configuration change is rolled back.",

@@ -150,16 +150,35 @@ def test_monitoring_in_the_demo_s1_came_through_the_webhook_and_the_bakery_confi
     assert bakery.status == "closed" and bakery.events.filter(kind="case.fix_confirmed").exists()
 
 
-def test_story_s3_the_relay_incident_reached_all_forty_clients_and_renee_once(demo, client):
+def test_story_s3_the_burst_became_one_incident_told_everyone_and_is_a_repeat_of_june(demo, client):
     from frontline.incidents import services as incidents
     from frontline.incidents.models import Incident
+    from frontline.todos.models import ToDo
 
-    incident = Incident.objects.get(components__name="smtp-2")
+    incident = Incident.objects.filter(components__name="smtp-2").latest("started_at")
+    # the burst of contacts opened it by itself, saying why; the relay's alert joined it
+    assert incident.opened_by_label == "rule relay bursts"
+    assert incident.alerts.filter(name="RelayRejecting").exists()
+    links = incident.case_links.all()
+    assert links.count() == 7  # six clients' cases by the rule, Renee's own by a lead
+    why = "same relay smtp-2, 5 cases in 4 minutes, rule 'relay bursts'"
+    assert links.filter(why=why).count() == 5  # the burst; the sixth joined on arrival:
+    assert links.filter(why=f"runs on relay smtp-2, which {incident.ref} is about").count() == 1
+    # every affected customer told: the forty clients, and Okafor Consulting, who wrote in; Renee once
     ledger = incidents.ledger(incident)
-    assert len(ledger.lines) == 40 and ledger.told == 40
-    assert incident.case_links.count() == 7  # Renee's and six of her clients' cases, linked by a lead
+    assert len(ledger.lines) == 41 and ledger.told == 41
     renee_notices = incident.updates.last().fanout.notifications.filter(person__name="Renee Okafor")
-    assert renee_notices.count() == 1 and "40 accounts you act for" in renee_notices.get().body
+    assert renee_notices.count() == 1 and "41 accounts you act for" in renee_notices.get().body
+    # the evidence: the recorded configuration change leads the timeline
+    found = incidents.assemble_evidence(incident)
+    assert found.timeline[0].kind == "change" and "Relay access lists regenerated" in found.timeline[0].text
+    # a repeat of June's incident, whose corrective action was never done: Aisha and her lead are told
+    june = incident.repeat_of
+    assert june is not None and june.started_at.month == 6
+    assert incident.repeat_reason.startswith("the second time this year: the same mail relay smtp-2")
+    told = ToDo.objects.filter(kind="repeat_action", status="open")
+    assert sorted(told.values_list("assignee__user__username", flat=True)) == ["aisha", "priya"]
     client.force_login(Agent.objects.get(user__username="priya").user)
     page = client.get(f"/incidents/{incident.pk}/").content.decode()
-    assert "40 of 40" in page and "Notice ledger" in page
+    assert "41 of 41" in page and "Notice ledger" in page and 'id="repeat"' in page
+    assert "Relay access lists regenerated from the new template" in page

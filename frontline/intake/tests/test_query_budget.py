@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from frontline.agents.services import issue_api_token
 from frontline.cases.models import Case
 from frontline.core import clock
+from frontline.correlation.rules import rule_cache
 from frontline.customers.models import ContactPoint, ContactState, Customer
 from frontline.intake import public, services, smtpd
 from frontline.intake.models import RawMessage, RawStatus, Source
@@ -45,6 +46,12 @@ WEB_FORM_NEW, WEB_FORM_REPLY = 47, 32  # the form's submission and the confirmat
 CHAT_NEW, CHAT_REPLY = 37, 21
 
 BATCH = 10
+
+
+@pytest.fixture(autouse=True)
+def _process_caches_loaded():
+    """What a process loads once (the grouping rules, compiled) is not a message's cost: load it first."""
+    rule_cache.active()
 
 
 def within(measured: tuple, new: float, reply: float) -> bool:

@@ -1,0 +1,230 @@
+"""Correlation on arrival: every new case joins the open incident about what its units run on, and is
+counted by the grouping rules; a rule's group that reaches its minimum inside its window is proposed to a
+lead, opens the incident itself, or (in shadow mode) is only written down.
+
+Called through the `FRONTLINE_CASE_OPENED` door, inside the transaction that opens the case (intake's path:
+measured in bench/correlation.py). Nothing here reads the case again: its units and opening message are on
+the instance open_case returned.
+"""
+
+import math
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from frontline.agents.models import Capability
+from frontline.agents.services import require
+from frontline.cases.models import Case
+from frontline.core import clock, texts
+from frontline.core.errors import Conflict
+from frontline.correlation import events, schema, upstream, words
+from frontline.correlation.models import GroupBy, Proposal, ProposalState, RuleMode, Sighting
+from frontline.correlation.rules import rule_cache
+from frontline.incidents import running
+from frontline.incidents.models import Impact, Incident, IncidentCase, IncidentState
+from frontline.todos.models import TODO_KINDS, ToDo, ToDoStatus
+from frontline.todos.services import finish_todo, raise_todo
+
+REVIEW_GROUP = TODO_KINDS.declare("grouping_proposal", "Grouped cases: one incident?")
+RECENT_FOR_WORDS = 300  # a words rule compares a new case with at most this many recent ones
+
+
+def case_opened(case: Case) -> None:
+    """The door: join an open incident, then let every rule that looks count the case."""
+    elements = upstream.of_units(getattr(case, "opening_units", ()))
+    _join_open_incident(case, elements)
+    rules = rule_cache.active()
+    if not rules:
+        return
+    context = schema.case_context(case, from_monitoring=case.opening_message.channel == "monitoring")
+    signature = None
+    for rule, program in rules:
+        if rule.group_by == GroupBy.UPSTREAM:
+            for element in elements:
+                if _fires(program, {**context, "element": element.fields}):
+                    _sight(rule, case, key=f"component:{element.name}", label=element.label)
+        elif _fires(program, {**context, "element": schema.NO_ELEMENT}):
+            if signature is None:
+                signature = words.signature(f"{case.subject}\n{case.opening_message.body_text}")
+            if signature:
+                _sight_words(rule, case, signature)
+
+
+def _fires(program, context: dict) -> bool:
+    try:
+        return program.execute(context) is True
+    except Exception:
+        return False
+
+
+def _join_open_incident(case: Case, elements) -> None:
+    if not elements:
+        return
+    ids = upstream.components.with_ancestors(elements)
+    about = (  # one query: the newest open incident about any of them, and which one it is about
+        Incident.components.through.objects.filter(
+            component_id__in=ids, incident__state__in=IncidentState.open_values()
+        )
+        .select_related("incident")
+        .order_by("-incident__started_at")
+        .first()
+    )
+    if about is None:
+        return
+    incident = about.incident
+    element = upstream.components.by_pk.get(about.component_id, elements[0])
+    why = f"runs on {element.label}, which {incident.ref} is about"
+    running.link_case(incident, case, label="correlation", why=why, via="correlation")
+    case.joined_incident = incident
+
+
+def _current_group(rule, key: str, now) -> Proposal | None:
+    group = (
+        Proposal.objects.filter(
+            rule=rule, key=key, last_seen_at__gte=now - timedelta(minutes=rule.window_minutes)
+        )
+        .select_related("incident")
+        .order_by("-pk")
+        .first()
+    )
+    if (
+        group is not None
+        and group.state == ProposalState.OPENED
+        and group.incident
+        and not group.incident.is_open
+    ):
+        return None  # nothing joins a resolved incident: a new group starts
+    return group
+
+
+def _sight(rule, case: Case, *, key: str, label: str, signature=()) -> Proposal:
+    now = clock.now()
+    group = _current_group(rule, key, now)
+    if group is None:
+        group = Proposal.objects.create(
+            rule=rule, key=key[:120], label=label[:200], first_seen_at=now, last_seen_at=now
+        )
+    Sighting.objects.create(
+        rule=rule, proposal=group, case=case, customer_id=case.customer_id, seen_at=now, words=list(signature)
+    )
+    group.count += 1
+    group.last_seen_at = now
+    if group.state == ProposalState.GATHERING:
+        in_window = group.sightings.filter(seen_at__gte=now - timedelta(minutes=rule.window_minutes))
+        recent = in_window.count()
+        if recent >= rule.min_count:
+            first = in_window.order_by("seen_at").values_list("seen_at", flat=True).first()
+            minutes = max(1, math.ceil((now - first).total_seconds() / 60))
+            span = f"{minutes} minute{'' if minutes == 1 else 's'}"
+            group.why = f"same {group.label}, {recent} cases in {span}, rule '{rule.name}'"
+            _reached(rule, group, now)
+    elif group.incident is not None and getattr(case, "joined_incident", None) is None:
+        running.link_case(group.incident, case, label="correlation", why=group.why, via="correlation")
+        case.joined_incident = group.incident
+    group.save(
+        update_fields=["count", "last_seen_at", "state", "why", "proposed_at", "incident", "customers"]
+    )
+    return group
+
+
+def _sight_words(rule, case: Case, signature: list[str]) -> None:
+    now = clock.now()
+    recent = (
+        Sighting.objects.filter(rule=rule, seen_at__gte=now - timedelta(minutes=rule.window_minutes))
+        .order_by("-pk")
+        .values_list("proposal__key", "proposal__label", "words")[:RECENT_FOR_WORDS]
+    )
+    best, best_score = None, words.SIMILAR
+    for key, label, other in recent:
+        score = words.overlap(signature, other)
+        if score >= best_score:
+            best, best_score = (key, label), score
+            if score == 1.0:
+                break
+    if best is None:
+        key, label = f"words:C-{case.pk}", f'words "{words.shared(signature, signature)}"'
+    else:
+        key, label = best
+    _sight(rule, case, key=key, label=label, signature=signature)
+
+
+def _reached(rule, group: Proposal, now) -> None:
+    group.proposed_at = now
+    group.customers = len(set(group.sightings.values_list("customer_id", flat=True)))
+    if rule.mode == RuleMode.SHADOW:
+        group.state = ProposalState.SHADOW
+    elif rule.needs_approval:
+        group.state = ProposalState.PENDING
+        raise_todo(
+            kind=REVIEW_GROUP,
+            title=f"{group.count} cases look like one incident: {group.label}"[:255],
+            detail=f"{group.why}. Accept to open an incident that links them and tells everyone it reaches, "
+            "or decline.",
+            evidence={"proposal_id": group.pk},
+            via="correlation",
+        )
+    else:
+        group.state = ProposalState.OPENED
+        _open(group, by=None)
+    events.group_found(proposal=group)
+
+
+def _open(group: Proposal, *, by) -> Incident:
+    """The incident for the group: the open one about its element if there is one, else a new one that tells
+    everyone it reaches; every case of the group is linked, saying why."""
+    element = upstream.components.get().get(group.key.removeprefix("component:"))
+    incident = None
+    if element is not None:
+        incident = (
+            Incident.objects.filter(state__in=IncidentState.open_values(), components=element.pk)
+            .order_by("-started_at")
+            .first()
+        )
+    if incident is None:
+        title, body = texts.render_message("correlation/grouped", group=group)
+        customer_ids = list(group.sightings.values_list("customer_id", flat=True).distinct())
+        at_once = settings.FRONTLINE_INCIDENT_NOTICE != "lead" or by is not None
+        incident = running.open_incident(
+            title=title,
+            components=[element.pk] if element is not None else [],
+            customers=customer_ids if element is None else [],
+            impact=Impact.DOWN,
+            started_at=group.first_seen_at,
+            body=body if at_once else "",
+            by=by,
+            label=f"rule {group.rule.name}",
+            via="correlation",
+        )
+    group.incident = incident
+    label = f"rule {group.rule.name}" + (f", accepted by {by}" if by else "")
+    members = Case.objects.filter(pk__in=group.sightings.values("case_id"))
+    linked = set(IncidentCase.objects.filter(case__in=members).values_list("case_id", flat=True))
+    for case in members.exclude(pk__in=linked):
+        try:
+            running.link_case(incident, case, label=label, why=group.why, via="correlation")
+        except Conflict:  # merged into a case linked elsewhere: that link stands
+            continue
+    return incident
+
+
+@transaction.atomic
+def decide(group: Proposal, *, accept: bool, by, reason: str = "", via: str = "web") -> Proposal:
+    """A lead's answer to a proposal: accept opens (or joins) the incident and links the group's cases."""
+    require(by, Capability.RUN_INCIDENTS)
+    group = Proposal.objects.select_for_update().select_related("rule").get(pk=group.pk)
+    if group.state != ProposalState.PENDING:
+        raise Conflict(f"this proposal is {group.get_state_display().lower()}, not waiting", field="state")
+    group.decided_by, group.decided_at = by, clock.now()
+    if accept:
+        group.state = ProposalState.OPENED
+        _open(group, by=by)
+    else:
+        group.state = ProposalState.DECLINED
+    group.save(update_fields=["state", "incident", "decided_by", "decided_at"])
+    events.group_decided(proposal=group, accepted=accept, reason=reason, by=by, via=via)
+    outcome = f"opened {group.incident.ref}" if accept else f"declined{': ' + reason if reason else ''}"
+    asked = ToDo.objects.filter(kind=REVIEW_GROUP, status=ToDoStatus.OPEN, evidence__proposal_id=group.pk)
+    for todo in asked:  # the question is answered, wherever it was answered
+        finish_todo(todo, by=by, outcome=outcome, via=via)
+    return group
