@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
 
 
 class CorrelationConfig(AppConfig):
@@ -7,9 +6,5 @@ class CorrelationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Each process keeps the components in memory; a save anywhere makes every process reread them.
-        from frontline.correlation.upstream import component_saved
-        from frontline.monitoring.models import Component
-
-        post_save.connect(component_saved, sender=Component, dispatch_uid="correlation.component_saved")
-        post_delete.connect(component_saved, sender=Component, dispatch_uid="correlation.component_deleted")
+        # Connects to the components' saves: each process keeps them in memory (upstream.py).
+        from frontline.correlation import receivers  # noqa: F401

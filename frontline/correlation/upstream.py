@@ -78,7 +78,7 @@ def of_units(units) -> list[Element]:
     return sorted(found.values(), key=lambda e: e.pk)
 
 
-def component_saved(sender, **kwargs) -> None:
+def component_saved() -> None:
     """A component was added, renamed, moved or removed, by any path (the admin too): reread everywhere."""
     components.clear()
     stamps.change(COMPONENTS_STAMP)

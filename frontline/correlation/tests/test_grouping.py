@@ -9,10 +9,11 @@ import pytest
 from frontline.cases import services as cases
 from frontline.core import clock
 from frontline.core.errors import Conflict, ServiceError
-from frontline.correlation import rules, services
+from frontline.correlation import rules, services, stamps, upstream
 from frontline.correlation.models import Proposal, ProposalState, Sighting
 from frontline.incidents import services as incidents
 from frontline.incidents.models import Incident, IncidentCase
+from frontline.monitoring import services as monitoring
 from frontline.todos.models import ToDo
 
 NOW = datetime.datetime(2026, 12, 1, 10, 0, tzinfo=datetime.UTC)
@@ -188,3 +189,12 @@ def test_accepting_a_words_group_opens_an_incident_reaching_the_customers_who_wr
         c.pk for c in okafor["clients"][:2]
     )
     assert incident.case_links.count() == 2 and incident.created_by == priya
+
+
+def test_a_component_added_later_is_known_to_the_next_case_in_every_process(okafor, priya):
+    _rule(priya, mode="on", min_count=2)
+    _report(okafor["clients"][3], NOW)  # smtp-1: loads the components into this process
+    loaded = upstream.components.stamp
+    monitoring.add_component(name="smtp-9", kind="relay", group="Mail")
+    assert stamps.current(upstream.COMPONENTS_STAMP) != loaded  # every process rereads at its next case
+    assert "smtp-9" in upstream.components.get()
