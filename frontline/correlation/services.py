@@ -11,12 +11,12 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from frontline.agents.models import Capability
 from frontline.agents.services import require
 from frontline.cases.models import Case
-from frontline.core import clock, texts
+from frontline.core import clock, rows, texts
 from frontline.core.errors import Conflict
 from frontline.correlation import events, schema, upstream, words
 from frontline.correlation.models import GroupBy, Proposal, ProposalState, RuleMode, Sighting
@@ -27,7 +27,11 @@ from frontline.todos.models import TODO_KINDS, ToDo, ToDoStatus
 from frontline.todos.services import finish_todo, raise_todo
 
 REVIEW_GROUP = TODO_KINDS.declare("grouping_proposal", "Grouped cases: one incident?")
-RECENT_FOR_WORDS = 300  # a words rule compares a new case with at most this many recent ones
+RECENT_FOR_WORDS = 300
+_COUNTS = ("count", "last_seen_at", "customers")
+_ABOUT = Incident.components.through._meta.db_table
+_INCIDENTS = Incident._meta.db_table
+_SIGHTINGS = Sighting._meta.db_table  # a words rule compares a new case with at most this many recent ones
 
 
 def case_opened(case: Case) -> None:
@@ -62,69 +66,83 @@ def _join_open_incident(case: Case, elements) -> None:
     if not elements:
         return
     ids = upstream.components.with_ancestors(elements)
-    about = (  # one query: the newest open incident about any of them, and which one it is about
-        Incident.components.through.objects.filter(
-            component_id__in=ids, incident__state__in=IncidentState.open_values()
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:  # the newest open incident about any of them, and which one
+        cursor.execute(
+            f"SELECT ic.incident_id, ic.component_id FROM {_ABOUT} ic JOIN {_INCIDENTS} i "
+            f"ON i.id = ic.incident_id WHERE ic.component_id IN ({marks}) AND i.state IN (%s, %s, %s) "
+            "ORDER BY i.started_at DESC LIMIT 1",
+            [*ids, *IncidentState.open_values()],
         )
-        .select_related("incident")
-        .order_by("-incident__started_at")
-        .first()
-    )
+        about = cursor.fetchone()
     if about is None:
         return
-    incident = about.incident
-    element = upstream.components.by_pk.get(about.component_id, elements[0])
+    incident = rows.get(Incident, about[0])
+    element = upstream.components.by_pk.get(about[1], elements[0])
     why = f"runs on {element.label}, which {incident.ref} is about"
-    running.link_case(incident, case, label="correlation", why=why, via="correlation")
+    _join(incident, case, why)
+
+
+def _join(incident: Incident, case: Case, why: str) -> None:
+    try:
+        running.link_case(incident, case, label="correlation", why=why, via="correlation", arriving=True)
+    except Conflict:  # resolved a moment ago, by someone else: the case goes on by itself
+        return
     case.joined_incident = incident
 
 
 def _current_group(rule, key: str, now) -> Proposal | None:
-    group = (
-        Proposal.objects.filter(
-            rule=rule, key=key, last_seen_at__gte=now - timedelta(minutes=rule.window_minutes)
-        )
-        .select_related("incident")
-        .order_by("-pk")
-        .first()
+    since = connection.ops.adapt_datetimefield_value(now - timedelta(minutes=rule.window_minutes))
+    group = rows.find(
+        Proposal,
+        "t0.rule_id = %s AND t0.key = %s AND t0.last_seen_at >= %s ORDER BY t0.id DESC LIMIT 1",
+        [rule.pk, key, since],
+        follow=("incident",),
     )
-    if (
-        group is not None
-        and group.state == ProposalState.OPENED
-        and group.incident
-        and not group.incident.is_open
-    ):
+    if group is not None and group.incident_id and not group.incident.is_open:
         return None  # nothing joins a resolved incident: a new group starts
     return group
 
 
 def _sight(rule, case: Case, *, key: str, label: str, signature=()) -> Proposal:
+    """Count the case in the rule's current group for the key (plain SQL: every counted case pays this on
+    intake's path; bench/correlation.py measures it)."""
     now = clock.now()
     group = _current_group(rule, key, now)
     if group is None:
-        group = Proposal.objects.create(
-            rule=rule, key=key[:120], label=label[:200], first_seen_at=now, last_seen_at=now
+        group = Proposal(rule=rule, key=key[:120], label=label[:200], first_seen_at=now, last_seen_at=now)
+        rows.insert(group)
+    group.rule = rule
+    rows.insert(
+        Sighting(
+            rule=rule,
+            proposal=group,
+            case=case,
+            customer_id=case.customer_id,
+            seen_at=now,
+            words=list(signature),
         )
-    Sighting.objects.create(
-        rule=rule, proposal=group, case=case, customer_id=case.customer_id, seen_at=now, words=list(signature)
     )
     group.count += 1
     group.last_seen_at = now
     if group.state == ProposalState.GATHERING:
-        in_window = group.sightings.filter(seen_at__gte=now - timedelta(minutes=rule.window_minutes))
-        recent = in_window.count()
-        if recent >= rule.min_count:
-            first = in_window.order_by("seen_at").values_list("seen_at", flat=True).first()
+        since = connection.ops.adapt_datetimefield_value(now - timedelta(minutes=rule.window_minutes))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {_SIGHTINGS} WHERE proposal_id = %s AND seen_at >= %s",
+                [group.pk, since],
+            )
+            (recent,) = cursor.fetchone()
+        if recent >= rule.min_count:  # once a group: the ORM will do
+            window = group.sightings.filter(seen_at__gte=now - timedelta(minutes=rule.window_minutes))
+            first = window.order_by("seen_at").values_list("seen_at", flat=True).first()
             minutes = max(1, math.ceil((now - first).total_seconds() / 60))
             span = f"{minutes} minute{'' if minutes == 1 else 's'}"
             group.why = f"same {group.label}, {recent} cases in {span}, rule '{rule.name}'"
             _reached(rule, group, now)
-    elif group.incident is not None and getattr(case, "joined_incident", None) is None:
-        running.link_case(group.incident, case, label="correlation", why=group.why, via="correlation")
-        case.joined_incident = group.incident
-    group.save(
-        update_fields=["count", "last_seen_at", "state", "why", "proposed_at", "incident", "customers"]
-    )
+    elif group.incident_id is not None and getattr(case, "joined_incident", None) is None:
+        _join(group.incident, case, group.why)
+    rows.update(group, [*_COUNTS, "state", "why", "proposed_at", "incident"])
     return group
 
 

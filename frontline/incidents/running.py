@@ -11,7 +11,7 @@ from frontline.agents.services import require
 from frontline.cases import confirmation
 from frontline.cases import services as cases
 from frontline.cases.models import Case
-from frontline.core import clock, texts
+from frontline.core import clock, rows, texts
 from frontline.core.errors import Conflict, ServiceError, require_choice
 from frontline.incidents import audience, events, repeats, statuspage
 from frontline.incidents.models import Affected, Impact, Incident, IncidentCase, IncidentState, IncidentUpdate
@@ -100,14 +100,21 @@ def recompute_affected(incident: Incident, *, units=()) -> int:
 
 def add_affected(incident: Incident, customer_ids) -> None:
     """Customers it reaches though no unit of theirs was found under it: they told us (a case joined)."""
-    known = set(
-        incident.affected.filter(customer_id__in=list(customer_ids)).values_list("customer_id", flat=True)
-    )
+    customer_ids = sorted(set(customer_ids))
+    if len(customer_ids) == 1:  # a case joining: plain SQL, on intake's path
+        where = "t0.incident_id = %s AND t0.customer_id = %s"
+        if rows.find(Affected, where, [incident.pk, customer_ids[0]]) is None:
+            rows.insert(
+                Affected(incident=incident, customer_id=customer_ids[0], unit_ids=[], added_at=clock.now())
+            )
+        return
+    known = set(incident.affected.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True))
     now = clock.now()
     Affected.objects.bulk_create(
         [
             Affected(incident=incident, customer_id=c, unit_ids=[], added_at=now)
-            for c in set(customer_ids) - known
+            for c in customer_ids
+            if c not in known
         ]
     )
 
@@ -192,29 +199,39 @@ def ask_to_confirm(case: Case, *, why: str) -> None:
     )
 
 
-@transaction.atomic
 def link_case(
-    incident: Incident, case: Case, *, by=None, label: str = "", why: str = "", via: str = "web"
+    incident: Incident,
+    case: Case,
+    *,
+    by=None,
+    label: str = "",
+    why: str = "",
+    via: str = "web",
+    arriving: bool = False,
 ) -> IncidentCase:
     """The incident owns the link: the case's own app does not know about incidents. `why`: the words that
     explain a link nobody made by hand (the rule, the shared element). The case's customer becomes one
-    the incident reaches, so its updates reach them too."""
+    the incident reaches, so its updates reach them too. `arriving`: the case is being opened in the
+    caller's transaction (correlation on arrival), so it has no link yet and needs no savepoint of its
+    own: three statements fewer on intake's path."""
     if by is not None:
         require(by, Capability.WORK_CASES)
-    case = cases.follow_merges(case)
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)  # its state now, not as read before
-    if not incident.is_open:
-        raise Conflict("nothing joins a resolved incident", field="incident")
-    existing = IncidentCase.objects.filter(case=case).select_related("incident").first()
-    if existing is not None:
-        if existing.incident_id == incident.pk:
-            return existing
-        raise Conflict(f"this case is already linked to {existing.incident.ref}", field="case")
-    link = IncidentCase.objects.create(
-        incident=incident, case=case, linked_at=clock.now(), linked_by=by, why=why[:300]
-    )
-    add_affected(incident, [case.customer_id])
-    events.case_linked(incident=incident, case=case, by=by, label=label or "incident", why=why, via=via)
+    with transaction.atomic(savepoint=not arriving):
+        if not arriving:
+            case = cases.follow_merges(case)
+        incident = rows.get(Incident, incident.pk, lock=True)  # its state now, not as read before
+        if not incident.is_open:
+            raise Conflict("nothing joins a resolved incident", field="incident")
+        if not arriving:
+            existing = IncidentCase.objects.filter(case=case).select_related("incident").first()
+            if existing is not None:
+                if existing.incident_id == incident.pk:
+                    return existing
+                raise Conflict(f"this case is already linked to {existing.incident.ref}", field="case")
+        link = IncidentCase(incident=incident, case=case, linked_at=clock.now(), linked_by=by, why=why[:300])
+        rows.insert(link)  # plain SQL: on intake's path when a case joins on arrival
+        add_affected(incident, [case.customer_id])
+        events.case_linked(incident=incident, case=case, by=by, label=label or "incident", why=why, via=via)
     return link
 
 
