@@ -7,6 +7,7 @@ measured in bench/correlation.py). Nothing here reads the case again: its units 
 the instance open_case returned.
 """
 
+import json
 import math
 from datetime import timedelta
 
@@ -147,23 +148,29 @@ def _sight(rule, case: Case, *, key: str, label: str, signature=()) -> Proposal:
 
 
 def _sight_words(rule, case: Case, signature: list[str]) -> None:
+    """The case joins the group of the most similar recent case of this rule, or starts one. The recent
+    cases are read newest first along the (rule, seen_at) index, at most RECENT_FOR_WORDS of them."""
     now = clock.now()
-    recent = (
-        Sighting.objects.filter(rule=rule, seen_at__gte=now - timedelta(minutes=rule.window_minutes))
-        .order_by("-pk")
-        .values_list("proposal__key", "proposal__label", "words")[:RECENT_FOR_WORDS]
-    )
+    since = connection.ops.adapt_datetimefield_value(now - timedelta(minutes=rule.window_minutes))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT proposal_id, words FROM {_SIGHTINGS} WHERE rule_id = %s AND seen_at >= %s "
+            f"ORDER BY seen_at DESC LIMIT {RECENT_FOR_WORDS}",
+            [rule.pk, since],
+        )
+        recent = cursor.fetchall()
     best, best_score = None, words.SIMILAR
-    for key, label, other in recent:
-        score = words.overlap(signature, other)
+    mine = set(signature)
+    for proposal_id, other in recent:
+        score = words.overlap(mine, other if isinstance(other, list) else json.loads(other))
         if score >= best_score:
-            best, best_score = (key, label), score
+            best, best_score = proposal_id, score
             if score == 1.0:
                 break
     if best is None:
         key, label = f"words:C-{case.pk}", f'words "{words.shared(signature, signature)}"'
     else:
-        key, label = best
+        key, label = Proposal.objects.filter(pk=best).values_list("key", "label").get()
     _sight(rule, case, key=key, label=label, signature=signature)
 
 
