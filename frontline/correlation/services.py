@@ -141,6 +141,8 @@ def _sight(rule, case: Case, *, key: str, label: str, signature=()) -> Proposal:
             span = f"{minutes} minute{'' if minutes == 1 else 's'}"
             group.why = f"same {group.label}, {recent} cases in {span}, rule '{rule.name}'"
             _reached(rule, group, now)
+            if group.incident_id is not None:  # opened just now, this case linked with the rest
+                case.joined_incident = group.incident
     elif group.incident_id is not None and getattr(case, "joined_incident", None) is None:
         _join(group.incident, case, group.why)
     rows.update(group, [*_COUNTS, "state", "why", "proposed_at", "incident"])

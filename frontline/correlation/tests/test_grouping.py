@@ -198,3 +198,25 @@ def test_a_component_added_later_is_known_to_the_next_case_in_every_process(okaf
     monitoring.add_component(name="smtp-9", kind="relay", group="Mail")
     assert stamps.current(upstream.COMPONENTS_STAMP) != loaded  # every process rereads at its next case
     assert "smtp-9" in upstream.components.get()
+
+
+def test_a_case_two_rules_would_link_is_linked_once(okafor, priya):
+    _rule(priya, name="relay bursts", mode="on", needs_approval=False, min_count=2)  # looked at first
+    rules.save_rule(
+        by=priya,
+        name="same words",
+        condition="true",
+        group_by="words",
+        min_count=2,
+        mode="on",
+        needs_approval=False,
+    )
+    for n, client in enumerate(okafor["clients"][2:4]):  # naming no unit: the words group opens its incident
+        with clock.frozen_at(NOW + n * MINUTE):
+            cases.open_case(customer=client, subject="Mail", body="550 relay denied", channel="email")
+    words_incident = Incident.objects.get()
+    _report(okafor["clients"][0], NOW + 2 * MINUTE, body="550 relay denied")  # joins the words incident
+    # the relay rule opens its incident with this one; the words group's incident must not take it too
+    last = _report(okafor["clients"][1], NOW + 3 * MINUTE, body="550 relay denied")
+    link = IncidentCase.objects.get(case=last)
+    assert link.incident != words_incident and link.why.startswith("same relay smtp-2, 2 cases")
