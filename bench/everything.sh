@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every benchmark in bench/, one after the other on an otherwise idle machine, with the commit they ran on:
-# `make bench` (about an hour and a half on the project's 2-core machine). Each one starts from its own
+# `make bench` (about two hours on the project's 2-core machine). Each one starts from its own
 # fresh database under bench/out/, serves on 127.0.0.1 only and stops by itself. The figures go to
 # bench/out/everything-<time>.log; bench/RESULTS.md records them with the commands.
 set -euo pipefail
@@ -31,5 +31,9 @@ run $PY -u bench/policy.py simulate --data-dir "bench/out/policy-sim-$STAMP" --e
 run $PY -u bench/router.py all
 run $PY -u bench/notify.py fanout --data-dir "bench/out/notify-$STAMP" --customers 100000
 run $PY -u bench/notify.py ladders --data-dir "bench/out/ladders-$STAMP" --customers 100000 --speed 60
+run $PY -u bench/monitoring.py all
+run $PY -u bench/correlation.py replay
+run $PY -u bench/correlation.py replay --text-only
+run $PY -u bench/intake.py inproc --messages 20000 --grouping-rules
 run $PY -u bench/run.py all --data-dir "bench/out/seed-$STAMP"
 echo "=== $(date -u +%H:%M:%S) done" | tee -a "$LOG"
