@@ -201,6 +201,10 @@ FRONTLINE_CASE_PANELS = [
 FRONTLINE_CASE_OPENED = [
     "frontline.correlation.services.case_opened",  # join the open incident; the grouping rules count it
 ]
+# What the acknowledgement of a new case says besides its reference: callables (case) -> str | None.
+FRONTLINE_ACKNOWLEDGEMENT_NOTES = [
+    "frontline.incidents.acknowledgement.known_incident",  # "we already know": the incident the case joined
+]
 # What an agent's reply is checked against before it is sent: callables (case, body) -> Caution | None.
 FRONTLINE_REPLY_CHECKS = [
     "frontline.incidents.evidence.diagnostics_ask",  # asking a customer hit by our incident to diagnose it

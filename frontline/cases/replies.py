@@ -194,6 +194,7 @@ def confirm_receipt(case: Case, *, person_name: str = "") -> Message | None:
         ref=case.ref,
         owner=case.assignee.display_name if case.assignee_id else _("one of our team"),
         team=settings.FRONTLINE_TEAM_SIGNATURE,
+        notes=[note for add in door("FRONTLINE_ACKNOWLEDGEMENT_NOTES") if (note := add(case))],
     )
     message, attempt = send_on_case(case, body=body, author=None, automatic=True)
     with transaction.atomic():

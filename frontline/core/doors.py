@@ -6,6 +6,8 @@ without that app importing it (the project's idiom, like the periodic jobs' list
   for every mail until one says what the mail is.
 - `FRONTLINE_CASE_OPENED`: callables `(case) -> None`, run inside the transaction that opens any case, with
   the case as open_case returned it (its opening units and message on it).
+- `FRONTLINE_ACKNOWLEDGEMENT_NOTES`: callables `(case) -> str | None`, paragraphs the acknowledgement of a new
+  case carries besides its reference ("we already know": the incident it joined).
 - `FRONTLINE_REPLY_CHECKS`: callables `(case, body) -> Caution | None` an agent's reply is checked against;
   a caution holds the reply until the agent confirms it.
 - `FRONTLINE_NOTICE_ATTACHMENTS`: callables `(notification, address) -> [(filename, bytes, content type)]`,
@@ -26,6 +28,7 @@ DOORS = (
     "FRONTLINE_NOTICE_ATTACHMENTS",
     "FRONTLINE_CASE_OPENED",
     "FRONTLINE_REPLY_CHECKS",
+    "FRONTLINE_ACKNOWLEDGEMENT_NOTES",
 )
 
 

@@ -15,7 +15,13 @@ LINK = "https://support.example/link/AbCdEf"
 DECISION = {"unit": "host 192.0.2.18", "verb": "isolate", "due": "2026-03-02 18:33"}
 # Sample data for each text; a new text needs a line here, or the first test below fails.
 SAMPLES = {
-    "cases/acknowledgement": {"first_name": "Sam", "ref": "C-12", "owner": "Tom", "team": "The team"},
+    "cases/acknowledgement": {
+        "first_name": "Sam",
+        "ref": "C-12",
+        "owner": "Tom",
+        "team": "The team",
+        "notes": ["We already know about this."],
+    },
     "intake/confirm_web_form": {"link": LINK, "team": "The support team"},
     "intake/confirm_chat": {"link": LINK, "team": "The support team"},
     "notifications/verify_email": {"address": "sam@walkerblog.example", "link": LINK},
@@ -107,6 +113,7 @@ SAMPLES |= {
     "correlation/grouped": {
         "group": {"key": "component:smtp-2", "label": "relay smtp-2", "customers": 14},
     },
+    "incidents/known": {"incident": INCIDENT, "latest": {"body": "We are rolling the change back."}},
     "incidents/summary": {
         "incident": INCIDENT,
         "postmortem": {"root_cause": "A relay access list was replaced by an older copy."},
@@ -132,6 +139,11 @@ SHOWN = {
     ],
     "policy/notice": ["We will isolate 192.0.2.18 at 2026-03-02 18:33 UTC", "line FTTP-4471 keeps serving"],
     "correlation/grouped": ["Problems reported with relay smtp-2", "14 customers have told us"],
+    "cases/acknowledgement": ["Hello Sam,", "C-12", "Tom", "We already know about this.", "The team"],
+    "incidents/known": [
+        "We already know about this: Outgoing mail rejected by smtp-2 (INC-7), since 2026-12-01 10:00 UTC",
+        "Where it stands: We are rolling the change back.",
+    ],
     "incidents/summary": [
         "What happened: Outgoing mail rejected by smtp-2",
         "Outgoing mail through smtp-2 was refused for 49 minutes.",

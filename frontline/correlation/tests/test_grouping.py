@@ -220,3 +220,23 @@ def test_a_case_two_rules_would_link_is_linked_once(okafor, priya):
     last = _report(okafor["clients"][1], NOW + 3 * MINUTE, body="550 relay denied")
     link = IncidentCase.objects.get(case=last)
     assert link.incident != words_incident and link.why.startswith("same relay smtp-2, 2 cases")
+
+
+def test_a_case_that_joins_on_arrival_is_told_we_already_know_in_its_acknowledgement(
+    okafor, priya, smtp_server
+):
+    with clock.frozen_at(NOW):
+        incident = incidents.open_incident(
+            title="smtp-2 rejects mail",
+            components=[okafor["relay"]],
+            body="We are rolling it back.",
+            by=priya,
+        )
+    case = _report(okafor["clients"][0], NOW + MINUTE)
+    ack = cases.confirm_receipt(case, person_name="Owner One")
+    assert f"We already know about this: smtp-2 rejects mail ({incident.ref})" in " ".join(
+        ack.body_text.split()
+    )
+    assert "Where it stands: We are rolling it back." in " ".join(ack.body_text.split())
+    other = _report(okafor["clients"][3], NOW + MINUTE)  # smtp-1: nothing known
+    assert "already know" not in cases.confirm_receipt(other, person_name="Owner Four").body_text
