@@ -62,7 +62,9 @@ components = Components()
 
 
 def of_units(units) -> list[Element]:
-    """The components the units run on directly, each once, in a stable order."""
+    """The components the units run on, and those above them (the router above the switch), each once, in
+    a stable order: a rule's condition chooses which kind it counts (`element.kind == "router"` sees a
+    fault behind several switches as one group)."""
     if not units:
         return []
     by_name = components.get()
@@ -73,8 +75,9 @@ def of_units(units) -> list[Element]:
         names += [str(labels[label]) for label in settings.FRONTLINE_DEPENDENCY_LABELS if label in labels]
         for name in names:
             element = by_name.get(name)
-            if element is not None:
+            while element is not None and element.pk not in found:
                 found[element.pk] = element
+                element = components.by_pk.get(element.parent_id)
     return sorted(found.values(), key=lambda e: e.pk)
 
 

@@ -11,6 +11,7 @@ from frontline.core import clock
 from frontline.core.errors import Conflict, ServiceError
 from frontline.correlation import rules, services, stamps, upstream
 from frontline.correlation.models import Proposal, ProposalState, Sighting
+from frontline.customers import services as customers
 from frontline.incidents import services as incidents
 from frontline.incidents.models import Incident, IncidentCase
 from frontline.monitoring import services as monitoring
@@ -240,3 +241,27 @@ def test_a_case_that_joins_on_arrival_is_told_we_already_know_in_its_acknowledge
     assert "Where it stands: We are rolling it back." in " ".join(ack.body_text.split())
     other = _report(okafor["clients"][3], NOW + MINUTE)  # smtp-1: nothing known
     assert "already know" not in cases.confirm_receipt(other, person_name="Owner Four").body_text
+
+
+def test_a_router_rule_sees_one_fault_behind_several_switches(db, priya):
+    core = monitoring.add_component(name="core-1", kind="router", group="Network")
+    for name in ("sw-1", "sw-2"):
+        monitoring.add_component(name=name, kind="switch", group="Network", parent=core)
+    rules.save_rule(by=priya, name="router", condition='element.kind == "router"', min_count=3, mode="shadow")
+    for n in range(3):
+        line = customers.create_customer(
+            name=f"Line {n}", plan="fibre", customer_since=datetime.date(2020, 1, 1), monthly_value="30"
+        )
+        port = customers.add_unit(line, kind="line", name=f"FTTP-{n}", labels={"switch": f"sw-{1 + n % 2}"})
+        with clock.frozen_at(NOW + n * MINUTE):
+            cases.open_case(
+                customer=line,
+                subject="No internet",
+                body="Down",
+                channel="phone",
+                impact="down",
+                units=[port],
+            )
+    proposal = Proposal.objects.get()
+    assert proposal.key == "component:core-1" and proposal.state == ProposalState.SHADOW
+    assert proposal.why == "same router core-1, 3 cases in 2 minutes, rule 'router'"
