@@ -31,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from intake import fresh_database, in_process, percentile  # noqa: E402
+from intake import fresh_database, in_process, percentile, time_correlation_door  # noqa: E402
 
 ONSET = datetime.datetime(2026, 11, 5, 14, 0, tzinfo=datetime.UTC)
 WEEK_START = ONSET - datetime.timedelta(days=3, hours=14)
@@ -147,21 +147,12 @@ def run_replay(args) -> None:
     arrivals = plan(args, ground, rng)
     from frontline.cases import services as cases
     from frontline.core import clock
-    from frontline.correlation import services as correlation
     from frontline.correlation.models import Proposal, ProposalState, Sighting
     from frontline.customers.models import Customer, ServiceUnit
     from frontline.incidents import running
     from frontline.incidents.models import Incident, IncidentCase, IncidentState
 
-    timings: list[float] = []
-    door = correlation.case_opened
-
-    def timed(case):
-        started = time.perf_counter()
-        door(case)
-        timings.append(time.perf_counter() - started)
-
-    correlation.case_opened = timed  # the door resolves the name at its first use
+    timings = time_correlation_door()
     customer_rows = Customer.objects.in_bulk(list({row[1] for row in arrivals}))
     unit_rows = ServiceUnit.objects.in_bulk(list({row[2] for row in arrivals}))
     burst_ids, background_ids = [], []

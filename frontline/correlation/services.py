@@ -28,11 +28,11 @@ from frontline.todos.models import TODO_KINDS, ToDo, ToDoStatus
 from frontline.todos.services import finish_todo, raise_todo
 
 REVIEW_GROUP = TODO_KINDS.declare("grouping_proposal", "Grouped cases: one incident?")
-RECENT_FOR_WORDS = 300
+RECENT_FOR_WORDS = 300  # a words rule compares a new case with at most this many recent ones
 _COUNTS = ("count", "last_seen_at", "customers")
 _ABOUT = Incident.components.through._meta.db_table
 _INCIDENTS = Incident._meta.db_table
-_SIGHTINGS = Sighting._meta.db_table  # a words rule compares a new case with at most this many recent ones
+_SIGHTINGS = Sighting._meta.db_table
 
 
 def case_opened(case: Case) -> None:
@@ -127,15 +127,15 @@ def _sight(rule, case: Case, *, key: str, label: str, signature=()) -> Proposal:
     group.count += 1
     group.last_seen_at = now
     if group.state == ProposalState.GATHERING:
-        since = connection.ops.adapt_datetimefield_value(now - timedelta(minutes=rule.window_minutes))
+        since = now - timedelta(minutes=rule.window_minutes)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT COUNT(*) FROM {_SIGHTINGS} WHERE proposal_id = %s AND seen_at >= %s",
-                [group.pk, since],
+                [group.pk, connection.ops.adapt_datetimefield_value(since)],
             )
             (recent,) = cursor.fetchone()
         if recent >= rule.min_count:  # once a group: the ORM will do
-            window = group.sightings.filter(seen_at__gte=now - timedelta(minutes=rule.window_minutes))
+            window = group.sightings.filter(seen_at__gte=since)
             first = window.order_by("seen_at").values_list("seen_at", flat=True).first()
             minutes = max(1, math.ceil((now - first).total_seconds() / 60))
             span = f"{minutes} minute{'' if minutes == 1 else 's'}"
@@ -170,7 +170,7 @@ def _sight_words(rule, case: Case, signature: list[str]) -> None:
             if score == 1.0:
                 break
     if best is None:
-        key, label = f"words:C-{case.pk}", f'words "{words.shared(signature, signature)}"'
+        key, label = f"words:C-{case.pk}", f'words "{words.headline(signature)}"'
     else:
         key, label = Proposal.objects.filter(pk=best).values_list("key", "label").get()
     _sight(rule, case, key=key, label=label, signature=signature)

@@ -46,6 +46,6 @@ def overlap(a, b) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
-def shared(a, b, most: int = 4) -> str:
-    common = [w for w in a if w in set(b)]
-    return " ".join(common[:most])
+def headline(signature, most: int = 4) -> str:
+    """A words group's name: its first case's first telling words."""
+    return " ".join(signature[:most])

@@ -69,18 +69,11 @@ def _components(incident: Incident) -> list:
     return components_under(list(incident.components.all()))
 
 
-def _unit_ids(incident: Incident) -> list[int]:
-    ids: list[int] = []
-    for unit_ids in incident.affected.values_list("unit_ids", flat=True):
-        ids.extend(unit_ids)
-    return ids
-
-
 def assemble(incident: Incident) -> Evidence:
     start, end = window(incident)
     components = _components(incident)
     component_ids = [c.pk for c in components]
-    unit_ids = _unit_ids(incident)
+    unit_ids = incident.affected_unit_ids()
     found = Evidence(incident, customers=incident.affected.count(), units=len(set(unit_ids)))
     entries = found.timeline
     alerts = (
@@ -174,7 +167,7 @@ def customer_minutes_lost(incident: Incident) -> tuple[int, int, int]:
     unit_spans: dict[int, list] = {}
     for chunk in range(0, len(unit_ids), 5000):
         periods = StatePeriod.objects.filter(unit__in=unit_ids[chunk : chunk + 5000])
-        for period in periods.filter(started_at__lte=end).filter(Q(ended_at=None) | Q(ended_at__gte=start)):
+        for period in _overlapping(periods, start, end):
             unit_spans.setdefault(period.unit_id, []).append(_clip(period, start, end))
     total = 0
     for _customer, ids in affected:
@@ -189,9 +182,12 @@ def _clip(period, start, end):
     return max(period.started_at, start), min(period.ended_at or end, end)
 
 
+def _overlapping(periods, start, end):
+    return periods.filter(started_at__lte=end).filter(Q(ended_at=None) | Q(ended_at__gte=start))
+
+
 def _spans(periods, start, end) -> list:
-    periods = periods.filter(started_at__lte=end).filter(Q(ended_at=None) | Q(ended_at__gte=start))
-    return [_clip(p, start, end) for p in periods]
+    return [_clip(p, start, end) for p in _overlapping(periods, start, end)]
 
 
 def _minutes(spans) -> int:

@@ -64,6 +64,10 @@ class Incident(models.Model):
     def is_open(self) -> bool:
         return self.state != IncidentState.RESOLVED
 
+    def affected_unit_ids(self) -> list[int]:
+        """The units it reaches, across its affected customers (each unit is one customer's)."""
+        return [u for ids in self.affected.values_list("unit_ids", flat=True) for u in ids]
+
 
 class Affected(models.Model):
     """A customer the incident reaches, and through which of their units: computed, never chosen by hand."""

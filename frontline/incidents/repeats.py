@@ -25,13 +25,6 @@ def ordinal(n: int) -> str:
     return _ORDINALS.get(n, f"{n}th")
 
 
-def _units(incident: Incident) -> set[int]:
-    found: set[int] = set()
-    for ids in incident.affected.values_list("unit_ids", flat=True):
-        found.update(ids)
-    return found
-
-
 def matches(incident: Incident) -> list[tuple[Incident, str]]:
     """The earlier incidents of the past year this one repeats, newest first, each with what they share."""
     since = incident.started_at - LOOK_BACK
@@ -47,7 +40,7 @@ def matches(incident: Incident) -> list[tuple[Incident, str]]:
     if fingerprints:
         for other in earlier.filter(alerts__fingerprint__in=fingerprints).exclude(pk__in=found).distinct():
             found[other.pk] = (other, "the same alert")
-    units = _units(incident)
+    units = set(incident.affected_unit_ids())
     customers = list(incident.affected.values_list("customer_id", flat=True)[:2000])
     candidates = Affected.objects.filter(
         incident__in=earlier.exclude(pk__in=found), customer_id__in=customers
