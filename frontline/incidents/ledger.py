@@ -135,8 +135,9 @@ class Earliness:
         return self.told_first / self.affected if self.affected else None
 
 
-def earliness(incident: Incident) -> Earliness:
-    """How early we found it: the share of affected customers told before they contacted us."""
+def first_contacts(incident: Incident) -> dict[int, object]:
+    """When each customer first told us, by their earliest linked case; the cases we opened from monitoring
+    are not them telling us."""
     first_contact: dict[int, object] = {}
     proactive = ProactiveCase.objects.values("case_id")
     links = (
@@ -147,6 +148,12 @@ def earliness(incident: Incident) -> Earliness:
         customer = link.case.customer_id
         if customer not in first_contact or at < first_contact[customer]:
             first_contact[customer] = at
+    return first_contact
+
+
+def earliness(incident: Incident) -> Earliness:
+    """How early we found it: the share of affected customers told before they contacted us."""
+    first_contact = first_contacts(incident)
     told_first = contacted_first = never_told = 0
     for line in ledger(incident).lines:
         contacted = first_contact.get(line.customer_id)

@@ -212,13 +212,9 @@ def deliver_summary(postmortem_id: int, body: str) -> int:
 
 def customer_timelines(incident: Incident) -> dict[int, list[tuple[object, str]]]:
     """Per affected customer: first contact, our first notice that reached them, fixed, confirmed."""
-    lines: dict[int, list] = {}
-    for link in (
-        IncidentCase.objects.filter(incident=incident).select_related("case").order_by("case__created_at")
-    ):
-        entry = lines.setdefault(link.case.customer_id, [])
-        if not any(what == "you first told us" for _, what in entry):
-            entry.append((link.case.created_at, "you first told us"))
+    lines: dict[int, list] = {
+        c: [(at, "you first told us")] for c, at in ledger.first_contacts(incident).items()
+    }
     for line in ledger.ledger(incident).lines:
         if line.told_at:
             lines.setdefault(line.customer_id, []).append((line.told_at, "we told you"))

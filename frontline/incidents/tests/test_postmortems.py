@@ -12,7 +12,7 @@ from frontline.core import clock
 from frontline.core.errors import Conflict, ServiceError
 from frontline.incidents import postmortems
 from frontline.incidents import services as incidents
-from frontline.incidents.models import ActionStatus, CorrectiveAction
+from frontline.incidents.models import ActionStatus, CorrectiveAction, ProactiveCase
 from frontline.notifications.models import Notification
 from frontline.tests.helpers import run_queued_jobs
 from frontline.todos.models import ToDo
@@ -163,3 +163,18 @@ def test_the_summary_goes_to_the_affected_customers_only_each_with_their_timelin
     assert "2026-12-01 11:00: fixed" in body and "you confirmed it works" in body
     with pytest.raises(Conflict):
         incidents.send_customer_summary(postmortem, body="Again.", by=priya)
+
+
+def test_a_case_we_opened_from_monitoring_is_not_the_customer_telling_us(okafor, priya):
+    told, watched = okafor["clients"][:2]
+    made = []
+    for client in (told, watched):
+        with clock.frozen_at(DECEMBER - datetime.timedelta(minutes=5)):
+            made.append(
+                cases.open_case(customer=client, subject="Mail", body="550", channel="email", impact="down")
+            )
+    ProactiveCase.objects.create(unit=watched.units.get(), case=made[1], opened_at=DECEMBER)
+    incident = _over(okafor, priya, DECEMBER, cases=made)
+    timelines = postmortems.customer_timelines(incident)
+    assert "you first told us" in [what for _, what in timelines[told.pk]]
+    assert "you first told us" not in [what for _, what in timelines[watched.pk]]
