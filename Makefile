@@ -22,12 +22,13 @@ demo: $(STAMP)
 
 ## Real peers the tests drive, from Debian: Chromium for the browser tests (Playwright's own browser
 ## download cannot work offline), Dovecot for the IMAP tests, Prometheus and Alertmanager for the chain
-## from a scraped exporter to a proactive case.
+## from a scraped exporter to a proactive case; gettext, whose extraction checks the portal's translation.
 debian-packages:
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
 	  [ -x /usr/sbin/dovecot ] || missing="$$missing dovecot-imapd"; \
 	  [ -x /usr/bin/prometheus ] || missing="$$missing prometheus"; \
 	  [ -x /usr/bin/prometheus-alertmanager ] || missing="$$missing prometheus-alertmanager"; \
+	  command -v xgettext >/dev/null 2>&1 || missing="$$missing gettext"; \
 	  [ -z "$$missing" ] || { \
 	    [ "$$(id -u)" = 0 ] || { echo "The tests need Debian's packages:$$missing (apt-get install$$missing)"; exit 1; }; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }

@@ -225,3 +225,26 @@ def receiver(settings):
     yield receiver
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def chromium(live_server, monkeypatch):
+    """Debian's Chromium, driven by Playwright, against the live server; a context per page (`new_page`)."""
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still
+    # synchronous and made between browser steps, never inside them.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    from frontline.tests.browser import ARGS, CHROMIUM, LAPTOP
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+        def new_page(viewport=LAPTOP):
+            # bypass_csp: the accessibility check injects axe-core, which our pages' policy would refuse
+            page = browser.new_context(viewport=viewport, bypass_csp=True, locale="en-GB").new_page()
+            page.set_default_timeout(15_000)
+            return page
+
+        yield new_page
+        browser.close()

@@ -9,6 +9,10 @@ use it.
 The values:
 - PUBLIC: anyone, signed in or not (the public pages, signed links whose token is the key, the schema).
 - SHARED_SECRET: a provider's webhook, authenticated by its own header; no session or token opens it.
+- CUSTOMER: a customer signed in to the portal by a one-time link (their own accounts' data only); staff
+  sign-in does not open it.
+- CUSTOMER_LINK: the same, or a customer let in by a link we sent them for the one thing it is about (a
+  notice's link also opens the account's contact points; an action's notice, what is held on its services).
 - a Capability: the staff whose role holds it (sessions on pages; sessions or bearer tokens on the API).
   WORK_CASES is any member of staff. Where a route's service asks more of some requests (assigning a case
   to someone else, say), the line names what it takes to use the route at all.
@@ -18,6 +22,8 @@ from frontline.agents.models import Capability
 
 PUBLIC = "public"
 SHARED_SECRET = "shared_secret"
+CUSTOMER = "customer"
+CUSTOMER_LINK = "customer_link"
 STAFF = Capability.WORK_CASES
 
 PAGES: dict[str, str] = {
@@ -87,6 +93,30 @@ PAGES: dict[str, str] = {
     "correlation:page": STAFF,
     "correlation:save_rule": Capability.RUN_INCIDENTS,
     "correlation:decide": Capability.RUN_INCIDENTS,
+    "portal:sign_in": PUBLIC,  # asks for a one-time link; the same answer for any address
+    "portal:enter": PUBLIC,  # the one-time link itself
+    "portal:open": PUBLIC,  # a signed link about one case: lets its holder in for that case
+    "portal:sign_out": PUBLIC,
+    "portal:language": PUBLIC,
+    "portal:brand": PUBLIC,  # the provider's colour as a style sheet
+    "portal:feed": PUBLIC,  # the account's own feed: its signed URL is the key
+    "portal:calendar": PUBLIC,  # the account's own calendar: its signed URL is the key
+    "portal:home": CUSTOMER_LINK,
+    "portal:case": CUSTOMER_LINK,
+    "portal:reply": CUSTOMER_LINK,
+    "portal:confirm": CUSTOMER_LINK,
+    "portal:attachment": CUSTOMER_LINK,
+    "portal:acknowledge": CUSTOMER_LINK,
+    "portal:switch": CUSTOMER,
+    "portal:services": CUSTOMER_LINK,  # or a notice's link: an action's notice shows what is held
+    "portal:rescan": CUSTOMER_LINK,  # or a notice's link: an action's notice shows what is held
+    "portal:ask": CUSTOMER_LINK,  # or a notice's link: an action's notice shows what is held
+    "portal:incidents": CUSTOMER,
+    "portal:contacts": CUSTOMER_LINK,  # or a notice's link: it lets them fix how we reach the account
+    "portal:contact_add": CUSTOMER_LINK,  # or a notice's link: it lets them fix how we reach the account
+    "portal:contact_correct": CUSTOMER_LINK,  # or a notice's link: it lets them fix how we reach the account
+    "portal:contact_retire": CUSTOMER_LINK,  # or a notice's link: it lets them fix how we reach the account
+    "portal:contact_verify": CUSTOMER_LINK,  # or a notice's link: it lets them fix how we reach the account
     "incidents:maintenance_list": STAFF,
     "incidents:maintenance_schedule": Capability.RUN_INCIDENTS,
     "incidents:maintenance_cancel": Capability.RUN_INCIDENTS,

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "frontline.monitoring",
     "frontline.incidents",
     "frontline.correlation",
+    "frontline.portal",
     "frontline.scheduling",
     "frontline.web",
     "frontline.demo",
@@ -110,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "frontline.web.context.workspace",
+                "frontline.portal.context.brand",
             ],
         },
     },
@@ -154,6 +156,8 @@ LOGIN_REDIRECT_URL = "cases:inbox"
 LOGOUT_REDIRECT_URL = "web:login"
 
 LANGUAGE_CODE = "en-gb"
+# The customer portal speaks these (frontline/portal/locale); staff pages are in English.
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 TIME_ZONE = env_str("FRONTLINE_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -209,6 +213,14 @@ FRONTLINE_ACKNOWLEDGEMENT_NOTES = [
 FRONTLINE_REPLY_CHECKS = [
     "frontline.incidents.evidence.diagnostics_ask",  # asking a customer hit by our incident to diagnose it
 ]
+# Lines under every email we send a customer on a case: callables (case) -> str | None.
+FRONTLINE_CASE_MAIL_FOOTERS = [
+    "frontline.portal.links.case_mail_footer",  # "follow this case and answer online": a portal link
+]
+# Where a customer who opened a signed link may go next: callables (request, customer, things) -> (label, url)
+FRONTLINE_LINK_LANDINGS = [
+    "frontline.portal.links.landing",  # the portal, let in for the things the link was about
+]
 
 # The labels by which a customer's unit says which of our components it runs on, besides its hostname
 # (a mailbox's relay="smtp-2"): what a component's fault reaches is computed through them.
@@ -230,6 +242,10 @@ FRONTLINE_NOTICE_ATTACHMENTS = [
 ]
 # The provider's name as customers know it (calendar entries, the status page).
 FRONTLINE_PROVIDER_NAME = env_str("FRONTLINE_PROVIDER_NAME", "Frontline")
+# The customer portal's branding: the provider's colour (hex; the text on it is chosen to stay readable) and
+# logo (a path on this site, e.g. a file under a static directory; empty: the name alone).
+FRONTLINE_PROVIDER_COLOUR = env_str("FRONTLINE_PROVIDER_COLOUR", "#1f5fbf")
+FRONTLINE_PROVIDER_LOGO = env_str("FRONTLINE_PROVIDER_LOGO", "")
 # Status page webhooks may point at loopback or private addresses only where this is set (tests, a lab):
 # otherwise a stranger's subscription could make us post into our own network.
 FRONTLINE_STATUS_WEBHOOKS_INWARD = env_bool("FRONTLINE_STATUS_WEBHOOKS_INWARD", False)

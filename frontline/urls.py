@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("frontline.monitoring.urls")),
     path("", include("frontline.incidents.urls")),
     path("", include("frontline.correlation.urls")),
+    path("", include("frontline.portal.urls")),
 ]
 
 # Under /api/ a path that does not exist answers JSON like the rest of the API; elsewhere, the page.

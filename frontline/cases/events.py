@@ -206,3 +206,12 @@ FIX_CONFIRMED = EVENT_KINDS.declare("case.fix_confirmed", "Customer answered: is
 def fix_confirmed(*, case, answer: str, words: str, via: str) -> None:
     """The customer's answer to our confirmation ask. data: answer (yes, no, partly), words."""
     record(FIX_CONFIRMED, actor_label="customer", via=via, case=case, answer=answer, words=words)
+
+
+FIX_UNCONFIRMED = EVENT_KINDS.declare("case.fix_unconfirmed", "Closed without the customer's answer")
+
+
+def fix_unconfirmed(*, case, days: int) -> None:
+    """We asked whether the fix works and heard nothing: closed as unconfirmed, which the measures count
+    apart from a confirmed fix. data: days (how long we waited)."""
+    record(FIX_UNCONFIRMED, actor_label="frontline", via="worker", case=case, days=days)

@@ -85,11 +85,15 @@ def send_on_case(
         message.send_error = error
         return message, None
     headers = _thread_headers(case)
+    # What other apps add under our words in the mail (the portal's link to follow the case online); the
+    # message on the case keeps our words, its raw source the mail as sent.
+    footers = [line for add in door("FRONTLINE_CASE_MAIL_FOOTERS") if (line := add(case))]
+    mailed = "\n\n".join([body, *footers])
     if automatic:
         headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer it
     attempt, raw = delivery.send_email(
         subject=message.subject,
-        body=body,
+        body=mailed,
         from_email=settings.DEFAULT_FROM_EMAIL,
         address=point.value,
         headers=headers,
@@ -204,7 +208,7 @@ def confirm_receipt(case: Case, *, person_name: str = "") -> Message | None:
 
 def _recipient_for(case: Case) -> ContactPoint | None:
     """The requester's working email address, else any working email address of the account."""
-    emails = ContactPoint.objects.filter(kind=ContactKind.EMAIL).exclude(state=ContactState.FAILING)
+    emails = ContactPoint.objects.filter(kind=ContactKind.EMAIL).exclude(state__in=ContactState.unusable())
     if case.requester_id:
         point = emails.filter(person_id=case.requester_id).order_by("-state", "pk").first()
         if point:

@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from frontline.cases import services
+from frontline.cases import confirmation, services
 from frontline.scheduling.periodic import own_transactions
 
 
@@ -16,3 +16,10 @@ def refresh_open_priorities() -> int:
 def check_callback(case_pk: int, due_at_iso: str) -> bool:
     """Runs at a promised callback time; a promise not kept by then is recorded as missed."""
     return services.check_callback(case_pk, due_at_iso)
+
+
+@task()
+@own_transactions
+def close_unconfirmed() -> int:
+    """Fixed cases nobody confirmed within a week close as unconfirmed."""
+    return confirmation.close_unconfirmed()

@@ -11,15 +11,15 @@ from frontline.cases.inbox import InboxFilter, inbox_page
 from frontline.cases.lookup import access_case
 from frontline.cases.models import Attachment, Case, CaseStatus, Message
 from frontline.cases.panels import panels_for
-from frontline.core import clock
+from frontline.core import clock, links
 from frontline.core.errors import ServiceError
 from frontline.customers.queries import customer_panel, working_channel_flags
 from frontline.intake import public
 from frontline.routing import services as routing
 from frontline.web.access import agent_required
+from frontline.web.files import attachment_response
 from frontline.web.forms import typed_time
 from frontline.web.middleware import content_security_policy
-from frontline.web.templatetags.workspace import INLINE_IMAGE_TYPES
 
 
 def _inbox_filter(request) -> InboxFilter:
@@ -284,23 +284,8 @@ def promise_callback(request, ref: str):
 @require_GET
 @agent_required
 def attachment(request, ref: str, pk: int):
-    from django.conf import settings
-    from django.http import FileResponse
-
     case = _case_or_404(request, ref)
-    item = get_object_or_404(Attachment, pk=pk, message__case=case)
-    # A download, except the plain image types a mail shows inline; those are served so that the browser
-    # can run nothing in them whatever they hold.
-    inline = request.GET.get("inline") == "1" and item.content_type in INLINE_IMAGE_TYPES
-    response = FileResponse(
-        (settings.ATTACHMENTS_DIR / item.path).open("rb"),
-        as_attachment=not inline,
-        filename=item.filename,
-        content_type=item.content_type if inline else "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(request, get_object_or_404(Attachment, pk=pk, message__case=case))
 
 
 @require_http_methods(["GET", "POST"])
@@ -318,4 +303,5 @@ def confirm(request, token: str):
         answer = request.POST.get("answer", "")
         case = confirmation.confirm_fix(case, answer=answer, words=request.POST.get("words", ""))
         answered = answer
-    return render(request, "cases/confirm.html", {"case": case, "answered": answered})
+    landing = links.landing(request, case.customer, [("case", case.pk)])
+    return render(request, "cases/confirm.html", {"case": case, "answered": answered, "landing": landing})

@@ -10,6 +10,11 @@ without that app importing it (the project's idiom, like the periodic jobs' list
   case carries besides its reference ("we already know": the incident it joined).
 - `FRONTLINE_REPLY_CHECKS`: callables `(case, body) -> Caution | None` an agent's reply is checked against;
   a caution holds the reply until the agent confirms it.
+- `FRONTLINE_CASE_MAIL_FOOTERS`: callables `(case) -> str | None`, lines under every email we send a customer
+  on a case (the portal's link to follow it online).
+- `FRONTLINE_LINK_LANDINGS`: callables `(request, customer, things) -> (label, url) | None`, run when a
+  customer opens a signed link we sent about `things` (("case", id), ("notification", id)): where they may
+  go next from its page (the portal, let in for those things).
 - `FRONTLINE_NOTICE_ATTACHMENTS`: callables `(notification, address) -> [(filename, bytes, content type)]`,
   attached to a notice sent by email (a maintenance notice's calendar entry).
 
@@ -29,6 +34,8 @@ DOORS = (
     "FRONTLINE_CASE_OPENED",
     "FRONTLINE_REPLY_CHECKS",
     "FRONTLINE_ACKNOWLEDGEMENT_NOTES",
+    "FRONTLINE_CASE_MAIL_FOOTERS",
+    "FRONTLINE_LINK_LANDINGS",
 )
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core import signing
 
 from frontline.core.db import is_row_id
+from frontline.core.doors import door
 from frontline.core.errors import ServiceError
 
 NOT_VALID = "this link is not valid"
@@ -34,3 +35,13 @@ def read_link(token: str, *, salt: str, max_age: timedelta, ids: tuple[str, ...]
     if not isinstance(data, dict) or not all(is_row_id(data.get(key)) for key in ids):
         raise ServiceError(NOT_VALID, field="token")
     return data
+
+
+def landing(request, customer, things: list[tuple[str, int]]) -> tuple[str, str] | None:
+    """Where the holder of a signed link about `things` of `customer` may go next (FRONTLINE_LINK_LANDINGS):
+    (words, URL) for the link's page, or None."""
+    for land in door("FRONTLINE_LINK_LANDINGS"):
+        found = land(request, customer, things)
+        if found:
+            return found
+    return None

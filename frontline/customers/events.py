@@ -31,11 +31,12 @@ def person_linked(*, customer, person, role: str, by, via: str) -> None:
     record(EventKind.PERSON_LINKED, actor=by, via=via, customer=customer, person_id=person.pk, role=role)
 
 
-def contact_added(*, customer, point, by, via: str) -> None:
-    """data: contact_id, kind, value."""
+def contact_added(*, customer, point, by, via: str, person=None) -> None:
+    """data: contact_id, kind, value. `person`: the customer's own person who added it (the portal)."""
     record(
         EventKind.CONTACT_ADDED,
         actor=by,
+        actor_person=person,
         via=via,
         customer=customer,
         contact_id=point.pk,
@@ -60,6 +61,21 @@ def contact_failing(*, customer, point, reason: str, by, via: str) -> None:
         contact_id=point.pk,
         value=point.value,
         reason=reason,
+    )
+
+
+def contact_retired(*, customer, point, by, person, via: str, replaced_by=None) -> None:
+    """data: contact_id, kind, value, replaced_by (the id of the point that corrects it, if any)."""
+    record(
+        EventKind.CONTACT_RETIRED,
+        actor=by,
+        actor_person=person,
+        via=via,
+        customer=customer,
+        contact_id=point.pk,
+        kind=point.kind,
+        value=point.value,
+        replaced_by=replaced_by.pk if replaced_by else None,
     )
 
 

@@ -83,6 +83,12 @@ class ContactState(models.TextChoices):
     UNVERIFIED = "unverified", "Not yet verified"  # added, never confirmed by its owner
     VERIFIED = "verified", "Verified"  # its owner confirmed it reaches them
     FAILING = "failing", "Failing"  # the last delivery failed permanently: the provider must fix it
+    RETIRED = "retired", "Retired"  # its owner said it no longer reaches them: kept for the evidence log
+
+    @classmethod
+    def unusable(cls) -> tuple[str, ...]:
+        """States in which no notice or reply is sent to a point."""
+        return (cls.FAILING, cls.RETIRED)
 
 
 class ContactPoint(models.Model):
@@ -121,7 +127,7 @@ class ContactPoint(models.Model):
 
     @property
     def is_working(self) -> bool:
-        return self.state != ContactState.FAILING
+        return self.state not in ContactState.unusable()
 
 
 class UnitKind(models.TextChoices):

@@ -76,5 +76,6 @@ def points_by_customer(customer_ids, points: QuerySet[ContactPoint]) -> dict[int
 
 def working_channel_flags(customer_ids: list[int]) -> dict[int, bool]:
     """For a list page: which customers have at least one contact point that is not failing."""
-    reachable = points_by_customer(customer_ids, ContactPoint.objects.exclude(state=ContactState.FAILING))
+    usable = ContactPoint.objects.exclude(state__in=ContactState.unusable())
+    reachable = points_by_customer(customer_ids, usable)
     return {cid: cid in reachable for cid in customer_ids}

@@ -160,6 +160,7 @@ def add_contact_point(
     label: str = "",
     ask_to_verify: bool = False,
     by=None,
+    acting_person: Person | None = None,
     via: str = "",
 ) -> ContactPoint:
     """Add an address or number. `ask_to_verify` (people and integrations adding one) sends its owner a
@@ -177,7 +178,7 @@ def add_contact_point(
         signing_secret=secrets.token_urlsafe(32) if kind == ContactKind.WEBHOOK else "",
     )
     owner_account = customer or person.accounts.order_by("pk").first()
-    events.contact_added(customer=owner_account, point=point, by=by, via=via)
+    events.contact_added(customer=owner_account, point=point, by=by, person=acting_person, via=via)
     if ask_to_verify:
         signals.verification_wanted.send(sender=ContactPoint, point=point)
     return point
@@ -196,6 +197,52 @@ def verify_contact_point(point: ContactPoint, *, by=None, via: str = "") -> Cont
     point.save(update_fields=["state", "verified_at"])
     events.contact_verified(customer=_owner_account(point), point=point, by=by, via=via)
     return point
+
+
+@transaction.atomic
+def retire_contact_point(
+    point: ContactPoint, *, by=None, acting_person: Person | None = None, via: str = "", replaced_by=None
+) -> ContactPoint:
+    """Its owner says it no longer reaches them: nothing is sent to it again. The point stays, with its
+    delivery history, because the evidence log names it."""
+    if point.state == ContactState.RETIRED:
+        return point
+    point.state = ContactState.RETIRED
+    point.save(update_fields=["state"])
+    events.contact_retired(
+        customer=_owner_account(point),
+        point=point,
+        by=by,
+        person=acting_person,
+        via=via,
+        replaced_by=replaced_by,
+    )
+    return point
+
+
+@transaction.atomic
+def correct_contact_point(
+    point: ContactPoint, *, value: str, by=None, acting_person: Person | None = None, via: str = ""
+) -> ContactPoint:
+    """A wrong address or number corrected: a new point in its place (asked to verify), the old one retired,
+    so each delivery in the evidence log keeps the address it really went to."""
+    if point.state == ContactState.RETIRED:
+        raise ServiceError("this contact point is retired; add a new one", field="value")
+    if normalize_contact(point.kind, value) == point.normalized:
+        raise ServiceError("that is the address we already have", field="value")
+    new = add_contact_point(
+        kind=point.kind,
+        value=value,
+        person=point.person,
+        customer=point.customer,
+        label=point.label,
+        ask_to_verify=True,
+        by=by,
+        acting_person=acting_person,
+        via=via,
+    )
+    retire_contact_point(point, by=by, acting_person=acting_person, via=via, replaced_by=new)
+    return new
 
 
 @transaction.atomic

@@ -131,7 +131,7 @@ def _condemn(attempt: DeliveryAttempt, status: str, detail: str) -> None:
 def condemn_contact(attempt: DeliveryAttempt, status: str, detail: str) -> None:
     """Mark the attempt's contact point failing and give staff a to-do to fix it before it is needed."""
     point = attempt.contact_point
-    if point is None or point.state == ContactState.FAILING:
+    if point is None or point.state in ContactState.unusable():
         return
     reason = f"{status} from the receiving side: {detail}"[:1000]
     customers.mark_contact_failing(point, reason=reason, via=attempt.channel)

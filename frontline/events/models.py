@@ -18,6 +18,7 @@ class EventKind(models.TextChoices):
     CONTACT_ADDED = "contact.added", "Contact point added"  # a new address or number, unverified
     CONTACT_VERIFIED = "contact.verified", "Contact point verified"  # the owner proved it reaches them
     CONTACT_FAILING = "contact.failing", "Contact point failing"  # a delivery to it failed permanently
+    CONTACT_RETIRED = "contact.retired", "Contact point retired"  # its owner said it no longer reaches them
     UNIT_ADDED = "unit.added", "Service unit added"  # a server, site, line... now exists
     UNIT_STATE_CHANGED = "unit.state_changed", "Service unit state changed"  # ok/degraded/down/...
     # cases

@@ -55,7 +55,7 @@ def person_writing(incoming: IncomingMail) -> Outcome:
                 "INSERT INTO intake_reference (message_id, referenced) VALUES (%s, %s)",
                 [(message.pk, ref[:255]) for ref in refs],
             )
-    _store_attachments(message, parsed.attachments)
+    store_attachments(message, parsed.attachments)
     acknowledge_if_due(case, place, row.source, person)
     return Outcome(RawStatus.PROCESSED, placement_words(place, case), case, message)
 
@@ -136,7 +136,7 @@ def placement_words(place: placement.Placement, case: Case) -> str:
     return f"joined {case.ref}: {place.reason}{confidence}"
 
 
-def _store_attachments(message: Message, attachments: list[mail.MailAttachment]) -> None:
+def store_attachments(message: Message, attachments: list[mail.MailAttachment]) -> None:
     rows = []
     for item in attachments:
         digest = hashlib.sha256(item.data).hexdigest()

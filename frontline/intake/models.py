@@ -18,6 +18,7 @@ class Source(models.TextChoices):
     CHAT = "chat", "Chat"  # the chat widget
     PHONE = "phone", "Phone note"  # an agent logged a call
     SMS = "sms", "SMS"  # the SMS provider's inbound webhook (a reply to our text)
+    PORTAL = "portal", "Customer portal"  # a signed-in customer wrote on their case, files attached
 
 
 class RawStatus(models.TextChoices):

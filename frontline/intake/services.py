@@ -8,6 +8,7 @@ wrong with one message reaches another: each is interpreted in its own savepoint
 """
 
 import atexit
+import base64
 import json
 import logging
 import multiprocessing
@@ -28,7 +29,14 @@ from frontline.core.processes import die_with_parent, stopping
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, ContactPoint, Customer, Person
 from frontline.intake import events, mail, placement
-from frontline.intake.filing import _sender, acknowledge_if_due, deliver, opening_subject, placement_words
+from frontline.intake.filing import (
+    _sender,
+    acknowledge_if_due,
+    deliver,
+    opening_subject,
+    placement_words,
+    store_attachments,
+)
 from frontline.intake.interpreters import IncomingMail, Outcome
 from frontline.intake.models import RawMessage, RawStatus, Source
 from frontline.notifications.services import acknowledge_by_sms
@@ -392,11 +400,29 @@ def _interpret_structured(row: RawMessage, *, by=None) -> Outcome:
     if not fields["duration_seconds"]:
         fields.pop("duration_seconds")
     case, message = deliver(place, customer, fields, subject=case_subject(subject, body))
+    if row.source == Source.PORTAL and payload.get("attachments"):
+        store_attachments(message, portal_files(payload["attachments"]))
     if unproven:
         Case.objects.filter(pk=case.pk).update(unproven_claim=fields["sender"])
     if channel != Channel.MONITORING:  # an alert from the customer's monitoring is not the customer writing
         acknowledge_if_due(case, place, row.source, person)
     return Outcome(RawStatus.PROCESSED, placement_words(place, case), case, message)
+
+
+def portal_files(items) -> list[mail.MailAttachment]:
+    """The files a portal reply carried, base64 in its stored payload, as mail's attachments are read."""
+    if not isinstance(items, list):
+        raise ServiceError("attachments must be a list", field="attachments")
+    files = []
+    for item in items:
+        try:
+            data = base64.b64decode(str(item["data"]), validate=True)
+            name = mail.clean(str(item.get("filename") or "attachment"))[:255] or "attachment"
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ServiceError("an attachment could not be read", field="attachments") from exc
+        kind = mail.clean(str(item.get("content_type") or "application/octet-stream"))[:120]
+        files.append(mail.MailAttachment(filename=name, content_type=kind, data=data))
+    return files
 
 
 def _structured_text(payload: dict) -> tuple[str, str]:

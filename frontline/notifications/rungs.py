@@ -129,7 +129,7 @@ def _plan(batch: list[Notification], transports: dict) -> list[tuple]:
             transports[channel] = transport_for(channel)
     kinds = {t.contact_kind for t in transports.values() if t.contact_kind}
     customer_ids = {n.customer_id for n in batch}
-    working = ContactPoint.objects.filter(kind__in=kinds).exclude(state=ContactState.FAILING)
+    working = ContactPoint.objects.filter(kind__in=kinds).exclude(state__in=ContactState.unusable())
     points = points_by_customer(customer_ids, working) if kinds else {}
     # The staff-call rung lists every number we hold, failing ones marked.
     every_phone = ContactPoint.objects.filter(kind="phone")

@@ -132,7 +132,7 @@ def reverify_stale(*, limit: int = 500) -> int:
     now = clock.now()
     stale = (
         ContactPoint.objects.filter(kind__in=list(_CHANNEL))
-        .exclude(state=ContactState.FAILING)
+        .exclude(state__in=ContactState.unusable())
         .filter(
             Q(state=ContactState.VERIFIED, verified_at__lt=now - STALE_AFTER)
             & (Q(last_delivery_ok_at__isnull=True) | Q(last_delivery_ok_at__lt=now - STALE_AFTER))

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from frontline.cases.lookup import find_case
-from frontline.core import jsonbody
+from frontline.core import jsonbody, links
 from frontline.core.errors import ServiceError
 from frontline.customers.models import ContactPoint, Customer
 from frontline.customers.queries import customer_panel
@@ -37,7 +37,13 @@ def acknowledge(request, token: str):
         return _refused(request, exc)
     if request.method == "POST":
         notification = services.acknowledge_by_link(token, client=request.META.get("REMOTE_ADDR", ""))
-    return render(request, "notifications/acknowledge.html", {"notification": notification})
+    things = [("notification", notification.pk)] + (
+        [("case", notification.case_id)] if notification.case_id else []
+    )
+    landing = links.landing(request, notification.customer, things)
+    return render(
+        request, "notifications/acknowledge.html", {"notification": notification, "landing": landing}
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -3,7 +3,7 @@
 Every decision event carries the same keys (`_decision`), so the case timeline shows any of them alike.
 """
 
-from frontline.events.models import EventKind
+from frontline.events.models import EVENT_KINDS, EventKind
 from frontline.events.services import record
 
 
@@ -142,3 +142,23 @@ def goodwill_granted(*, override, goodwill: str, value, allowance_left, by, via:
 def override_reversed(*, override, reason: str, by, via: str) -> None:
     """data: override_id, kind, reason."""
     _override(EventKind.OVERRIDE_REVERSED, override, by=by, via=via, reason=reason)
+
+
+RESCAN_REQUESTED = EVENT_KINDS.declare("policy.rescan_requested", "Re-scan requested")
+
+
+def rescan_requested(*, decision, person, words: str, via: str) -> None:
+    """The customer says a held unit is clean and asks us to scan it again (the portal).
+    data: decision_id, unit_name, words (what they said they did)."""
+    record(
+        RESCAN_REQUESTED,
+        actor_person=person,
+        actor_label="" if person else "the customer",
+        via=via,
+        case=decision.case,
+        customer=decision.customer,
+        unit=decision.unit,
+        decision_id=decision.pk,
+        unit_name=decision.unit.name,
+        words=words,
+    )

@@ -36,5 +36,6 @@ from frontline.policy.overrides import grant_goodwill as grant_goodwill
 from frontline.policy.overrides import override_decision as override_decision
 from frontline.policy.overrides import reverse_override as reverse_override
 from frontline.policy.overrides import widen_decision as widen_decision
+from frontline.policy.rescans import request_rescan as request_rescan
 from frontline.policy.rules import check_condition as check_condition
 from frontline.policy.rules import save_rule as save_rule

@@ -28,6 +28,8 @@ PERIODIC_JOBS: list[Periodic] = [
     Periodic("maintenance", "frontline.incidents.tasks.advance_maintenance", timedelta(minutes=1)),
     # Postmortems' corrective actions: a reminder before the due date, a to-do for owner and lead after it.
     Periodic("corrective-actions", "frontline.incidents.tasks.remind_actions", timedelta(hours=1)),
+    # A fix the customer has not confirmed within a week: the case closes as unconfirmed.
+    Periodic("close-unconfirmed", "frontline.cases.tasks.close_unconfirmed", timedelta(hours=1)),
     # Contact points verified long ago, or never, are asked to confirm again before the day we need them.
     Periodic("reverify-contacts", "frontline.notifications.tasks.reverify_stale_contacts", timedelta(days=1)),
     # The router learns from what was resolved since it last trained.

@@ -8,9 +8,15 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from django.conf import settings
 from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from frontline.portal.visitor import SESSION_KEY
 
 
 def worker_env(**extra) -> dict:
@@ -95,7 +101,6 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
 
 
 def uses_rq() -> bool:
-    from django.conf import settings
 
     return settings.TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend"
 
@@ -165,3 +170,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def portal_client(visitor) -> Client:
+    """A browser whose session holds a portal visitor (frontline.portal.visitor), as signing in or opening a
+    link we sent leaves it."""
+    from django.test import Client
+
+    client = Client()
+    session = client.session
+    visitor.until = (timezone.now() + timedelta(hours=1)).timestamp()
+    session[SESSION_KEY] = visitor.__dict__
+    session.save()
+    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    return client

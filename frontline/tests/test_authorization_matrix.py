@@ -1,5 +1,6 @@
 """The authorization matrix: every page and endpoint, called as anonymous, a signed-in user who is not staff,
-each role and an integration's token, answers as frontline/access.py declares. A route without a line there
+each role, an integration's token, a customer signed in to the portal and a customer let in by a link about
+one case, answers as frontline/access.py declares. A route without a line there
 fails here, so a new page cannot ship without saying who may use it.
 
 "Let in" means the request got past authentication and the role check: any answer but 401, 403 or a
@@ -22,12 +23,15 @@ from frontline.intake import public
 from frontline.notifications import services as notifications
 from frontline.notifications import verification
 from frontline.policy import services as policy
+from frontline.portal.visitor import Visitor
+from frontline.tests.helpers import portal_client
 
 pytestmark = pytest.mark.django_db
 
 MADE_UP = 987654
-SESSIONS = ("anonymous", "victor", "tom", "priya", "nadia", "ada")
-TOKENS = ("anonymous", "victor", "tom", "priya", "nadia", "ada", "integration")
+SESSIONS = ("anonymous", "victor", "tom", "priya", "nadia", "ada", "customer", "linked")
+TOKENS = ("anonymous", "victor", "tom", "priya", "nadia", "ada", "integration", "customer")
+CUSTOMERS = {"customer": (access.CUSTOMER, access.CUSTOMER_LINK), "linked": (access.CUSTOMER_LINK,)}
 ROLE_OF = {
     "tom": Role.AGENT,
     "priya": Role.TEAM_LEAD,
@@ -110,6 +114,21 @@ def world(tom, priya, nadia, ada, victor, sam, sam_person, blog):
     chat, _ = public.start_chat(name="Visitor", email="visitor@example.net", body="hello")
     sessions = {"anonymous": Client(), "victor": Client()}
     sessions["victor"].force_login(victor)
+    sessions["customer"] = portal_client(
+        Visitor(account_ids=[sam.pk], account_id=sam.pk, person_id=sam_person.pk)
+    )
+    sessions["linked"] = portal_client(
+        Visitor(
+            account_ids=[sam.pk],
+            account_id=sam.pk,
+            grants=[
+                ["case", case.pk],
+                ["notification", notification.pk],
+                ["contacts", sam.pk],
+                ["services", sam.pk],
+            ],
+        )
+    )
     for name in ("tom", "priya", "nadia", "ada"):
         sessions[name] = Client()
         sessions[name].force_login(staff[name].user)
@@ -160,6 +179,20 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "monitoring:hook": {"source": "matrix"},
         "cases:confirm": {"token": "not-a-token"},
         "incidents:subscription_confirm": {"token": "not-a-token"},
+        "portal:enter": {"token": "not-a-token"},
+        "portal:open": {"token": "not-a-token"},
+        "portal:feed": {"token": "not-a-token"},
+        "portal:calendar": {"token": "not-a-token"},
+        "portal:case": {"ref": w["case"].ref},
+        "portal:reply": {"ref": w["case"].ref},
+        "portal:confirm": {"ref": w["case"].ref},
+        "portal:attachment": {"ref": w["case"].ref, "pk": MADE_UP},
+        "portal:acknowledge": {"pk": w["notification"].pk},
+        "portal:rescan": {"pk": w["decision"].pk},
+        "portal:ask": {"pk": w["decision"].pk},
+        "portal:contact_correct": {"pk": w["point"].pk},
+        "portal:contact_retire": {"pk": w["point"].pk},
+        "portal:contact_verify": {"pk": w["point"].pk},
         "incidents:unsubscribe": {"token": "not-a-token"},
     }.get(name)
     if kwargs is None:  # the route takes nothing, a case, or an id that may as well be made up
@@ -182,6 +215,12 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "correlation:save_rule": {"name": "r", "condition": "true", "min_count": "5", "window_minutes": "9"},
         "incidents:maintenance_schedule": {"title": "m", "body": "m", "impact": "OUTAGE"},
         "incidents:subscribe": {"kind": "email", "address": "matrix@example.com"},
+        "portal:reply": {"body": "matrix"},
+        "portal:confirm": {"answer": "yes"},
+        "portal:switch": {"account": str(w["sam"].pk)},
+        "portal:contact_add": {"kind": "email", "value": "matrix@walkerblog.example"},
+        "portal:contact_correct": {"value": "matrix-2@walkerblog.example"},
+        "portal:ask": {"words": "matrix"},
     }.get(name, {})
     posts = {
         "chat_start",
@@ -223,6 +262,17 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "add_action",
         "action_done",
         "summary",
+        "sign_out",
+        "language",
+        "switch",
+        "confirm",
+        "acknowledge",
+        "rescan",
+        "ask",
+        "contact_add",
+        "contact_correct",
+        "contact_retire",
+        "contact_verify",
     }
     return ("post" if name.split(":")[1] in posts else "get"), path, form
 
@@ -339,6 +389,8 @@ def api_request(op: str, w: dict) -> tuple[str, str, dict]:
 def may(principal: str, expected: str) -> bool:
     if expected == access.PUBLIC:
         return True
+    if principal in CUSTOMERS or expected in (access.CUSTOMER, access.CUSTOMER_LINK):
+        return expected in CUSTOMERS.get(principal, ())
     if expected == access.SHARED_SECRET or principal not in ROLE_OF:
         return False
     return expected in ROLE_CAPABILITIES[ROLE_OF[principal]]
@@ -349,7 +401,8 @@ def let_in(response) -> bool:
         return False
     # login_required and the admin send a stranger to sign in, naming where they wanted to go
     location = response.get("Location", "")
-    return not (response.status_code == 302 and "login" in location and "next=" in location)
+    to_sign_in = "login" in location or "/portal/sign-in/" in location
+    return not (response.status_code == 302 and to_sign_in and "next=" in location)
 
 
 def attempt(call):
@@ -384,7 +437,7 @@ def test_each_endpoint_answers_each_principal_as_declared(world, op):
 
     def call(who):
         headers = {}
-        client = world["sessions"]["victor"] if who == "victor" else Client()
+        client = world["sessions"][who] if who in ("victor", "customer") else Client()
         if who in world["tokens"]:
             headers["HTTP_AUTHORIZATION"] = f"Bearer {world['tokens'][who]}"
         if method == "get":

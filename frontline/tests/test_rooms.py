@@ -38,6 +38,7 @@ LAYERS = [
     "monitoring",
     "incidents",
     "correlation",
+    "portal",
 ]
 PRESENTATION = {"views", "api", "urls", "admin", "templatetags", "management", "receivers", "apps", "inbox"}
 OUTSIDE = {"demo", "tests"}  # the demo loads data through every app; tests test them

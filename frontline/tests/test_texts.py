@@ -113,6 +113,12 @@ SAMPLES |= {
     "correlation/grouped": {
         "group": {"key": "component:smtp-2", "label": "relay smtp-2", "customers": 14},
     },
+    "portal/sign_in": {
+        "link": "https://support.example.com/portal/sign-in/abc/",
+        "minutes": 20,
+        "provider": "Northwind",
+        "team": "The support team",
+    },
     "incidents/known": {"incident": INCIDENT, "latest": {"body": "We are rolling the change back."}},
     "incidents/summary": {
         "incident": INCIDENT,

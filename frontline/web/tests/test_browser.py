@@ -6,38 +6,18 @@ polling. (`make test` installs Chromium from Debian's packages when missing.)
 """
 
 import re
-import shutil
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from frontline.cases import services
 from frontline.cases.models import Case
 from frontline.events.models import Event, EventKind
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @pytest.fixture
-def page(live_server, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still
-    # synchronous and made between browser steps, never inside them.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 800})
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
+def page(chromium):
+    return chromium()
 
 
 @pytest.mark.subprocess
