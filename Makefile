@@ -33,10 +33,10 @@ debian-packages:
 	    [ "$$(id -u)" = 0 ] || { echo "The tests need Debian's packages:$$missing (apt-get install$$missing)"; exit 1; }; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }
 
-## Install what the tests need and run the whole suite (and the linter).
+## Install what the tests need and run the whole suite (and the linter), a process per core.
 test: $(STAMP) debian-packages
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -52,9 +52,13 @@ def verify(request, token: str):
         point = verification.point_for_link(token)
     except ServiceError as exc:
         return _refused(request, exc)
+    landing = None
     if request.method == "POST":
         point = verification.confirm_by_link(token)
-    return render(request, "notifications/verify.html", {"point": point})
+        # Its owner just proved the address reaches them: the portal shows how else we reach the account.
+        account = point.customer or point.person.accounts.order_by("pk").first()
+        landing = links.landing(request, account, [("contacts", account.pk)]) if account else None
+    return render(request, "notifications/verify.html", {"point": point, "landing": landing})
 
 
 @csrf_exempt

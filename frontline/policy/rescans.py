@@ -24,9 +24,9 @@ RESCAN_DUE = timedelta(hours=4)
 @transaction.atomic
 def request_rescan(decision: Decision, *, person=None, words: str = "", via: str = "portal"):
     """Record the ask and raise the to-do; one open ask per decision is enough."""
-    decision = (
-        Decision.objects.select_for_update().select_related("unit", "customer", "case").get(pk=decision.pk)
-    )
+    # Only the decision's row is locked: PostgreSQL cannot lock the nullable side of the join to its case.
+    locked = Decision.objects.select_for_update(of=("self",)).select_related("unit", "customer", "case")
+    decision = locked.get(pk=decision.pk)
     if decision.status not in LIVE_STATUSES:
         raise Conflict("nothing is held on this unit any more", field="decision")
     words = words.strip()[:2000]

@@ -58,4 +58,6 @@ def landing(request, customer, things: list[tuple[str, int]]) -> tuple[str, str]
     kind, pk = things[-1]
     if kind == "case":
         return _("See this case in your portal"), reverse("portal:case", kwargs={"ref": Case(pk=pk).ref})
+    if kind == "contacts":
+        return _("See how we reach you, in your portal"), reverse("portal:contacts")
     return _("See this in your portal"), reverse("portal:home")

@@ -19,6 +19,7 @@ from frontline.events.models import Event
 from frontline.incidents import maintenance, running
 from frontline.intake.models import RawMessage
 from frontline.notifications import services as notifications
+from frontline.notifications import verification
 from frontline.policy.rescans import RESCAN
 from frontline.portal import feeds, links
 from frontline.tests.helpers import run_queued_jobs
@@ -311,3 +312,12 @@ def test_a_notices_link_opens_the_accounts_contacts_and_an_actions_notice_what_i
     assert "+44 7700 900456" in client.get("/portal/contacts/").content.decode()
     # but not the incidents page, which takes a sign-in
     assert client.get("/portal/incidents/")["Location"].startswith("/portal/sign-in/")
+
+
+def test_confirming_an_address_leads_on_to_how_we_reach_the_account(client, sam, sam_person):
+    phone = sam_person.contacts.get(kind="phone")
+    token = verification.verify_link(phone).rstrip("/").rsplit("/", 1)[1]
+    page = client.post(f"/notify/verify/{token}/").content.decode()
+    assert 'href="/portal/contacts/"' in page
+    assert "+44 7700 900456" in client.get("/portal/contacts/").content.decode()
+    assert client.get("/portal/services/")["Location"].startswith("/portal/sign-in/")

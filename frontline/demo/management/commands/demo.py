@@ -71,6 +71,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
         for username, name, role, team, _ in STAFF:
             self.stdout.write(f"  {username:<8} {name:<16} {role.label:<13} {team}")
+        self.stdout.write(
+            f"Customers sign in at http://127.0.0.1:{port}/portal/sign-in/ (try sam@walkerblog.example or "
+            "carmen@rivera-digital.example; the link is mailed to var/outbox/)"
+        )
 
     def _serve(self, port):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "frontline.settings"}
