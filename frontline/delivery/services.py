@@ -28,9 +28,15 @@ def enhanced_status(text: str) -> str:
     return match.group(1) if match else ""
 
 
+# RFC 3463's permanent address statuses about the recipient: other (5.1.0), bad mailbox (5.1.1), bad
+# system (5.1.2), bad syntax (5.1.3), mailbox moved (5.1.6), no mail accepted by the domain (5.1.10). Not
+# 5.1.7 or 5.1.8: those are about our sending address, not theirs.
+CONDEMNING = {"5.1.0", "5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10"}
+
+
 def condemns_address(status: str) -> bool:
-    """5.1.x: the address itself is bad (no such user, no such domain). Anything else may pass."""
-    return status.startswith("5.1.")
+    """The address itself is bad (no such user, no such domain). Anything else may pass."""
+    return status in CONDEMNING
 
 
 def mail_domain() -> str:
@@ -147,23 +153,38 @@ def condemn_contact(attempt: DeliveryAttempt, status: str, detail: str) -> None:
 
 
 @transaction.atomic
+def _attempt_reported(report, about_message_id: str) -> DeliveryAttempt | None:
+    """The send a report's line is about: the one with the reported Message-ID to that recipient. One
+    Message-ID sent to several addresses answers for the recipient the line names, never for the others;
+    by Message-ID alone only when the line names no recipient or the message went to one address; by the
+    recipient alone (its latest send) when the report quotes no Message-ID of ours."""
+    attempts = DeliveryAttempt.objects.select_related("contact_point", "case", "customer").order_by("-pk")
+    if about_message_id:
+        sent = attempts.filter(header_message_id=about_message_id)
+        if report.recipient:
+            exact = sent.filter(address__iexact=report.recipient).first()
+            if exact is not None:
+                return exact
+            addresses = {address.lower() for address in sent.values_list("address", flat=True)[:50]}
+            return sent.first() if len(addresses) == 1 else None
+        return sent.first()
+    if report.recipient:
+        return attempts.filter(address__iexact=report.recipient).first()
+    return None
+
+
 def record_delivery_report(reports, *, about_message_id: str, raw_message_id: int) -> list[DeliveryAttempt]:
     """Match each line of a delivery status notification to the attempt it answers, and act on it."""
     matched = []
     for report in reports:
-        attempts = DeliveryAttempt.objects.select_related("contact_point", "case", "customer")
-        attempt = None
-        if about_message_id:
-            attempt = attempts.filter(header_message_id=about_message_id).order_by("-pk").first()
-        if attempt is None and report.recipient:
-            attempt = attempts.filter(address__iexact=report.recipient).order_by("-pk").first()
+        attempt = _attempt_reported(report, about_message_id)
         if attempt is None:
             continue
         status = report.status or enhanced_status(report.diagnostic)
         if report.action == "delivered" or status.startswith("2."):
             attempt.status = AttemptStatus.DELIVERED
-        elif report.action == "failed" and status.startswith("5."):
-            attempt.status = AttemptStatus.BOUNCED
+        elif report.action in ("failed", "") and status.startswith("5."):
+            attempt.status = AttemptStatus.BOUNCED  # a report with no Action line and a 5.x.x failed
         else:  # delayed, or a 4.x.x: recorded, the address not condemned
             attempt.status = AttemptStatus.DELAYED
         attempt.report_status, attempt.report_detail = status, report.diagnostic[:2000]

@@ -16,6 +16,9 @@ from email.utils import getaddresses, parseaddr
 
 import nh3
 
+from frontline.intake import bounces
+from frontline.intake.headers import clean as clean
+
 
 class UnreadableMail(Exception):
     """The message cannot become a customer contact as it stands; the reason goes to the quarantine."""
@@ -72,16 +75,6 @@ _OUT_OF_OFFICE = re.compile(
     r"^\s*(out of (the )?office|automatic reply|auto(matic)?[ -]?reply|autoreply|abwesenheit|absence)",
     re.IGNORECASE,
 )
-
-
-def clean(value) -> str:
-    """A header value as one safe line: raw 8-bit bytes decoded as UTF-8 or replaced, no line breaks."""
-    text = str(value or "")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return " ".join(text.replace("\x00", "").split())
 
 
 def message_ids(value) -> list[str]:
@@ -143,41 +136,19 @@ def _automatic_reason(msg: EmailMessage, subject: str) -> str:
         return f"Precedence: {precedence}"
     if _OUT_OF_OFFICE.match(subject):
         return "out-of-office subject"
+    kind = bounces.report_type(msg)
+    if kind == "disposition-notification" or any(
+        part.get_content_type() == "message/disposition-notification" for part in msg.walk()
+    ):
+        return "a read receipt (RFC 8098)"
+    if kind not in ("", "delivery-status", "feedback-report"):
+        return f"an automatic report ({kind})"
+    # A mail server's own address, or one nobody reads. Not postmaster@: hosting and ISP customers write
+    # from it themselves, and a postmaster's bounce is known by its structure (bounces.py), not its name.
     sender = parseaddr(clean(msg.get("From", "")))[1].lower()
-    if sender.startswith(("mailer-daemon@", "postmaster@", "noreply@", "no-reply@")):
+    if sender.startswith(("mailer-daemon@", "noreply@", "no-reply@")):
         return f"sent by {sender.split('@')[0]}"
     return ""
-
-
-def _delivery_reports(msg: EmailMessage) -> tuple[list[DeliveryReport], str]:
-    """RFC 3464: the message/delivery-status part holds one block per recipient."""
-    if msg.get_content_type() != "multipart/report":
-        return [], ""
-    reports, about = [], ""
-    for part in msg.walk():
-        ctype = part.get_content_type()
-        if ctype == "message/delivery-status":
-            for block in part.get_payload():
-                recipient = clean(block.get("Final-Recipient") or block.get("Original-Recipient") or "")
-                status = clean(block.get("Status", ""))
-                if not recipient and not status:
-                    continue
-                reports.append(
-                    DeliveryReport(
-                        recipient=recipient.split(";")[-1].strip().lower(),
-                        action=clean(block.get("Action", "")).lower(),
-                        status=status.split()[0] if status else "",
-                        diagnostic=clean(block.get("Diagnostic-Code", "")),
-                    )
-                )
-        elif ctype in ("message/rfc822", "text/rfc822-headers") and not about:
-            inner = part.get_payload()
-            if isinstance(inner, list) and inner:
-                about = clean(inner[0].get("Message-ID", ""))
-            elif isinstance(inner, str):
-                match = re.search(r"(?im)^message-id:\s*(<[^>]+>)", inner)
-                about = match.group(1) if match else ""
-    return reports, about
 
 
 def _feedback_report(msg: EmailMessage) -> tuple[dict | None, str]:
@@ -237,7 +208,7 @@ def parse(raw: bytes, *, loop_marker_value: str = "") -> ParsedMail:
         raise UnreadableMail(f"unreadable headers: {exc}") from exc
     from_name, from_address = parseaddr(from_header)
     from_address = from_address.lower()
-    reports, about = _delivery_reports(msg)
+    reports, about = bounces.read(msg, subject, DeliveryReport)
     abuse_report, abuse_problem = _feedback_report(msg)
     automatic = _automatic_reason(msg, subject)
     if "@" not in from_address and not reports:

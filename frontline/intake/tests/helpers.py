@@ -7,6 +7,9 @@ from email.utils import format_datetime
 
 import pytest
 
+from frontline.core import clock
+from frontline.customers import services as customers
+from frontline.delivery.models import DeliveryAttempt
 from frontline.intake import services, smtpd
 from frontline.intake.models import Source
 from frontline.scheduling import worker
@@ -72,3 +75,21 @@ def run_jobs() -> int:
     return worker.run_worker(
         worker_id="test", lease=datetime.timedelta(minutes=5), stop_when_idle=True, periodic=False
     )
+
+
+def sent_to(customer, addresses, message_id: str) -> dict:
+    """Our message (one Message-ID, or one per address when none is given) accepted for each address, each
+    a contact point of the customer: what a delivery report will be matched against."""
+    attempts = {}
+    for address in addresses:
+        point = customers.add_contact_point(customer=customer, kind="email", value=address)
+        attempts[address] = DeliveryAttempt.objects.create(
+            customer=customer,
+            contact_point=point,
+            channel="email",
+            address=address,
+            status="accepted",
+            header_message_id=message_id or f"<{address}@frontline.test>",
+            attempted_at=clock.now(),
+        )
+    return attempts
