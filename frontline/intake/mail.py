@@ -16,7 +16,7 @@ from email.utils import getaddresses, parseaddr
 
 import nh3
 
-from frontline.intake import bounces
+from frontline.intake import bounces, charsets
 from frontline.intake.headers import clean as clean
 
 
@@ -96,15 +96,46 @@ def quick_message_id(raw: bytes) -> str:
 
 
 def _decoded_text(part: EmailMessage) -> str:
-    try:
-        content = part.get_content()
-    except (LookupError, UnicodeError, AssertionError, KeyError):
-        # Unknown or lying charset: keep what can be read rather than lose the message.
-        payload = part.get_payload(decode=True) or b""
-        content = payload.decode("utf-8", "replace")
-    if isinstance(content, bytes):
-        content = content.decode("utf-8", "replace")
-    return str(content).replace("\x00", "")
+    """A text part's words: its bytes decoded by what its charset label means to mail clients (WHATWG), so
+    a GB2312 label over GBK bytes, or Latin-1 over Windows-1252, reads as the sender saw it."""
+    payload = part.get_payload(decode=True)
+    if isinstance(payload, bytes):
+        return charsets.decode(payload, part.get_content_charset()).replace("\x00", "")
+    return str(part.get_payload() or "").replace("\x00", "")
+
+
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file an Outlook .msg is
+
+
+def _raw_header(msg: EmailMessage, name: str, *, all_of: bool = False):
+    values = [value for key, value in msg.raw_items() if key.lower() == name.lower()]
+    return values if all_of else (values[0] if values else "")
+
+
+_RAW_NAME = re.compile(r'(?i)\b(?:file)?name\*?="?([^";]+)"?')
+
+
+def _filename(part: EmailMessage) -> str:
+    """An attachment's name; one a client wrote in raw 8-bit bytes is read as UTF-8 or Windows-1252 from
+    the header as it came, not left with the parser's replacement characters."""
+    name = part.get_filename() or ""
+    if "\ufffd" in name:
+        for header in ("Content-Disposition", "Content-Type"):
+            found = _RAW_NAME.search(_raw_header(part, header))
+            if found:
+                return clean(charsets.eight_bit(found.group(1)))
+    return clean(name)
+
+
+def _sender(msg: EmailMessage) -> tuple[str, str]:
+    """(name, address) of who wrote: the first From that holds an address (a broken first From is passed
+    over), else Reply-To, else Sender. A name given as a comment ("marc@example.com (Marc Smith)") counts."""
+    for header in ("From", "Reply-To", "Sender"):
+        for value in _raw_header(msg, header, all_of=True):
+            name, address = parseaddr(clean(charsets.header_text(value)))
+            if "@" in address and not address.startswith("@") and not address.endswith("@"):
+                return clean(name), address.lower()
+    return "", ""
 
 
 def sanitise_html(html: str) -> str:
@@ -198,16 +229,18 @@ def parse(raw: bytes, *, loop_marker_value: str = "") -> ParsedMail:
     """Read one message. Raises UnreadableMail when there is no sender or nothing a person wrote."""
     if not raw.strip():
         raise UnreadableMail("empty message")
+    if raw.startswith(OLE2):
+        raise UnreadableMail("an Outlook .msg file, not an Internet mail message: save it as .eml in Outlook")
     msg = email.message_from_bytes(raw, policy=policy.default)
     defects = [type(d).__name__ for d in msg.defects]
+    if not msg.keys():
+        raise UnreadableMail("not an Internet mail message (RFC 5322): it has no header lines")
     try:
-        from_header = clean(msg.get("From", ""))
         to_header = clean(msg.get("To", ""))
-        subject = clean(msg.get("Subject", ""))[:255]
+        subject = clean(charsets.header_text(_raw_header(msg, "Subject")))[:255]
     except (IndexError, ValueError, TypeError) as exc:  # malformed structured headers
         raise UnreadableMail(f"unreadable headers: {exc}") from exc
-    from_name, from_address = parseaddr(from_header)
-    from_address = from_address.lower()
+    from_name, from_address = _sender(msg)
     reports, about = bounces.read(msg, subject, DeliveryReport)
     abuse_report, abuse_problem = _feedback_report(msg)
     automatic = _automatic_reason(msg, subject)
@@ -218,7 +251,7 @@ def parse(raw: bytes, *, loop_marker_value: str = "") -> ParsedMail:
     for part in _leaves(msg):
         ctype = part.get_content_type()
         disposition = part.get_content_disposition()
-        filename = clean(part.get_filename() or "")
+        filename = _filename(part)
         if ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename:
             (text_parts if ctype == "text/plain" else html_parts).append(_decoded_text(part))
             continue
@@ -245,8 +278,10 @@ def parse(raw: bytes, *, loop_marker_value: str = "") -> ParsedMail:
     text = "\n\n".join(t.strip() for t in text_parts if t.strip())
     if not text and html_parts:
         text = html_to_text("\n".join(html_parts))
+    if not text and subject:  # "Server down" in the subject and nothing below it is still a message
+        text = subject
     if not text and not attachments and not reports:
-        raise UnreadableMail("no text, HTML or attachment in the message")
+        raise UnreadableMail("no text, HTML, attachment or subject in the message")
     loop = clean(msg.get("X-Loop", "")) or clean(msg.get("X-Frontline-Instance", ""))
     return ParsedMail(
         message_id=(message_ids(msg.get("Message-ID", "")) or [""])[0],

