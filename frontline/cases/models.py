@@ -190,6 +190,10 @@ class Message(models.Model):
     duration_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="Length of a phone call")
     # A contact that came only because we had been silent too long: failure demand (cases/demand.py).
     is_chaser = models.BooleanField(default=False)
+    # Where the newest reply ends in body_text, worked out once when the mail was read (intake/display.py):
+    # the page shows body_text[:fold_at] and folds the rest (quotes, signature). Null: fold nothing, or not
+    # worked out (messages from before, other channels), and the page works it out itself.
+    fold_at = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["case", "created_at", "id"], name="message_case_timeline")]

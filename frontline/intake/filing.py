@@ -14,7 +14,7 @@ from frontline.cases.models import Attachment, Case, Channel, Direction, Message
 from frontline.core import clock, rows
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, Customer, Person
-from frontline.intake import mail, placement
+from frontline.intake import display, mail, placement
 from frontline.intake.interpreters import IncomingMail, Outcome
 from frontline.intake.models import RawStatus, Source
 from frontline.routing import services as routing
@@ -43,6 +43,7 @@ def person_writing(incoming: IncomingMail) -> Outcome:
         via=row.source,
         body_html=parsed.html,
         message_id=parsed.message_id[:255],
+        fold_at=display.fold_at(parsed.text),  # once, here: a long quoted thread costs milliseconds to split
     )
     case, message = deliver(place, customer, fields, subject=parsed.subject)
     if place.same_thread is not None and place.same_thread.customer_id == case.customer_id:

@@ -327,3 +327,28 @@ def test_an_inline_image_shows_in_the_formatted_mail_and_is_served_as_an_image_o
         download["Content-Type"] == "application/octet-stream"
         and "attachment" in download["Content-Disposition"]
     )
+
+
+def test_the_shown_part_is_the_customers_own_text_verbatim_and_nothing_shows_twice():
+    # given a reply whose first lines carry indentation the reply parser tidies away (a telnet session)
+    text = (
+        "It still fails:\n\n    $ telnet mx.walkerblog.example 25\n    550   relay  denied\n\n"
+        "On Mon, 2 Nov 2026 at 10:00, Support <support@x> wrote:\n> Please try again.\n"
+    )
+    # when it is split for the page
+    shown, folded = split_reply(text)
+    # then the shown part is a slice of the text as written, and the fold holds only the rest
+    assert text.startswith(shown) and "    $ telnet mx.walkerblog.example 25" in shown
+    assert "550   relay  denied" in shown and "It still fails" not in folded
+    assert folded.startswith("On Mon, 2 Nov 2026") and "Please try again." in folded
+
+
+def test_the_fold_is_worked_out_once_when_the_mail_is_read(signed_in, sam):
+    # given a reply with a long quoted history
+    body = "Thanks, it works again.\n\nOn Mon, 2 Nov 2026 at 10:00, Support <support@x> wrote:\n"
+    body += "> an old line of our earlier answer\n" * 300
+    message = deliver(mail(body=body)).message
+    # then intake stored where the newest reply ends, and the page folds there
+    assert message.fold_at is not None and body[: message.fold_at].strip() == "Thanks, it works again."
+    html = signed_in.get(reverse("cases:detail", args=[message.case.ref])).content.decode()
+    assert "Thanks, it works again." in html and html.count("an old line of our earlier answer") == 300

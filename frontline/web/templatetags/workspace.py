@@ -28,11 +28,14 @@ def age(moment) -> str:
 
 
 @register.filter
-def reply_parts(text: str) -> tuple[str, str]:
-    """(what the customer wrote now, the quoted text and signature below it), for display only: the
-    stored message stays whole, and the page shows the second part folded, never removed."""
-
-    return split_reply(text or "")
+def reply_parts(message) -> tuple[str, str]:
+    """(what the customer wrote now, the quoted text and signature below it), for display only: two slices
+    of the stored text, the second shown folded, never removed. Where intake worked out the fold when the
+    mail was read (`fold_at`), the page uses it; else it works it out (once per text, cached)."""
+    text = message.body_text or ""
+    if message.fold_at is not None:
+        return text[: message.fold_at].rstrip(), text[message.fold_at :].strip()
+    return split_reply(text)
 
 
 @register.filter
