@@ -1,16 +1,42 @@
-"""Showing a customer's message: the new words first, quoted history and signatures folded away.
+"""Showing a customer's message: the new words first, the quoted history and signature below them folded.
 
-mail-parser-reply finds where the newest reply ends (the quoted part and the signature, in many languages);
-the page then shows the customer's own text up to that point exactly as they wrote it, and the rest of the
-same text behind a fold. Nothing is rewritten, and nothing shows twice: the two parts are two slices of the
-stored text.
+What is folded is the trailing block only, as GitHub's email_reply_parser and mail clients read a reply:
+reading up from the end, quoted lines ("> ..."), quote headers ("On ... wrote:", "Am ... schrieb ...:",
+"... написал:"), a signature (after "-- ", "-Name", "Sent from my iPhone") and an Outlook-style header block
+of the message replied to (and everything below it) are history, until the first line the customer wrote.
+So a top-posted answer shows alone, a bottom-posted or inline answer shows with the quotes it answers, and
+bullet lists and separators in their own text stay. The page shows text[:k] exactly as written and folds
+text[k:]: two slices of the stored text, nothing rewritten, nothing twice.
 """
 
+import re
 from functools import lru_cache
 
-from mailparser_reply import EmailReplyParser
-
-_PARSER = EmailReplyParser(languages=["en", "de", "fr", "es", "nl", "it"])
+_WROTE = (
+    r"(wrote|schrieb|a écrit|escribió|escribio|schreef|ha scritto|escreveu|napisał|skrev|kirjoitti|"
+    r"написал|написала|napsal|írta|yazdı)"
+)
+# A quote header, on one line or wrapped over up to three ("On Tue, ... 4:22 PM, Example Dev\n<x@y>wrote:").
+# The verb ends it ("... wrote:"), or a name follows it ("Am ... schrieb Support <s@x>:").
+_QUOTE_HEADER = re.compile(rf"(?is)^\s*\S.{{0,400}}\b{_WROTE}(\s*:?|\b.{{0,150}}:)\s*$")
+_QUOTE_HEADER_START = re.compile(
+    r"(?i)^\s*(on|am|le|el|op|il|em|w dniu|den|dne|\d{1,4}[./-]\d{1,2}|\d{1,2}\s+\w+|пользователь|"
+    r"\S+@\S+)\b"
+)
+# The header block Outlook and other clients put above the message replied to, or their separators.
+_SEPARATOR = re.compile(
+    r"(?i)^\s*(-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original|"
+    r"oorspronkelijk bericht|messaggio originale|forwarded message)\s*-{2,}|_{10,}|-{10,})\s*$"
+)
+_HEADER_FIELD = re.compile(
+    r"(?i)^\s*\*?(from|von|de|van|da|od|från|sent|gesendet|envoyé|date|datum|to|an|à|subject|betreff|objet)"
+    r"\*?\s*:"
+)
+_SIGNATURE_START = re.compile(r"^(--\s*|__\s*|-\w[^\n]{0,60})$")
+_SENT_FROM = re.compile(
+    r"(?i)^\s*(sent from my [\w' -]{2,50}|von meinem [\w' -]{2,40} gesendet|envoyé de mon [\w' -]{2,40})\s*$"
+)
+_LONGEST_SIGNATURE = 10
 
 
 @lru_cache(maxsize=2048)
@@ -18,36 +44,82 @@ def split_reply(text: str) -> tuple[str, str]:
     """(what the customer wrote now, the quoted text and signature below it): text[:k] and text[k:]."""
     cut = fold_at(text)
     if cut is None:
-        return text, ""
+        return text.rstrip(), ""
     return text[:cut].rstrip(), text[cut:].strip()
 
 
 def fold_at(text: str) -> int | None:
-    """Where the newest reply ends in `text`, or None when there is nothing to fold (or no telling)."""
-    try:
-        replies = _PARSER.read(text).replies
-    except Exception:  # a display aid must never break the page: show it whole
-        return None
-    latest = (replies[0].body or "").strip() if replies else ""
-    if not latest or latest == text.strip():
-        return None
-    end = _end_of(latest, text)
-    if end is None or not text[end:].strip():
-        return None
+    """Where the customer's own words end in `text`, or None when nothing below them is history."""
+    lines = text.splitlines(keepends=True)
+    starts, offset = [], 0
+    for line in lines:
+        starts.append(offset)
+        offset += len(line)
+    plain = [line.rstrip("\r\n") for line in lines]
+    end = _above_signature(plain, _outlook_block(plain))
+    index = _last_own_line(plain, end)
+    # a signature just above the quotes ("-Name" then "On ... wrote:") is folded with them
+    signed = _above_signature(plain, index + 1)
+    if signed <= index:
+        index = _last_own_line(plain, signed)
+    if index < 0:
+        return None  # nothing of theirs above the history: show it all
+    cut = starts[index] + len(plain[index])
+    return cut if text[cut:].strip() else None
+
+
+def _last_own_line(plain: list[str], end: int) -> int:
+    """Reading up from `end`: past blank lines, quoted lines and quote headers, the last line of theirs."""
+    index = end - 1
+    while index >= 0:
+        line = plain[index]
+        if not line.strip() or line.lstrip().startswith(">"):
+            index -= 1
+            continue
+        header = _quote_header_above(plain, index)
+        if header is None:
+            return index
+        index = header - 1
+    return index
+
+
+def _outlook_block(plain: list[str]) -> int:
+    """The first line of a separator or a From:/Sent: header block, below which is the message replied to;
+    the end of the text when there is none."""
+    for index, line in enumerate(plain):
+        if index == 0:
+            continue
+        if _SEPARATOR.match(line):
+            return index
+        if _HEADER_FIELD.match(line) and re.match(r"(?i)^\s*\*?(from|von|de|van|da|od|från)\*?\s*:", line):
+            fields = sum(1 for following in plain[index : index + 6] if _HEADER_FIELD.match(following))
+            if fields >= 3:
+                return index
+    return len(plain)
+
+
+def _above_signature(plain: list[str], end: int) -> int:
+    """A signature at the end ("-- " then a few lines, "-Name", "Sent from my iPhone") is folded too."""
+    content = [i for i in range(end) if plain[i].strip()]
+    if not content:
+        return end
+    last = content[-1]
+    if _SENT_FROM.match(plain[last]) and len(plain[last].split()) <= 8 and "," not in plain[last]:
+        return last
+    for index in range(max(0, end - _LONGEST_SIGNATURE - 1), end):
+        if _SIGNATURE_START.match(plain[index].rstrip()) and any(plain[i].strip() for i in range(index)):
+            below = [plain[i] for i in range(index + 1, end) if plain[i].strip()]
+            if len(below) <= _LONGEST_SIGNATURE and not any(line.lstrip().startswith(">") for line in below):
+                return index
     return end
 
 
-def _end_of(latest: str, text: str) -> int | None:
-    """The offset in `text` just after the last of `latest`'s lines, found in order line by line by their
-    words (the parser tidies whitespace, so its text is a guide to where, never what is shown)."""
-    wanted = [" ".join(line.split()) for line in latest.splitlines() if line.strip()]
-    offset = 0
-    end = None
-    for line in text.splitlines(keepends=True):
-        if wanted and " ".join(line.split()) == wanted[0]:
-            wanted.pop(0)
-            end = offset + len(line.rstrip("\r\n"))
-        offset += len(line)
-        if not wanted:
-            return end
+def _quote_header_above(plain: list[str], index: int) -> int | None:
+    """If line `index` ends a quote header (alone or wrapped over up to three lines), its first line."""
+    for first in range(max(0, index - 2), index + 1):  # the longest header first
+        joined = " ".join(line.strip() for line in plain[first : index + 1])
+        if not _QUOTE_HEADER.match(joined):
+            continue
+        if _QUOTE_HEADER_START.match(plain[first]) or (first == index and len(joined) <= 200):
+            return first
     return None
