@@ -177,14 +177,14 @@ def add_contact_point(
         label=label,
         signing_secret=secrets.token_urlsafe(32) if kind == ContactKind.WEBHOOK else "",
     )
-    owner_account = customer or person.accounts.order_by("pk").first()
-    events.contact_added(customer=owner_account, point=point, by=by, person=acting_person, via=via)
+    events.contact_added(customer=owner_account(point), point=point, by=by, person=acting_person, via=via)
     if ask_to_verify:
         signals.verification_wanted.send(sender=ContactPoint, point=point)
     return point
 
 
-def _owner_account(point: ContactPoint) -> Customer | None:
+def owner_account(point: ContactPoint) -> Customer | None:
+    """The account a contact point speaks for: its own, or its person's first."""
     if point.customer_id:
         return point.customer
     return point.person.accounts.order_by("pk").first()
@@ -195,7 +195,7 @@ def verify_contact_point(point: ContactPoint, *, by=None, via: str = "") -> Cont
     point.state = ContactState.VERIFIED
     point.verified_at = clock.now()
     point.save(update_fields=["state", "verified_at"])
-    events.contact_verified(customer=_owner_account(point), point=point, by=by, via=via)
+    events.contact_verified(customer=owner_account(point), point=point, by=by, via=via)
     return point
 
 
@@ -210,7 +210,7 @@ def retire_contact_point(
     point.state = ContactState.RETIRED
     point.save(update_fields=["state"])
     events.contact_retired(
-        customer=_owner_account(point),
+        customer=owner_account(point),
         point=point,
         by=by,
         person=acting_person,
@@ -252,7 +252,7 @@ def mark_contact_failing(point: ContactPoint, *, reason: str, by=None, via: str 
     point.last_failure_at = clock.now()
     point.failure_reason = reason
     point.save(update_fields=["state", "last_failure_at", "failure_reason"])
-    events.contact_failing(customer=_owner_account(point), point=point, reason=reason, by=by, via=via)
+    events.contact_failing(customer=owner_account(point), point=point, reason=reason, by=by, via=via)
     return point
 
 

@@ -71,10 +71,10 @@ def looks_automatic(msg: EmailMessage, subject: str) -> bool:
     who = f"{name} {address}".lower()
     if any(daemon in who for daemon in _DAEMONS):
         return True
+    if not _BOUNCE_SUBJECT.search(subject):
+        return False
     auto = clean(msg.get("Auto-Submitted", "")).lower()
-    return (auto.startswith("auto-") and bool(_BOUNCE_SUBJECT.search(subject))) or bool(
-        _BOUNCE_SUBJECT.search(subject) and not msg.get("In-Reply-To")
-    )
+    return auto.startswith("auto-") or not msg.get("In-Reply-To")
 
 
 def report_type(msg: EmailMessage) -> str:

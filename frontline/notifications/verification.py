@@ -60,7 +60,7 @@ def request_verification(point: ContactPoint, *, by=None, via: str = "") -> Deli
     now = clock.now()
     ContactPoint.objects.filter(pk=point.pk).update(verification_sent_at=now)
     point.verification_sent_at = now
-    owner = customers._owner_account(point)
+    owner = customers.owner_account(point)
     link = verify_link(point)
     if channel == "sms":
         title, text = render_message("notifications/verify_sms", code=verification_code(point))

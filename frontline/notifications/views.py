@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from frontline.cases.lookup import find_case
 from frontline.core import jsonbody, links
 from frontline.core.errors import ServiceError
+from frontline.customers import services as customers
 from frontline.customers.models import ContactPoint, Customer
 from frontline.customers.queries import customer_panel
 from frontline.delivery.models import DeliveryAttempt
@@ -56,7 +57,7 @@ def verify(request, token: str):
     if request.method == "POST":
         point = verification.confirm_by_link(token)
         # Its owner just proved the address reaches them: the portal shows how else we reach the account.
-        account = point.customer or point.person.accounts.order_by("pk").first()
+        account = customers.owner_account(point)
         landing = links.landing(request, account, [("contacts", account.pk)]) if account else None
     return render(request, "notifications/verify.html", {"point": point, "landing": landing})
 

@@ -43,7 +43,7 @@ def atom(customer_id: int) -> bytes:
         description="",
         language="en",
     )
-    for incident in queries.feed_incidents(customer_id):
+    for incident in queries.incidents(customer_id, limit=50):
         updates = list(incident.updates.all())
         latest = updates[-1] if updates else None
         feed.add_item(
@@ -54,7 +54,7 @@ def atom(customer_id: int) -> bytes:
             pubdate=incident.started_at,
             updateddate=latest.posted_at if latest else incident.started_at,
         )
-    for work in queries.calendar_maintenances(customer_id)[:50]:
+    for work in queries.maintenances(customer_id, limit=50, cancelled=True):
         feed.add_item(
             title=f"{work.ref} {work.title} ({work.get_status_display()})",
             link=f"{site}/portal/incidents/#{work.ref}",
@@ -72,7 +72,7 @@ def ical(customer_id: int) -> bytes:
     calendar = icalendar.Calendar()
     calendar.add("prodid", f"-//{settings.FRONTLINE_PROVIDER_NAME}//Frontline portal//EN")
     calendar.add("version", "2.0")
-    for work in queries.calendar_maintenances(customer_id):
+    for work in queries.maintenances(customer_id, limit=200, cancelled=True):
         entry = icalendar.Event()
         entry.add("uid", work.uid)
         entry.add("sequence", work.sequence)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from frontline.cases.events import FIX_CONFIRMED, FIX_UNCONFIRMED
 from frontline.cases.models import Case, CaseStatus, Direction, Message
 from frontline.customers.models import ContactPoint, Customer, Person, ServiceUnit
-from frontline.delivery.models import DeliveryAttempt
+from frontline.delivery.models import SUCCESSES, DeliveryAttempt
 from frontline.events.models import Event
 from frontline.incidents.models import Affected, Incident, Maintenance, MaintenanceReach, MaintenanceStatus
 from frontline.notifications.models import Notification, NotificationStatus
@@ -228,7 +228,7 @@ def services(visitor: Visitor) -> list[ServiceUnit]:
 def _first_reached(notification_ids: list[int]) -> dict:
     reached = {}
     for attempt in DeliveryAttempt.objects.filter(
-        notification_id__in=notification_ids, status__in=["accepted", "delayed", "delivered"]
+        notification_id__in=notification_ids, status__in=SUCCESSES
     ).order_by("answered_at"):
         reached.setdefault(attempt.notification_id, attempt.answered_at or attempt.attempted_at)
     return reached
@@ -253,29 +253,19 @@ def held_count(visitor: Visitor) -> int:
 # ---- incidents and maintenance ----------------------------------------------------------------------------
 
 
-def incidents(visitor: Visitor, *, limit: int = 20) -> list[Incident]:
-    """Incidents that reach the account (computed from the service tree, or joined by its cases)."""
-    ids = Affected.objects.filter(customer_id=visitor.account_id).values("incident_id")
+def incidents(customer_id: int, *, limit: int = 20) -> list[Incident]:
+    """Incidents that reach the account (computed from the service tree, or joined by its cases): for its
+    page (the visitor's account) and its own feed (whose signed URL is the key)."""
+    ids = Affected.objects.filter(customer_id=customer_id).values("incident_id")
     return list(
         Incident.objects.filter(pk__in=ids).prefetch_related("updates").order_by("-started_at")[:limit]
     )
 
 
-def maintenances(visitor: Visitor, *, limit: int = 20) -> list[Maintenance]:
-    ids = MaintenanceReach.objects.filter(customer_id=visitor.account_id).values("maintenance_id")
-    return list(
-        Maintenance.objects.filter(pk__in=ids)
-        .exclude(status=MaintenanceStatus.CANCELLED)
-        .order_by("-starts_at")[:limit]
-    )
-
-
-def calendar_maintenances(customer_id: int) -> list[Maintenance]:
-    """For the account's own iCalendar feed (its signed URL is the key)."""
+def maintenances(customer_id: int, *, limit: int = 20, cancelled: bool = False) -> list[Maintenance]:
+    """Planned work reaching the account; the calendar keeps cancelled entries, so they show as cancelled."""
     ids = MaintenanceReach.objects.filter(customer_id=customer_id).values("maintenance_id")
-    return list(Maintenance.objects.filter(pk__in=ids).order_by("-starts_at")[:200])
-
-
-def feed_incidents(customer_id: int) -> list[Incident]:
-    ids = Affected.objects.filter(customer_id=customer_id).values("incident_id")
-    return list(Incident.objects.filter(pk__in=ids).prefetch_related("updates").order_by("-started_at")[:50])
+    found = Maintenance.objects.filter(pk__in=ids)
+    if not cancelled:
+        found = found.exclude(status=MaintenanceStatus.CANCELLED)
+    return list(found.order_by("-starts_at")[:limit])

@@ -3,8 +3,7 @@ owning app's own service: a reply is stored raw by intake before it is read, a c
 app's, a contact change the customers app's, a re-scan request the policy app's.
 
 Every function takes the `Visitor` and the thing by id, and refuses what the visitor may not touch with
-the same answer as a thing that does not exist (a ServiceError "not found"): another customer's ids tell
-nothing.
+the same answer as a thing that does not exist (Http404 "not found"): another customer's ids tell nothing.
 """
 
 import base64
@@ -89,7 +88,7 @@ def request_sign_in(address: str) -> bool:
         message_id=delivery.new_message_id(),
         contact_point=point,
     )
-    events.sign_in_sent(point=point, customer=point.customer or point.person.accounts.order_by("pk").first())
+    events.sign_in_sent(point=point, customer=customers.owner_account(point))
     return True
 
 
@@ -117,7 +116,7 @@ def use_sign_in(token: str) -> ContactPoint:
     if not used:
         raise ServiceError(_("this sign-in link was used already: ask for a new one"), field="token")
     point = link.point
-    events.signed_in(point=point, customer=point.customer or point.person.accounts.order_by("pk").first())
+    events.signed_in(point=point, customer=customers.owner_account(point))
     return point
 
 

@@ -281,8 +281,8 @@ def incidents(request):
         request,
         "portal/incidents.html",
         section="incidents",
-        incidents=queries.incidents(visitor),
-        maintenances=queries.maintenances(visitor),
+        incidents=queries.incidents(visitor.account_id),
+        maintenances=queries.maintenances(visitor.account_id),
         feed_url=feeds.feed_link(visitor.account_id),
         calendar_url=feeds.calendar_link(visitor.account_id),
     )
