@@ -190,9 +190,11 @@ class Message(models.Model):
     duration_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="Length of a phone call")
     # A contact that came only because we had been silent too long: failure demand (cases/demand.py).
     is_chaser = models.BooleanField(default=False)
-    # Where the newest reply ends in body_text, worked out once when the mail was read (intake/display.py):
-    # the page shows body_text[:fold_at] and folds the rest (quotes, signature). Null: fold nothing, or not
-    # worked out (messages from before, other channels), and the page works it out itself.
+    # Where the newest reply starts and ends in body_text, worked out once when the mail was read
+    # (intake/display.py): the page shows body_text[fold_before:fold_at] and folds the rest (the quote a
+    # bottom-posted answer answers above it; quotes and signature below). Null: fold nothing on that side,
+    # or, both null, not worked out (messages from before, other channels): the page works it out itself.
+    fold_before = models.PositiveIntegerField(null=True, blank=True)
     fold_at = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:

@@ -183,9 +183,11 @@ def record_delivery_report(reports, *, about_message_id: str, raw_message_id: in
         status = report.status or enhanced_status(report.diagnostic)
         if report.action == "delivered" or status.startswith("2."):
             attempt.status = AttemptStatus.DELIVERED
-        elif report.action in ("failed", "") and status.startswith("5."):
-            attempt.status = AttemptStatus.BOUNCED  # a report with no Action line and a 5.x.x failed
-        else:  # delayed, or a 4.x.x: recorded, the address not condemned
+        elif report.action == "failed" or (not report.action and status.startswith("5.")):
+            # Failed: the server gave up, after days of a 4.x.x too ("Cannot send message for 5 days"); a
+            # report with no Action line failed when its status is 5.x.x. Only a 5.1.x condemns the address.
+            attempt.status = AttemptStatus.BOUNCED
+        else:  # delayed, or a 4.x.x still being tried: recorded, the address not condemned
             attempt.status = AttemptStatus.DELAYED
         attempt.report_status, attempt.report_detail = status, report.diagnostic[:2000]
         attempt.report_at = clock.now()

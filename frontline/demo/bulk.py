@@ -202,6 +202,7 @@ def _message(writer: BulkWriter, case: dict, at, **fields) -> dict:
         thread_reason="",
         duration_seconds=None,
         is_chaser=False,
+        fold_before=None,
         fold_at=None,  # as the services write it; only intake's mail path works it out
     )
     values.update(fields)

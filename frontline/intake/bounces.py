@@ -63,9 +63,12 @@ def _text_of(msg: EmailMessage) -> str:
 
 def looks_automatic(msg: EmailMessage, subject: str) -> bool:
     """Cheap signs that a mail server, not a person, wrote this: only then is it read as a bounce."""
-    if msg.get("X-Failed-Recipients") or msg.get_content_type() == "multipart/report":
+    if msg.get("X-Failed-Recipients") or msg.get_content_type() in (
+        "multipart/report",
+        "message/delivery-status",
+    ):
         return True
-    if msg.get("Return-Path") is not None and clean(msg.get("Return-Path")).strip() in ("<>", ""):
+    if null_return_path(msg):
         return True
     name, address = parseaddr(clean(msg.get("From", "")))
     who = f"{name} {address}".lower()
@@ -75,6 +78,16 @@ def looks_automatic(msg: EmailMessage, subject: str) -> bool:
         return False
     auto = clean(msg.get("Auto-Submitted", "")).lower()
     return auto.startswith("auto-") or not msg.get("In-Reply-To")
+
+
+def null_return_path(msg: EmailMessage) -> bool:
+    """Sent with the empty return path "<>" (as the delivering server recorded it): RFC 5321 keeps that for
+    a mail server's notices, which must never be answered; a person's mail always has a return path."""
+    for header in ("Return-Path", "X-Envelope-From"):
+        value = msg.get(header)
+        if value is not None and clean(value).strip() in ("<>", ""):
+            return True
+    return False
 
 
 def report_type(msg: EmailMessage) -> str:

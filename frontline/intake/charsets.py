@@ -62,10 +62,15 @@ def header_text(raw: str) -> str:
 
 
 def _unlabelled(data: bytes) -> str:
+    """UTF-8, also when a byte or two are astray (a name cut short mid-letter); else Windows-1252."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp1252", "replace")
+        pass
+    text = data.decode("utf-8", "replace")
+    astray = text.count("\ufffd")
+    read = sum(1 for char in text if ord(char) > 127) - astray
+    return text if read >= 4 * astray else data.decode("cp1252", "replace")
 
 
 def eight_bit(value: str) -> str:

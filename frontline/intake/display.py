@@ -1,16 +1,19 @@
 """Showing a customer's message: the new words first, the quoted history and signature below them folded.
 
-What is folded is the trailing block only, as GitHub's email_reply_parser and mail clients read a reply:
-reading up from the end, quoted lines ("> ..."), quote headers ("On ... wrote:", "Am ... schrieb ...:",
-"... написал:"), a signature (after "-- ", "-Name", "Sent from my iPhone") and an Outlook-style header block
-of the message replied to (and everything below it) are history, until the first line the customer wrote.
-So a top-posted answer shows alone, a bottom-posted or inline answer shows with the quotes it answers, and
-bullet lists and separators in their own text stay. The page shows text[:k] exactly as written and folds
-text[k:]: two slices of the stored text, nothing rewritten, nothing twice.
+Below the answer, what is folded is the trailing block, as GitHub's email_reply_parser and mail clients
+read a reply: reading up from the end, quoted lines ("> ..."), quote headers ("On ... wrote:", "Am ...
+schrieb ...:", "... написал:"), a signature (after "-- ", "-Name", "Sent from my iPhone") and an Outlook-style
+header block of the message replied to (and everything below it) are history, until the first line the
+customer wrote.
+So a top-posted answer shows alone, an inline answer shows with the quotes it answers, and bullet lists and
+separators in their own text stay. A bottom-posted answer (the quote first, then nothing quoted below the
+answer) shows alone too, the quote folded above it. The page shows text[j:k] exactly as written and folds
+text[:j] and text[k:]: slices of the stored text, nothing rewritten, nothing twice.
 """
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 _WROTE = (
     r"(wrote|schrieb|a écrit|escribió|escribio|schreef|ha scritto|escreveu|napisał|skrev|kirjoitti|"
@@ -39,13 +42,54 @@ _SENT_FROM = re.compile(
 _LONGEST_SIGNATURE = 10
 
 
+class Reply(NamedTuple):
+    above: str  # the quote a bottom-posted answer answers, shown folded above it
+    shown: str  # what the customer wrote now
+    below: str  # the quoted history and signature below it, shown folded
+
+
 @lru_cache(maxsize=2048)
-def split_reply(text: str) -> tuple[str, str]:
-    """(what the customer wrote now, the quoted text and signature below it): text[:k] and text[k:]."""
-    cut = fold_at(text)
-    if cut is None:
-        return text.rstrip(), ""
-    return text[:cut].rstrip(), text[cut:].strip()
+def split_reply(text: str) -> Reply:
+    """The three parts of a reply: text[:start], text[start:end] and text[end:]."""
+    return parts(text, *folds(text))
+
+
+def parts(text: str, start: int | None, end: int | None) -> Reply:
+    """The reply cut where `folds` said (None: nothing folded on that side)."""
+    start, end = start or 0, len(text) if end is None else end
+    shown = text[start:end].rstrip()
+    return Reply(text[:start].strip(), shown.lstrip("\r\n") if start else shown, text[end:].strip())
+
+
+def folds(text: str) -> tuple[int | None, int | None]:
+    """(where the customer's own words start, when a quote they answer comes first; where they end, when
+    history follows them): offsets into `text`, None where nothing is folded."""
+    start = answer_below(text)
+    end = fold_at(text[start:] if start else text)
+    return start, None if end is None else (start or 0) + end
+
+
+def answer_below(text: str) -> int | None:
+    """A bottom-posted answer (Thunderbird's "On ... wrote:", the quote, then "Hello"): the text opens with
+    the quote it answers, and nothing below that is quoted. Where the answer starts, else None (an inline
+    answer, quotes and answers taking turns, shows with its quotes)."""
+    lines = text.splitlines(keepends=True)
+    plain = [line.rstrip("\r\n") for line in lines]
+    index = next((i for i, line in enumerate(plain) if line.strip()), len(plain))
+    for end in range(index, min(index + 3, len(plain))):
+        if _quote_header_above(plain, end) == index:
+            index = end + 1
+            break
+    quoted = False
+    while index < len(plain) and (not plain[index].strip() or plain[index].lstrip().startswith(">")):
+        quoted = quoted or plain[index].lstrip().startswith(">")
+        index += 1
+    rest = plain[index:]
+    if not quoted or not any(line.strip() for line in rest):
+        return None
+    if any(line.lstrip().startswith(">") for line in rest):
+        return None
+    return sum(len(line) for line in lines[:index])
 
 
 def fold_at(text: str) -> int | None:

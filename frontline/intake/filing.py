@@ -17,6 +17,7 @@ from frontline.customers.models import ContactKind, Customer, Person
 from frontline.intake import display, mail, placement
 from frontline.intake.interpreters import IncomingMail, Outcome
 from frontline.intake.models import RawStatus, Source
+from frontline.intake.reading import opening_subject
 from frontline.routing import services as routing
 from frontline.scheduling.later import later
 
@@ -43,8 +44,9 @@ def person_writing(incoming: IncomingMail) -> Outcome:
         via=row.source,
         body_html=parsed.html,
         message_id=parsed.message_id[:255],
-        fold_at=display.fold_at(parsed.text),  # once, here: a long quoted thread costs milliseconds to split
     )
+    # once, here: a long quoted thread costs milliseconds to split
+    fields["fold_before"], fields["fold_at"] = display.folds(parsed.text)
     case, message = deliver(place, customer, fields, subject=parsed.subject)
     if place.same_thread is not None and place.same_thread.customer_id == case.customer_id:
         # A reply was read before this message and opened its own case: one mail thread, so one case.
@@ -124,12 +126,6 @@ def deliver(place: placement.Placement, customer: Customer, fields: dict, *, sub
     return case, opening
 
 
-def opening_subject(subject: str) -> str:
-    """The subject a new case opens with, as open_case stores it: the texts triage classifies are keyed
-    by it, so whoever classifies ahead (intake's chunk) uses this one rule."""
-    return (subject or "(no subject)").strip()[:255]
-
-
 def placement_words(place: placement.Placement, case: Case) -> str:
     if not place.case:
         return f"opened {case.ref}"
@@ -176,5 +172,6 @@ def acknowledge_if_due(case: Case, place: placement.Placement, source: str, pers
         since = now - ACK_QUIET_PERIOD
         if Message.objects.filter(case=case, direction=Direction.OUTBOUND, created_at__gte=since).exists():
             return
-    Case.objects.filter(pk=case.pk).update(acknowledged_at=now)
+    case.acknowledged_at = now
+    rows.update(case, ["acknowledged_at"])  # plain SQL: once for every new case
     later("frontline.intake.tasks.send_acknowledgement", case.pk, person.name if person else "")

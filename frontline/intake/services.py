@@ -28,12 +28,11 @@ from frontline.core.errors import ServiceError
 from frontline.core.processes import die_with_parent, stopping
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, ContactPoint, Customer, Person
-from frontline.intake import events, mail, placement
+from frontline.intake import events, mail, placement, reading
 from frontline.intake.filing import (
     _sender,
     acknowledge_if_due,
     deliver,
-    opening_subject,
     placement_words,
     store_attachments,
 )
@@ -41,6 +40,7 @@ from frontline.intake.interpreters import IncomingMail, Outcome
 from frontline.intake.models import RawMessage, RawStatus, Source
 from frontline.notifications.services import acknowledge_by_sms
 from frontline.routing import services as routing
+from frontline.routing.text import case_text
 
 log = logging.getLogger(__name__)
 # Read once: the parsing process is spawned without Django, so it is handed the value, not the settings.
@@ -129,7 +129,7 @@ def _read_ahead(raw, channel: str) -> None:
     if isinstance(payload, dict) and not payload.get("case") and not payload.get("case_id"):
         subject, body = _structured_text(payload)
         if body:
-            routing.classify_ahead([(case_subject(subject, body), body)])
+            routing.classify_ahead([case_text(case_subject(subject, body), body)])
 
 
 # What reading a stored message changes on its row.
@@ -158,43 +158,49 @@ def _take_outcome(row: RawMessage, read: RawMessage | None) -> None:
 def process_pending(*, limit: int | None = None, chunk: int = 200) -> int:
     """Interpret waiting messages in arrival order, a chunk per transaction (a savepoint each).
 
-    With a backlog, a second process parses the next chunk's mail while this one writes the current
-    chunk: parsing is pure Python over bytes (about a millisecond a message), the writing holds the
-    database, and on two cores the two overlap. Parsing there is the same `mail.parse` as here.
+    With a backlog, a second process reads the next chunk ahead while this one writes the current chunk:
+    it parses the mail (pure Python over bytes, about a millisecond a message) and guesses the topics of
+    the new conversations with the router's model file (`reading.read_ahead`); the writing holds the
+    database, and on two cores the two overlap. Parsing there is the same `mail.parse` as here, and the
+    guesses the same model's.
     A worker asked to stop ends after the chunk in hand; the rest stays pending for the next run.
     """
-    done, pool, parsed = 0, None, None
+    done, pool, ahead = 0, None, None
     ids = _pending_ids(0, chunk if limit is None else min(chunk, limit))
     while ids and not stopping.is_set():
         done += len(ids)
         room = chunk if limit is None else min(chunk, limit - done)
         next_ids = _pending_ids(ids[-1], room) if room > 0 else []
-        if pool is None and len(next_ids) == chunk:  # a backlog: parse ahead from here on
+        if pool is None and len(next_ids) == chunk:  # a backlog: read ahead from here on
             pool = _parser_pool()
-        next_parsed = None
+        model = routing.model_file() if pool else None
+        read_here = [] if ahead else ids
+        if pool and not ahead and len(ids) > 1:  # nobody read this chunk ahead: the other process reads half
+            read_here = ids[: len(ids) // 2]
+            ahead = pool.submit(reading.read_ahead, _LOOP_MARKER, _raw_mail(ids[len(read_here) :]), model)
+        # Read ahead by the second process, or here and now: either way before the chunk's writing, so
+        # that the chunk's new mail is classified in one call (there too, when it runs: the model stays
+        # out of this process).
+        ready = reading.Ahead(mail.parse_many(settings.FRONTLINE_INSTANCE_ID, _raw_mail(read_here)))
+        guessed = None
+        if pool and read_here:
+            texts = reading.opening_texts(ready.parsed.values(), replies=True)
+            guessed = pool.submit(reading.guess, texts, model)
+        next_ahead = None
         if pool and next_ids:
-            next_parsed = pool.submit(mail.parse_many, _LOOP_MARKER, _raw_mail(next_ids))
-        # Parsed ahead by the second process, or here and now: either way before the chunk's writing, so
-        # that the chunk's new mail is classified in one call.
-        ready = parsed.result() if parsed else mail.parse_many(settings.FRONTLINE_INSTANCE_ID, _raw_mail(ids))
+            next_ahead = pool.submit(reading.read_ahead, _LOOP_MARKER, _raw_mail(next_ids), model)
+        for other in (ahead, guessed):
+            if other is not None:
+                ready.take(other.result())
         with chunk_memo.reading(), queued_writes(), transaction.atomic():
-            _classify_new_mail_ahead(ready.values())
+            routing.remember_guesses(ready.guesses, ready.model_version)
+            routing.classify_ahead(
+                [text for text in reading.opening_texts(ready.parsed.values()) if text not in ready.guesses]
+            )
             for pk in ids:
-                _process_one(pk, parsed=ready.get(pk))
-        ids, parsed = next_ids, next_parsed
+                _process_one(pk, parsed=ready.parsed.get(pk))
+        ids, ahead = next_ids, next_ahead
     return done
-
-
-def _classify_new_mail_ahead(parsed) -> None:
-    """The topics of the chunk's mail that starts a conversation, in one call to the model; triage finds
-    each by its text (what filing.deliver opens the case with). A guess nobody asks for costs nothing more."""
-    routing.classify_ahead(
-        [
-            (opening_subject(item.subject), item.text.strip())
-            for item in parsed
-            if isinstance(item, mail.ParsedMail) and not (item.in_reply_to or item.references)
-        ]
-    )
 
 
 _POOL: ProcessPoolExecutor | None = None

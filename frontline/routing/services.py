@@ -200,21 +200,38 @@ def classify(subject: str, body: str) -> TopicGuess | None:
     guessed = chunk.recall(("topic-guess", text))
     if guessed is not None:
         return guessed
-    return classify_ahead([(subject, body)]).get(text)
+    return classify_ahead([text]).get(text)
 
 
-def classify_ahead(pairs: list[tuple[str, str]]) -> dict[str, TopicGuess]:
-    """Classify many texts in one call to the model (a chunk's new mail), each guess kept for the chunk:
-    one call costs about what one text did. Answers {text: guess}; empty without a model."""
-    loaded = current_model()
-    if loaded is None or not pairs:
+def classify_ahead(texts: list[str]) -> dict[str, TopicGuess]:
+    """Classify many case texts (`case_text`) in one call to the model (a chunk's new mail), each guess
+    kept for the chunk: one call costs about what one text did. Answers {text: guess}; empty without a
+    model."""
+    loaded = current_model() if texts else None
+    if loaded is None:
         return {}
     from frontline.routing import classifier  # loaded with the model, in current_model
 
-    texts = list(dict.fromkeys(case_text(subject, body) for subject, body in pairs))
+    texts = list(dict.fromkeys(texts))
+    return remember_guesses(
+        dict(zip(texts, classifier.predict(loaded.classifier, texts), strict=True)), loaded.version
+    )
+
+
+def model_file() -> tuple[str, int] | None:
+    """The newest model's file and version, for a process that guesses on its own (intake's reader),
+    which then hands its guesses to `remember_guesses`. None without a model."""
+    newest = chunk.once("router-model", lambda: RouterModel.objects.order_by("-version").first())
+    return None if newest is None else (str(models_dir() / newest.path), newest.version)
+
+
+def remember_guesses(
+    ranked_by_text: dict[str, list[tuple[str, float]]], version: int
+) -> dict[str, TopicGuess]:
+    """Keep the model's ranked topics for each text for the chunk, as guesses of that router version."""
     guesses = {}
-    for text, ranked in zip(texts, classifier.predict(loaded.classifier, texts), strict=True):
-        guesses[text] = TopicGuess(ranked[0][0], ranked[0][1], ranked, loaded.version)
+    for text, ranked in ranked_by_text.items():
+        guesses[text] = TopicGuess(ranked[0][0], ranked[0][1], ranked, version)
         chunk.remember(("topic-guess", text), guesses[text])
         if chunk.active() and guesses[text].confidence >= threshold():
             _read_skill_ahead(guesses[text].slug)

@@ -270,7 +270,7 @@ def test_reply_stripping_folds_quotes_and_signature_without_losing_them():
         "On Mon, 2 Nov 2026 at 10:00, Support <support@x> wrote:\n> We restarted the server.\n"
     )
 
-    shown, folded = split_reply(text)
+    _, shown, folded = split_reply(text)
 
     assert shown == "Thanks, that fixed it."
     assert "We restarted the server." in folded and "Sam Walker" in folded
@@ -336,9 +336,9 @@ def test_the_shown_part_is_the_customers_own_text_verbatim_and_nothing_shows_twi
         "On Mon, 2 Nov 2026 at 10:00, Support <support@x> wrote:\n> Please try again.\n"
     )
     # when it is split for the page
-    shown, folded = split_reply(text)
+    above, shown, folded = split_reply(text)
     # then the shown part is a slice of the text as written, and the fold holds only the rest
-    assert text.startswith(shown) and "    $ telnet mx.walkerblog.example 25" in shown
+    assert above == "" and text.startswith(shown) and "    $ telnet mx.walkerblog.example 25" in shown
     assert "550   relay  denied" in shown and "It still fails" not in folded
     assert folded.startswith("On Mon, 2 Nov 2026") and "Please try again." in folded
 
@@ -352,3 +352,16 @@ def test_the_fold_is_worked_out_once_when_the_mail_is_read(signed_in, sam):
     assert message.fold_at is not None and body[: message.fold_at].strip() == "Thanks, it works again."
     html = signed_in.get(reverse("cases:detail", args=[message.case.ref])).content.decode()
     assert "Thanks, it works again." in html and html.count("an old line of our earlier answer") == 300
+
+
+def test_a_bottom_posted_answer_shows_first_with_what_it_answers_folded_above(signed_in, sam):
+    # given a reply written below the quote it answers, as Thunderbird writes one
+    body = "On Mon, 2 Nov 2026 at 10:00, Support <support@x> wrote:\n> Does the blog load now?\n\n"
+    body += "Yes, it loads again."
+    message = deliver(mail(body=body)).message
+    # then intake stored where the answer starts, and the page shows the answer with the quote folded above
+    assert body[message.fold_before : message.fold_at].strip() == "Yes, it loads again."
+    html = signed_in.get(reverse("cases:detail", args=[message.case.ref])).content.decode()
+    answer, quote = html.index("Yes, it loads again."), html.index("Does the blog load now?")
+    assert "What this answers" in html and quote < answer
+    assert html.count("Does the blog load now?") == 1 and html.count("Yes, it loads again.") == 1

@@ -266,3 +266,25 @@ def test_hostile_html_keeps_the_words_and_loses_everything_that_runs_or_reaches_
     # a remote image is kept: the case page shows it as a placeholder until an agent loads it
     assert "tracker.example" in html
     assert "hello" in parsed.text.lower() and "alert" not in parsed.text
+
+
+def test_a_received_message_parses_each_header_once_and_again_after_a_change():
+    """Intake reads each header once (policy.default parses on every look); a change is seen at once."""
+    import email
+    from email import policy
+
+    from frontline.intake.mail import ReceivedMessage
+
+    raw = b'From: a@example.com\r\nContent-Type: text/plain; charset="utf-8"\r\nX-Tag: one\r\n\r\nhello\r\n'
+    msg = email.message_from_bytes(raw, _class=ReceivedMessage, policy=policy.default)
+
+    assert msg["X-Tag"] is msg["x-tag"]  # the same parsed header, not a new one
+    assert msg.get("X-Missing", "none") == "none" and msg.get("X-Missing") is None
+
+    msg.set_param("charset", "iso-8859-1")
+    msg.replace_header("X-Tag", "two")
+    msg["X-Missing"] = "here now"
+    assert msg.get_content_charset() == "iso-8859-1"
+    assert (msg["X-Tag"], msg["X-Missing"]) == ("two", "here now")
+    del msg["X-Tag"]
+    assert msg["X-Tag"] is None

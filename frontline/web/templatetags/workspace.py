@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from frontline.core import clock
-from frontline.intake.display import split_reply
+from frontline.intake.display import Reply, parts, split_reply
 
 register = template.Library()
 
@@ -28,13 +28,14 @@ def age(moment) -> str:
 
 
 @register.filter
-def reply_parts(message) -> tuple[str, str]:
-    """(what the customer wrote now, the quoted text and signature below it), for display only: two slices
-    of the stored text, the second shown folded, never removed. Where intake worked out the fold when the
-    mail was read (`fold_at`), the page uses it; else it works it out (once per text, cached)."""
+def reply_parts(message) -> Reply:
+    """(the quote a bottom-posted answer answers, what the customer wrote now, the quoted text and signature
+    below it), for display only: slices of the stored text, the first and last shown folded, never
+    removed. Where intake worked out the folds when the mail was read, the page uses them; else it works
+    them out (once per text, cached)."""
     text = message.body_text or ""
-    if message.fold_at is not None:
-        return text[: message.fold_at].rstrip(), text[message.fold_at :].strip()
+    if message.fold_before is not None or message.fold_at is not None:
+        return parts(text, message.fold_before, message.fold_at)
     return split_reply(text)
 
 
