@@ -37,6 +37,7 @@ def answered(case: Case, at) -> None:
     """We answered the customer: the response clock stops and the silence term goes."""
     case.first_response_at = case.first_response_at or at
     case.last_provider_contact_at = at
+    case.awaiting_answer_since = None
     case.response_due_at = None
 
 

@@ -67,6 +67,9 @@ class Case(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     last_customer_contact_at = models.DateTimeField(null=True, blank=True)
     last_provider_contact_at = models.DateTimeField(null=True, blank=True)
+    # The customer's first contact we have not answered yet: their wait for us runs from here, and a chaser
+    # does not restart it. Null while nothing of theirs waits for an answer.
+    awaiting_answer_since = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     resolution_notes = models.TextField(blank=True, help_text="How it was solved, for whoever meets it next")

@@ -5,7 +5,8 @@ many (the end users and sites behind the affected units), for how long on the cu
 since they last heard from us, whether we have failed them on this problem already (chasers, a repeat, a
 missed callback), who they are to us (tenure, value, failures suffered lately, tier), and a person's
 override. Time only ever adds points while nothing else changes, so a problem left alone climbs until
-somebody acts.
+somebody acts. Without a person's override, a question never outranks a service that is down: its score
+stops one point below a down service's first minute (the "ceiling" term says so when it applies).
 
 Every weight lives in DEFAULT_WEIGHTS; a provider changes them with the FRONTLINE_PRIORITY_WEIGHTS
 setting (a dict merged over these defaults). `compute` is pure: it takes the facts and a time, so the
@@ -52,8 +53,7 @@ DEFAULT_WEIGHTS = {
     "per_recent_failure": 10.0,  # failure-demand cases of the last 90 days, this one aside
     "recent_failure_cap": 30.0,
     "tiers": {"standard": 0.0, "priority": 10.0, "critical": 20.0},
-    # Tenure, value, recent failures and tier together. With the question curve and the silence cap this keeps
-    # the promise: a question at its worst (10 + 30 + 20 + 35 = 95) stays under an outage's first minute.
+    # Tenure, value, recent failures and tier together.
     "customer_cap": 35.0,
 }
 
@@ -74,8 +74,7 @@ class Facts:
     is_open: bool = True
     tier: str = "standard"
     reach: int = 0
-    last_customer_contact_at: datetime | None = None
-    last_provider_contact_at: datetime | None = None
+    awaiting_answer_since: datetime | None = None  # their first contact we have not answered
     demand_type: str = "value"
     failure_reason: str = ""
     chaser_count: int = 0
@@ -132,11 +131,8 @@ def compute(facts: Facts, now: datetime | None = None, *, explain: bool = True) 
                     "reach", points, lambda: f"{facts.reach:,} end users or sites behind the affected units"
                 )
             )
-        waiting_since = facts.last_customer_contact_at
-        if waiting_since and (
-            facts.last_provider_contact_at is None or facts.last_provider_contact_at < waiting_since
-        ):
-            silent = max((now - waiting_since).total_seconds() / 3600, 0.0)
+        if facts.awaiting_answer_since:  # from their first contact we left unanswered: a chaser is no answer
+            silent = max((now - facts.awaiting_answer_since).total_seconds() / 3600, 0.0)
             points = min(silent * w["silence_per_hour"], w["silence_cap"])
             if points >= 0.1:
                 terms.append(
@@ -150,7 +146,8 @@ def compute(facts: Facts, now: datetime | None = None, *, explain: bool = True) 
                     lambda: f"we promised to call back by {facts.callback_due_at:%d %b %H:%M} and have not",
                 )
             )
-    if facts.demand_type == "failure":
+    if facts.demand_type == "failure" and not facts.chaser_count and not facts.repeat_of:
+        # a chaser and a repeat are failure demand with terms of their own: counted there, once
         terms.append(
             _term(
                 "failure_demand",
@@ -201,6 +198,17 @@ def compute(facts: Facts, now: datetime | None = None, *, explain: bool = True) 
         room -= term["points"]
         if term["points"] > 0:
             terms.append(term)
+    if facts.impact == "question":
+        ceiling = w["curves"]["down"][0] - 1
+        total = sum(term["points"] for term in terms)
+        if total > ceiling:
+            terms.append(
+                _term(
+                    "ceiling",
+                    ceiling - total,
+                    lambda: f"a question stays below any service that is down (at most {ceiling:.0f})",
+                )
+            )
     if facts.override_points is not None and facts.override_until and facts.override_until > now:
         sign = "+" if facts.override_points >= 0 else "−"
         terms.append(
@@ -231,8 +239,7 @@ def facts_for(case, recent_failures: int | None = None) -> Facts:
         is_open=case.is_open,
         tier=customer.tier,
         reach=case.affected_reach,
-        last_customer_contact_at=case.last_customer_contact_at,
-        last_provider_contact_at=case.last_provider_contact_at,
+        awaiting_answer_since=case.awaiting_answer_since,
         demand_type=case.demand_type,
         failure_reason=case.failure_reason,
         chaser_count=case.chaser_count,

@@ -39,11 +39,13 @@ def reply_address(case: Case) -> str:
     return f"{local}+{case.ref}@{domain}" if local else settings.DEFAULT_FROM_EMAIL
 
 
-def _thread_headers(case: Case) -> dict:
-    """In-Reply-To and References to the customer's last mail and the thread's Message-IDs."""
+def _thread_headers(case: Case, sending: Message) -> dict:
+    """In-Reply-To and References to the customer's last mail and the thread's Message-IDs, never the one
+    being sent (a mail that refers to itself threads under itself); none when it starts the thread."""
     ids = list(
         Message.objects.filter(case=case, channel=Channel.EMAIL)
         .exclude(message_id="")
+        .exclude(pk=sending.pk)
         .order_by("-created_at", "-pk")
         .values_list("message_id", "direction")[:20]
     )
@@ -84,7 +86,7 @@ def send_on_case(
         Message.objects.filter(pk=message.pk).update(send_error=error)
         message.send_error = error
         return message, None
-    headers = _thread_headers(case)
+    headers = _thread_headers(case, message)
     # What other apps add under our words in the mail (the portal's link to follow the case online); the
     # message on the case keeps our words, its raw source the mail as sent.
     footers = [line for add in door("FRONTLINE_CASE_MAIL_FOOTERS") if (line := add(case))]

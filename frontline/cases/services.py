@@ -117,6 +117,7 @@ def open_case(
         created_at=now,
         updated_at=now,
         last_customer_contact_at=now,
+        awaiting_answer_since=now,
         affected_reach=sum(unit.end_users for unit in units),
     )
     case.response_due_at = response_due(case, now)  # our first answer is due; nobody owns it yet
@@ -180,6 +181,7 @@ def record_inbound_message(
         **message_fields,
     )
     case.last_customer_contact_at = message.created_at
+    case.awaiting_answer_since = case.awaiting_answer_since or message.created_at
     if chaser:
         demand.record_chaser(case, message, by=by, via=via or channel)
     if not case.is_open:
@@ -197,6 +199,7 @@ def record_inbound_message(
 
 CONTACT_CHANGES = [
     "last_customer_contact_at",
+    "awaiting_answer_since",
     "response_due_at",
     "chaser_count",
     "demand_type",
@@ -356,6 +359,9 @@ def merge_cases(source: Case, *, into: Case, by: Agent | None, reason: str = "",
     target.last_customer_contact_at = max(
         filter(None, [target.last_customer_contact_at, source.last_customer_contact_at]), default=None
     )
+    target.awaiting_answer_since = min(
+        filter(None, [target.awaiting_answer_since, source.awaiting_answer_since]), default=None
+    )
     target.updated_at = clock.now()
     set_priority(target)
     target.save()
@@ -392,6 +398,7 @@ def split_message(message: Message, *, by: Agent, via: str = "web") -> Case:
         created_at=now,
         updated_at=now,
         last_customer_contact_at=message.created_at,
+        awaiting_answer_since=message.created_at,
     )
     set_priority(new)
     new.save()

@@ -70,6 +70,22 @@ def case_detail(request, ref: str):
     return _case_page(request, _case_or_404(request, ref))
 
 
+def message_timeline(events, messages_by_id: dict) -> list[tuple]:
+    """(event, its message or None, the later events about that message): a message shows once, at its
+    first event, and what was said of it after (a chaser's failure demand) shows with it, not as a copy."""
+    timeline, entry_of = [], {}
+    for event in events:
+        message = messages_by_id.get(event.data.get("message_id"))
+        if message is not None and message.pk in entry_of:
+            entry_of[message.pk][2].append(event)
+            continue
+        entry = (event, message, [])
+        if message is not None:
+            entry_of[message.pk] = entry
+        timeline.append(entry)
+    return timeline
+
+
 def _case_page(request, case: Case, **extra):
     # The stored score orders the inbox and is rewritten when it moves a point; the page shows it exact.
     case.priority, case.priority_explanation = priority.compute_for(case)
@@ -80,7 +96,7 @@ def _case_page(request, case: Case, **extra):
         .select_related("author_agent", "author_person")
         .prefetch_related("attachments", "delivery_attempts")
     }
-    timeline = [(event, by_id.get(event.data.get("message_id"))) for event in events]
+    timeline = message_timeline(events, by_id)
     can_assign_others = request.agent.can(Capability.ASSIGN_OTHERS)
     context = {
         "case": case,

@@ -273,6 +273,7 @@ def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
         first_response_at=None,
         last_customer_contact_at=now,
         last_provider_contact_at=None,
+        awaiting_answer_since=now,
         resolved_at=None,
         closed_at=None,
         resolution_notes="",
@@ -364,6 +365,7 @@ def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
             )
             case["first_response_at"] = case["first_response_at"] or at
             case["last_provider_contact_at"] = case["updated_at"] = at
+            case["awaiting_answer_since"] = None
             case["response_due_at"] = None
             if case["status"] == CaseStatus.NEW:
                 _transition(writer, case, CaseStatus.OPEN, at, actor_id=agent, via="web")
@@ -413,6 +415,7 @@ def add_case(writer: BulkWriter, plan: CasePlan, ctx: CaseContext) -> dict:
                 channel=step.channel,
             )
             case["last_customer_contact_at"] = at
+            case["awaiting_answer_since"] = case["awaiting_answer_since"] or at
             due = case["response_due_at"]
             if case["is_open"] and due is not None and at > due:  # as cases.demand: a chaser
                 inbound["is_chaser"] = True

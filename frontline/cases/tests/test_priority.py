@@ -18,7 +18,7 @@ HOUR = datetime.timedelta(hours=1)
 
 
 def facts(**changes) -> priority.Facts:
-    base = dict(impact="degraded", problem_started_at=NOON, last_customer_contact_at=NOON)
+    base = dict(impact="degraded", problem_started_at=NOON, awaiting_answer_since=NOON)
     base.update(changes)
     return priority.Facts(**base)
 
@@ -35,7 +35,7 @@ def test_the_score_never_falls_as_time_passes_and_nothing_else_changes(
 ):
     # given any case; when only time passes
     case = facts(
-        impact=impact, tier=tier, chaser_count=chasers, last_provider_contact_at=NOON if answered else None
+        impact=impact, tier=tier, chaser_count=chasers, awaiting_answer_since=None if answered else NOON
     )
     scores = [priority.compute(case, NOON + datetime.timedelta(hours=h))[0] for h in sorted(hours)]
     # then the score only rises (or holds at a cap)
@@ -48,23 +48,40 @@ def test_the_score_never_falls_as_time_passes_and_nothing_else_changes(
     years=st.integers(0, 40),
     failures=st.integers(0, 10),
     question_age_days=st.floats(min_value=0, max_value=365),
+    reach=st.integers(0, 1_000_000),
+    chasers=st.integers(0, 20),
+    failed_us=st.booleans(),
+    repeat=st.booleans(),
+    missed_callback=st.booleans(),
 )
-def test_who_the_customer_is_never_lifts_an_old_question_over_a_fresh_outage(
-    tier, value, years, failures, question_age_days
+def test_without_an_override_a_question_never_outranks_a_service_that_is_down(
+    tier, value, years, failures, question_age_days, reach, chasers, failed_us, repeat, missed_callback
 ):
-    # given a question from the most valued customer there could be, and an outage of a new small one
+    # given a question at its worst: the most valued customer, reaching many, chased, failed, repeated, left
+    # unanswered, a callback missed; and a service of a new small customer that went down this minute
+    age = datetime.timedelta(days=question_age_days)
     question = facts(
         impact="question",
         tier=tier,
         monthly_value=value,
         customer_since=(NOON - datetime.timedelta(days=365 * years)).date(),
         recent_failures=failures,
-        problem_started_at=NOON - datetime.timedelta(days=question_age_days),
-        last_customer_contact_at=NOON - datetime.timedelta(days=question_age_days),
+        problem_started_at=NOON - age,
+        awaiting_answer_since=NOON - age,
+        reach=reach,
+        chaser_count=chasers,
+        demand_type="failure" if failed_us or chasers or repeat else "value",
+        failure_reason="our failure" if failed_us else "",
+        repeat_of="C-1" if repeat else "",
+        callback_due_at=NOON - HOUR if missed_callback else None,
     )
-    outage = facts(impact="down", last_customer_contact_at=NOON)
-    # then the outage ranks first
-    assert priority.compute(outage, NOON)[0] > priority.compute(question, NOON)[0]
+    outage = facts(impact="down", awaiting_answer_since=NOON)
+    # then the outage ranks first, and the question says why it stops where it does
+    score, terms = priority.compute(question, NOON)
+    assert priority.compute(outage, NOON)[0] > score
+    assert score <= 99 and ("ceiling" in {t["term"] for t in terms}) == (
+        sum(t["points"] for t in terms if t["term"] != "ceiling") > 99
+    )
 
 
 def test_every_point_of_the_score_is_explained_largest_first():
@@ -156,7 +173,7 @@ def test_the_periodic_job_scores_exactly_as_a_single_case_is_scored(sam, sam_per
     for case in Case.objects.all():
         assert (case.priority, case.priority_explanation) == expected[case.pk]
     terms = {t["term"] for t in Case.objects.get(pk=a.pk).priority_explanation}
-    assert {"reach", "chasers", "failure_demand", "override", "tenure"} <= terms
+    assert {"reach", "chasers", "silence", "override", "tenure"} <= terms and "failure_demand" not in terms
 
 
 @pytest.mark.django_db
@@ -169,3 +186,22 @@ def test_the_periodic_job_rewrites_only_scores_that_moved(sam):
         assert services.refresh_open_priorities() == 1
     assert Case.objects.get(pk=outage.pk).priority > outage.priority
     assert Case.objects.get(pk=question.pk).priority == question.priority
+
+
+@pytest.mark.django_db
+def test_a_chaser_counts_once_and_is_no_answer_from_us(sam, sam_person):
+    # given a question Sam asked two days ago that we have not answered
+    with clock.frozen_at(NOON - 48 * HOUR):
+        case = services.open_case(
+            customer=sam, requester=sam_person, subject="Q", body="A question", channel="email"
+        )
+    # when he chases us now
+    with clock.frozen_at(NOON):
+        services.record_inbound_message(case, channel="email", body="Any news?", requester=sam_person)
+        case.refresh_from_db()
+        _, terms = priority.compute_for(case)
+    reasons = {t["term"]: t["reason"] for t in terms}
+    # then his wait still runs from his question, and the chaser is counted once, by its own term
+    assert reasons["silence"] == "waiting 2.0 days for an answer from us"
+    assert reasons["chasers"] == "chased us 1 time after we went quiet" and "failure_demand" not in reasons
+    assert case.awaiting_answer_since == NOON - 48 * HOUR

@@ -223,3 +223,34 @@ def test_search_finds_a_case_whose_words_are_in_different_messages(blog_down, sa
     found = list(filtered_cases(InboxFilter(query="503 jetpack")))
     # then the case is found, on either database
     assert found == [blog_down]
+
+
+def test_our_mail_never_names_itself_in_its_threading_headers(tom, smtp_server):
+    from frontline.customers import services as customers
+
+    # given a case that came by chat: no mail in its thread yet
+    castle = create_customer(name="Castle Property Management")
+    customers.add_contact_point(customer=castle, kind="email", value="ops@castle-pm.example")
+    case = services.open_case(customer=castle, subject="Line down", body="No link", channel="chat")
+    # when we answer it by mail, twice
+    first = services.reply_to_case(case, by=tom, body="Checking the line.")
+    second = services.reply_to_case(case, by=tom, body="The line is back.")
+    # then the first starts the thread, and the second refers to the first, never to itself
+    opening, follow_up = (message_from_bytes(envelope.content) for envelope in smtp_server.envelopes)
+    assert opening["Message-ID"] == first.message_id
+    assert opening["In-Reply-To"] is None and opening["References"] is None
+    assert follow_up["Message-ID"] == second.message_id
+    assert follow_up["In-Reply-To"] == first.message_id and follow_up["References"] == first.message_id
+
+
+def test_a_reply_refers_to_the_customers_last_mail_and_the_thread_without_itself(blog_down, tom, smtp_server):
+    # given Sam's mail on the case, and our first answer
+    Message.objects.filter(case=blog_down).update(message_id="<sam-1@walkerblog.example>")
+    first = services.reply_to_case(blog_down, by=tom, body="Looking at web-07 now.")
+    # when we answer again
+    second = services.reply_to_case(blog_down, by=tom, body="web-07 is back.")
+    # then the answer is in reply to Sam's mail and lists the thread in order, not itself
+    sent = message_from_bytes(smtp_server.envelopes[-1].content)
+    assert sent["In-Reply-To"] == "<sam-1@walkerblog.example>"
+    assert sent["References"].split() == ["<sam-1@walkerblog.example>", first.message_id]
+    assert second.message_id not in sent["References"]

@@ -365,3 +365,20 @@ def test_a_bottom_posted_answer_shows_first_with_what_it_answers_folded_above(si
     answer, quote = html.index("Yes, it loads again."), html.index("Does the blog load now?")
     assert "What this answers" in html and quote < answer
     assert html.count("Does the blog load now?") == 1 and html.count("Yes, it loads again.") == 1
+
+
+def test_only_a_customers_mail_is_folded_never_our_own_words(signed_in, sam, tom, smtp_server):
+    from frontline.cases import services as case_services
+
+    # given a case the rules opened, whose words end in lines that would fold in a customer's mail
+    words = "Relay burst (40 clients). What the rules decided:\n-suspend relay-2: scheduled.\n\n-- \nrules"
+    case = case_services.open_case(
+        customer=sam, subject="Relay burst", body=words, channel="api", sender="policy", via="policy"
+    )
+    # and our reply that quotes the customer
+    case_services.reply_to_case(case, by=tom, body="Done.\n\nOn Mon, Sam wrote:\n> please suspend it")
+    # when the case page shows them
+    html = signed_in.get(reverse("cases:detail", args=[case.ref])).content.decode()
+    # then nothing of ours is folded away
+    assert "Quoted text and signature" not in html and "What this answers" not in html
+    assert "-suspend relay-2: scheduled." in html and "&gt; please suspend it" in html

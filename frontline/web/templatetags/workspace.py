@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from frontline.cases.models import Channel, Direction
 from frontline.core import clock
 from frontline.intake.display import Reply, parts, split_reply
 
@@ -28,12 +29,26 @@ def age(moment) -> str:
 
 
 @register.filter
+def minutes_words(minutes) -> str:
+    """A span in words a person reads at a glance: "40 minutes", "5 hours", "3 days"."""
+    minutes = max(int(minutes or 0), 0)
+    for size, unit in ((1440, "day"), (60, "hour")):
+        if minutes >= 2 * size:
+            return f"{minutes // size} {unit}s"
+    if minutes >= 60:
+        return "1 hour"
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+@register.filter
 def reply_parts(message) -> Reply:
-    """(the quote a bottom-posted answer answers, what the customer wrote now, the quoted text and signature
-    below it), for display only: slices of the stored text, the first and last shown folded, never
-    removed. Where intake worked out the folds when the mail was read, the page uses them; else it works
-    them out (once per text, cached)."""
+    """Of a customer's mail, (the quote a bottom-posted answer answers, what they wrote now, the quoted text
+    and signature below it), for display only: slices of the stored text, the first and last shown folded,
+    never removed. Where intake worked out the folds when the mail was read, the page uses them; else it
+    works them out (once per text, cached)."""
     text = message.body_text or ""
+    if message.channel != Channel.EMAIL or message.direction != Direction.INBOUND:
+        return Reply("", text.rstrip(), "")  # our own words, the rules' and what is typed into a form: as is
     if message.fold_before is not None or message.fold_at is not None:
         return parts(text, message.fold_before, message.fold_at)
     return split_reply(text)

@@ -257,3 +257,42 @@ def test_static_files_are_served_from_the_project_not_a_cdn(signed_in, client):
 def test_a_nul_character_in_a_search_is_a_clear_400(signed_in, page):
     response = signed_in.get(reverse(page), {"q": "abc\x00"})
     assert response.status_code == 400 and b"NUL characters" in response.content
+
+
+def test_a_chaser_shows_once_with_its_failure_demand_beside_it(signed_in, sam):
+    import datetime
+
+    from frontline.core import clock
+
+    # given a case whose first answer from us is overdue
+    start = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)
+    with clock.frozen_at(start):
+        (case,) = open_cases(sam, 1)
+    # when the customer chases us two days later
+    with clock.frozen_at(start + datetime.timedelta(days=2)):
+        services.record_inbound_message(case, channel="email", body="Any news? Still broken.")
+    assert Event.objects.filter(case=case, kind=EventKind.DEMAND_RECORDED).count() == 1
+    # then the page shows the chaser once, tagged as failure demand with how late we were
+    html = signed_in.get(reverse("cases:detail", args=[case.ref])).content.decode()
+    assert html.count("Any news? Still broken.") == 1
+    assert (
+        html.count("Failure demand recorded") == 1
+        and "chased us" in html
+        and "after our answer was due" in html
+    )
+
+
+def test_spans_read_in_words():
+    from frontline.web.templatetags.workspace import minutes_words
+
+    assert [minutes_words(m) for m in (0, 1, 45, 60, 119, 120, 2879, 2880, 7204)] == [
+        "0 minutes",
+        "1 minute",
+        "45 minutes",
+        "1 hour",
+        "1 hour",
+        "2 hours",
+        "47 hours",
+        "2 days",
+        "5 days",
+    ]
