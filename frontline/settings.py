@@ -224,6 +224,9 @@ FRONTLINE_LINK_LANDINGS = [
 
 # The labels by which a customer's unit says which of our components it runs on, besides its hostname
 # (a mailbox's relay="smtp-2"): what a component's fault reaches is computed through them.
+# Which skill cleans up after a rule's decision, by trigger ("*" for any other): where that skill does not
+# exist here, the cleanup case is classified by the router like any other case. Every such case is routed.
+FRONTLINE_POLICY_TOPICS = env_list("FRONTLINE_POLICY_TOPICS", ["payment_overdue=billing", "*=abuse-security"])
 FRONTLINE_DEPENDENCY_LABELS = env_list(
     "FRONTLINE_DEPENDENCY_LABELS", ["instance", "relay", "switch", "server"]
 )

@@ -503,10 +503,11 @@ def build_stories(now: datetime.datetime) -> dict[str, Customer]:
             source="scanner",
             batch="scan:maldet-20261102-0600",
         )
-    case = Case.objects.get(customer=rivera)
+    case = Case.objects.get(customer=rivera)  # routed when the rules opened it
     hana = Agent.objects.get(user__username="hana")
-    with clock.frozen_at(now - 9 * hour):
-        cases.assign_case(case, assignee=hana, by=hana, via="seed")
+    if case.assignee_id != hana.pk:  # Hana knows Rivera's sites: her team lead gives her the cleanup
+        with clock.frozen_at(now - 9 * hour):
+            cases.assign_case(case, assignee=hana, by=Agent.objects.get(user__username="priya"), via="seed")
     notice = Decision.objects.filter(customer=rivera).first().notification
     _run_due(notice, now - 9 * hour)
     _acknowledge(notice, now - 8 * hour, "Carmen Rivera's laptop")  # acknowledging does not hasten it

@@ -34,11 +34,12 @@ from frontline.policy.models import (
     Trigger,
 )
 from frontline.policy.wording import (
-    abuse_topic,
     cleanup_case,
+    cleanup_topic,
     notice,
     why,
 )
+from frontline.routing import services as routing
 from frontline.todos.models import ToDoKind
 from frontline.todos.services import raise_todo
 
@@ -153,17 +154,19 @@ def _case_for(group: list[Decision], *, by=None) -> Case | None:
         existing.affected_units.add(*units)
         return existing
     subject, body = cleanup_case(needs_case)
-    return cases.open_case(
+    case = cases.open_case(
         customer=first.customer,
         subject=subject,
         body=body,
         channel="api",
         impact="degraded",
         units=units,
-        topic=abuse_topic(first.event.trigger),
+        topic=cleanup_topic(first.event.trigger),
         sender="policy",
         via="policy",
     )
+    # the same routing as every case: the topic (the router's guess when none is set), an owner, the score
+    return routing.triage_new_case(case, via="policy", just_opened=True)
 
 
 def _notice_for(group: list[Decision], case: Case | None, *, by=None):

@@ -3,6 +3,7 @@ body, the reasons shown beside a decision."""
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from frontline.agents.models import Skill
@@ -37,10 +38,12 @@ def facts_words(event: PolicyEvent) -> str:
     return ", ".join(words) or event.get_trigger_display().lower()
 
 
-def abuse_topic(trigger: str):
-
-    slug = "billing" if trigger == Trigger.PAYMENT_OVERDUE else "abuse-security"
-    return Skill.objects.filter(slug=slug).first()
+def cleanup_topic(trigger: str) -> Skill | None:
+    """The skill FRONTLINE_POLICY_TOPICS names for a trigger's cleanup, when this provider has it; None
+    leaves the topic to the router, as for any case."""
+    slugs = dict(item.split("=", 1) for item in settings.FRONTLINE_POLICY_TOPICS if "=" in item)
+    slug = slugs.get(trigger, slugs.get("*", ""))
+    return Skill.objects.filter(slug=slug.strip()).first() if slug else None
 
 
 def plural(n: int, word: str) -> str:
