@@ -133,7 +133,9 @@ def invalid(request, exc: ValidationError):
     fields = [
         {"field": _field_name(error.get("loc", ())), "message": error.get("msg", "")} for error in exc.errors
     ]
-    return api.create_response(request, {"detail": "the request is not valid", "errors": fields}, status=422)
+    unknown = [_field_name(e.get("loc", ())) for e in exc.errors if e.get("type") == "extra_forbidden"]
+    detail = f"unknown fields: {', '.join(unknown)}" if unknown else "the request is not valid"
+    return api.create_response(request, {"detail": detail, "errors": fields}, status=422)
 
 
 def _field_name(loc) -> str:

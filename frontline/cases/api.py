@@ -15,7 +15,7 @@ from frontline.cases import clocks, priority, services
 from frontline.cases.inbox import InboxFilter, inbox_page
 from frontline.cases.lookup import access_case
 from frontline.cases.models import Case, Message
-from frontline.core.api import Limit, PageOut, get_or_404
+from frontline.core.api import In, Limit, PageOut, get_or_404
 from frontline.customers.models import Customer, Person, ServiceUnit
 from frontline.routing import services as routing
 
@@ -69,18 +69,18 @@ class CaseDetailOut(CaseOut):
     similar_cases: list[dict] = Field(description="Resolved cases most like this one, with their resolution")
 
 
-class OverrideIn(Schema):
+class OverrideIn(In):
     points: float = Field(ge=-500, le=500, description="Points added to the score (negative to lower it)")
     hours: float = Field(gt=0, le=24 * 14, description="How long the override counts")
     reason: str = Field(min_length=1, max_length=255)
 
 
-class TopicIn(Schema):
+class TopicIn(In):
     topic: str = Field(description="A skill slug (frontline eval-router --list-topics)")
     reroute: bool = Field(False, description="Give the case to someone with this skill")
 
 
-class CaseIn(Schema):
+class CaseIn(In):
     customer_id: int = Field(ge=1, le=2**62)
     subject: str = Field(min_length=1, max_length=255)
     body: str = Field(min_length=1, max_length=100_000)
@@ -107,7 +107,7 @@ class MessageOut(Schema):
     send_error: str
 
 
-class ReplyIn(Schema):
+class ReplyIn(In):
     body: str = Field(min_length=1, max_length=100_000)
     internal: bool = Field(False, description="An internal note for staff instead of a reply to the customer")
     confirmed: bool = Field(
@@ -117,11 +117,11 @@ class ReplyIn(Schema):
     )
 
 
-class AssignIn(Schema):
+class AssignIn(In):
     assignee_id: int | None = Field(None, ge=1, le=2**62, description="null to leave the case unassigned")
 
 
-class StatusIn(Schema):
+class StatusIn(In):
     status: str
     resolution_notes: str = Field("", max_length=100_000)
 

@@ -4,7 +4,7 @@ from typing import Annotated, Generic, TypeVar
 
 from django.http import Http404
 from ninja import Path, Query, Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from frontline.core.db import MAX_ID
 
@@ -15,6 +15,13 @@ BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 T = TypeVar("T")
+
+
+class In(Schema):
+    """A request body: a field the schema does not know is refused with a 422 that names it, never dropped
+    unseen ({"assignee": 4} to an endpoint that reads "agent_id" must not quietly unassign a case)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class PageOut(Schema, Generic[T]):

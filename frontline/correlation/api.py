@@ -8,14 +8,14 @@ from pydantic import Field
 
 from frontline.agents.models import Capability
 from frontline.agents.services import require
-from frontline.core.api import Id, Limit, get_or_404
+from frontline.core.api import Id, In, Limit, get_or_404
 from frontline.correlation import quality, rules, services
 from frontline.correlation.models import GroupBy, GroupingRule, Proposal, ProposalState, RuleMode
 
 router = Router(tags=["correlation"])
 
 
-class RuleIn(Schema):
+class RuleIn(In):
     name: str = Field(max_length=100)
     condition: str = Field(max_length=5000, description="CEL over case, customer and element")
     group_by: GroupBy = GroupBy.UPSTREAM
@@ -87,7 +87,7 @@ def list_proposals(request, state: ProposalState | None = None, limit: Limit = 5
     return [_proposal(p) for p in found.order_by("-last_seen_at")[:limit]]
 
 
-class DecisionIn(Schema):
+class DecisionIn(In):
     accept: bool
     reason: str = Field("", max_length=2000)
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from frontline.core.api import Id, Limit, PageOut, get_or_404
+from frontline.core.api import Id, In, Limit, PageOut, get_or_404
 from frontline.core.pagination import keyset_page
 from frontline.customers import services
 from frontline.customers.models import ContactPoint, Customer, Membership, Person, ServiceUnit
@@ -14,7 +14,7 @@ from frontline.customers.models import ContactPoint, Customer, Membership, Perso
 router = Router(tags=["customers"])
 
 
-class CustomerIn(Schema):
+class CustomerIn(In):
     name: str = Field(min_length=1, max_length=200)
     plan: str = "starter"
     tier: str = "standard"
@@ -23,7 +23,7 @@ class CustomerIn(Schema):
     notes: str = ""
 
 
-class CustomerPatch(Schema):
+class CustomerPatch(In):
     name: str | None = Field(None, min_length=1, max_length=200)
     plan: str | None = None
     tier: str | None = None
@@ -41,7 +41,7 @@ class CustomerOut(Schema):
     notes: str
 
 
-class PersonIn(Schema):
+class PersonIn(In):
     name: str = Field(min_length=1, max_length=200)
     role: str = "owner"
 
@@ -56,7 +56,7 @@ class MembershipOut(Schema):
     role: str
 
 
-class ContactIn(Schema):
+class ContactIn(In):
     kind: str
     value: str = Field(min_length=1, max_length=255)
     label: str = Field("", max_length=40)
@@ -73,7 +73,7 @@ class ContactOut(Schema):
     failure_reason: str
 
 
-class UnitIn(Schema):
+class UnitIn(In):
     kind: str
     name: str = Field(min_length=1, max_length=255)
     parent_id: int | None = Field(None, ge=1, le=2**62)

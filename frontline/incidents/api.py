@@ -8,7 +8,7 @@ from pydantic import Field
 from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
 from frontline.cases.lookup import access_case
-from frontline.core.api import BodyId, Id, Limit, get_or_404
+from frontline.core.api import BodyId, Id, In, Limit, get_or_404
 from frontline.core.errors import ServiceError
 from frontline.customers.models import ServiceUnit
 from frontline.incidents import services
@@ -47,7 +47,7 @@ def _units(ids: list[int]) -> list[ServiceUnit]:
     return found
 
 
-class IncidentIn(Schema):
+class IncidentIn(In):
     title: str = Field(max_length=200)
     impact: Impact = Impact.DOWN
     components: list[str] = Field([], max_length=1000, description="Names of our components it affects")
@@ -56,7 +56,7 @@ class IncidentIn(Schema):
     public: bool = True
 
 
-class UpdateIn(Schema):
+class UpdateIn(In):
     state: IncidentState
     body: str = Field(max_length=20_000)
 
@@ -172,7 +172,7 @@ def create_update(request, incident_id: Id, payload: UpdateIn):
     )
 
 
-class LinkIn(Schema):
+class LinkIn(In):
     case: str = Field(max_length=40, description="The case's reference, C-123")
 
 
@@ -222,7 +222,7 @@ def incident_ledger(request, incident_id: Id):
     ]
 
 
-class MaintenanceIn(Schema):
+class MaintenanceIn(In):
     title: str = Field(max_length=200)
     body: str = Field(max_length=20_000)
     impact: MaintenanceImpact
@@ -233,7 +233,7 @@ class MaintenanceIn(Schema):
     public: bool = True
 
 
-class MaintenanceChange(Schema):
+class MaintenanceChange(In):
     title: str | None = Field(None, max_length=200)
     body: str | None = Field(None, max_length=20_000)
     impact: MaintenanceImpact | None = None
@@ -409,7 +409,7 @@ def detach_case(request, incident_id: Id, case_ref: str):
     return Status(204, None)
 
 
-class PostmortemIn(Schema):
+class PostmortemIn(In):
     root_cause: str = Field(max_length=20_000)
     cause_class: CauseClass
 
@@ -471,7 +471,7 @@ def put_postmortem(request, incident_id: Id, payload: PostmortemIn):
     return _postmortem(services.write_postmortem(incident, by=request.agent, via="api", **payload.dict()))
 
 
-class ActionIn(Schema):
+class ActionIn(In):
     kind: ActionKind
     description: str = Field(max_length=2000)
     owner_id: BodyId
@@ -495,7 +495,7 @@ def add_action(request, incident_id: Id, payload: ActionIn):
     return Status(201, _action(action))
 
 
-class DoneIn(Schema):
+class DoneIn(In):
     verification_kind: VerificationKind
     verification: str = Field(max_length=2000, description="Which test, alert rule, rehearsal or link")
 
@@ -510,7 +510,7 @@ def action_done(request, action_id: Id, payload: DoneIn):
     return _action(services.complete_action(action, by=request.agent, via="api", **payload.dict()))
 
 
-class SummaryIn(Schema):
+class SummaryIn(In):
     body: str = Field(max_length=20_000)
 
 

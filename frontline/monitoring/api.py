@@ -7,7 +7,7 @@ from pydantic import Field
 
 from frontline.agents.models import Capability
 from frontline.agents.services import require
-from frontline.core.api import Id, Limit, get_or_404
+from frontline.core.api import Id, In, Limit, get_or_404
 from frontline.monitoring import changes, services
 from frontline.monitoring.models import (
     Alert,
@@ -24,7 +24,7 @@ from frontline.monitoring.models import (
 router = Router(tags=["monitoring"])
 
 
-class MatcherIn(Schema):
+class MatcherIn(In):
     label: str = Field(max_length=100, description="The alert label to read: instance, job, site, ip, ...")
     looks_up: LooksUp
     alertname: str = Field("", max_length=200, description="Only alerts of this name; blank for any")
@@ -121,7 +121,7 @@ def list_alerts(request, status: AlertStatus | None = None, limit: Limit = 50):
     ]
 
 
-class ComponentIn(Schema):
+class ComponentIn(In):
     name: str = Field(max_length=100)
     kind: ComponentKind
     group: str = Field(max_length=60, description="The status page's heading for it")
@@ -140,7 +140,7 @@ class ComponentOut(Schema):
     state_changed_at: datetime | None
 
 
-class HealthIn(Schema):
+class HealthIn(In):
     state: Health
     reason: str = Field(max_length=500)
 
@@ -186,7 +186,7 @@ def set_state(request, component_id: Id, payload: HealthIn):
     return _component(services.set_component_health(component, payload.state, reason=payload.reason))
 
 
-class ChangeIn(Schema):
+class ChangeIn(In):
     kind: ChangeKind = Field(description="deploy, configuration, hardware or other")
     summary: str = Field(max_length=300, description="What changed, in a line")
     detail: str = Field("", max_length=20_000)

@@ -6,7 +6,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from frontline.cases.lookup import access_case
-from frontline.core.api import BodyId, get_or_404
+from frontline.core.api import BodyId, In, get_or_404
 from frontline.customers.models import Customer
 from frontline.notifications import services
 from frontline.notifications.models import FanOut, Notification, SubjectKind, Urgency
@@ -71,7 +71,7 @@ def _out(notification: Notification) -> dict:
     }
 
 
-class NotifyIn(Schema):
+class NotifyIn(In):
     customer_id: int
     title: str
     body: str
@@ -105,7 +105,7 @@ def get_notification(request, notification_id: int):
     return _out(get_or_404(Notification.objects, pk=notification_id))
 
 
-class PhoneConfirmationIn(Schema):
+class PhoneConfirmationIn(In):
     who: str = Field(description="Who confirmed on the phone")
     note: str = ""
 
@@ -118,7 +118,7 @@ def phone_confirmation(request, notification_id: int, payload: PhoneConfirmation
     return _out(notification)
 
 
-class FanOutIn(Schema):
+class FanOutIn(In):
     subject_kind: SubjectKind
     subject_id: str
     title: str

@@ -8,7 +8,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from frontline.cases.lookup import access_case
-from frontline.core.api import Id, get_or_404
+from frontline.core.api import Id, In, get_or_404
 from frontline.core.errors import ServiceError
 from frontline.customers.models import Customer, ServiceUnit
 from frontline.policy import arf, reports, services
@@ -31,7 +31,7 @@ router = Router(tags=["policy"])
 # ---------------------------------------------------------------- rules
 
 
-class RuleIn(Schema):
+class RuleIn(In):
     name: str
     trigger: Trigger
     condition: str = Field(description="CEL over event, unit, customer and history; checked at save")
@@ -109,14 +109,14 @@ def _events(events: list[PolicyEvent]) -> list[dict]:
     ]
 
 
-class UnitRef(Schema):
+class UnitRef(In):
     unit_id: int | None = None
     ip: str | None = None
     name: str | None = Field(None, description="A site's domain, a line's label...")
     hostname: str | None = None
 
 
-class EventIn(Schema):
+class EventIn(In):
     trigger: Trigger
     kind: str = ""
     facts: dict = Field({}, description="The trigger's fields, as declared (see the rule schema)")
@@ -124,7 +124,7 @@ class EventIn(Schema):
     idempotency_key: str | None = None
 
 
-class EventsIn(Schema):
+class EventsIn(In):
     events: list[EventIn] = Field(..., min_length=1, max_length=1000)
     batch: str = Field("", description="Events of one report or scan: one notice and one case per customer")
 
@@ -158,7 +158,7 @@ def post_events(request, payload: EventsIn):
     return Status(201, _events(events))
 
 
-class AbuseReportIn(Schema):
+class AbuseReportIn(In):
     source_ip: str = ""
     reported_domain: str = ""
     category: str = Field("", description="worm, ddos, scan, spam, phishing, malware...")
@@ -196,7 +196,7 @@ def post_abuse_report(request, payload: AbuseReportIn):
     return Status(201, _events(services.receive_events([item], source=EventSource.API, by=request.agent)))
 
 
-class ScanResultIn(Schema):
+class ScanResultIn(In):
     unit: UnitRef
     infected: bool
     signature: str = ""
@@ -204,7 +204,7 @@ class ScanResultIn(Schema):
     files: int = Field(0, ge=0)
 
 
-class ScanIn(Schema):
+class ScanIn(In):
     scanner: str
     scan_id: str = Field(
         ..., description="One scan run: its results share one notice and one case per customer"
@@ -237,7 +237,7 @@ def post_scan(request, payload: ScanIn):
     return Status(201, _events(events))
 
 
-class BillingIn(Schema):
+class BillingIn(In):
     kind: str = Field(..., description="invoice_overdue or payment_received")
     customer_id: int
     invoice: str
@@ -344,7 +344,7 @@ def case_decisions(request, case_ref: str):
     return [_decision(d) for d in services.decisions_for_case(access_case(request.agent, case_ref))]
 
 
-class OverrideIn(Schema):
+class OverrideIn(In):
     kind: OverrideKind = Field(..., description="do_less, do_differently or delay")
     reason: str
     action: ActionKind | None = Field(None, description="The action instead (do_less, do_differently)")
@@ -358,7 +358,7 @@ def override(request, decision_id: Id, payload: OverrideIn):
     return _decision(_get_decision(decision_id))
 
 
-class ReasonIn(Schema):
+class ReasonIn(In):
     reason: str
 
 
@@ -399,7 +399,7 @@ def reverse(request, override_id: Id, payload: ReasonIn):
     return _override(services.reverse_override(override, by=request.agent, reason=payload.reason, via="api"))
 
 
-class GoodwillIn(Schema):
+class GoodwillIn(In):
     customer_id: int
     goodwill: GoodwillKind
     reason: str

@@ -36,12 +36,16 @@ def blog_case(sam, sam_person):
     )
 
 
-def test_a_message_posted_with_someone_elses_agent_id_is_recorded_as_the_token_holder(client, tom, ada, sam):
+def test_a_message_posted_with_someone_elses_agent_id_is_refused_and_acts_for_nobody(client, tom, ada, sam):
     # given Tom's token, when he posts a customer's message naming the admin as the actor
     answer = _as(client, tom)(
         "post", "/messages", {"customer_id": sam.pk, "body": "Phoned in: blog down", "agent_id": ada.pk}
     )
-    # then the audit trail names Tom, who authenticated
+    # then the field is refused by name (the message kept as sent), and nothing is recorded in Ada's name
+    assert answer.status_code == 400 and answer.json()["detail"] == "unknown fields: agent_id"
+    assert not Event.objects.filter(kind=EventKind.MESSAGE_RECEIVED).exists()
+    # and without it, the audit trail names Tom, who authenticated
+    answer = _as(client, tom)("post", "/messages", {"customer_id": sam.pk, "body": "Phoned in: blog down"})
     assert answer.status_code == 201
     received = Event.objects.filter(kind=EventKind.MESSAGE_RECEIVED).get()
     assert received.actor_id == tom.pk
