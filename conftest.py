@@ -16,6 +16,22 @@ from frontline.customers import services as customers
 from frontline.tests.helpers import free_port
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """SQLite leaves a test database's -wal and -shm files behind when the database is deleted under them:
+    once the database is gone, so are they (nothing of a test run stays in var/)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    test_name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if not test_name:
+        return
+    folder, stem = Path(test_name).parent, Path(test_name).name
+    for leftover in [*folder.glob(f"{stem}*-wal"), *folder.glob(f"{stem}*-shm")]:
+        if not leftover.with_name(leftover.name[:-4]).exists():
+            leftover.unlink(missing_ok=True)
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -348,6 +348,7 @@ def run_api(args) -> None:
         [
             BIN / "gunicorn",
             "frontline.wsgi",
+            "--no-control-socket",
             "-b",
             f"127.0.0.1:{port}",
             "-w",

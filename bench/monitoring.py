@@ -91,6 +91,7 @@ def run_webhook(args) -> None:
         [
             BIN / "gunicorn",
             "frontline.wsgi",
+            "--no-control-socket",
             "-b",
             f"127.0.0.1:{port}",
             "-w",

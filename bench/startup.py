@@ -94,7 +94,15 @@ def main() -> None:
         print(f"worker, idle:                 {worker:.0f} MiB RSS, scikit-learn loaded: {worker_sklearn}")
         port = "18765"
         web, web_sklearn = idle(
-            [str(Path(PYTHON).parent / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "frontline.wsgi"],
+            [
+                str(Path(PYTHON).parent / "gunicorn"),
+                "--no-control-socket",
+                "-w",
+                "1",
+                "-b",
+                f"127.0.0.1:{port}",
+                "frontline.wsgi",
+            ],
             env,
             url=f"http://127.0.0.1:{port}/login/",
         )

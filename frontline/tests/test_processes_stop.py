@@ -114,7 +114,10 @@ def test_a_demo_stopped_with_sigterm_stops_its_server_worker_and_listener(tmp_pa
         "FRONTLINE_SMS_URL": "json://127.0.0.1:9/sms/{number}",  # no stand-in gateway on a shared port
         "FRONTLINE_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "FRONTLINE_FAST_PASSWORD_HASHER": "true",
+        "HOME": str(tmp_path / "home"),  # to see that nothing is written outside the project's data
     }
+    env.pop("XDG_RUNTIME_DIR", None)
+    (tmp_path / "home").mkdir()
     started: list[int] = []
     demo = subprocess.Popen(
         [
@@ -145,6 +148,7 @@ def test_a_demo_stopped_with_sigterm_stops_its_server_worker_and_listener(tmp_pa
         while time.monotonic() < deadline and not (port_free(web) and port_free(smtp)):
             time.sleep(0.2)
         assert port_free(web) and port_free(smtp)
+        assert list((tmp_path / "home").iterdir()) == []  # no ~/.gunicorn/gunicorn.ctl, nothing else
     finally:  # whatever happened, nothing this test started outlives it
         if demo.poll() is None:
             demo.kill()

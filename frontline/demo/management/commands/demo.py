@@ -93,6 +93,7 @@ class Command(BaseCommand):
                 [
                     os.path.join(bindir, "gunicorn"),
                     "frontline.wsgi",
+                    "--no-control-socket",  # else it writes ~/.gunicorn/gunicorn.ctl, outside the project
                     "--bind",
                     f"127.0.0.1:{port}",
                     "--workers",
