@@ -226,6 +226,8 @@ FRONTLINE_LINK_LANDINGS = [
 # (a mailbox's relay="smtp-2"): what a component's fault reaches is computed through them.
 # Which skill cleans up after a rule's decision, by trigger ("*" for any other): where that skill does not
 # exist here, the cleanup case is classified by the router like any other case. Every such case is routed.
+# Contact points asked to confirm themselves again at most this many a day (the re-verification cycle).
+FRONTLINE_REVERIFY_PER_DAY = env_int("FRONTLINE_REVERIFY_PER_DAY", 200)
 FRONTLINE_POLICY_TOPICS = env_list("FRONTLINE_POLICY_TOPICS", ["payment_overdue=billing", "*=abuse-security"])
 FRONTLINE_DEPENDENCY_LABELS = env_list(
     "FRONTLINE_DEPENDENCY_LABELS", ["instance", "relay", "switch", "server"]

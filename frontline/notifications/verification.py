@@ -127,10 +127,10 @@ def confirm_by_code(point: ContactPoint, code: str, *, by=None) -> ContactPoint:
     return customers.verify_contact_point(point, by=by, via="code")
 
 
-def reverify_stale(*, limit: int = 500) -> int:
-    """Ask again where our knowledge is old: verified long ago with no delivery since, or never asked."""
-    now = clock.now()
-    stale = (
+def due_to_ask(now):
+    """The points our knowledge of is old: verified long ago with no delivery since, or never confirmed,
+    and not asked in the last month."""
+    return (
         ContactPoint.objects.filter(kind__in=list(_CHANNEL))
         .exclude(state__in=ContactState.unusable())
         .filter(
@@ -139,8 +139,18 @@ def reverify_stale(*, limit: int = 500) -> int:
             | Q(state=ContactState.UNVERIFIED)
         )
         .filter(Q(verification_sent_at__isnull=True) | Q(verification_sent_at__lt=now - ASK_AGAIN_AFTER))
-        .order_by("pk")[:limit]
     )
+
+
+def reverify_stale() -> int:
+    """Ask again where our knowledge is old: verified long ago with no delivery since, or never asked;
+    at most FRONTLINE_REVERIFY_PER_DAY asks a day, oldest first, so a large import is asked over days,
+    not all at once. "A day" is the last 20 hours: the daily run's own asks of yesterday are not counted
+    against today's even when it runs a little early."""
+    now = clock.now()
+    asked_today = ContactPoint.objects.filter(verification_sent_at__gte=now - timedelta(hours=20)).count()
+    room = max(settings.FRONTLINE_REVERIFY_PER_DAY - asked_today, 0)
+    stale = due_to_ask(now).order_by("pk")[:room]
     asked = 0
     for point in stale:
         request_verification(point, via="worker")

@@ -182,3 +182,15 @@ def test_story_s3_the_burst_became_one_incident_told_everyone_and_is_a_repeat_of
     page = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert "41 of 41" in page and "Notice ledger" in page and 'id="repeat"' in page
     assert "Relay access lists regenerated from the new template" in page
+
+
+def test_the_first_day_asks_few_contacts_to_confirm_themselves(demo):
+    from frontline.core import clock
+    from frontline.customers.models import ContactPoint
+    from frontline.notifications.verification import due_to_ask
+
+    # given the demo just built, with a history of verification behind its contacts
+    points = ContactPoint.objects.filter(kind__in=["email", "phone"]).count()
+    # then the first daily cycle finds a few due, not every never-verified point at once
+    due_now = due_to_ask(clock.now()).count()
+    assert points > 100 and due_now <= points // 20, (due_now, points)

@@ -112,6 +112,25 @@ def test_the_cycle_asks_stale_and_never_asked_points_but_not_fresh_ones(sam, smt
     assert verification.reverify_stale() == 0
 
 
+def test_the_cycle_asks_at_most_its_daily_number_and_the_rest_on_later_days(
+    settings, sam, smtp_server, receiver
+):
+    # given twelve addresses never asked (an import), the fixture's number, and a cap of five asks a day
+    settings.FRONTLINE_REVERIFY_PER_DAY = 5
+    for n in range(12):
+        customers.add_contact_point(customer=sam, kind="email", value=f"box{n}@walkerblog.example")
+    start = clock.now()
+    asked = []
+    # when the cycle runs once a day for four days
+    for day in range(4):
+        with clock.frozen_at(start + timedelta(days=day, hours=1)):
+            asked.append(verification.reverify_stale())
+            assert verification.reverify_stale() == 0  # and a second run that day asks nobody
+    # then five a day are asked, oldest first, until all thirteen are
+    assert asked == [5, 5, 3, 0]
+    assert len(smtp_server.messages()) + len(receiver.to("/sms/")) == 13
+
+
 def test_a_verification_refused_permanently_marks_the_point_failing(sam, smtp_server):
     smtp_server.refuse["gone@walkerblog.example"] = "550 5.1.1 <gone@walkerblog.example>: no such user"
     point = customers.add_contact_point(customer=sam, kind="email", value="gone@walkerblog.example")

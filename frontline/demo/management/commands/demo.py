@@ -16,7 +16,7 @@ from frontline.cases.services import refresh_open_priorities
 from frontline.core import clock
 from frontline.core.errors import ServiceError
 from frontline.demo import gateway
-from frontline.demo.provider import DEMO_PASSWORD, STAFF, seed
+from frontline.demo.provider import DEMO_PASSWORD, STAFF, give_verification_history, seed
 from frontline.demo.stories import build_stories
 from frontline.routing.services import train_router
 
@@ -54,6 +54,7 @@ class Command(BaseCommand):
             except ServiceError as exc:
                 self.stdout.write(f"Router not trained: {exc}")
             build_stories(now)
+            give_verification_history(now)  # else the first morning asks every contact to confirm itself
             refresh_open_priorities()  # history was scored when it happened; the inbox shows today's scores
             self.stdout.write(
                 f"Built Northwind Hosting & Access: {totals.get('customers.Customer', 0)} customers, "
