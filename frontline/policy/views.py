@@ -109,7 +109,26 @@ def goodwill(request):
 @require_GET
 @agent_required
 def rules(request):
-    return render(request, "policy/rules.html", _rules_context(request))
+    """?rule=ID opens that rule in the form with everything it says now, so that saving changes only what
+    the person changed."""
+    chosen = request.GET.get("rule", "")
+    valid = chosen.isdigit() and len(chosen) < 12
+    rule = PolicyRule.objects.filter(pk=int(chosen)).first() if valid else None
+    return render(request, "policy/rules.html", _rules_context(request, form=_form_of(rule) if rule else {}))
+
+
+def _form_of(rule: PolicyRule) -> dict:
+    return {
+        "rule": str(rule.pk),
+        "name": rule.name,
+        "trigger": rule.trigger,
+        "condition": rule.condition,
+        "action": rule.action,
+        "severity": rule.severity,
+        "grace_minutes": "" if rule.grace_minutes is None else str(rule.grace_minutes),
+        "enabled": rule.enabled,
+        "changing": rule,
+    }
 
 
 def _rules_context(request, **extra) -> dict:

@@ -73,3 +73,37 @@ def test_the_rules_page_refuses_a_bad_condition_with_its_position_and_keeps_the_
         },
     )
     assert saved.status_code == 302 and PolicyRule.objects.get(name="Spam").version == 1
+
+
+def test_changing_a_rule_opens_it_with_everything_it_says_now(client, nadia, scan_rule):
+    # given a rule, when its policy admin chooses Change beside it
+    client.force_login(nadia.user)
+    listing = client.get("/policy/rules/").content.decode()
+    assert f'href="?rule={scan_rule.pk}#rule-form"' in listing and "<th>Version</th>" in listing
+    page = client.get("/policy/rules/", {"rule": scan_rule.pk}).content.decode()
+    # then the form holds its name, trigger, condition, action and severity as they are
+    assert f'name="rule" value="{scan_rule.pk}"' in page and f'value="{scan_rule.name}"' in page
+    assert '<option value="malware_scan" selected>' in page and '<option value="contain" selected>' in page
+    assert '<option value="standard" selected>' in page
+    assert "event.infected &amp;&amp; event.confidence &gt;= 0.8</textarea>" in page
+    # and saving it as it stands changes nothing: no new version, the same trigger and action
+    form = {
+        "rule": scan_rule.pk,
+        "name": scan_rule.name,
+        "trigger": "malware_scan",
+        "action": "contain",
+        "severity": "standard",
+        "condition": scan_rule.condition,
+        "enabled": "on",
+        "reason": "checked",
+    }
+    assert client.post("/policy/rules/save", form).status_code == 302
+    scan_rule.refresh_from_db()
+    assert (scan_rule.version, scan_rule.trigger, scan_rule.action) == (1, "malware_scan", "contain")
+
+
+def test_a_rule_that_does_not_exist_opens_an_empty_form(client, nadia):
+    client.force_login(nadia.user)
+    for chosen in ("999", "x", "9" * 40):
+        page = client.get("/policy/rules/", {"rule": chosen})
+        assert page.status_code == 200 and 'name="rule" value=' not in page.content.decode()
