@@ -129,6 +129,27 @@ _GSM7 = set(
 )
 _GSM7_EXTENDED = set("^{}\\[~]|€")  # two septets each
 SMS_MAX_PARTS = 4
+# What our texts and people's names use that GSM-7 lacks, spelt as a phone shows it in GSM-7.
+_GSM7_SPELLING = str.maketrans(
+    {
+        "…": "...",
+        "‘": "'",
+        "’": "'",
+        "‚": ",",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "«": '"',
+        "»": '"',
+        "–": "-",
+        "—": "-",
+        "−": "-",
+        "•": "-",
+        "·": "-",
+        "‹": "<",
+        "›": ">",
+    }
+)
 
 
 def sms_text(text: str) -> str:
@@ -148,19 +169,28 @@ def sms_parts(text: str) -> tuple[str, int]:
     return "UCS-2", 1 if units <= 70 else -(-units // 67)
 
 
+def gsm_spelling(text: str) -> str:
+    """The text in GSM-7 where plain spelling keeps its meaning (curly quotes, dashes, the ellipsis): a part
+    then holds 160 characters, not 70. A text with letters GSM-7 lacks (Cyrillic, a tick) stays as written."""
+    spelt = text.translate(_GSM7_SPELLING)
+    return spelt if sms_parts(spelt)[0] == "GSM-7" else text
+
+
 def fit_sms(text: str, ack_url: str) -> str:
-    """The message cut to SMS_MAX_PARTS parts, always keeping the acknowledgement link whole at the end."""
-    text, tail = sms_text(text), f"\nConfirm: {ack_url}" if ack_url else ""
+    """The message in GSM-7 where it can be, cut to SMS_MAX_PARTS parts, always keeping the acknowledgement
+    link whole at the end. The cut is marked "..." in GSM-7: one "…" would turn the whole text into UCS-2."""
+    text, tail = gsm_spelling(sms_text(text)), f"\nConfirm: {ack_url}" if ack_url else ""
     if sms_parts(text + tail)[1] <= SMS_MAX_PARTS:
         return text + tail
+    mark = "..." if sms_parts(text + tail)[0] == "GSM-7" else "…"
     low, high = 0, len(text)
     while low < high:  # the longest prefix that still fits
         middle = (low + high + 1) // 2
-        if sms_parts(text[:middle].rstrip() + "…" + tail)[1] <= SMS_MAX_PARTS:
+        if sms_parts(text[:middle].rstrip() + mark + tail)[1] <= SMS_MAX_PARTS:
             low = middle
         else:
             high = middle - 1
-    return text[:low].rstrip() + "…" + tail
+    return text[:low].rstrip() + mark + tail
 
 
 def check_apprise_url(template: str, placeholder: str) -> None:

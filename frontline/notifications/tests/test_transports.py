@@ -25,13 +25,30 @@ def test_sms_parts_count_gsm_and_unicode_segments():
 def test_a_long_text_is_cut_to_four_parts_keeping_the_link_whole():
     link = "https://support.example/notify/ack/abc123/"
     fitted = fit_sms("Long explanation. " * 100, link)
-    assert fitted.endswith(f"…\nConfirm: {link}")
-    assert sms_parts(fitted)[1] == 4
+    assert fitted.endswith(f"...\nConfirm: {link}")  # "…" would make all of it UCS-2
+    assert sms_parts(fitted) == ("GSM-7", 4) and len(fitted) > 550
     short = fit_sms("Back at 14:00.", link)
     assert short == f"Back at 14:00.\nConfirm: {link}"
     # unicode costs more per character, so less of it fits
     unicode = fit_sms("Störung behoben ✓ " * 60, link)
     assert sms_parts(unicode) == ("UCS-2", 4) and unicode.endswith(link)
+
+
+def test_a_notice_is_written_to_fit_gsm_7_where_it_can():
+    # given a notice with the punctuation our texts and mail clients use
+    notice = (
+        "Planned maintenance – “relay” smtp-2 at 02:00… Only the mail relay is affected; it’s brief. " * 6
+    )
+    link = "https://support.example/notify/ack/abc123/"
+    # when it is fitted for SMS
+    fitted = fit_sms(notice, link)
+    # then it is GSM-7, spelt plainly, and far more of it fits in four parts than in UCS-2
+    assert (
+        sms_parts(fitted)[0] == "GSM-7" and '- "relay" smtp-2 at 02:00... Only' in fitted and "it's" in fitted
+    )
+    assert fitted.count("Only the mail relay is affected") >= 4
+    # and a text in letters GSM-7 lacks stays as written
+    assert fit_sms("Сервер снова работает — спасибо", "") == "Сервер снова работает — спасибо"
 
 
 def test_apprise_urls_are_checked_at_entry_with_a_clear_message():
