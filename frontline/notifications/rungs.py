@@ -19,6 +19,7 @@ from frontline.core import clock
 from frontline.core.doors import door
 from frontline.core.texts import render_text
 from frontline.customers.models import ContactPoint, ContactState
+from frontline.customers.phones import takes_texts
 from frontline.customers.queries import points_by_customer
 from frontline.delivery.models import SUCCESSES, AttemptStatus, DeliveryAttempt
 from frontline.delivery.services import condemn_contact, mail_domain
@@ -88,6 +89,14 @@ def claim_due(*, only: list[int] | None = None, size: int = BATCH) -> tuple[str,
     return token, list(Notification.objects.filter(claim_token=token).values_list("pk", "next_step"))
 
 
+def _textable(numbers: list[ContactPoint]) -> list[ContactPoint]:
+    """Of the numbers a text rung would go to, those that can take a text; the verified ones when there are
+    any (a code by text proved them), else the rest."""
+    textable = [p for p in numbers if takes_texts(p.normalized or p.value, p.label)]
+    verified = [p for p in textable if p.state == ContactState.VERIFIED]
+    return verified or textable
+
+
 def run_rungs(claimed: list, token: str) -> dict:
     """Run the claimed rung of each notification in a batch, in three steps: one transaction commits an
     attempt "sending" for every contact point of the batch; the transports are called (one SMTP session
@@ -153,6 +162,8 @@ def _plan(batch: list[Notification], transports: dict) -> list[tuple]:
                 targets = [p for p in targets if p.person_id not in n.skip_people]
             if rung.get("contacts") == "verified":
                 targets = [p for p in targets if p.state == ContactState.VERIFIED]
+            if rung["channel"] == RungChannel.SMS:
+                targets = _textable(targets)
         for point in targets:
             key = f"n{n.pk}.{n.next_step}.{point.pk if point else 'staff'}"
             plan.append((n, transport, point, _outgoing(n, key, point, numbers)))

@@ -198,3 +198,37 @@ def test_a_rung_run_twice_sends_nothing_twice(critical, smtp_server):
     # then the contact point that already succeeded is not sent to again
     assert len(smtp_server.messages()) == 1
     assert DeliveryAttempt.objects.filter(notification=critical, step=0).count() == 1
+
+
+def test_texts_go_only_to_numbers_that_take_them_verified_ones_first(sam, smtp_server, receiver):
+    from frontline.customers import services as customers
+
+    # given Sam's office landline, his verified mobile, and a second mobile never verified
+    mobile = customers.verify_contact_point(sam.people.get().contacts.get(kind="phone"))
+    office = customers.add_contact_point(customer=sam, kind="phone", value="+44 20 7946 0123")
+    spare = customers.add_contact_point(customer=sam, kind="phone", value="+44 7911 123456")
+    # when a critical notice reaches its SMS rung
+    with clock.frozen_at(T0):
+        notice = services.notify(
+            sam,
+            subject_kind="incident",
+            subject_id="INC-8",
+            title="web-07 is down",
+            body="Down.",
+            urgency="critical",
+        )
+    tick(T0)
+    tick(T0 + timedelta(minutes=15))
+    # then the text goes to the verified mobile only: never the landline, the unverified mobile held back
+    texted = {a.address for a in DeliveryAttempt.objects.filter(notification=notice, channel="sms")}
+    assert texted == {mobile.value}
+    assert office.value not in texted and spare.value not in texted
+
+
+def test_whether_a_number_takes_texts():
+    from frontline.customers.phones import takes_texts
+
+    assert takes_texts("+447911123456") and takes_texts("+491701234567")  # mobiles
+    assert not takes_texts("+442079460123") and not takes_texts("+4930123456")  # fixed lines
+    assert takes_texts("+14155550100")  # North America: either, given the benefit of the doubt
+    assert takes_texts("+442079460123", "SMS gateway line") and not takes_texts("+447911123456", "office")
