@@ -61,16 +61,8 @@ def _key(request) -> str:
                     "schema": {
                         "type": "object",
                         "required": ["body"],
-                        "properties": {
-                            "body": {"type": "string"},
-                            "subject": {"type": "string"},
-                            "customer_id": {"type": "integer"},
-                            "email": {"type": "string"},
-                            "name": {"type": "string"},
-                            "case": {"type": "string", "description": "a case reference such as C-12"},
-                            "channel": {"type": "string", "enum": ["api", "monitoring"]},
-                            "idempotency_key": {"type": "string"},
-                        },
+                        "properties": services.API_FIELDS,
+                        "additionalProperties": False,
                     }
                 }
             }

@@ -73,8 +73,7 @@ def answer_below(text: str) -> int | None:
     """A bottom-posted answer (Thunderbird's "On ... wrote:", the quote, then "Hello"): the text opens with
     the quote it answers, and nothing below that is quoted. Where the answer starts, else None (an inline
     answer, quotes and answers taking turns, shows with its quotes)."""
-    lines = text.splitlines(keepends=True)
-    plain = [line.rstrip("\r\n") for line in lines]
+    plain, starts = _lines(text)
     index = next((i for i, line in enumerate(plain) if line.strip()), len(plain))
     for end in range(index, min(index + 3, len(plain))):
         if _quote_header_above(plain, end) == index:
@@ -89,17 +88,12 @@ def answer_below(text: str) -> int | None:
         return None
     if any(line.lstrip().startswith(">") for line in rest):
         return None
-    return sum(len(line) for line in lines[:index])
+    return starts[index]
 
 
 def fold_at(text: str) -> int | None:
     """Where the customer's own words end in `text`, or None when nothing below them is history."""
-    lines = text.splitlines(keepends=True)
-    starts, offset = [], 0
-    for line in lines:
-        starts.append(offset)
-        offset += len(line)
-    plain = [line.rstrip("\r\n") for line in lines]
+    plain, starts = _lines(text)
     end = _above_signature(plain, _outlook_block(plain))
     index = _last_own_line(plain, end)
     # a signature just above the quotes ("-Name" then "On ... wrote:") is folded with them
@@ -110,6 +104,16 @@ def fold_at(text: str) -> int | None:
         return None  # nothing of theirs above the history: show it all
     cut = starts[index] + len(plain[index])
     return cut if text[cut:].strip() else None
+
+
+def _lines(text: str) -> tuple[list[str], list[int]]:
+    """The text's lines without their line breaks, and where each starts in the text."""
+    plain, starts, offset = [], [], 0
+    for line in text.splitlines(keepends=True):
+        plain.append(line.rstrip("\r\n"))
+        starts.append(offset)
+        offset += len(line)
+    return plain, starts
 
 
 def _last_own_line(plain: list[str], end: int) -> int:

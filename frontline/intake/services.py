@@ -355,17 +355,25 @@ def _interpret_mail(row: RawMessage, parsed=None) -> Outcome:
 # ---- web form, API, chat and phone: JSON the channel built from what it was given ------------------------
 
 
-# What an integration may send to POST /api/v1/messages (intake/api.py documents each).
-API_FIELDS = frozenset(
-    {"body", "subject", "customer_id", "email", "name", "case", "channel", "idempotency_key"}
-)
+# What an integration may send to POST /api/v1/messages, as its OpenAPI schema says (intake/api.py); any
+# other field is refused by name.
+API_FIELDS = {
+    "body": {"type": "string"},
+    "subject": {"type": "string"},
+    "customer_id": {"type": "integer"},
+    "email": {"type": "string"},
+    "name": {"type": "string"},
+    "case": {"type": "string", "description": "a case reference such as C-12"},
+    "channel": {"type": "string", "enum": ["api", "monitoring"]},
+    "idempotency_key": {"type": "string"},
+}
 
 
 def _interpret_structured(row: RawMessage, *, by=None) -> Outcome:
     payload = jsonbody.loads(bytes(row.raw), max_bytes=settings.INTAKE_MAX_MESSAGE_BYTES)
     if not isinstance(payload, dict):
         raise ServiceError("the message must be a JSON object")
-    unknown = sorted(set(payload) - API_FIELDS) if row.source == Source.API else []
+    unknown = sorted(set(payload) - set(API_FIELDS)) if row.source == Source.API else []
     if unknown:  # refused, never dropped unseen; the message is kept and can be read again
         raise ServiceError(f"unknown fields: {', '.join(unknown)}", field=unknown[0])
     subject, body = _structured_text(payload)

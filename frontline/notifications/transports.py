@@ -180,9 +180,10 @@ def fit_sms(text: str, ack_url: str) -> str:
     """The message in GSM-7 where it can be, cut to SMS_MAX_PARTS parts, always keeping the acknowledgement
     link whole at the end. The cut is marked "..." in GSM-7: one "…" would turn the whole text into UCS-2."""
     text, tail = gsm_spelling(sms_text(text)), f"\nConfirm: {ack_url}" if ack_url else ""
-    if sms_parts(text + tail)[1] <= SMS_MAX_PARTS:
+    encoding, parts = sms_parts(text + tail)
+    if parts <= SMS_MAX_PARTS:
         return text + tail
-    mark = "..." if sms_parts(text + tail)[0] == "GSM-7" else "…"
+    mark = "..." if encoding == "GSM-7" else "…"
     low, high = 0, len(text)
     while low < high:  # the longest prefix that still fits
         middle = (low + high + 1) // 2
