@@ -15,7 +15,7 @@ from frontline.agents.services import require
 from frontline.core import clock, texts
 from frontline.core.errors import Conflict, ServiceError, require_choice
 from frontline.customers.models import ServiceUnit
-from frontline.incidents import audience, events, statuspage
+from frontline.incidents import events, statuspage
 from frontline.incidents.models import Maintenance, MaintenanceImpact, MaintenanceReach, MaintenanceStatus
 from frontline.monitoring import services as monitoring
 from frontline.notifications import services as notifications
@@ -127,7 +127,7 @@ def _tell(maintenance: Maintenance, what: str, *, by, via: str) -> None:
         return
     title, body = texts.render_message(f"incidents/maintenance_{what}", maintenance=maintenance)
     notifications.fan_out_to(
-        audience.recipients(customer_ids),
+        notifications.recipients(customer_ids),
         subject_kind=SubjectKind.MAINTENANCE,
         subject_id=maintenance.pk,
         title=title[:200],

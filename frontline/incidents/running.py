@@ -13,7 +13,7 @@ from frontline.cases import services as cases
 from frontline.cases.models import Case
 from frontline.core import clock, rows, texts
 from frontline.core.errors import Conflict, ServiceError, require_choice
-from frontline.incidents import audience, events, repeats, statuspage
+from frontline.incidents import events, repeats, statuspage
 from frontline.incidents.models import Affected, Impact, Incident, IncidentCase, IncidentState, IncidentUpdate
 from frontline.monitoring import services as monitoring
 from frontline.notifications import services as notifications
@@ -150,7 +150,7 @@ def post_update(incident: Incident, *, state: str, body: str, by=None, label: st
                 "incidents/update", incident=incident, update=update, state=IncidentState(state).label
             )
             fanout = notifications.fan_out_to(
-                audience.recipients(customer_ids),
+                notifications.recipients(customer_ids),
                 subject_kind=SubjectKind.INCIDENT,
                 subject_id=incident.pk,
                 title=title[:200],

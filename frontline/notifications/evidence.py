@@ -1,9 +1,9 @@
 """What the provider can show a customer, and a person watching a fan-out: every attempt and every answer,
 oldest first; live counts of who was reached, acknowledged, failing or not answering."""
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
-from frontline.customers.models import Customer
+from frontline.customers.models import Customer, Membership
 from frontline.delivery.models import SUCCESSES, AttemptStatus, DeliveryAttempt
 from frontline.events.models import Event
 from frontline.notifications import events
@@ -60,7 +60,11 @@ def fanout_progress(fanout: FanOut) -> dict:
 
 def evidence_timeline(customer: Customer, *, since=None) -> list[dict]:
     """Every attempt to reach the customer and every answer, oldest first: what the provider can show them."""
-    attempts = DeliveryAttempt.objects.filter(customer=customer).select_related("notification")
+    # A notice to a person acting for several accounts is stored under one of them and told every one.
+    acting_for = Membership.objects.filter(customer=customer).values("person_id")
+    attempts = DeliveryAttempt.objects.filter(
+        Q(customer=customer) | Q(notification__person_id__in=acting_for)
+    ).select_related("notification")
     logged = Event.objects.filter(customer=customer, kind__in=list(events.EVIDENCE))
     if since is not None:
         attempts, logged = attempts.filter(attempted_at__gte=since), logged.filter(at__gte=since)

@@ -19,7 +19,6 @@ concern beside it: `ladders`, `rungs` (the runner), `acknowledgements`, `evidenc
 """
 
 import itertools
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
@@ -37,6 +36,8 @@ from frontline.notifications.acknowledgements import acknowledge_by_reply as ack
 from frontline.notifications.acknowledgements import acknowledge_by_sms as acknowledge_by_sms
 from frontline.notifications.acknowledgements import notification_for_link as notification_for_link
 from frontline.notifications.acknowledgements import record_phone_confirmation as record_phone_confirmation
+from frontline.notifications.audience import Recipient as Recipient
+from frontline.notifications.audience import recipients as recipients
 from frontline.notifications.evidence import evidence_timeline as evidence_timeline
 from frontline.notifications.evidence import fanout_progress as fanout_progress
 from frontline.notifications.ladders import choose_ladder as choose_ladder
@@ -135,17 +136,6 @@ def notify(
     return notification
 
 
-@dataclass(frozen=True)
-class Recipient:
-    """One notice of a fan-out: to an account (leaving out `skip_people`, who have their own), or to one
-    person (`person_id`) acting for several of the accounts reached, `note` naming them."""
-
-    customer_id: int
-    person_id: int | None = None
-    skip_people: tuple[int, ...] = ()
-    note: str = ""
-
-
 def fan_out(
     *,
     subject_kind: str,
@@ -158,7 +148,8 @@ def fan_out(
     by=None,
     via: str = "",
 ) -> FanOut:
-    """Notify every customer given, or the owners of every service unit given, once each."""
+    """Notify every customer given, or the owners of every service unit given, once each; a person acting
+    for several of them gets one notice naming the accounts (`audience.recipients`)."""
     title, body = _check(subject_kind, urgency, title, body)
     ids = {c.pk if isinstance(c, Customer) else int(c) for c in customers or []}
     unit_ids = [u.pk if isinstance(u, ServiceUnit) else int(u) for u in units or []]
@@ -181,7 +172,7 @@ def fan_out(
     if not ids:
         raise ServiceError("nobody to notify: give customers or service units", field="customers")
     return _start_fan_out(
-        [Recipient(customer_id) for customer_id in sorted(ids)],
+        recipients(sorted(ids)),  # one notice per person per subject, however many accounts they act for
         subject_kind=subject_kind,
         subject_id=subject_id,
         title=title,

@@ -195,3 +195,53 @@ def test_the_dispatcher_claims_no_more_than_the_workers_can_run(smtp_server, set
         run_queued_jobs()
     assert len(smtp_server.messages()) == 100
     assert not Notification.objects.exclude(claim_token="").exists()
+
+
+def test_a_person_acting_for_several_accounts_gets_one_notice_naming_them_and_one_ack_covers_all(
+    smtp_server, receiver, signed_in
+):
+    # given a delegate who acts for twelve accounts, eleven of which have nobody else, and one that has
+    # its own owner too
+    accounts = _customers(12)
+    home = customers.create_customer(name="Okafor Consulting", customer_since="2014-03-12")
+    renee = customers.add_person(home, name="Renee Okafor")
+    customers.add_contact_point(person=renee, kind="email", value="renee@okafor.example")
+    for account in accounts:
+        account.contacts.all().delete()  # the account's mail goes to the people acting for it
+        customers.link_person(renee, account, role="delegate")
+    owner = customers.add_person(accounts[0], name="Owner Zero")
+    customers.add_contact_point(person=owner, kind="email", value="owner@zero.example")
+    # when a lead notifies every one of them through the API
+    with clock.frozen_at(T0):
+        created = signed_in.post(
+            "/api/v1/notifications/fanouts",
+            {
+                "subject_kind": "maintenance",
+                "subject_id": "MW-13",
+                "title": "Mail relay maintenance tonight",
+                "body": "Mail may be delayed by up to 30 minutes from 22:00 UTC.",
+                "urgency": "routine",
+                "customer_ids": [a.pk for a in accounts],
+            },
+            content_type="application/json",
+        )
+    assert created.status_code == 201
+    notices = list(Notification.objects.filter(fanout_id=created.json()["id"]))
+    # then Renee has one notice naming the twelve accounts, and the account with an owner has its own
+    mine = [n for n in notices if n.person_id == renee.pk]
+    assert len(mine) == 1 and "This concerns 12 accounts you act for: Customer 0, Customer 1" in mine[0].body
+    others = [n for n in notices if n.person_id is None]
+    assert [n.customer_id for n in others] == [accounts[0].pk] and others[0].skip_people == [renee.pk]
+    # and when the workers send the first rung, Renee gets one email, the owner another
+    tick(T0)
+    sent_to = sorted(r for e in smtp_server.envelopes for r in e.rcpt_tos)
+    assert sent_to == ["owner@zero.example", "renee@okafor.example"]
+    # when Renee acknowledges by her link, her one notice is acknowledged: nothing more climbs for her
+    services.acknowledge_by_link(services.ack_link(mine[0]).rsplit("/", 2)[-2])
+    mine[0].refresh_from_db()
+    assert mine[0].status == "acknowledged"
+    # and the evidence log of each account she acts for shows the email that told her on its behalf
+    rows = services.evidence_timeline(accounts[7])
+    assert [(r["address"], r["subject"]) for r in rows if r["what"] == "attempt"] == [
+        ("renee@okafor.example", "Mail relay maintenance tonight")
+    ]

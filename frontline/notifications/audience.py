@@ -2,9 +2,20 @@
 acting for several of them (naming the accounts), never one copy per account to the same person."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from frontline.customers.models import ContactPoint, Customer, Membership
-from frontline.notifications.services import Recipient
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One notice of a fan-out: to an account (leaving out `skip_people`, who have their own), or to one
+    person (`person_id`) acting for several of the accounts reached, `note` naming them."""
+
+    customer_id: int
+    person_id: int | None = None
+    skip_people: tuple[int, ...] = ()
+    note: str = ""
 
 
 def recipients(customer_ids: list[int]) -> list[Recipient]:
