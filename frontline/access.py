@@ -52,6 +52,8 @@ PAGES: dict[str, str] = {
     "cases:attachment": STAFF,
     "cases:override": STAFF,  # a priority override, with a reason, that expires
     "cases:topic": STAFF,
+    "cases:attach_units": STAFF,
+    "cases:detach_unit": STAFF,
     "customers:lookup": STAFF,
     "customers:detail": STAFF,
     "intake:quarantine": STAFF,
@@ -154,6 +156,9 @@ API: dict[str, str] = {
     "POST /api/v1/cases/{ref}/messages": STAFF,
     "POST /api/v1/cases/{ref}/assign": STAFF,  # taking; giving to someone else takes ASSIGN_OTHERS
     "POST /api/v1/cases/{ref}/status": STAFF,
+    "GET /api/v1/cases/{ref}/units": STAFF,
+    "POST /api/v1/cases/{ref}/units": STAFF,
+    "DELETE /api/v1/cases/{ref}/units/{unit_id}": STAFF,
     "POST /api/v1/messages": STAFF,
     "POST /api/v1/notifications": STAFF,
     "GET /api/v1/notifications/{notification_id}": STAFF,

@@ -64,7 +64,16 @@ class CaseOut(Schema):
     reopen_count: int
 
 
+class CaseUnitOut(Schema):
+    id: int
+    kind: str
+    name: str
+    state: str
+    end_users: int
+
+
 class CaseDetailOut(CaseOut):
+    units: list[CaseUnitOut] = Field(description="The service units the case is about")
     clocks: list[ClockOut]
     similar_cases: list[dict] = Field(description="Resolved cases most like this one, with their resolution")
 
@@ -115,6 +124,11 @@ class ReplyIn(In):
         description="Send a reply the checks held (409: e.g. asking a customer hit by our open incident "
         "to run diagnostics, while we hold its evidence)",
     )
+
+
+class UnitsIn(In):
+    unit_ids: list[int] = Field(min_length=1, max_length=500, description="The customer's service units")
+    reason: str = Field("", max_length=255, description="Why the case is about them (shown on its timeline)")
 
 
 class AssignIn(In):
@@ -183,6 +197,7 @@ def get_case(request, ref: str):
     case = _case(request, ref)
     case.priority, case.priority_explanation = priority.compute_for(case)  # exact now, as the page shows
     case.clocks = [c.as_dict() for c in clocks.case_clocks(case)]
+    case.units = _units(case)
     case.similar_cases = [
         {
             "ref": s["case"].ref,
@@ -253,3 +268,36 @@ def change_status(request, ref: str, payload: StatusIn):
         case, status=payload.status, by=request.agent, resolution_notes=payload.resolution_notes, via="api"
     )
     return _case(request, ref)
+
+
+def _units(case: Case) -> list[ServiceUnit]:
+    return list(case.affected_units.order_by("name"))
+
+
+@router.get("/cases/{ref}/units", response=list[CaseUnitOut], summary="The service units a case is about")
+def list_units(request, ref: str):
+    return _units(_case(request, ref))
+
+
+@router.post(
+    "/cases/{ref}/units", response=list[CaseUnitOut], summary="Say the case is about these units too"
+)
+def attach_units(request, ref: str, payload: UnitsIn):
+    case = _case(request, ref)
+    units = list(ServiceUnit.objects.filter(pk__in=[i for i in payload.unit_ids if 0 < i < 2**62]))
+    if len(units) != len(set(payload.unit_ids)):
+        raise Http404("no such service unit")
+    services.attach_units(case, units, by=request.agent, reason=payload.reason, via="api")
+    return _units(case)
+
+
+@router.delete(
+    "/cases/{ref}/units/{int:unit_id}",
+    response=list[CaseUnitOut],
+    summary="Say the case is not about this unit (its words named it in passing)",
+)
+def detach_unit(request, ref: str, unit_id: int):
+    case = _case(request, ref)
+    unit = get_or_404(ServiceUnit.objects, pk=unit_id)
+    services.detach_unit(case, unit, by=request.agent, via="api")
+    return _units(case)

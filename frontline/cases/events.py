@@ -215,3 +215,29 @@ def fix_unconfirmed(*, case, days: int) -> None:
     """We asked whether the fix works and heard nothing: closed as unconfirmed, which the measures count
     apart from a confirmed fix. data: days (how long we waited)."""
     record(FIX_UNCONFIRMED, actor_label="frontline", via="worker", case=case, days=days)
+
+
+UNITS_ATTACHED = EVENT_KINDS.declare("case.units_attached", "Units attached")
+
+
+def units_attached(*, case, units, reason: str, by, via: str) -> None:
+    """Service units the case is about: named in a message, or chosen by a person. data: unit_ids, names,
+    reason ("named in the message", or the person's)."""
+    record(
+        UNITS_ATTACHED,
+        actor=by,
+        actor_label="" if by else "frontline",
+        via=via,
+        case=case,
+        unit_ids=[u.pk for u in units],
+        names=[u.name for u in units],
+        reason=reason,
+    )
+
+
+UNIT_DETACHED = EVENT_KINDS.declare("case.unit_detached", "Unit removed")
+
+
+def unit_detached(*, case, unit, by, via: str) -> None:
+    """A person said the case is not about this unit (the words named it in passing). data: unit_id, name."""
+    record(UNIT_DETACHED, actor=by, via=via, case=case, unit=unit, unit_id=unit.pk, name=unit.name)

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
 from frontline.cases import demand, events, search
+from frontline.cases import units as units_of_case
 from frontline.cases.calls import check_callback as check_callback
 from frontline.cases.calls import log_outbound_call as log_outbound_call
 from frontline.cases.calls import promise_callback as promise_callback
@@ -31,9 +32,12 @@ from frontline.cases.replies import reply_to_case as reply_to_case
 from frontline.cases.replies import send_on_case as send_on_case
 from frontline.cases.rescoring import RESCORE_STEP as RESCORE_STEP
 from frontline.cases.rescoring import refresh_open_priorities as refresh_open_priorities
+from frontline.cases.units import attach_units as attach_units
+from frontline.cases.units import detach_unit as detach_unit
 from frontline.core import clock, rows
 from frontline.core.doors import door
 from frontline.core.errors import NotAllowed, ServiceError, require_choice
+from frontline.customers.mentions import named_units
 from frontline.customers.models import (
     Customer,
     Person,
@@ -103,6 +107,9 @@ def open_case(
         raise ServiceError(f"{requester} does not act for {customer}", field="requester")
     if any(unit.customer_id != customer.pk for unit in units):
         raise ServiceError("an affected unit belongs to another customer", field="units")
+    named = not units  # a case opened without units gets those its words name, shown as such
+    if named:
+        units = named_units(customer.pk, f"{subject}\n{body}")
     now = clock.now()
     started = min(problem_started_at or now, now)
     case = Case(
@@ -126,6 +133,8 @@ def open_case(
     if units:
         case.affected_units.set(units)
     events.case_opened(case=case, by=by, actor_label=sender or channel, via=via or channel)
+    if named and units:
+        events.units_attached(case=case, units=units, reason=units_of_case.NAMED, by=None, via=via or channel)
     # Kept on the instance for the callers (intake, triage) that need what the case was just opened with.
     case.opening_units = list(units)
     case.opening_message = _receive(
@@ -180,6 +189,7 @@ def record_inbound_message(
         is_chaser=chaser,
         **message_fields,
     )
+    units_of_case.attach_named(case, f"{subject}\n{message.body_text}", via=via or channel)
     case.last_customer_contact_at = message.created_at
     case.awaiting_answer_since = case.awaiting_answer_since or message.created_at
     if chaser:
@@ -198,6 +208,7 @@ def record_inbound_message(
 
 
 CONTACT_CHANGES = [
+    "affected_reach",
     "last_customer_contact_at",
     "awaiting_answer_since",
     "response_due_at",

@@ -18,5 +18,7 @@ urlpatterns = [
     path("cases/<str:ref>/attachments/<int:pk>", views.attachment, name="attachment"),
     path("cases/<str:ref>/priority-override", views.override_priority, name="override"),
     path("cases/<str:ref>/topic", views.set_topic, name="topic"),
+    path("cases/<str:ref>/units", views.attach_units, name="attach_units"),
+    path("cases/<str:ref>/units/<int:unit_pk>/remove", views.detach_unit, name="detach_unit"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),
 ]

@@ -13,6 +13,7 @@ from frontline.cases.models import Attachment, Case, CaseStatus, Message
 from frontline.cases.panels import panels_for
 from frontline.core import clock, links
 from frontline.core.errors import ServiceError
+from frontline.customers.models import ServiceUnit
 from frontline.customers.queries import customer_panel, working_channel_flags
 from frontline.intake import public
 from frontline.routing import services as routing
@@ -106,6 +107,7 @@ def _case_page(request, case: Case, **extra):
         "assignable": Agent.objects.order_by("display_name") if can_assign_others else [],
         "can_assign_others": can_assign_others,
         "todos": case.todos.filter(status="open").order_by("due_at", "pk"),
+        "units": list(case.affected_units.order_by("name")),
         "merged_cases": case.merged_cases.order_by("pk"),
         "now": clock.now(),
         "clocks": clocks.case_clocks(case),
@@ -155,6 +157,27 @@ def set_topic(request, ref: str):
         raise ServiceError("choose a topic", field="topic")
     routing.set_topic(case, topic=topic, by=request.agent, reroute=request.POST.get("reroute") == "on")
     messages.success(request, f"Topic set to {topic.name}.")
+    return redirect("cases:detail", ref=case.ref)
+
+
+@require_POST
+@agent_required
+def attach_units(request, ref: str):
+    case = _case_or_404(request, ref)
+    wanted = [raw for raw in request.POST.getlist("unit") if raw.isdigit()][:500]
+    units = list(ServiceUnit.objects.filter(pk__in=wanted, customer_id=case.customer_id))
+    services.attach_units(case, units, by=request.agent, reason=request.POST.get("reason", ""))
+    messages.success(request, f"Attached {', '.join(u.name for u in units)}.")
+    return redirect("cases:detail", ref=case.ref)
+
+
+@require_POST
+@agent_required
+def detach_unit(request, ref: str, unit_pk: int):
+    case = _case_or_404(request, ref)
+    unit = get_object_or_404(ServiceUnit, pk=unit_pk)
+    services.detach_unit(case, unit, by=request.agent)
+    messages.success(request, f"{unit.name} is no longer attached to {case.ref}.")
     return redirect("cases:detail", ref=case.ref)
 
 

@@ -302,7 +302,14 @@ class HistoryPlanner:
         started = opened_at - datetime.timedelta(minutes=rng.choice([0, 5, 20, 60, 180, 600, 1440]))
         agent = self._agent_for(topic)
         channel = rng.choice(CHANNELS)
-        units = [customer.unit_ids[1]] if impact != "question" and len(customer.unit_ids) > 1 else []
+        # The customer's site: what a problem with the service is about, and what any case whose words
+        # name the domain is about (live intake attaches the units a message names; history says so).
+        names_site = customer.domain.lower() in f"{text.subject}\n{text.body}".lower()
+        units = (
+            [customer.unit_ids[1]]
+            if (impact != "question" or names_site) and len(customer.unit_ids) > 1
+            else []
+        )
         steps: list[Step] = []
         t = opened_at + datetime.timedelta(minutes=rng.randint(2, 240))
 

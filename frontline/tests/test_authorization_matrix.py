@@ -157,6 +157,7 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
     kwargs = {
         "cases:split": {"ref": w["case"].ref, "message_pk": w["message"].pk},
         "cases:attachment": {"ref": w["case"].ref, "pk": MADE_UP},
+        "cases:detach_unit": {"ref": w["case"].ref, "unit_pk": w["blog"].pk},
         "intake:chat_messages": {"token": w["chat"].token},
         "intake:contact_confirm": {"token": "not-a-token"},
         "intake:chat_confirm": {"token": "not-a-token"},
@@ -235,6 +236,8 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "callback",
         "override",
         "topic",
+        "attach_units",
+        "detach_unit",
         "reprocess",
         "finish",
         "phone_confirmation",
@@ -290,6 +293,7 @@ def api_request(op: str, w: dict) -> tuple[str, str, dict]:
     values = {
         "customer_id": w["sam"].pk,
         "person_id": w["case"].requester_id,
+        "unit_id": w["blog"].pk,
         "ref": w["case"].ref,
         "case_ref": w["case"].ref,
         "notification_id": w["notification"].pk,
@@ -368,6 +372,7 @@ def api_request(op: str, w: dict) -> tuple[str, str, dict]:
         "POST /api/v1/incidents": {"title": "matrix", "components": ["nothing"]},
         "POST /api/v1/incidents/{incident_id}/updates": {"state": "identified", "body": "matrix"},
         "POST /api/v1/incidents/{incident_id}/cases": {"case": "C-1"},
+        "POST /api/v1/cases/{ref}/units": {"unit_ids": [w["blog"].pk]},
         "POST /api/v1/maintenance": {
             "title": "m",
             "body": "m",

@@ -37,13 +37,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # the raw row's claim and outcome; 6 savepoint statements. A reply: the same lookups, the case read and
 # written once, its message, search document and event. Mail is amortised over a chunk of ten, reading
 # only (the bytes were stored before).
-MAIL_NEW, MAIL_REPLY = 31, 20
+# Each path, new or reply, also asks once which of the customer's units the words name (when they hold
+# anything that could be a name).
+MAIL_NEW, MAIL_REPLY = 32, 21
 # The listener: storing (2 per message, in its own short transaction) and then the same reading.
-SMTP_NEW, SMTP_REPLY = 33, 22
+SMTP_NEW, SMTP_REPLY = 34, 23
 # One request each, authentication and the answer included.
-API_NEW, API_REPLY = 27, 19
-WEB_FORM_NEW, WEB_FORM_REPLY = 47, 32  # the form's submission and the confirmation's press together
-CHAT_NEW, CHAT_REPLY = 37, 21
+API_NEW, API_REPLY = 28, 20
+WEB_FORM_NEW, WEB_FORM_REPLY = 48, 33  # the form's submission and the confirmation's press together
+CHAT_NEW, CHAT_REPLY = 38, 22
 
 BATCH = 10
 

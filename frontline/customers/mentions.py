@@ -1,0 +1,60 @@
+"""Which of a customer's service units a text names, as customers write them: a domain or site
+("www.walkerblog.example" names walkerblog.example), a mailbox, a line id, an IP address, a server's or
+host's own name. Cases that arrive by mail or chat get their units this way, so the repeat rule and the
+reach of a problem work for them as for cases opened with units."""
+
+import ipaddress
+import re
+
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from frontline.customers.models import ServiceUnit, UnitKind
+
+# Words that could be a unit's name: letters and digits joined by dots, dashes, @ or colons.
+_TOKEN = re.compile(r"[\w][\w.@:-]*[\w]")
+# A unit's `hostname` is its own name only for these; a site's is the shared server it runs on, and
+# "web-07 is slow" must not attach every site on web-07 to the case.
+_OWN_HOSTNAME = (UnitKind.SERVER, UnitKind.HOST, UnitKind.LINE)
+MOST_TOKENS = 300
+MOST_UNITS = 20  # a message listing more is a list, not a problem report: the first twenty
+
+
+def _names_in(text: str) -> tuple[set[str], list[str]]:
+    """Lower-cased candidate names, and the IP addresses, in the text."""
+    names: set[str] = set()
+    addresses: list[str] = []
+    for token in _TOKEN.findall(text.lower()):
+        if len(names) >= MOST_TOKENS:
+            break
+        if len(token) < 3 or (not any(c in token for c in ".-@:") and not any(c.isdigit() for c in token)):
+            continue  # a plain word ("site", "down") names nothing
+        try:
+            addresses.append(str(ipaddress.ip_address(token)))
+            continue
+        except ValueError:
+            pass
+        names.add(token)
+        if "@" in token:
+            names.add(token.rsplit("@", 1)[1])  # a mailbox names its domain too
+        labels = token.split(".")
+        for start in range(1, len(labels) - 1):  # www.shop.example names shop.example
+            names.add(".".join(labels[start:]))
+    return names, addresses[:MOST_TOKENS]
+
+
+def named_units(customer_id: int, text: str) -> list[ServiceUnit]:
+    """The customer's units the text names, in name order: one query."""
+    names, addresses = _names_in(text)
+    if not names and not addresses:
+        return []
+    wanted = Q(lower_name__in=names) | Q(ip_address__in=addresses)
+    if names:
+        wanted |= Q(lower_host__in=names, kind__in=_OWN_HOSTNAME)
+    return list(
+        ServiceUnit.objects.filter(customer_id=customer_id)
+        .annotate(lower_name=Lower("name"), lower_host=Lower("hostname"))
+        .filter(wanted)
+        .only("pk", "name", "end_users", "customer_id")
+        .order_by("name")[:MOST_UNITS]
+    )
