@@ -59,6 +59,7 @@ PAGES: dict[str, str] = {
     "intake:quarantine": STAFF,
     "intake:raw": STAFF,
     "intake:reprocess": STAFF,
+    "intake:match_sender": STAFF,  # say who an unmatched sender is
     "todos:list": STAFF,
     "todos:finish": STAFF,
     "notifications:fanouts": STAFF,
@@ -143,6 +144,7 @@ API: dict[str, str] = {
     "POST /api/v1/customers/{customer_id}/people": STAFF,
     "GET /api/v1/customers/{customer_id}/contacts": STAFF,
     "POST /api/v1/customers/{customer_id}/contacts": STAFF,
+    "POST /api/v1/customers/{customer_id}/match": STAFF,  # say who an unmatched sender is
     "GET /api/v1/people/{person_id}/contacts": STAFF,
     "POST /api/v1/people/{person_id}/contacts": STAFF,
     "GET /api/v1/customers/{customer_id}/units": STAFF,

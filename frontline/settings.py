@@ -196,6 +196,7 @@ FRONTLINE_MAIL_INTERPRETERS = [
 ]
 # What the case page shows beside the case's own parts, in order: callables (request, case) -> Panel | None.
 FRONTLINE_CASE_PANELS = [
+    "frontline.intake.panels.unmatched_sender",  # a sender no account holds: who they may be, and matching
     "frontline.incidents.panels.incident",  # the incident it is part of, why, and detach
     "frontline.policy.panels.decisions",  # the rules' decisions on this case, with override forms
     "frontline.policy.panels.goodwill",  # beyond the contract: the goodwill form

@@ -241,3 +241,20 @@ UNIT_DETACHED = EVENT_KINDS.declare("case.unit_detached", "Unit removed")
 def unit_detached(*, case, unit, by, via: str) -> None:
     """A person said the case is not about this unit (the words named it in passing). data: unit_id, name."""
     record(UNIT_DETACHED, actor=by, via=via, case=case, unit=unit, unit_id=unit.pk, name=unit.name)
+
+
+CUSTOMER_CHANGED = EVENT_KINDS.declare("case.customer_changed", "Moved to the sender's account")
+
+
+def customer_changed(*, case, previous, reason: str, by, via: str) -> None:
+    """The case belongs to another account now (its unmatched sender was matched to it). data: from_id,
+    from_name, reason."""
+    record(
+        CUSTOMER_CHANGED,
+        actor=by,
+        via=via,
+        case=case,
+        from_id=previous.pk,
+        from_name=previous.name,
+        reason=reason,
+    )

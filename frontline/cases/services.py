@@ -314,6 +314,25 @@ def override_priority(
     return case
 
 
+@transaction.atomic
+def move_case(case: Case, *, customer: Customer, requester: Person | None, reason: str, by, via: str) -> Case:
+    """The case is another account's: its unmatched sender was matched to it. Its clocks and score follow
+    the account's tier and plan; the messages keep their authors, `requester` stands for the sender."""
+    case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
+    previous = case.customer
+    Message.objects.filter(case=case, author_person=case.requester_id).exclude(author_person=None).update(
+        author_person=requester
+    )
+    case.customer, case.requester = customer, requester
+    if case.is_open and case.response_due_at is not None:
+        case.response_due_at = response_due(case, case.awaiting_answer_since or case.created_at)
+    case.updated_at = clock.now()
+    set_priority(case)
+    case.save()
+    events.customer_changed(case=case, previous=previous, reason=reason, by=by, via=via)
+    return case
+
+
 def follow_merges(case: Case) -> Case:
     """The case a contact belongs on: a merged case sends its later contacts to the one it joined."""
     seen = set()

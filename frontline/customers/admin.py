@@ -19,10 +19,11 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["name", "plan", "tier", "customer_since", "monthly_value"]
-    list_filter = ["plan", "tier"]
+    list_display = ["name", "standing", "plan", "tier", "customer_since", "monthly_value"]
+    list_filter = ["standing", "plan", "tier"]
     search_fields = ["name", "people__name"]
-    readonly_fields = ["created_at"]
+    # An unmatched sender becomes part of an account by matching (the case page, the API), never by hand.
+    readonly_fields = ["created_at", "standing", "matched_into"]
     inlines = [MembershipInline]
 
     def save_model(self, request, obj, form, change):

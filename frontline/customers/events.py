@@ -1,6 +1,6 @@
 """The events the customers app writes: one function per kind, its payload keys fixed here."""
 
-from frontline.events.models import EventKind
+from frontline.events.models import EVENT_KINDS, EventKind
 from frontline.events.services import record
 
 
@@ -105,3 +105,21 @@ def unit_state_changed(*, unit, previous: str, reason: str, by, actor_label: str
         previous=previous,
         reason=reason,
     )
+
+
+SENDER_MATCHED = EVENT_KINDS.declare("customer.sender_matched", "Sender matched to an account")
+
+
+def sender_matched(*, customer, into, person, by, via: str) -> None:
+    """An unmatched sender is part of an account now. Recorded on both. data: sender_id (the unmatched
+    record), into_id, person_id (who their addresses now belong to)."""
+    for side in (customer, into):
+        record(
+            SENDER_MATCHED,
+            actor=by,
+            via=via,
+            customer=side,
+            sender_id=customer.pk,
+            into_id=into.pk,
+            person_id=person.pk,
+        )

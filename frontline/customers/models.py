@@ -18,10 +18,23 @@ class Tier(models.TextChoices):
     CRITICAL = "critical", "Critical"  # round-the-clock targets, named contacts
 
 
+class Standing(models.TextChoices):
+    CUSTOMER = "customer", "Customer"  # an account we serve: it pays, and its services can fail
+    # Someone wrote from an address we do not hold. Not a customer: no plan, no tenure, nothing of any
+    # account's, until a person matches them to the account they belong to.
+    UNMATCHED = "unmatched", "Unmatched sender"
+    MATCHED = "matched", "Matched sender"  # was unmatched; now part of `matched_into`, kept for its history
+
+
 class Customer(models.Model):
-    """An account: the party that pays and whose services can fail."""
+    """An account: the party that pays and whose services can fail. (Also, marked by `standing`, a sender
+    nobody has matched to an account yet: a case needs someone to belong to.)"""
 
     name = models.CharField(max_length=200)
+    standing = models.CharField(max_length=10, choices=Standing.choices, default=Standing.CUSTOMER)
+    matched_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.STARTER)
     tier = models.CharField(max_length=20, choices=Tier.choices, default=Tier.STANDARD)
     customer_since = models.DateField(help_text="Start of tenure")
@@ -34,6 +47,10 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_unmatched(self) -> bool:
+        return self.standing == Standing.UNMATCHED
 
 
 class Person(models.Model):

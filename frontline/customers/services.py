@@ -24,6 +24,7 @@ from frontline.customers.models import (
     Person,
     Plan,
     ServiceUnit,
+    Standing,
     Tier,
     UnitKind,
     UnitState,
@@ -53,6 +54,7 @@ def create_customer(
     customer_since: datetime.date | None = None,
     monthly_value=0,
     notes: str = "",
+    standing: str = Standing.CUSTOMER,
     by=None,
     via: str = "",
 ) -> Customer:
@@ -61,6 +63,7 @@ def create_customer(
         raise ServiceError("name is required", field="name")
     customer = Customer.objects.create(
         name=name,
+        standing=require_choice(standing, Standing, "standing"),
         plan=require_choice(plan, Plan, "plan"),
         tier=require_choice(tier, Tier, "tier"),
         customer_since=customer_since or clock.now().date(),
@@ -348,3 +351,32 @@ def find_customers(query: str, *, limit: int = 25) -> QuerySet[Customer]:
         match = Q(name__icontains=query) | Q(people__name__icontains=query)
     ids = Customer.objects.filter(match).values("pk").distinct()[:limit]
     return Customer.objects.filter(pk__in=list(ids.values_list("pk", flat=True))).order_by("name")
+
+
+@transaction.atomic
+def match_sender(
+    sender: Customer, *, into: Customer, person: Person | None = None, by, via: str = "web"
+) -> Person:
+    """An unmatched sender belongs to `into`: their addresses go to `person` (one of its people we already
+    know), or they join it as a person of their own. The sender's record stays, marked matched, for the
+    events that name it. Returns the person their addresses belong to now. (Their cases are the cases
+    app's: intake/matching.py moves them.)"""
+    if sender.standing != Standing.UNMATCHED:
+        raise ServiceError(f"{sender} is not an unmatched sender", field="customer")
+    if into.standing != Standing.CUSTOMER:
+        raise ServiceError(f"{into} is not a customer account", field="into")
+    if person is not None and not Membership.objects.filter(person=person, customer=into).exists():
+        raise ServiceError(f"{person} does not act for {into}", field="person")
+    theirs = list(Person.objects.filter(memberships__customer=sender).order_by("pk"))
+    if person is None:
+        person = theirs[0] if theirs else add_person(into, name=sender.name, by=by, via=via)
+        if theirs:
+            link_person(person, into, role=MembershipRole.TECHNICAL, by=by, via=via)
+    for old in theirs:
+        if old.pk != person.pk:
+            ContactPoint.objects.filter(person=old).update(person=person)
+    ContactPoint.objects.filter(customer=sender).update(customer=into)
+    Customer.objects.filter(pk=sender.pk).update(standing=Standing.MATCHED, matched_into=into)
+    sender.standing, sender.matched_into = Standing.MATCHED, into
+    events.sender_matched(customer=sender, into=into, person=person, by=by, via=via)
+    return person

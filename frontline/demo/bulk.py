@@ -78,6 +78,8 @@ def add_customer(writer: BulkWriter, plan: CustomerPlan) -> dict:
     customer = writer.add(
         Customer,
         name=plan.name.strip(),
+        standing="customer",
+        matched_into_id=None,
         plan=plan.plan,
         tier=plan.tier,
         customer_since=plan.customer_since,

@@ -7,10 +7,13 @@ second message; the same key with a different body is a 409, since the caller ha
 
 from ninja import Router, Schema
 from ninja.responses import Status
+from pydantic import Field
 
 from frontline.cases.models import Channel
 from frontline.core import jsonbody
-from frontline.intake import services
+from frontline.core.api import In, get_or_404
+from frontline.customers.models import Customer, Person
+from frontline.intake import matching, services
 from frontline.intake.models import RawMessage, RawStatus, Source
 
 router = Router(tags=["intake"])
@@ -82,3 +85,44 @@ def post_message(request):
     if row.status == RawStatus.QUARANTINED:
         return Status(400, {"detail": row.reason, "stored_as": row.pk})
     return Status(201 if created else 200, _out(row))
+
+
+class MatchIn(In):
+    into_customer_id: int = Field(ge=1, le=2**62, description="The account the sender belongs to")
+    person_id: int | None = Field(
+        None,
+        ge=1,
+        le=2**62,
+        description="One of its people the sender is; none: a new person of it",
+    )
+
+
+class MatchedCaseOut(Schema):
+    ref: str
+    merged_into: str | None = Field(description="The account's open case about the same problem it joined")
+
+
+class MatchOut(Schema):
+    customer_id: int
+    person_id: int
+    cases: list[MatchedCaseOut]
+
+
+@router.post(
+    "/customers/{int:customer_id}/match",
+    response=MatchOut,
+    summary="Say who an unmatched sender is: their cases move to that account",
+)
+def match_sender(request, customer_id: int, payload: MatchIn):
+    sender = get_or_404(Customer.objects, pk=customer_id)
+    into = get_or_404(Customer.objects, pk=payload.into_customer_id)
+    person = get_or_404(Person.objects, pk=payload.person_id) if payload.person_id else None
+    matched = matching.match_sender(sender, into=into, person=person, by=request.agent, via="api")
+    return {
+        "customer_id": into.pk,
+        "person_id": matched.person.pk,
+        "cases": [
+            {"ref": c.ref, "merged_into": f"C-{c.merged_into_id}" if c.merged_into_id else None}
+            for c in matched.cases
+        ],
+    }

@@ -1,5 +1,5 @@
-"""Filing a contact onto its case: who wrote (a known contact point's person and account, or a new prospect),
-the case it belongs to or a new one, its attachments, and the short acknowledgement when the customer
+"""Filing a contact onto its case: who wrote (a known contact point's person and account, or an unmatched
+sender), the case it belongs to or a new one, its attachments, and the short acknowledgement when the customer
 cannot know we have it. Mail comes here as the last interpreter, a person writing; the other channels
 after their own checks."""
 
@@ -13,7 +13,7 @@ from frontline.cases import services as cases
 from frontline.cases.models import Attachment, Case, Channel, Direction, Message
 from frontline.core import clock, rows
 from frontline.customers import services as customers
-from frontline.customers.models import ContactKind, Customer, Person
+from frontline.customers.models import ContactKind, Customer, Person, Standing
 from frontline.intake import display, mail, placement
 from frontline.intake.interpreters import IncomingMail, Outcome
 from frontline.intake.models import RawStatus, Source
@@ -74,7 +74,7 @@ _ACCOUNTS = "SELECT customer_id FROM customers_membership WHERE person_id = %s O
 
 
 def _sender(address: str, name: str, case: Case | None) -> tuple[Person | None, Customer]:
-    """Who wrote: a known contact point's person and account, or a new prospect account for a stranger.
+    """Who wrote: a known contact point's person and account, or an unmatched sender for a stranger.
     (Plain SQL: it runs for every mail, and the ORM cost more than the lookups.)"""
     with connection.cursor() as cursor:
         cursor.execute(_SENDER, [address])
@@ -102,8 +102,12 @@ def _sender(address: str, name: str, case: Case | None) -> tuple[Person | None, 
         return person, rows.get(Customer, chosen)
     if account_id:
         return None, rows.get(Customer, account_id)
+    # A stranger is not a customer: an unmatched sender, until a person matches them to an account
+    # (intake/matching.py). Their words never reach any account's case by a guess meanwhile.
     customer = customers.create_customer(
-        name=(name or address)[:200], notes="Created by intake: first contact"
+        name=(name or address)[:200],
+        standing=Standing.UNMATCHED,
+        notes=f"Wrote from {address}, an address no account holds.",
     )
     person = customers.add_person(customer, name=(name or address)[:120])
     customers.add_contact_point(person=person, kind=ContactKind.EMAIL, value=address)

@@ -176,7 +176,7 @@ def by_message_ids(known: KnownIds) -> Placement:
 # A case held apart for an unproven sender is never a guess: the customer's words must not land there.
 _CANDIDATES = (
     "SELECT id, subject, CASE WHEN updated_at >= %s THEN 1 ELSE 0 END FROM cases_case "
-    "WHERE customer_id = %s AND is_open AND updated_at >= %s AND unproven_claim = '' "
+    "WHERE customer_id = %s AND is_open AND updated_at >= %s AND unproven_claim = '' AND id <> %s "
     "ORDER BY updated_at DESC LIMIT 10"
 )
 _UNIT_NAMES = (
@@ -190,14 +190,14 @@ _FIRST_TEXTS = (
 )
 
 
-def by_similarity(customer_id: int | None, subject: str, text: str) -> Placement:
-    """The customer's open case about the same problem, if one scores above the threshold.
-    (Plain SQL: every new message from a known customer asks this.)"""
+def by_similarity(customer_id: int | None, subject: str, text: str, *, leaving_out: int = 0) -> Placement:
+    """The customer's open case about the same problem, if one scores above the threshold (never the case
+    `leaving_out`, the one being placed). (Plain SQL: every new message from a known customer asks this.)"""
     if customer_id is None:
         return NEW
     now = clock.now()
     with connection.cursor() as cursor:
-        cursor.execute(_CANDIDATES, [now - timedelta(hours=24), customer_id, now - GUESS_WINDOW])
+        cursor.execute(_CANDIDATES, [now - timedelta(hours=24), customer_id, now - GUESS_WINDOW, leaving_out])
         candidates = cursor.fetchall()
         if not candidates:
             return NEW
@@ -226,6 +226,15 @@ def by_similarity(customer_id: int | None, subject: str, text: str) -> Placement
                 score += 0.4 * min(similarity * 2, 1.0)
                 reasons.append(f"similar words ({', '.join(sorted(shared)[:4])})")
         if not reasons:
+            if not subject.strip() and len(candidates) == 1 and active_today:
+                # A line with no subject of its own (a chat, a text, an API message), from someone with
+                # one case going on today: the conversation goes on. A guess, shown, split off in one go.
+                best = Placement(
+                    Case(pk=case_id, customer_id=customer_id),
+                    "similar",
+                    GUESS_THRESHOLD,
+                    "no subject of its own; their only open case, active today",
+                )
             continue  # recency alone says nothing about the problem
         if active_today:
             score += 0.1

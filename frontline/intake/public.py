@@ -27,7 +27,7 @@ from frontline.core.texts import render_message
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, ContactPoint, ContactState, Customer
 from frontline.delivery import services as delivery
-from frontline.intake import mail
+from frontline.intake import mail, matching
 from frontline.intake.models import ChatSession, RawMessage, RawStatus, Source
 from frontline.intake.services import accept, as_raw, process, submit_or_refuse
 
@@ -224,8 +224,9 @@ def confirm_chat(token: str) -> ChatSession:
     """The link was followed and its button pressed: the chat's sender is who they said."""
     session = chat_for_confirmation(token)
     with transaction.atomic():
-        cases.prove_identity(session.case, how="their emailed link", via="chat")
+        case = cases.prove_identity(session.case, how="their emailed link", via="chat")
         _verify_email(session.email)
+        matching.join_open_case(case, via="chat")  # held apart until now: where it fits, it joins
     return session
 
 

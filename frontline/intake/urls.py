@@ -11,6 +11,7 @@ urlpatterns = [
     path("chat/confirm/<str:token>/", views.chat_confirm, name="chat_confirm"),
     path("chat/<str:token>/messages", views.chat_messages, name="chat_messages"),
     path("intake/quarantine/", views.quarantine, name="quarantine"),
+    path("cases/<str:ref>/match-sender", views.match_sender, name="match_sender"),
     path("intake/raw/<int:pk>/", views.raw_source, name="raw"),
     path("intake/raw/<int:pk>/reprocess", views.reprocess, name="reprocess"),
 ]

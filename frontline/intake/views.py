@@ -12,10 +12,13 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from frontline.cases.lookup import access_case
+from frontline.cases.models import Case
 from frontline.core import jsonbody
 from frontline.core.errors import ServiceError
 from frontline.core.ratelimit import too_many
-from frontline.intake import public, services
+from frontline.customers.models import Customer, Person
+from frontline.intake import matching, public, services
 from frontline.intake.models import ChatSession, RawMessage, RawStatus
 from frontline.web.access import agent_required
 from frontline.web.middleware import content_security_policy
@@ -192,3 +195,25 @@ def reprocess(request, pk: int):
     else:
         messages.success(request, f"#{row.pk}: {row.reason}")
     return redirect("intake:quarantine")
+
+
+@require_POST
+@agent_required
+def match_sender(request, ref: str):
+    """Say who an unmatched sender is: a person of an account we know, or someone new at an account."""
+    case = access_case(request.agent, ref)
+    target = request.POST.get("target", "").split(":")
+    raw = target[2] if target[0] == "person" and len(target) == 3 else request.POST.get("account", "")
+    raw = target[1] if target[0] == "account" and len(target) == 2 else raw
+    if not raw.strip().isdigit() or int(raw) >= 2**62:
+        raise ServiceError("choose who they are, or give the account's number", field="account")
+    into = get_object_or_404(Customer, pk=int(raw))
+    person = None
+    if target[0] == "person":
+        person = get_object_or_404(Person, pk=int(target[1])) if target[1].isdigit() else None
+    matched = matching.match_sender(case.customer, into=into, person=person, by=request.agent)
+    here = next((c for c in matched.cases if c.pk == case.pk), case)
+    landed = Case.objects.get(pk=here.merged_into_id) if here.merged_into_id else here
+    words = f" It joined {landed.ref}, about the same problem." if landed.pk != case.pk else ""
+    messages.success(request, f"Matched to {into.name}.{words}")
+    return redirect("cases:detail", ref=landed.ref)

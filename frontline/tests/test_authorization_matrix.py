@@ -238,6 +238,7 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "topic",
         "attach_units",
         "detach_unit",
+        "match_sender",
         "reprocess",
         "finish",
         "phone_confirmation",

@@ -34,11 +34,11 @@ def test_a_mail_from_a_known_customer_opens_a_case_and_keeps_its_exact_bytes(sam
     assert row.reason == f"opened {case.ref}"
 
 
-def test_a_stranger_gets_a_new_prospect_account_rather_than_being_dropped(db):
+def test_a_stranger_is_kept_as_an_unmatched_sender_not_dropped_and_not_made_a_customer(db):
     row = deliver(mail(sender="Jo New <jo@new.example>"))
 
     assert row.status == RawStatus.PROCESSED
-    assert row.case.customer.name == "Jo New"
+    assert row.case.customer.name == "Jo New" and row.case.customer.standing == "unmatched"
     assert row.case.customer.people.get().contacts.get().normalized == "jo@new.example"
 
 
