@@ -131,7 +131,7 @@ def open_case(
     set_priority(case)
     rows.insert(case)  # plain SQL, as the case's reads and writes on intake's path
     if units:
-        case.affected_units.set(units)
+        units_of_case.link(case, units)
     events.case_opened(case=case, by=by, actor_label=sender or channel, via=via or channel)
     if named and units:
         events.units_attached(case=case, units=units, reason=units_of_case.NAMED, by=None, via=via or channel)

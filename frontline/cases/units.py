@@ -2,7 +2,7 @@
 by mail or chat gets the units its messages name (`customers.mentions`), and a person adds or removes
 them. Units drive the repeat rule, the reach term of priority and the incidents a case joins."""
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
@@ -18,18 +18,34 @@ NAMED = "named in the message"
 
 
 def attach_named(case: Case, text: str, *, via: str) -> list[ServiceUnit]:
-    """Attach the customer's units the text names that the case does not have yet; the caller, already in
-    the message's transaction, saves the case's reach and priority if they matter to it."""
+    """Attach the customer's units the text names that the case does not have yet: one query when it names
+    none. The caller, in the message's transaction, saves the case's reach (and score)."""
     named = named_units(case.customer_id, text)
     if not named:
         return []
-    have = set(case.affected_units.values_list("pk", flat=True)) if case.pk else set()
+    with connection.cursor() as cursor:
+        marks = ", ".join(["%s"] * len(named))
+        cursor.execute(f"{_LINKED} AND serviceunit_id IN ({marks})", [case.pk, *(u.pk for u in named)])
+        have = {pk for (pk,) in cursor.fetchall()}
     new = [u for u in named if u.pk not in have]
     if new:
-        case.affected_units.add(*new)
+        link(case, new)
         case.affected_reach += sum(u.end_users for u in new)
         events.units_attached(case=case, units=new, reason=NAMED, by=None, via=via)
     return new
+
+
+_LINKED = "SELECT serviceunit_id FROM cases_case_affected_units WHERE case_id = %s"
+
+
+def link(case: Case, units) -> None:
+    """Attach units the case does not have. (Plain SQL: intake attaches the units a message names, and the
+    related manager reads the links before it writes them.)"""
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO cases_case_affected_units (case_id, serviceunit_id) VALUES (%s, %s)",
+            [(case.pk, unit.pk) for unit in units],
+        )
 
 
 @transaction.atomic
