@@ -185,3 +185,66 @@ def add_unit(request, customer_id: Id, payload: UnitIn):
     parent_id = data.pop("parent_id")
     parent = get_or_404(ServiceUnit.objects, pk=parent_id) if parent_id else None
     return Status(201, services.add_unit(customer, parent=parent, **data, **_actor(request)))
+
+
+class ContactPatch(In):
+    value: str | None = Field(
+        None, min_length=1, max_length=255, description="The right address or number: this one is retired"
+    )
+    label: str | None = Field(None, max_length=40)
+
+
+class AccountLinkIn(In):
+    customer_id: int = Field(ge=1, le=2**62, description="The account the person acts for too")
+    role: str = "delegate"
+
+
+class RoleIn(In):
+    role: str
+
+
+@router.get("/contacts/{contact_id}", response=ContactOut)
+def get_contact(request, contact_id: Id):
+    return get_or_404(ContactPoint.objects, pk=contact_id)
+
+
+@router.patch(
+    "/contacts/{contact_id}",
+    response=ContactOut,
+    summary="Correct a contact point (a new one replaces it, asked to confirm) or relabel it",
+)
+def change_contact(request, contact_id: Id, payload: ContactPatch):
+    point = get_or_404(ContactPoint.objects, pk=contact_id)
+    if payload.label is not None:
+        point = services.relabel_contact_point(point, label=payload.label, **_actor(request))
+    if payload.value is not None:
+        point = services.correct_contact_point(point, value=payload.value, **_actor(request))
+    return point
+
+
+@router.post("/contacts/{contact_id}/retire", response=ContactOut, summary="Nothing is sent to it again")
+def retire_contact(request, contact_id: Id):
+    point = get_or_404(ContactPoint.objects, pk=contact_id)
+    return services.retire_contact_point(point, **_actor(request))
+
+
+@router.post("/people/{person_id}/accounts", response={201: MembershipOut}, summary="Act for another account")
+def link_person(request, person_id: Id, payload: AccountLinkIn):
+    person = get_or_404(Person.objects, pk=person_id)
+    customer = get_or_404(Customer.objects, pk=payload.customer_id)
+    return Status(201, services.link_person(person, customer, role=payload.role, **_actor(request)))
+
+
+@router.patch("/customers/{customer_id}/people/{person_id}", response=MembershipOut)
+def set_role(request, customer_id: Id, person_id: Id, payload: RoleIn):
+    customer = get_or_404(Customer.objects, pk=customer_id)
+    person = get_or_404(Person.objects, pk=person_id)
+    return services.set_role(person, customer, role=payload.role, **_actor(request))
+
+
+@router.delete("/customers/{customer_id}/people/{person_id}", response={204: None})
+def unlink_person(request, customer_id: Id, person_id: Id):
+    customer = get_or_404(Customer.objects, pk=customer_id)
+    person = get_or_404(Person.objects, pk=person_id)
+    services.unlink_person(person, customer, **_actor(request))
+    return Status(204, None)

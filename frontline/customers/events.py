@@ -123,3 +123,43 @@ def sender_matched(*, customer, into, person, by, via: str) -> None:
             into_id=into.pk,
             person_id=person.pk,
         )
+
+
+CONTACT_RELABELLED = EVENT_KINDS.declare("contact.relabelled", "Contact point relabelled")
+
+
+def contact_relabelled(*, customer, point, before: str, by, via: str) -> None:
+    """data: contact_id, before, label."""
+    record(
+        CONTACT_RELABELLED,
+        actor=by,
+        via=via,
+        customer=customer,
+        contact_id=point.pk,
+        before=before,
+        label=point.label,
+    )
+
+
+PERSON_ROLE_CHANGED = EVENT_KINDS.declare("person.role_changed", "Person's role changed")
+
+
+def person_role_changed(*, customer, person, before: str, role: str, by, via: str) -> None:
+    """data: person_id, before, role."""
+    record(
+        PERSON_ROLE_CHANGED,
+        actor=by,
+        via=via,
+        customer=customer,
+        person_id=person.pk,
+        before=before,
+        role=role,
+    )
+
+
+PERSON_UNLINKED = EVENT_KINDS.declare("person.unlinked", "Person no longer acts for the account")
+
+
+def person_unlinked(*, customer, person, role: str, by, via: str) -> None:
+    """data: person_id, role (the one they had)."""
+    record(PERSON_UNLINKED, actor=by, via=via, customer=customer, person_id=person.pk, role=role)

@@ -198,6 +198,9 @@ def verify_contact_point(point: ContactPoint, *, by=None, via: str = "") -> Cont
     point.state = ContactState.VERIFIED
     point.verified_at = clock.now()
     point.save(update_fields=["state", "verified_at"])
+    signals.contact_settled.send(
+        sender=ContactPoint, point=point, outcome="verified: it reaches its owner", by=by
+    )
     events.contact_verified(customer=owner_account(point), point=point, by=by, via=via)
     return point
 
@@ -212,6 +215,8 @@ def retire_contact_point(
         return point
     point.state = ContactState.RETIRED
     point.save(update_fields=["state"])
+    outcome = f"replaced by {replaced_by.value}" if replaced_by else "retired: it no longer reaches its owner"
+    signals.contact_settled.send(sender=ContactPoint, point=point, outcome=outcome, by=by)
     events.contact_retired(
         customer=owner_account(point),
         point=point,
@@ -380,3 +385,41 @@ def match_sender(
     sender.standing, sender.matched_into = Standing.MATCHED, into
     events.sender_matched(customer=sender, into=into, person=person, by=by, via=via)
     return person
+
+
+@transaction.atomic
+def relabel_contact_point(point: ContactPoint, *, label: str, by=None, via: str = "") -> ContactPoint:
+    """What the point is to its owner ("mobile", "office", "ops mailbox"): words only, the address stays."""
+    label = label.strip()[:40]
+    if label != point.label:
+        before, point.label = point.label, label
+        point.save(update_fields=["label"])
+        events.contact_relabelled(customer=owner_account(point), point=point, before=before, by=by, via=via)
+    return point
+
+
+@transaction.atomic
+def set_role(person: Person, customer: Customer, *, role: str, by=None, via: str = "") -> Membership:
+    """What the person is to the account: owner, technical or billing contact, or acting on its behalf."""
+    require_choice(role, MembershipRole, "role")
+    membership = Membership.objects.filter(person=person, customer=customer).first()
+    if membership is None:
+        raise ServiceError(f"{person} does not act for {customer}", field="person")
+    if membership.role != role:
+        before, membership.role = membership.role, role
+        membership.save(update_fields=["role"])
+        events.person_role_changed(customer=customer, person=person, before=before, role=role, by=by, via=via)
+    return membership
+
+
+@transaction.atomic
+def unlink_person(person: Person, customer: Customer, *, by=None, via: str = "") -> None:
+    """The person no longer acts for the account. They keep their other accounts, and their contact points
+    (the evidence log names them); an account's last person stays, so someone is always there to tell."""
+    membership = Membership.objects.filter(person=person, customer=customer).first()
+    if membership is None:
+        raise ServiceError(f"{person} does not act for {customer}", field="person")
+    if not Membership.objects.filter(customer=customer).exclude(pk=membership.pk).exists():
+        raise ServiceError(f"{person} is the only person of {customer}: add another first", field="person")
+    membership.delete()
+    events.person_unlinked(customer=customer, person=person, role=membership.role, by=by, via=via)
