@@ -66,6 +66,8 @@ PAGES: dict[str, str] = {
     "intake:reprocess": STAFF,
     "intake:match_sender": STAFF,  # say who an unmatched sender is
     "todos:list": STAFF,
+    "saved_replies:list": STAFF,
+    "saved_replies:save": Capability.ASSIGN_OTHERS,  # team leads keep the team's saved replies
     "todos:finish": STAFF,
     "notifications:fanouts": STAFF,
     "notifications:fanout": STAFF,
@@ -174,6 +176,10 @@ API: dict[str, str] = {
     "POST /api/v1/cases/{ref}/assign": STAFF,  # taking; giving to someone else takes ASSIGN_OTHERS
     "POST /api/v1/cases/{ref}/status": STAFF,
     "GET /api/v1/cases/{ref}/units": STAFF,
+    "GET /api/v1/cases/{ref}/saved-replies": STAFF,
+    "GET /api/v1/saved-replies": STAFF,
+    "POST /api/v1/saved-replies": Capability.ASSIGN_OTHERS,  # team leads keep the team's saved replies
+    "PATCH /api/v1/saved-replies/{reply_id}": Capability.ASSIGN_OTHERS,
     "POST /api/v1/cases/{ref}/units": STAFF,
     "DELETE /api/v1/cases/{ref}/units/{unit_id}": STAFF,
     "POST /api/v1/messages": STAFF,

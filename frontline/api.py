@@ -22,6 +22,7 @@ from frontline.intake.api import router as intake_router
 from frontline.monitoring.api import router as monitoring_router
 from frontline.notifications.api import router as notifications_router
 from frontline.policy.api import router as policy_router
+from frontline.saved_replies.api import router as saved_replies_router
 from frontline.web.access import agent_of
 
 
@@ -155,6 +156,7 @@ def _add_routers() -> None:
     api.add_router("/", monitoring_router)
     api.add_router("/", incidents_router)
     api.add_router("/", correlation_router)
+    api.add_router("/", saved_replies_router)
 
 
 _add_routers()

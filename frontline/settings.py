@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "frontline.intake",
     "frontline.delivery",
     "frontline.todos",
+    "frontline.saved_replies",
     "frontline.notifications",
     "frontline.routing",
     "frontline.policy",
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "frontline.web.middleware.OneRequestsLanguage",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -200,6 +202,7 @@ FRONTLINE_CASE_PANELS = [
     "frontline.incidents.panels.incident",  # the incident it is part of, why, and detach
     "frontline.policy.panels.decisions",  # the rules' decisions on this case, with override forms
     "frontline.policy.panels.goodwill",  # beyond the contract: the goodwill form
+    "frontline.saved_replies.panels.saved_replies",  # saved replies filled from the case, one press to use
 ]
 
 # What runs inside the transaction that opens a case, whoever opens it: callables (case) -> None.
@@ -240,6 +243,7 @@ FRONTLINE_WORKSPACE_LINKS = [
     ("Correlation", "correlation:page"),
     ("Maintenance", "incidents:maintenance_list"),
     ("Monitoring", "monitoring:page"),
+    ("Saved replies", "saved_replies:list"),
 ]
 
 # What a notice sent by email carries besides its text: callables (notification, address) -> attachments.

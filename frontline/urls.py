@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("frontline.cases.urls")),
     path("", include("frontline.intake.urls")),
     path("", include("frontline.todos.urls")),
+    path("", include("frontline.saved_replies.urls")),
     path("", include("frontline.notifications.urls")),
     path("", include("frontline.policy.urls")),
     path("", include("frontline.monitoring.urls")),

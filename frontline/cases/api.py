@@ -119,6 +119,11 @@ class MessageOut(Schema):
 class ReplyIn(In):
     body: str = Field(min_length=1, max_length=100_000)
     internal: bool = Field(False, description="An internal note for staff instead of a reply to the customer")
+    origin: str = Field(
+        "",
+        max_length=40,
+        description="What the reply started from: saved:<id> (a saved reply) or case:C-<n> (a solved case)",
+    )
     confirmed: bool = Field(
         False,
         description="Send a reply the checks held (409: e.g. asking a customer hit by our open incident "
@@ -248,7 +253,12 @@ def post_reply(request, ref: str, payload: ReplyIn):
     return Status(
         201,
         services.reply_to_case(
-            case, by=request.agent, body=payload.body, confirmed=payload.confirmed, via="api"
+            case,
+            by=request.agent,
+            body=payload.body,
+            confirmed=payload.confirmed,
+            via="api",
+            origin=payload.origin,
         ),
     )
 

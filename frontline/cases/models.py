@@ -199,9 +199,16 @@ class Message(models.Model):
     # or, both null, not worked out (messages from before, other channels): the page works it out itself.
     fold_before = models.PositiveIntegerField(null=True, blank=True)
     fold_at = models.PositiveIntegerField(null=True, blank=True)
+    # What an agent's reply started from: "saved:<id>" (a saved reply) or "case:C-<n>" (how a similar case
+    # was solved); blank for anything else. The saved replies' measures read it.
+    origin = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
-        indexes = [models.Index(fields=["case", "created_at", "id"], name="message_case_timeline")]
+        indexes = [
+            models.Index(fields=["case", "created_at", "id"], name="message_case_timeline"),
+            # Only replies started from something: intake's messages never enter it.
+            models.Index(fields=["origin"], condition=~Q(origin=""), name="message_origin"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.get_direction_display().lower()} on {self.case.ref}"

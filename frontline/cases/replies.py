@@ -4,6 +4,7 @@ we have their problem, and internal notes.
 A reply is committed before it is handed to the mail server, and the server's answer is recorded after:
 never lost, never silently failed."""
 
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -62,7 +63,7 @@ def _thread_headers(case: Case, sending: Message) -> dict:
 
 
 def send_on_case(
-    case: Case, *, body: str, author: Agent | None, automatic: bool = False
+    case: Case, *, body: str, author: Agent | None, automatic: bool = False, origin: str = ""
 ) -> tuple[Message, object]:
     """Commit our message, then hand it to the mail server, then record the answer: never lost, never
     silently failed. Answers the message and its delivery attempt (None when there is no address)."""
@@ -80,6 +81,7 @@ def send_on_case(
             subject=f"[{case.ref}] {case.subject}"[:255],
             body_text=body,
             message_id=delivery.new_message_id(),
+            origin=origin,
         )
     if point is None:
         error = "no working email address for this customer"
@@ -134,13 +136,21 @@ class NeedsConfirmation(Conflict):
         )
 
 
-def reply_to_case(case: Case, *, by: Agent, body: str, confirmed: bool = False, via: str = "web") -> Message:
+ORIGIN = re.compile(r"saved:\d{1,18}|case:C-\d{1,18}")
+
+
+def reply_to_case(
+    case: Case, *, by: Agent, body: str, confirmed: bool = False, via: str = "web", origin: str = ""
+) -> Message:
     """Record an agent's reply, send it by email, and record what the mail server answered. A reply a check
-    cautions against (asking a customer hit by our incident to run diagnostics) waits for `confirmed`."""
+    cautions against (asking a customer hit by our incident to run diagnostics) waits for `confirmed`.
+    `origin`: what the reply started from ("saved:12", "case:C-40"), kept on the message."""
     require(by, Capability.WORK_CASES)
     body = body.strip()
     if not body:
         raise ServiceError("the reply is empty", field="body")
+    if origin and not ORIGIN.fullmatch(origin):
+        raise ServiceError("origin is saved:<id> or case:C-<number>", field="origin")
     if not confirmed:
         cautions = [found for check in door("FRONTLINE_REPLY_CHECKS") if (found := check(case, body))]
         if cautions:
@@ -155,8 +165,8 @@ def reply_to_case(case: Case, *, by: Agent, body: str, confirmed: bool = False, 
         set_priority(case)
         case.save()
     if _last_inbound_channel(case) == Channel.CHAT and case.chat_sessions.exists():
-        return _reply_in_chat(case, by=by, body=body, via=via)
-    message, _attempt = send_on_case(case, body=body, author=by)
+        return _reply_in_chat(case, by=by, body=body, via=via, origin=origin)
+    message, _attempt = send_on_case(case, body=body, author=by, origin=origin)
     with transaction.atomic():
         if message.send_error:
             events.reply_failed(case=case, message=message, by=by, via=via)
@@ -176,7 +186,7 @@ def _last_inbound_channel(case: Case) -> str:
 
 
 @transaction.atomic
-def _reply_in_chat(case: Case, *, by: Agent, body: str, via: str) -> Message:
+def _reply_in_chat(case: Case, *, by: Agent, body: str, via: str, origin: str) -> Message:
     """A live chat is answered in the chat: the visitor's widget polls for it."""
     message = add_message(
         case,
@@ -186,6 +196,7 @@ def _reply_in_chat(case: Case, *, by: Agent, body: str, via: str) -> Message:
         sender=str(by),
         body_text=body,
         sent_at=clock.now(),
+        origin=origin,
     )
     events.reply_sent(case=case, message=message, to="chat", by=by, via=via)
     return message

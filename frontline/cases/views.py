@@ -188,10 +188,20 @@ def reply(request, ref: str):
     body = request.POST.get("body", "")
     try:
         message = services.reply_to_case(
-            case, by=request.agent, body=body, confirmed=request.POST.get("confirmed") == "on"
+            case,
+            by=request.agent,
+            body=body,
+            confirmed=request.POST.get("confirmed") == "on",
+            origin=request.POST.get("origin", "").strip(),
         )
     except replies.NeedsConfirmation as held:  # the form again, with what we already hold
-        return _case_page(request, case, reply_cautions=held.cautions, reply_draft=body)
+        return _case_page(
+            request,
+            case,
+            reply_cautions=held.cautions,
+            reply_draft=body,
+            reply_origin=request.POST.get("origin", ""),
+        )
     if message.send_error:
         messages.error(request, f"The reply is saved on the case but could not be sent: {message.send_error}")
     else:

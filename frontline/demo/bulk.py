@@ -206,6 +206,7 @@ def _message(writer: BulkWriter, case: dict, at, **fields) -> dict:
         is_chaser=False,
         fold_before=None,
         fold_at=None,  # as the services write it; only intake's mail path works it out
+        origin="",
     )
     values.update(fields)
     row = writer.add(Message, **values)

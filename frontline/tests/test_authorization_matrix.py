@@ -228,6 +228,7 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "portal:contact_add": {"kind": "email", "value": "matrix@walkerblog.example"},
         "portal:contact_correct": {"value": "matrix-2@walkerblog.example"},
         "portal:ask": {"words": "matrix"},
+        "saved_replies:save": {"title": "matrix", "body": "matrix"},
     }.get(name, {})
     posts = {
         "chat_start",
@@ -250,6 +251,7 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "set_role",
         "unlink_person",
         "add_contact",
+        "save",
         "reprocess",
         "finish",
         "phone_confirmation",
@@ -307,6 +309,7 @@ def api_request(op: str, w: dict) -> tuple[str, str, dict]:
         "person_id": w["case"].requester_id,
         "unit_id": w["blog"].pk,
         "contact_id": w["point"].pk,
+        "reply_id": MADE_UP,
         "ref": w["case"].ref,
         "case_ref": w["case"].ref,
         "notification_id": w["notification"].pk,
@@ -386,6 +389,8 @@ def api_request(op: str, w: dict) -> tuple[str, str, dict]:
         "POST /api/v1/incidents/{incident_id}/updates": {"state": "identified", "body": "matrix"},
         "POST /api/v1/incidents/{incident_id}/cases": {"case": "C-1"},
         "POST /api/v1/cases/{ref}/units": {"unit_ids": [w["blog"].pk]},
+        "POST /api/v1/saved-replies": {"title": "matrix", "body": "matrix"},
+        "PATCH /api/v1/saved-replies/{reply_id}": {"title": "matrix"},
         "POST /api/v1/maintenance": {
             "title": "m",
             "body": "m",

@@ -31,6 +31,7 @@ LAYERS = [
     "todos",
     "delivery",
     "cases",
+    "saved_replies",
     "routing",
     "notifications",
     "intake",

@@ -2,6 +2,7 @@
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 
 from frontline.core import jsonbody
 from frontline.core.errors import NotAllowed, ServiceError
@@ -109,3 +110,17 @@ def content_security_policy(*, frame_ancestors: str = "'none'", images: str = "'
             f"frame-ancestors {frame_ancestors}",
         ]
     )
+
+
+class OneRequestsLanguage:
+    """The portal speaks the visitor's language (translation.activate); the next request this thread serves,
+    a staff page perhaps, must not inherit it. Django keeps the active language per thread until changed."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            return self.get_response(request)
+        finally:
+            translation.deactivate()

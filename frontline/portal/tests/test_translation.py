@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from frontline.cases import services as cases
 from frontline.cases.models import Case, Message
@@ -133,3 +134,12 @@ def _written_when_sent(customer) -> list[str]:
     bodies = list(Message.objects.filter(case__customer=customer).values_list("body_text", flat=True))
     answers = list(DeliveryAttempt.objects.filter(customer=customer).values_list("reply_text", flat=True))
     return [" ".join(text.split()) for text in notices + subjects + bodies + answers]
+
+
+def test_a_portal_page_in_german_leaves_the_next_request_of_the_thread_in_english(sam_portal):
+    # given Sam reads the portal in German
+    sam_portal.post("/portal/language", {"language": "de"})
+    assert '<html lang="de"' in sam_portal.get("/portal/").content.decode()
+    # then the thread that served it speaks the site's language again for whatever it serves next (a staff
+    # page would otherwise show German words and numbers: "33,3")
+    assert translation.get_language() == "en-gb"

@@ -32,3 +32,23 @@
     }
   });
 })();
+
+// Starting a reply from something (a saved reply, how a similar case was solved): a button with
+// data-reply-fill puts its text in the reply box, and the reply remembers where it started (origin).
+// Ctrl+Enter (or Cmd+Enter) in a text box sends its form.
+(function () {
+  document.addEventListener("click", function (e) {
+    const button = e.target.closest("[data-reply-fill]");
+    const box = document.getElementById("reply-body");
+    if (!button || !box) return;
+    box.value = button.dataset.replyFill;
+    const origin = document.getElementById("reply-origin");
+    if (origin) origin.value = button.dataset.replyOrigin || "";
+    box.focus();
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey) || e.target.tagName !== "TEXTAREA" || !e.target.form) return;
+    e.preventDefault();
+    e.target.form.requestSubmit();
+  });
+})();
