@@ -55,6 +55,20 @@ def reply_parts(message) -> Reply:
 
 
 @register.filter
+def clock_words(c) -> str:
+    """Where a service clock stands, as a person says it: "5 days overdue", "2 hours left of 4 hours",
+    "met in 40 minutes (target 2 hours)", "paused at 3 hours of 1 day"."""
+    elapsed, target = round((c.elapsed_seconds or 0) / 60), round((c.target_seconds or 0) / 60)
+    if c.state == "breached":
+        return f"{minutes_words(elapsed - target)} overdue (target {minutes_words(target)})"
+    if c.state == "met":
+        return f"met in {minutes_words(elapsed)} (target {minutes_words(target)})"
+    if c.state == "paused":
+        return f"paused at {minutes_words(elapsed)} of {minutes_words(target)}"
+    return f"{minutes_words(target - elapsed)} left of {minutes_words(target)}"
+
+
+@register.filter
 def div60(seconds) -> int:
     return round((seconds or 0) / 60)
 

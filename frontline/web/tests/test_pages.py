@@ -2,9 +2,11 @@ import pytest
 from django.urls import reverse
 
 from frontline.cases import services
+from frontline.cases.clocks import Clock
 from frontline.cases.models import Case
 from frontline.customers import services as customers
 from frontline.events.models import Event, EventKind
+from frontline.web.templatetags.workspace import clock_words
 
 pytestmark = pytest.mark.django_db
 
@@ -297,3 +299,39 @@ def test_spans_read_in_words():
         "2 days",
         "5 days",
     ]
+
+
+def test_service_clocks_read_as_a_person_says_them():
+    def at(state, elapsed_min, target_min):
+        return Clock("first response", state, target_min * 60, elapsed_min * 60, None, None, "")
+
+    assert clock_words(at("breached", 7204, 120)) == "4 days overdue (target 2 hours)"
+    assert clock_words(at("running", 45, 240)) == "3 hours left of 4 hours"
+    assert clock_words(at("met", 40, 120)) == "met in 40 minutes (target 2 hours)"
+    assert clock_words(at("paused", 180, 1440)) == "paused at 3 hours of 24 hours"
+
+
+def test_the_inbox_marks_a_case_whose_customer_wrote_again_after_our_answer_only(
+    signed_in, sam, sam_person, tom, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    fresh = services.open_case(
+        customer=sam, requester=sam_person, subject="Fresh", body="new", channel="email"
+    )
+    again = services.open_case(
+        customer=sam, requester=sam_person, subject="Again", body="first", channel="email"
+    )
+    services.reply_to_case(again, by=tom, body="Done.")
+    services.record_inbound_message(again, channel="email", body="Not done", requester=sam_person)
+    rows = signed_in.get(reverse("cases:inbox")).content.decode().split("<tr")
+    assert "wrote again" in next(r for r in rows if "Again" in r)
+    assert "wrote again" not in next(r for r in rows if f"{fresh.ref}</a> Fresh" in r)
+
+
+def test_the_public_form_and_chat_carry_the_providers_name_logo_and_colour(client, settings):
+    settings.FRONTLINE_PROVIDER_NAME = "Northwind Hosting"
+    settings.FRONTLINE_PROVIDER_LOGO = "/static/northwind.svg"
+    for path in ("/contact/", "/chat/"):
+        page = client.get(path).content.decode()
+        assert "Northwind Hosting" in page and 'src="/static/northwind.svg"' in page
+        assert 'href="/portal/brand.css"' in page
