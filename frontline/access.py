@@ -70,6 +70,7 @@ PAGES: dict[str, str] = {
     "saved_replies:save": Capability.ASSIGN_OTHERS,  # team leads keep the team's saved replies
     "todos:finish": STAFF,
     "notifications:fanouts": STAFF,
+    "notifications:fanout_new": Capability.RUN_INCIDENTS,  # telling many customers at once: a lead's action
     "notifications:fanout": STAFF,
     "notifications:fanout_progress": STAFF,
     "notifications:phone_confirmation": STAFF,
@@ -186,7 +187,7 @@ API: dict[str, str] = {
     "POST /api/v1/notifications": STAFF,
     "GET /api/v1/notifications/{notification_id}": STAFF,
     "POST /api/v1/notifications/{notification_id}/phone-confirmation": STAFF,
-    "POST /api/v1/notifications/fanouts": STAFF,
+    "POST /api/v1/notifications/fanouts": Capability.RUN_INCIDENTS,  # telling many customers at once
     "GET /api/v1/notifications/fanouts/{fanout_id}": STAFF,
     "GET /api/v1/policy/rules": STAFF,
     "POST /api/v1/policy/rules": Capability.EDIT_POLICY,

@@ -202,6 +202,7 @@ FRONTLINE_CASE_PANELS = [
     "frontline.incidents.panels.incident",  # the incident it is part of, why, and detach
     "frontline.policy.panels.decisions",  # the rules' decisions on this case, with override forms
     "frontline.policy.panels.goodwill",  # beyond the contract: the goodwill form
+    "frontline.notifications.fanouts.case_panel",  # notices to many customers covering it; start one
     "frontline.saved_replies.panels.saved_replies",  # saved replies filled from the case, one press to use
 ]
 

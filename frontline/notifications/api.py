@@ -9,6 +9,7 @@ from frontline.cases.lookup import access_case
 from frontline.core.api import BodyId, In, get_or_404
 from frontline.customers.models import Customer
 from frontline.notifications import services
+from frontline.notifications.fanouts import chosen_cases
 from frontline.notifications.models import FanOut, Notification, SubjectKind, Urgency
 
 router = Router(tags=["notifications"])
@@ -128,6 +129,11 @@ class FanOutIn(In):
     unit_ids: list[BodyId] = Field(
         [], max_length=2_000_000, description="Service units whose owners are notified"
     )
+    case_refs: list[str] = Field(
+        [],
+        max_length=100_000,
+        description="Cases whose customers are notified (C-12); each shows the notice",
+    )
 
 
 class Failure(Schema):
@@ -165,6 +171,7 @@ def fan_out(request, payload: FanOutIn):
         urgency=payload.urgency,
         customers=payload.customer_ids,
         units=payload.unit_ids,
+        cases=chosen_cases(payload.case_refs, request.agent),
         by=request.agent,
         via="api",
     )

@@ -75,6 +75,9 @@ class FanOut(models.Model):
     created_by = models.ForeignKey(
         "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The cases it tells the customers about: those chosen, and the open cases about the units chosen. Each
+    # case page shows the notices that cover it.
+    cases = models.ManyToManyField("cases.Case", blank=True, related_name="fanouts")
 
     def __str__(self) -> str:
         return f"{self.title} ({self.total} customers)"

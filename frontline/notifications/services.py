@@ -23,6 +23,9 @@ from datetime import timedelta
 
 from django.db import transaction
 
+from frontline.agents.models import Capability
+from frontline.agents.services import require
+from frontline.cases.models import Case
 from frontline.core import clock
 from frontline.core.db import is_row_id
 from frontline.core.errors import ServiceError, require_choice
@@ -136,6 +139,7 @@ def notify(
     return notification
 
 
+@transaction.atomic
 def fan_out(
     *,
     subject_kind: str,
@@ -145,13 +149,19 @@ def fan_out(
     urgency: str = Urgency.URGENT,
     customers=None,
     units=None,
+    cases=None,
     by=None,
     via: str = "",
 ) -> FanOut:
-    """Notify every customer given, or the owners of every service unit given, once each; a person acting
-    for several of them gets one notice naming the accounts (`audience.recipients`)."""
+    """Notify every customer given, the owners of every service unit given and the customers of every case
+    given, once each; a person acting for several of them gets one notice naming the accounts
+    (`audience.recipients`). Telling many customers at once is a lead's action (RUN_INCIDENTS)."""
+    if by is not None:
+        require(by, Capability.RUN_INCIDENTS)
     title, body = _check(subject_kind, urgency, title, body)
     ids = {c.pk if isinstance(c, Customer) else int(c) for c in customers or []}
+    chosen_cases = list(cases or [])
+    ids.update(case.customer_id for case in chosen_cases)
     unit_ids = [u.pk if isinstance(u, ServiceUnit) else int(u) for u in units or []]
     known = set()  # an id no row can have is simply unknown
     for chunk in _batched(sorted(i for i in ids if is_row_id(i)), 5000):
@@ -170,8 +180,8 @@ def fan_out(
     if found_units < len(set(unit_ids)):
         raise ServiceError("some of the service units given do not exist", field="units")
     if not ids:
-        raise ServiceError("nobody to notify: give customers or service units", field="customers")
-    return _start_fan_out(
+        raise ServiceError("nobody to notify: give customers, service units or cases", field="customers")
+    fanout = _start_fan_out(
         recipients(sorted(ids)),  # one notice per person per subject, however many accounts they act for
         subject_kind=subject_kind,
         subject_id=subject_id,
@@ -181,6 +191,16 @@ def fan_out(
         by=by,
         via=via,
     )
+    covered = {case.pk for case in chosen_cases}
+    for chunk in _batched([i for i in unit_ids if is_row_id(i)], 5000):
+        covered.update(
+            Case.objects.filter(is_open=True, affected_units__in=chunk)
+            .values_list("pk", flat=True)
+            .distinct()
+        )
+    if covered:
+        fanout.cases.add(*sorted(covered))
+    return fanout
 
 
 def fan_out_to(

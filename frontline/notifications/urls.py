@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontline.notifications import fixing, views
+from frontline.notifications import fanouts, fixing, views
 
 app_name = "notifications"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("notify/verify/<str:token>/", views.verify, name="verify"),
     path("notify/sms-inbound", views.sms_inbound, name="sms_inbound"),
     path("notify/fanouts/", views.fanout_list, name="fanouts"),
+    path("notify/fanouts/new", fanouts.new, name="fanout_new"),
     path("notify/fanouts/<int:pk>/", views.fanout_detail, name="fanout"),
     path("notify/fanouts/<int:pk>/progress.json", views.fanout_progress, name="fanout_progress"),
     path("notify/<int:pk>/phone-confirmation", views.phone_confirmation, name="phone_confirmation"),

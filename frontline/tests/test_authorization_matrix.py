@@ -390,6 +390,13 @@ def api_request(op: str, w: dict) -> tuple[str, str, dict]:
         "POST /api/v1/incidents/{incident_id}/cases": {"case": "C-1"},
         "POST /api/v1/cases/{ref}/units": {"unit_ids": [w["blog"].pk]},
         "POST /api/v1/saved-replies": {"title": "matrix", "body": "matrix"},
+        "POST /api/v1/notifications/fanouts": {
+            "subject_kind": "incident",
+            "subject_id": "matrix",
+            "title": "matrix",
+            "body": "matrix",
+            "customer_ids": [w["sam"].pk],
+        },
         "PATCH /api/v1/saved-replies/{reply_id}": {"title": "matrix"},
         "POST /api/v1/maintenance": {
             "title": "m",

@@ -27,3 +27,10 @@ def critical(sam, smtp_server, receiver):
             body="Your site walkerblog.example is down because server web-07 failed. We are restoring it.",
             urgency="critical",
         )
+
+
+@pytest.fixture
+def signed_in_lead(client, priya):
+    """A browser session of Priya's: telling many customers at once is a team lead's action."""
+    client.force_login(priya.user)
+    return client

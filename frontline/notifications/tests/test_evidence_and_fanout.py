@@ -90,7 +90,7 @@ def _customers(count: int):
 
 
 def test_a_fan_out_notifies_each_affected_customer_once_and_counts_progress_live(
-    smtp_server, receiver, signed_in
+    smtp_server, receiver, signed_in_lead
 ):
     # given five customers, two units of the same customer among the affected, and one bad address
     people = _customers(5)
@@ -98,7 +98,7 @@ def test_a_fan_out_notifies_each_affected_customer_once_and_counts_progress_live
     units = [c.units.get().pk for c in people[:4]]
     extra = customers.add_unit(people[0], kind="site", name="second.example")
     with clock.frozen_at(T0):
-        created = signed_in.post(
+        created = signed_in_lead.post(
             "/api/v1/notifications/fanouts",
             {
                 "subject_kind": "maintenance",
@@ -118,7 +118,7 @@ def test_a_fan_out_notifies_each_affected_customer_once_and_counts_progress_live
     assert fanout["started"] == 0
     # when the workers have sent the first rung
     tick(T0)
-    progress = signed_in.get(f"/api/v1/notifications/fanouts/{fanout['id']}").json()
+    progress = signed_in_lead.get(f"/api/v1/notifications/fanouts/{fanout['id']}").json()
     assert progress["started"] == 5 and progress["sent"] == 4 and progress["failing"] == 1
     # failures are listed, not summarised away
     [failure] = progress["failures"]
@@ -126,16 +126,16 @@ def test_a_fan_out_notifies_each_affected_customer_once_and_counts_progress_live
     # when two acknowledge
     for notification in Notification.objects.filter(fanout_id=fanout["id"]).order_by("pk")[:2]:
         services.acknowledge(notification, via="link")
-    progress = signed_in.get(f"/notify/fanouts/{fanout['id']}/progress.json").json()
+    progress = signed_in_lead.get(f"/notify/fanouts/{fanout['id']}/progress.json").json()
     assert progress["acknowledged"] == 2 and progress["percent_acknowledged"] == 40.0
     # and the page shows the bars and the failure, and polls for more
-    page = signed_in.get(f"/notify/fanouts/{fanout['id']}/").content.decode()
+    page = signed_in_lead.get(f"/notify/fanouts/{fanout['id']}/").content.decode()
     assert '<progress id="bar-started" max="5" value="5">' in page
     assert "ops3@example.com" in page and "progress.json" in page
 
 
-def test_a_fan_out_without_anyone_to_notify_is_refused(signed_in):
-    answer = signed_in.post(
+def test_a_fan_out_without_anyone_to_notify_is_refused(signed_in_lead):
+    answer = signed_in_lead.post(
         "/api/v1/notifications/fanouts",
         {"subject_kind": "incident", "subject_id": "1", "title": "t", "body": "b"},
         content_type="application/json",
@@ -198,7 +198,7 @@ def test_the_dispatcher_claims_no_more_than_the_workers_can_run(smtp_server, set
 
 
 def test_a_person_acting_for_several_accounts_gets_one_notice_naming_them_and_one_ack_covers_all(
-    smtp_server, receiver, signed_in
+    smtp_server, receiver, signed_in_lead
 ):
     # given a delegate who acts for twelve accounts, eleven of which have nobody else, and one that has
     # its own owner too
@@ -213,7 +213,7 @@ def test_a_person_acting_for_several_accounts_gets_one_notice_naming_them_and_on
     customers.add_contact_point(person=owner, kind="email", value="owner@zero.example")
     # when a lead notifies every one of them through the API
     with clock.frozen_at(T0):
-        created = signed_in.post(
+        created = signed_in_lead.post(
             "/api/v1/notifications/fanouts",
             {
                 "subject_kind": "maintenance",
