@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
+from frontline.agents.api import router as agents_router
 from frontline.agents.services import token_for
 from frontline.cases.api import router as cases_router
 from frontline.core import jsonbody, ratelimit
@@ -23,6 +24,7 @@ from frontline.monitoring.api import router as monitoring_router
 from frontline.notifications.api import router as notifications_router
 from frontline.policy.api import router as policy_router
 from frontline.saved_replies.api import router as saved_replies_router
+from frontline.todos.api import router as todos_router
 from frontline.web.access import agent_of
 
 
@@ -157,6 +159,8 @@ def _add_routers() -> None:
     api.add_router("/", incidents_router)
     api.add_router("/", correlation_router)
     api.add_router("/", saved_replies_router)
+    api.add_router("/", agents_router)
+    api.add_router("/", todos_router)
 
 
 _add_routers()

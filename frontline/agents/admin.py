@@ -29,6 +29,15 @@ def _role_action(role):
     return action
 
 
+@admin.action(description="Add an API token for each (shown once)")
+def add_token(modeladmin, request, queryset):
+    for agent in queryset:
+        _, plaintext = services.issue_api_token(
+            agent, f"token for {agent.user.username}", by=agent_of(request.user)
+        )
+        messages.warning(request, f"Token for {agent}: {plaintext} (copy it now; it is not stored)")
+
+
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
     list_display = ["display_name", "team", "role", "capacity", "is_available"]
@@ -36,7 +45,7 @@ class AgentAdmin(admin.ModelAdmin):
     search_fields = ["display_name", "user__username", "user__email"]
     readonly_fields = ["user", "role"]
     inlines = [AgentSkillInline]
-    actions = [_role_action(role) for role in Role.values]
+    actions = [add_token, *(_role_action(role) for role in Role.values)]
 
     def has_add_permission(self, request):
         return False  # agents are created by `frontline` commands or the service, which records it

@@ -41,6 +41,8 @@ def create_agent(
     capacity: int = 20,
     by: Agent | None = None,
 ) -> Agent:
+    if by is not None:  # a person through the API; commands and the demo create staff as the system
+        require(by, Capability.MANAGE_STAFF)
     if role not in Role.values:
         raise ServiceError(f"unknown role {role!r}", field="role")
     User = get_user_model()
@@ -129,3 +131,64 @@ def token_for(plaintext: str) -> ApiToken | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+CHANGEABLE = ("display_name", "team", "skills", "capacity", "is_available", "goodwill_allowance")
+
+
+@transaction.atomic
+def change_agent(agent: Agent, *, by: Agent, **changes) -> Agent:
+    """Change what an admin keeps about a person: name, team, skills and levels ({slug: 1-5}; the set
+    replaces the old one), capacity, availability, monthly goodwill allowance. (The role: change_role.)"""
+    require(by, Capability.MANAGE_STAFF)
+    unknown = set(changes) - set(CHANGEABLE)
+    if unknown:
+        raise ServiceError(f"cannot change {', '.join(sorted(unknown))} here", field=sorted(unknown)[0])
+    before, after = {}, {}
+    skills = changes.pop("skills", None)
+    if skills is not None:
+        if any(not 1 <= level <= 5 for level in skills.values()):
+            raise ServiceError("a skill's level is 1 (learning) to 5 (expert)", field="skills")
+        known = dict(Skill.objects.filter(slug__in=skills).values_list("slug", "pk"))
+        if set(skills) - set(known):
+            raise ServiceError(f"no skill {', '.join(sorted(set(skills) - set(known)))}", field="skills")
+        before["skills"] = str(dict(agent.agentskill_set.values_list("skill__slug", "level")))
+        AgentSkill.objects.filter(agent=agent).delete()
+        AgentSkill.objects.bulk_create(
+            AgentSkill(agent=agent, skill_id=known[s], level=v) for s, v in skills.items()
+        )
+        after["skills"] = str(skills)
+    for field, value in changes.items():
+        if field == "capacity" and not 0 <= value <= 500:
+            raise ServiceError("capacity is 0 to 500 open cases", field="capacity")
+        if field == "goodwill_allowance" and value < 0:
+            raise ServiceError("an allowance cannot be negative", field="goodwill_allowance")
+        before[field], after[field] = str(getattr(agent, field)), str(value)
+        setattr(agent, field, value)
+    if changes:
+        agent.save(update_fields=list(changes))
+    if after:
+        events.agent_changed(agent=agent, before=before, after=after, by=by)
+    return agent
+
+
+@transaction.atomic
+def create_team(*, name: str, time_zone: str = "Europe/London", by: Agent) -> Team:
+    require(by, Capability.MANAGE_STAFF)
+    name = name.strip()
+    if not name or Team.objects.filter(name__iexact=name).exists():
+        raise ServiceError(f"a team needs a name of its own: {name!r}", field="name")
+    team = Team.objects.create(name=name, time_zone=time_zone)
+    events.team_created(team=team, by=by)
+    return team
+
+
+@transaction.atomic
+def create_skill(*, slug: str, name: str, by: Agent) -> Skill:
+    """A kind of problem: the router learns it from cases labelled with it."""
+    require(by, Capability.MANAGE_STAFF)
+    if Skill.objects.filter(slug=slug).exists():
+        raise ServiceError(f"there is a skill {slug!r} already", field="slug")
+    skill = Skill.objects.create(slug=slug, name=name.strip() or slug.replace("-", " ").title())
+    events.skill_created(skill=skill, by=by)
+    return skill

@@ -15,8 +15,10 @@ from frontline.cases import clocks, priority, services
 from frontline.cases.inbox import InboxFilter, inbox_page
 from frontline.cases.lookup import access_case
 from frontline.cases.models import Case, Message
-from frontline.core.api import In, Limit, PageOut, get_or_404
+from frontline.core.api import Id, In, Limit, PageOut, get_or_404
+from frontline.core.pagination import keyset_page
 from frontline.customers.models import Customer, Person, ServiceUnit
+from frontline.intake import public as intake_public
 from frontline.routing import services as routing
 
 router = Router(tags=["cases"])
@@ -311,3 +313,71 @@ def detach_unit(request, ref: str, unit_id: int):
     unit = get_or_404(ServiceUnit.objects, pk=unit_id)
     services.detach_unit(case, unit, by=request.agent, via="api")
     return _units(case)
+
+
+class TimelineOut(Schema):
+    at: datetime.datetime
+    kind: str
+    label: str
+    who: str
+    via: str
+    data: dict
+
+
+class CallIn(In):
+    direction: str = Field(
+        pattern="^(in|out)$", description="in: the customer called us; out: we called them"
+    )
+    number: str = Field("", max_length=40)
+    minutes: float = Field(0, ge=0, le=24 * 60)
+    summary: str = Field(min_length=1, max_length=20_000, description="What was said")
+    reached: bool = Field(True, description="For our call: did we reach them?")
+
+
+@router.get("/cases/{ref}/timeline", response=list[TimelineOut], summary="A case's history, oldest first")
+def timeline(request, ref: str, limit: Limit = 200):
+    case = _case(request, ref)
+    found = case.events.select_related("actor").order_by("at", "pk")[:limit]
+    return [
+        {"at": e.at, "kind": e.kind, "label": e.label, "who": e.who, "via": e.via, "data": e.data}
+        for e in found
+    ]
+
+
+@router.post("/cases/{ref}/calls", response={201: MessageOut}, summary="Log a phone call, either way")
+def log_call(request, ref: str, payload: CallIn):
+    case = _case(request, ref)
+    seconds = int(payload.minutes * 60)
+    if payload.direction == "out":
+        message = services.log_outbound_call(
+            case,
+            by=request.agent,
+            number=payload.number,
+            summary=payload.summary,
+            duration_seconds=seconds,
+            reached=payload.reached,
+        )
+        return Status(201, message)
+    row = intake_public.log_phone_call(
+        by=request.agent,
+        customer=case.customer,
+        caller=payload.number,
+        summary=payload.summary,
+        duration_seconds=seconds,
+        case=case,
+    )
+    return Status(201, row.message)
+
+
+@router.get(
+    "/customers/{customer_id}/cases", response=PageOut[CaseOut], summary="A customer's cases, newest first"
+)
+def customer_cases(request, customer_id: Id, after: str | None = None, limit: Limit = 50):
+    customer = get_or_404(Customer.objects, pk=customer_id)
+    page = keyset_page(
+        Case.objects.filter(customer=customer).select_related("customer", "topic"),
+        order=("-created_at", "-pk"),
+        after=after,
+        size=limit,
+    )
+    return {"items": page.items, "next": page.next_cursor}

@@ -141,7 +141,7 @@ class Case(models.Model):
     def pk_from_ref(ref: str) -> int | None:
         """'C-123', 'c-123' or '123' -> 123; anything else -> None."""
         digits = ref.strip().upper().removeprefix("C-")
-        return int(digits) if digits.isdigit() and len(digits) < 19 else None
+        return int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 19 else None
 
 
 class Channel(models.TextChoices):

@@ -164,7 +164,7 @@ def set_topic(request, ref: str):
 @agent_required
 def attach_units(request, ref: str):
     case = _case_or_404(request, ref)
-    wanted = [raw for raw in request.POST.getlist("unit") if raw.isdigit()][:500]
+    wanted = [raw for raw in request.POST.getlist("unit") if raw.isascii() and raw.isdigit()][:500]
     units = list(ServiceUnit.objects.filter(pk__in=wanted, customer_id=case.customer_id))
     services.attach_units(case, units, by=request.agent, reason=request.POST.get("reason", ""))
     messages.success(request, f"Attached {', '.join(u.name for u in units)}.")

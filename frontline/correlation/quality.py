@@ -25,7 +25,7 @@ MOST_PER_LINK = 200  # pairs a person's one attach can label: the cases already 
 
 def _case_id(ref) -> int | None:
     text = str(ref or "")
-    return int(text[2:]) if text.startswith("C-") and text[2:].isdigit() else None
+    return int(text[2:]) if text.startswith("C-") and text[2:].isascii() and text[2:].isdigit() else None
 
 
 def labels() -> dict[tuple[int, int], bool]:

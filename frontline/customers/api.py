@@ -248,3 +248,21 @@ def unlink_person(request, customer_id: Id, person_id: Id):
     person = get_or_404(Person.objects, pk=person_id)
     services.unlink_person(person, customer, **_actor(request))
     return Status(204, None)
+
+
+class UnitPatch(In):
+    state: str | None = Field(None, description="ok, degraded, down, suspended...")
+    reason: str = Field("", max_length=500, description="Why the state changed (shown in its history)")
+    end_users: int | None = Field(None, ge=0, le=2**31 - 1, description="People or sites that depend on it")
+
+
+@router.patch("/units/{unit_id}", response=UnitOut, summary="Set a unit's state or its end-user count")
+def change_unit(request, unit_id: Id, payload: UnitPatch):
+    unit = get_or_404(ServiceUnit.objects.select_related("customer"), pk=unit_id)
+    if payload.end_users is not None:
+        services.set_end_users(unit, payload.end_users, **_actor(request))
+    if payload.state is not None:
+        services.set_unit_state(
+            unit, payload.state, reason=payload.reason or "set through the API", **_actor(request)
+        )
+    return unit

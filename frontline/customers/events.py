@@ -163,3 +163,19 @@ PERSON_UNLINKED = EVENT_KINDS.declare("person.unlinked", "Person no longer acts 
 def person_unlinked(*, customer, person, role: str, by, via: str) -> None:
     """data: person_id, role (the one they had)."""
     record(PERSON_UNLINKED, actor=by, via=via, customer=customer, person_id=person.pk, role=role)
+
+
+UNIT_REACH_CHANGED = EVENT_KINDS.declare("unit.reach_changed", "Service unit's reach changed")
+
+
+def unit_reach_changed(*, unit, previous: int, by, via: str) -> None:
+    """data: end_users, previous."""
+    record(
+        UNIT_REACH_CHANGED,
+        actor=by,
+        via=via,
+        customer=unit.customer,
+        unit=unit,
+        end_users=unit.end_users,
+        previous=previous,
+    )

@@ -423,3 +423,15 @@ def unlink_person(person: Person, customer: Customer, *, by=None, via: str = "")
         raise ServiceError(f"{person} is the only person of {customer}: add another first", field="person")
     membership.delete()
     events.person_unlinked(customer=customer, person=person, role=membership.role, by=by, via=via)
+
+
+@transaction.atomic
+def set_end_users(unit: ServiceUnit, end_users: int, *, by=None, via: str = "") -> ServiceUnit:
+    """How many people or sites depend on the unit: the reach of a problem with it (priority's reach)."""
+    if not 0 <= end_users <= 2**31 - 1:
+        raise ServiceError("end_users is a count of people or sites", field="end_users")
+    if unit.end_users != end_users:
+        previous, unit.end_users = unit.end_users, end_users
+        unit.save(update_fields=["end_users"])
+        events.unit_reach_changed(unit=unit, previous=previous, by=by, via=via)
+    return unit

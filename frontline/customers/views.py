@@ -42,7 +42,7 @@ def customer_detail(request, pk: int):
 
 
 def _person(raw: str) -> Person:
-    if not raw.strip().isdigit() or int(raw) >= 2**62:
+    if not (raw.strip().isascii() and raw.strip().isdigit()) or int(raw) >= 2**62:
         raise ServiceError("give the person's number", field="person")
     return get_object_or_404(Person, pk=int(raw))
 

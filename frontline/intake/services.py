@@ -462,7 +462,7 @@ def case_subject(subject: str, body: str) -> str:
 def _row_id(value) -> int | None:
     """A client's id as a row id, or None for anything that cannot be one (text, negative, beyond 64 bits)."""
     text = str(value)
-    return int(text) if text.isdigit() and int(text) < 2**63 else None
+    return int(text) if text.isascii() and text.isdigit() and int(text) < 2**63 else None
 
 
 def _case(pk) -> Case | None:

@@ -6,7 +6,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from frontline.cases.lookup import access_case
-from frontline.core.api import BodyId, In, get_or_404
+from frontline.core.api import BodyId, Id, In, Limit, get_or_404
 from frontline.customers.models import Customer
 from frontline.notifications import services
 from frontline.notifications.fanouts import chosen_cases
@@ -182,3 +182,37 @@ def fan_out(request, payload: FanOutIn):
 def fanout_progress(request, fanout_id: int):
     fanout = get_or_404(FanOut.objects, pk=fanout_id)
     return {"id": fanout.pk, **services.fanout_progress(fanout)}
+
+
+class EvidenceRow(Schema):
+    at: datetime
+    what: str
+    channel: str
+    address: str
+    subject: str
+    rung: int | str
+    status: str
+    answer: str
+    code: int | str
+    later: str
+
+
+@router.get(
+    "/customers/{customer_id}/notifications",
+    response=list[NotificationOut],
+    summary="A customer's notifications, newest first",
+)
+def customer_notifications(request, customer_id: Id, limit: Limit = 50):
+    customer = get_or_404(Customer.objects, pk=customer_id)
+    found = Notification.objects.filter(customer=customer).order_by("-created_at", "-pk")[:limit]
+    return [_out(n) for n in found]
+
+
+@router.get(
+    "/customers/{customer_id}/evidence",
+    response=list[EvidenceRow],
+    summary="Every attempt to reach the customer and every answer, oldest first",
+)
+def customer_evidence(request, customer_id: Id):
+    customer = get_or_404(Customer.objects, pk=customer_id)
+    return services.evidence_timeline(customer)

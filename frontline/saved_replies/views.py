@@ -11,6 +11,10 @@ from frontline.saved_replies.models import SavedReply
 from frontline.web.access import agent_required
 
 
+def _number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) < 19
+
+
 @require_GET
 @agent_required
 def reply_list(request):
@@ -20,7 +24,7 @@ def reply_list(request):
     # The scripts that fail customers most, first: by share came back, then by uses.
     rows.sort(key=lambda row: (-(row[1].share or 0), -row[1].uses, row[0].title))
     editing = None
-    if request.GET.get("edit", "").isdigit():
+    if _number(request.GET.get("edit", "")):
         editing = SavedReply.objects.filter(pk=int(request.GET["edit"])).first()
     context = {
         "rows": rows,
@@ -37,7 +41,7 @@ def reply_list(request):
 @agent_required
 def save(request):
     reply = None
-    if request.POST.get("id", "").isdigit():
+    if _number(request.POST.get("id", "")):
         reply = get_object_or_404(SavedReply, pk=int(request.POST["id"]))
     topic = Skill.objects.filter(slug=request.POST.get("topic", "")).first()
     reply = services.save_reply(
