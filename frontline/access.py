@@ -147,6 +147,10 @@ PAGES: dict[str, str] = {
 
 API: dict[str, str] = {
     "GET /api/v1/openapi.json": PUBLIC,
+    "GET /api/v1/webhooks": Capability.MANAGE_STAFF,
+    "POST /api/v1/webhooks": Capability.MANAGE_STAFF,
+    "POST /api/v1/webhooks/{webhook_id}/resume": Capability.MANAGE_STAFF,
+    "GET /api/v1/webhooks/{webhook_id}/deliveries": Capability.MANAGE_STAFF,
     "GET /api/v1/agents": Capability.MANAGE_STAFF,
     "POST /api/v1/agents": Capability.MANAGE_STAFF,
     "PATCH /api/v1/agents/{agent_id}": Capability.MANAGE_STAFF,

@@ -26,6 +26,7 @@ from frontline.policy.api import router as policy_router
 from frontline.saved_replies.api import router as saved_replies_router
 from frontline.todos.api import router as todos_router
 from frontline.web.access import agent_of
+from frontline.webhooks.api import router as webhooks_router
 
 
 class BearerToken(HttpBearer):
@@ -161,6 +162,7 @@ def _add_routers() -> None:
     api.add_router("/", saved_replies_router)
     api.add_router("/", agents_router)
     api.add_router("/", todos_router)
+    api.add_router("/", webhooks_router)
 
 
 _add_routers()

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "frontline.delivery",
     "frontline.todos",
     "frontline.saved_replies",
+    "frontline.webhooks",
     "frontline.notifications",
     "frontline.routing",
     "frontline.policy",
@@ -205,6 +206,13 @@ FRONTLINE_CASE_PANELS = [
     "frontline.notifications.fanouts.case_panel",  # notices to many customers covering it; start one
     "frontline.saved_replies.panels.saved_replies",  # saved replies filled from the case, one press to use
 ]
+
+# What runs inside the transaction of every event written: callables (event) -> None.
+FRONTLINE_EVENT_RECORDED = [
+    "frontline.webhooks.services.event_recorded",  # a delivery for each webhook subscribed to its kind
+]
+# A webhook receiver that failed this many tries in a row is paused, with a to-do for a person.
+FRONTLINE_WEBHOOK_PAUSE_AFTER = env_int("FRONTLINE_WEBHOOK_PAUSE_AFTER", 10)
 
 # What runs inside the transaction that opens a case, whoever opens it: callables (case) -> None.
 FRONTLINE_CASE_OPENED = [

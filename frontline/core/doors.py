@@ -18,6 +18,9 @@ without that app importing it (the project's idiom, like the periodic jobs' list
 - `FRONTLINE_NOTICE_ATTACHMENTS`: callables `(notification, address) -> [(filename, bytes, content type)]`,
   attached to a notice sent by email (a maintenance notice's calendar entry).
 
+- `FRONTLINE_EVENT_RECORDED`: callables `(event) -> None`, run inside the transaction of every event written
+  (outgoing webhooks store their deliveries there). On every path, intake's too: keep them cheap.
+
 A new app adds its paths to these lists in settings and edits no other app. A test imports every path.
 """
 
@@ -36,6 +39,7 @@ DOORS = (
     "FRONTLINE_ACKNOWLEDGEMENT_NOTES",
     "FRONTLINE_CASE_MAIL_FOOTERS",
     "FRONTLINE_LINK_LANDINGS",
+    "FRONTLINE_EVENT_RECORDED",
 )
 
 

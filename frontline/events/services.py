@@ -6,6 +6,7 @@ keyword-only function per kind the app writes, with that kind's payload keys fix
 """
 
 from frontline.core import clock, rows
+from frontline.core.doors import door
 from frontline.events.models import EVENT_KINDS, Event
 
 
@@ -37,4 +38,6 @@ def record(
     if customer is None and case is not None:
         event.customer_id = case.customer_id  # by id: the case's customer need not be read
     rows.insert(event)  # plain SQL: often several events a message at intake's full rate
+    for listener in door("FRONTLINE_EVENT_RECORDED"):  # outgoing webhooks: a cached check, no query
+        listener(event)
     return event

@@ -32,6 +32,8 @@ PERIODIC_JOBS: list[Periodic] = [
     Periodic("close-unconfirmed", "frontline.cases.tasks.close_unconfirmed", timedelta(hours=1)),
     # Contact points verified long ago, or never, are asked to confirm again before the day we need them.
     Periodic("reverify-contacts", "frontline.notifications.tasks.reverify_stale_contacts", timedelta(days=1)),
+    # Outgoing webhooks: retries fall due (each new delivery also enqueues its own sending at once).
+    Periodic("webhooks", "frontline.webhooks.tasks.deliver_due", timedelta(seconds=30)),
     # The router learns from what was resolved since it last trained.
     Periodic("train-router", "frontline.routing.tasks.retrain_router", timedelta(days=1)),
 ]

@@ -40,6 +40,7 @@ LAYERS = [
     "incidents",
     "correlation",
     "portal",
+    "webhooks",
 ]
 PRESENTATION = {"views", "api", "urls", "admin", "templatetags", "management", "receivers", "apps", "inbox"}
 OUTSIDE = {"demo", "tests"}  # the demo loads data through every app; tests test them

@@ -27,6 +27,7 @@ from frontline.intake.models import RawMessage, RawStatus, Source
 from frontline.intake.tests.helpers import mail
 from frontline.routing.tests.helpers import NOW
 from frontline.tests.helpers import free_port
+from frontline.webhooks import services as webhooks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,8 +53,12 @@ BATCH = 10
 
 @pytest.fixture(autouse=True)
 def _process_caches_loaded():
-    """What a process loads once (the grouping rules, compiled) is not a message's cost: load it first."""
+    """What a process loads once (the grouping rules, compiled; the webhooks' subscriptions) is not a
+    message's cost: load it first."""
     rule_cache.active()
+    webhooks.keep_subscriptions_read()  # for the whole test: its rounds must not straddle a re-read
+    yield
+    webhooks.forget_subscriptions()
 
 
 def within(measured: tuple, new: float, reply: float) -> bool:
