@@ -50,6 +50,12 @@ class AgentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # agents are created by `frontline` commands or the service, which records it
 
+    def save_model(self, request, obj, form, change):
+        # Through the service, so that every change writes its event, as on the API.
+        changes = {f: form.cleaned_data[f] for f in form.changed_data if f in services.CHANGEABLE}
+        if changes:
+            services.change_agent(Agent.objects.get(pk=obj.pk), by=agent_of(request.user), **changes)
+
 
 @admin.action(description="Issue a new token for the same agent (shown once)")
 def issue_token(modeladmin, request, queryset):

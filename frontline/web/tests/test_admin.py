@@ -73,3 +73,24 @@ def test_editing_a_customer_in_the_admin_records_the_change(admin_client, sam):
     assert sam.plan == "business"
     event = Event.objects.filter(kind=EventKind.CUSTOMER_UPDATED).get()
     assert event.data["after"]["plan"] == "business" and event.via == "admin"
+
+
+def test_changing_an_agent_in_the_admin_records_the_change(admin_client, tom):
+    url = reverse("admin:agents_agent_change", args=[tom.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(
+        {"display_name": "Tom Becker", "capacity": "12", "goodwill_allowance": "40.00", "team": tom.team_id}
+    )
+    data.update({"agentskill_set-TOTAL_FORMS": "1", "agentskill_set-INITIAL_FORMS": "1"})
+    data.update({"agentskill_set-MIN_NUM_FORMS": "0", "agentskill_set-MAX_NUM_FORMS": "1000"})
+    data.update(
+        {"agentskill_set-0-id": str(tom.agentskill_set.get().pk), "agentskill_set-0-agent": str(tom.pk)}
+    )
+    data["is_available"] = "on"
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content[:2000]
+    tom.refresh_from_db()
+    assert tom.capacity == 12 and str(tom.goodwill_allowance) == "40.00"
+    event = Event.objects.get(kind="agent.changed", data__agent_id=tom.pk)
+    assert event.data["after"] == {"capacity": "12", "goodwill_allowance": "40.00"}
