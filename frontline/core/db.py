@@ -78,3 +78,9 @@ MAX_ID = 2**62
 def is_row_id(value) -> bool:
     """Whether a value taken from a signed or client-sent structure can be a row's id at all."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def digits(text) -> bool:
+    """Whether text is ASCII digits only: what `int()` reads. (`str.isdigit` also accepts "²" and "٣", on
+    which int() raises: a 500 on crafted input.)"""
+    return isinstance(text, str) and text.isascii() and text.isdigit()

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from frontline.agents.models import Capability
 from frontline.agents.services import require
 from frontline.core import clock
+from frontline.core.db import digits
 from frontline.core.errors import ServiceError
 from frontline.correlation import quality, rules, services
 from frontline.correlation.models import GroupBy, GroupingRule, Proposal, ProposalState, RuleMode
@@ -55,7 +56,7 @@ def correlation_page(request):
 def save_rule(request):
     require(request.agent, Capability.RUN_INCIDENTS)
     existing = request.POST.get("rule", "")
-    rule = get_object_or_404(GroupingRule, pk=existing) if existing.isdigit() else None
+    rule = get_object_or_404(GroupingRule, pk=existing) if digits(existing) and len(existing) < 19 else None
     saved = rules.save_rule(
         by=request.agent,
         rule=rule,
@@ -73,7 +74,7 @@ def save_rule(request):
 
 
 def _number(value, field: str) -> int:
-    if not (value or "").strip().isdigit():
+    if not digits((value or "").strip()):
         raise ServiceError("give a whole number", field=field)
     return int(value)
 

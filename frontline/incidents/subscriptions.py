@@ -20,6 +20,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
 
 from frontline.core import clock, links
+from frontline.core.db import digits
 from frontline.core.errors import ServiceError
 from frontline.core.ratelimit import hits
 from frontline.core.texts import render_message
@@ -74,7 +75,9 @@ def subscribe(*, kind: str, address: str, component_ids=()) -> None:
     except ValidationError as exc:
         raise ServiceError(f"that is not a valid {kind} address", field="address") from exc
     components = list(
-        Component.objects.filter(public=True, pk__in=[int(i) for i in component_ids if str(i).isdigit()])
+        Component.objects.filter(
+            public=True, pk__in=[int(i) for i in component_ids if digits(str(i)) and len(str(i)) < 19]
+        )
     )
     with transaction.atomic():
         subscription, _ = Subscription.objects.get_or_create(

@@ -11,6 +11,7 @@ from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
 from frontline.cases.lookup import access_case
 from frontline.core import clock, ratelimit
+from frontline.core.db import digits
 from frontline.core.errors import Throttled
 from frontline.incidents import maintenance, repeats, services, statuspage, subscriptions
 from frontline.incidents.models import (
@@ -57,7 +58,9 @@ def incident_list(request):
 def open_incident(request):
     require(request.agent, Capability.RUN_INCIDENTS)
     components = list(
-        Component.objects.filter(pk__in=[i for i in request.POST.getlist("components") if i.isdigit()])
+        Component.objects.filter(
+            pk__in=[i for i in request.POST.getlist("components") if digits(i) and len(i) < 19]
+        )
     )
     incident = services.open_incident(
         title=request.POST.get("title", ""),
@@ -165,7 +168,7 @@ def add_action(request, pk: int):
         postmortem,
         kind=request.POST.get("kind", ""),
         description=request.POST.get("description", ""),
-        owner=Agent.objects.filter(pk=owner_id).first() if owner_id.isdigit() else None,
+        owner=Agent.objects.filter(pk=owner_id).first() if digits(owner_id) and len(owner_id) < 19 else None,
         priority=request.POST.get("priority", ""),
         by=request.agent,
     )
@@ -221,7 +224,9 @@ def maintenance_list(request):
 def schedule_maintenance(request):
     require(request.agent, Capability.RUN_INCIDENTS)
     components = list(
-        Component.objects.filter(pk__in=[i for i in request.POST.getlist("components") if i.isdigit()])
+        Component.objects.filter(
+            pk__in=[i for i in request.POST.getlist("components") if digits(i) and len(i) < 19]
+        )
     )
     m = services.schedule_maintenance(
         title=request.POST.get("title", ""),

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from frontline.cases.lookup import access_case
+from frontline.core.db import digits
 from frontline.core.errors import ServiceError
 from frontline.customers.models import Customer
 from frontline.policy import reports, schema, services
@@ -112,7 +113,7 @@ def rules(request):
     """?rule=ID opens that rule in the form with everything it says now, so that saving changes only what
     the person changed."""
     chosen = request.GET.get("rule", "")
-    valid = chosen.isdigit() and len(chosen) < 12
+    valid = digits(chosen) and len(chosen) < 12
     rule = PolicyRule.objects.filter(pk=int(chosen)).first() if valid else None
     return render(request, "policy/rules.html", _rules_context(request, form=_form_of(rule) if rule else {}))
 
@@ -161,7 +162,7 @@ def save_rule(request):
             condition=request.POST.get("condition", ""),
             action=request.POST.get("action", ""),
             severity=request.POST.get("severity", ""),
-            grace_minutes=int(grace) if grace.isdigit() else None,
+            grace_minutes=int(grace) if digits(grace) and len(grace) < 9 else None,
             enabled=request.POST.get("enabled") == "on",
             description=request.POST.get("description", ""),
             reason=request.POST.get("reason", ""),

@@ -336,3 +336,12 @@ def test_the_public_form_and_chat_carry_the_providers_name_logo_and_colour(clien
         page = client.get(path).content.decode()
         assert "Northwind Hosting" in page and 'src="/static/northwind.svg"' in page
         assert 'href="/portal/brand.css"' in page
+
+
+def test_a_form_with_a_non_ascii_digit_where_an_id_goes_is_refused_not_a_500(signed_in, sam, sam_person):
+    # "²" passes str.isdigit, and int() raises on it
+    case = services.open_case(customer=sam, requester=sam_person, subject="x", body="y", channel="email")
+    assert signed_in.post(reverse("cases:assign", args=[case.ref]), {"assignee": "²"}).status_code == 404
+    assert signed_in.get(reverse("cases:detail", args=["C-²"])).status_code == 404
+    answer = signed_in.post(reverse("cases:call", args=[case.ref]), {"summary": "s", "minutes": "³"})
+    assert answer.status_code == 400
