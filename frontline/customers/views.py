@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from frontline.cases.models import Case
+from frontline.core.db import digits
 from frontline.core.errors import ServiceError
 from frontline.customers import services
 from frontline.customers.models import ContactKind, Customer, MembershipRole, Person
@@ -42,7 +43,7 @@ def customer_detail(request, pk: int):
 
 
 def _person(raw: str) -> Person:
-    if not (raw.strip().isascii() and raw.strip().isdigit()) or int(raw) >= 2**62:
+    if not digits(raw.strip()) or int(raw) >= 2**62:
         raise ServiceError("give the person's number", field="person")
     return get_object_or_404(Person, pk=int(raw))
 

@@ -208,16 +208,12 @@ def match_sender(request, ref: str):
     target = request.POST.get("target", "").split(":")
     raw = target[2] if target[0] == "person" and len(target) == 3 else request.POST.get("account", "")
     raw = target[1] if target[0] == "account" and len(target) == 2 else raw
-    if not (raw.strip().isascii() and raw.strip().isdigit()) or int(raw) >= 2**62:
+    if not digits(raw.strip()) or int(raw) >= 2**62:
         raise ServiceError("choose who they are, or give the account's number", field="account")
     into = get_object_or_404(Customer, pk=int(raw))
     person = None
     if target[0] == "person":
-        person = (
-            get_object_or_404(Person, pk=int(target[1]))
-            if target[1].isascii() and target[1].isdigit()
-            else None
-        )
+        person = get_object_or_404(Person, pk=int(target[1])) if digits(target[1]) else None
     matched = matching.match_sender(case.customer, into=into, person=person, by=request.agent)
     here = next((c for c in matched.cases if c.pk == case.pk), case)
     landed = Case.objects.get(pk=here.merged_into_id) if here.merged_into_id else here

@@ -33,8 +33,8 @@ def chosen_units(lines: list[str]) -> list[int]:
     """Units by name (walkerblog.example, FTTP-CASTLE-01), or every unit on a server: "host:web-07"."""
     names = [line for line in lines if not line.startswith("host:")]
     hosts = [line.removeprefix("host:") for line in lines if line.startswith("host:")]
-    ids = list(ServiceUnit.objects.filter(name__in=names).values_list("pk", flat=True))
-    known = set(ServiceUnit.objects.filter(name__in=names).values_list("name", flat=True))
+    found = list(ServiceUnit.objects.filter(name__in=names).values_list("pk", "name"))
+    ids, known = [pk for pk, _ in found], {name for _, name in found}
     if set(names) - known:
         raise ServiceError(f"no service unit {', '.join(sorted(set(names) - known)[:10])}", field="units")
     for host in hosts:

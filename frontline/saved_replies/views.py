@@ -6,13 +6,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from frontline.agents.models import Capability, Skill
+from frontline.core.db import digits
 from frontline.saved_replies import services
 from frontline.saved_replies.models import SavedReply
 from frontline.web.access import agent_required
-
-
-def _number(text: str) -> bool:
-    return text.isascii() and text.isdigit() and len(text) < 19
 
 
 @require_GET
@@ -24,8 +21,8 @@ def reply_list(request):
     # The scripts that fail customers most, first: by share came back, then by uses.
     rows.sort(key=lambda row: (-(row[1].share or 0), -row[1].uses, row[0].title))
     editing = None
-    if _number(request.GET.get("edit", "")):
-        editing = SavedReply.objects.filter(pk=int(request.GET["edit"])).first()
+    if digits(edit := request.GET.get("edit", "")) and len(edit) < 19:
+        editing = SavedReply.objects.filter(pk=int(edit)).first()
     context = {
         "rows": rows,
         "editing": editing,
@@ -41,8 +38,8 @@ def reply_list(request):
 @agent_required
 def save(request):
     reply = None
-    if _number(request.POST.get("id", "")):
-        reply = get_object_or_404(SavedReply, pk=int(request.POST["id"]))
+    if digits(given := request.POST.get("id", "")) and len(given) < 19:
+        reply = get_object_or_404(SavedReply, pk=int(given))
     topic = Skill.objects.filter(slug=request.POST.get("topic", "")).first()
     reply = services.save_reply(
         title=request.POST.get("title", ""),
