@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "frontline.incidents",
     "frontline.correlation",
     "frontline.portal",
+    "frontline.measures",
     "frontline.scheduling",
     "frontline.web",
     "frontline.demo",

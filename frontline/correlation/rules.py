@@ -16,10 +16,7 @@ _FIELDS = ("name", "condition", "group_by", "window_minutes", "min_count", "need
 
 
 def check_condition(condition: str) -> None:
-    try:
-        expressions.validate(condition, schema.VARIABLES, schema.describe)
-    except expressions.ExpressionError as exc:
-        raise ServiceError(f"condition: {exc}", field="condition") from exc
+    expressions.require_valid(condition, schema.VARIABLES, schema.describe)
 
 
 @transaction.atomic

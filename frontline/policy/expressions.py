@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import cel
 
+from frontline.core.errors import ServiceError
+
 
 class ExpressionError(Exception):
     """A condition that cannot be a rule: `line` and `column` say where (1-based), `message` says what."""
@@ -506,3 +508,11 @@ def validate(source: str, variables: dict, describe=lambda record: "") -> cel.Pr
     if result not in (BOOL, DYN):
         raise ExpressionError(f"the condition must be true or false, but it gives a {result}", 1, 1)
     return program
+
+
+def require_valid(source: str, variables: dict, describe=lambda record: "") -> None:
+    """`validate` for a service saving a rule: the fault as a ServiceError on the form's condition field."""
+    try:
+        validate(source, variables, describe)
+    except ExpressionError as exc:
+        raise ServiceError(f"condition: {exc}", field="condition") from exc

@@ -22,10 +22,7 @@ from frontline.policy.wording import span
 
 def check_condition(trigger: str, condition: str) -> None:
     """Syntax (the library), names and types (our checker over the trigger's schema), or a ServiceError."""
-    try:
-        expressions.validate(condition, schema.variables(trigger), schema.describe)
-    except expressions.ExpressionError as exc:
-        raise ServiceError(f"condition: {exc}", field="condition") from exc
+    expressions.require_valid(condition, schema.variables(trigger), schema.describe)
 
 
 def _check_rule(*, trigger, condition, action, severity, params, grace_minutes) -> None:

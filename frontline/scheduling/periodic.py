@@ -34,6 +34,8 @@ PERIODIC_JOBS: list[Periodic] = [
     Periodic("reverify-contacts", "frontline.notifications.tasks.reverify_stale_contacts", timedelta(days=1)),
     # Outgoing webhooks: retries fall due (each new delivery also enqueues its own sending at once).
     Periodic("webhooks", "frontline.webhooks.tasks.deliver_due", timedelta(seconds=30)),
+    # Measures: the problems and contacts the events since the last pass touched, derived again.
+    Periodic("measures", "frontline.measures.tasks.refresh_measures", timedelta(minutes=1)),
     # The router learns from what was resolved since it last trained.
     Periodic("train-router", "frontline.routing.tasks.retrain_router", timedelta(days=1)),
 ]

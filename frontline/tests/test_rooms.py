@@ -41,6 +41,7 @@ LAYERS = [
     "correlation",
     "portal",
     "webhooks",
+    "measures",
 ]
 PRESENTATION = {"views", "api", "urls", "admin", "templatetags", "management", "receivers", "apps", "inbox"}
 OUTSIDE = {"demo", "tests"}  # the demo loads data through every app; tests test them

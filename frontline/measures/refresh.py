@@ -1,0 +1,119 @@
+"""Keeping the pre-aggregates: from scratch, or incrementally from the events recorded since the last pass.
+
+An event about a case re-derives that case's problem (its root, after any merge); an event about a
+customer's account without a case (an action of ours applied, a notice started, an incident reaching them)
+re-derives their problems of the last 30 days, whose contacts' classes can depend on it. A problem's rows
+are always derived whole (derive.py), so taking in events one by one or all at once gives the same rows:
+tests/test_refresh.py compares the two.
+
+Nothing here is on intake's path: the periodic job "measures" calls `refresh` every minute.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Max
+
+from frontline.cases.models import Case
+from frontline.core import clock
+from frontline.events.models import Event
+from frontline.incidents.models import Affected
+from frontline.measures.derive import ACTION_WINDOW, Rules, derive
+from frontline.measures.models import Contact, Problem, Watermark
+
+CHUNK = 2000
+# Events this young are left for the next pass: on PostgreSQL an event with a lower id can commit after one
+# with a higher id, and a pass must not step over it.
+SETTLE = datetime.timedelta(seconds=10)
+
+
+def rebuild() -> int:
+    """Every problem derived again from scratch; answers how many."""
+    rules = Rules.load()
+    with transaction.atomic():
+        last = Event.objects.aggregate(last=Max("pk"))["last"] or 0
+        Contact.objects.all().delete()
+        Problem.objects.all().delete()
+        roots = list(
+            Case.objects.filter(merged_into__isnull=True).order_by("pk").values_list("pk", flat=True)
+        )
+        for start in range(0, len(roots), CHUNK):
+            _write(roots[start : start + CHUNK], rules)
+        _mark(last)
+    return len(roots)
+
+
+def refresh(*, limit: int = 100_000, settle: datetime.timedelta = SETTLE) -> int:
+    """Take in up to `limit` events recorded since the last pass; answers how many were taken in."""
+    mark = Watermark.objects.order_by("pk").first()
+    after = mark.last_event_id if mark else 0
+    found = list(
+        Event.objects.filter(pk__gt=after, at__lte=clock.now() - settle)
+        .order_by("pk")
+        .values_list("pk", "case_id", "customer_id", "kind", "at", "data")[:limit]
+    )
+    if not found:
+        return 0
+    cases, accounts = set(), {}
+    for _, case_id, customer_id, kind, at, data in found:
+        if case_id is not None:
+            cases.add(case_id)
+        elif customer_id is not None:
+            accounts[customer_id] = min(at, accounts.get(customer_id, at))
+        elif kind.startswith("incident.") and isinstance(data, dict) and data.get("incident_id"):
+            for customer_id in Affected.objects.filter(incident_id=data["incident_id"]).values_list(
+                "customer_id", flat=True
+            ):
+                accounts[customer_id] = min(at, accounts.get(customer_id, at))
+    for customer_id, since in accounts.items():
+        cases.update(
+            Case.objects.filter(customer_id=customer_id, created_at__gte=since - ACTION_WINDOW).values_list(
+                "pk", flat=True
+            )
+        )
+    with transaction.atomic():
+        _rederive(cases, Rules.load())
+        _mark(found[-1][0])
+    return len(found)
+
+
+def rederive_cases(case_ids) -> None:
+    """Derive these cases' problems again now (a person's correction shows at once)."""
+    with transaction.atomic():
+        _rederive(set(case_ids), Rules.load())
+
+
+def _rederive(case_ids: set[int], rules: Rules) -> None:
+    parents = dict(Case.objects.filter(pk__in=case_ids).values_list("pk", "merged_into"))
+    roots = set()
+    for pk in parents:
+        seen, at = set(), pk
+        while parents.get(at) is not None and at not in seen:
+            seen.add(at)
+            at = parents[at]
+            if at not in parents:
+                parents.update(Case.objects.filter(pk=at).values_list("pk", "merged_into"))
+        roots.add(at)
+    ids = sorted(roots)
+    # A case merged into another is no longer a problem of its own: its rows go with the rest.
+    Problem.objects.filter(case_id__in=list(case_ids | roots)).delete()
+    for start in range(0, len(ids), CHUNK):
+        _write(ids[start : start + CHUNK], rules)
+
+
+def _write(roots: list[int], rules: Rules) -> None:
+    problems, contacts = derive(roots, rules)
+    Problem.objects.filter(case_id__in=roots).delete()
+    Problem.objects.bulk_create(problems, batch_size=500)
+    Contact.objects.bulk_create(contacts, batch_size=500)
+
+
+def _mark(last_event_id: int) -> None:
+    updated = Watermark.objects.update(last_event_id=last_event_id, refreshed_at=clock.now())
+    if not updated:
+        Watermark.objects.create(last_event_id=last_event_id, refreshed_at=clock.now())
+
+
+def refreshed_at():
+    mark = Watermark.objects.order_by("pk").first()
+    return mark.refreshed_at if mark else None
