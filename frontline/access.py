@@ -69,6 +69,14 @@ PAGES: dict[str, str] = {
     "saved_replies:list": STAFF,
     "saved_replies:save": Capability.ASSIGN_OTHERS,  # team leads keep the team's saved replies
     "todos:finish": STAFF,
+    "measures:page": STAFF,  # outcomes for customers: every member of staff may read them
+    "measures:chart_data": STAFF,
+    "measures:improvement": STAFF,
+    "measures:customer": STAFF,
+    "measures:correct": STAFF,  # a contact's demand class, on the case
+    "measures:baseline": Capability.ASSIGN_OTHERS,  # leads explain signals and move limits
+    "measures:open_improvement": Capability.ASSIGN_OTHERS,
+    "measures:save_rule": Capability.ASSIGN_OTHERS,
     "notifications:fanouts": STAFF,
     "notifications:fanout_new": Capability.RUN_INCIDENTS,  # telling many customers at once: a lead's action
     "notifications:fanout": STAFF,
@@ -201,6 +209,13 @@ API: dict[str, str] = {
     "GET /api/v1/cases/{ref}/units": STAFF,
     "GET /api/v1/cases/{ref}/saved-replies": STAFF,
     "GET /api/v1/saved-replies": STAFF,
+    "GET /api/v1/measures": STAFF,
+    "GET /api/v1/measures/charts/{measure}": STAFF,
+    "GET /api/v1/customers/{customer_id}/problems": STAFF,
+    "POST /api/v1/cases/{ref}/contacts/{message_id}/demand": STAFF,
+    "GET /api/v1/measures/rules": STAFF,
+    "POST /api/v1/measures/rules": Capability.ASSIGN_OTHERS,
+    "PUT /api/v1/measures/rules/{rule_id}": Capability.ASSIGN_OTHERS,
     "POST /api/v1/saved-replies": Capability.ASSIGN_OTHERS,  # team leads keep the team's saved replies
     "PATCH /api/v1/saved-replies/{reply_id}": Capability.ASSIGN_OTHERS,
     "POST /api/v1/cases/{ref}/units": STAFF,

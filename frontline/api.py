@@ -20,6 +20,7 @@ from frontline.correlation.api import router as correlation_router
 from frontline.customers.api import router as customers_router
 from frontline.incidents.api import router as incidents_router
 from frontline.intake.api import router as intake_router
+from frontline.measures.api import router as measures_router
 from frontline.monitoring.api import router as monitoring_router
 from frontline.notifications.api import router as notifications_router
 from frontline.policy.api import router as policy_router
@@ -163,6 +164,7 @@ def _add_routers() -> None:
     api.add_router("/", agents_router)
     api.add_router("/", todos_router)
     api.add_router("/", webhooks_router)
+    api.add_router("/", measures_router)
 
 
 _add_routers()

@@ -206,6 +206,7 @@ FRONTLINE_CASE_PANELS = [
     "frontline.policy.panels.goodwill",  # beyond the contract: the goodwill form
     "frontline.notifications.fanouts.case_panel",  # notices to many customers covering it; start one
     "frontline.saved_replies.panels.saved_replies",  # saved replies filled from the case, one press to use
+    "frontline.measures.panels.demand",  # each contact's demand class (value or a failure), to correct
 ]
 
 # What runs inside the transaction of every event written: callables (event) -> None.
@@ -254,6 +255,7 @@ FRONTLINE_WORKSPACE_LINKS = [
     ("Maintenance", "incidents:maintenance_list"),
     ("Monitoring", "monitoring:page"),
     ("Saved replies", "saved_replies:list"),
+    ("Measures", "measures:page"),
 ]
 
 # What a notice sent by email carries besides its text: callables (notification, address) -> attachments.

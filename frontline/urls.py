@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("frontline.incidents.urls")),
     path("", include("frontline.correlation.urls")),
     path("", include("frontline.portal.urls")),
+    path("", include("frontline.measures.urls")),
 ]
 
 # Under /api/ a path that does not exist answers JSON like the rest of the API; elsewhere, the page.

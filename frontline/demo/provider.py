@@ -258,6 +258,9 @@ ACCOUNT_IMPACTS = ["degraded"] + ["question"] * 9
 CHANNELS = ["email"] * 6 + ["web"] * 2 + ["phone", "chat"]
 
 
+PROACTIVE_WEEKS = 10  # the demo's web-hosting customers have been told of outages first for this long
+
+
 class HistoryPlanner:
     """Cases as they happen at a provider: opened, taken by someone with the skill, answered, resolved,
     sometimes chased, sometimes reopened; most closed, the last few still open."""
@@ -279,6 +282,15 @@ class HistoryPlanner:
         for agent_id, skills in staff:
             for slug, level in skills.items():
                 self.takers.setdefault(slug, []).extend([agent_id] * level**2)
+
+    def _found_out_first(self, topic: str, impact: str, opened_at: datetime.datetime) -> bool:
+        """The demo's improvement: until PROACTIVE_WEEKS ago, half of the web-hosting customers whose site
+        broke chased us before we answered, not knowing we knew; since then monitoring tells them first and
+        hardly anyone has to. The measures page shows the failure demand falling, with a signal."""
+        if topic != "web-hosting" or impact == "question":
+            return False
+        since = self.now - datetime.timedelta(weeks=PROACTIVE_WEEKS)
+        return self.rng.random() < (0.5 if opened_at < since else 0.04)
 
     def _agent_for(self, topic: str) -> int:
         return self.rng.choice(self.takers[topic])
@@ -335,6 +347,11 @@ class HistoryPlanner:
             ]
         else:
             steps.append(Step(t, "assign", agent))
+            if self._found_out_first(topic, impact, opened_at):
+                # The customer's site broke and nobody told them: they chase us before our first answer.
+                steps.append(
+                    Step(later(600, 1800), "customer_message", body=texts.chaser(rng), channel=channel)
+                )
             steps.append(Step(later(1, 90), "reply", agent, body=texts.reply(rng)))
             if rng.random() < 0.25:
                 steps.append(Step(later(5, 600), "customer_message", body=texts.chaser(rng), channel=channel))

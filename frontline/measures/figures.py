@@ -7,13 +7,14 @@ touch, how much of that was caused by us. Nothing counts an agent's activity.
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q
 
 from frontline.agents.models import Agent, Skill, Team
 from frontline.cases.models import Message
 from frontline.customers.models import Customer, Tier
 from frontline.incidents.models import Affected
-from frontline.measures.models import Contact, FailureType, Outcome, Problem
+from frontline.measures import cells
+from frontline.measures.models import Contact, FailureType, Outcome, Problem, WeekFigure
 from frontline.notifications.models import Notification, NotificationStatus
 from frontline.policy.models import Override, OverrideKind
 
@@ -24,7 +25,6 @@ MEASURES = {
     "contacts": ("Contacts per problem", "contacts"),
     "failure_share": ("Failure demand share", "%"),
 }
-FINISHED = (Outcome.CONFIRMED, Outcome.CLOSED)  # unconfirmed problems are counted apart
 PERCENTILES = (50, 75, 90, 95)
 
 
@@ -77,77 +77,83 @@ def _number(value: str) -> int:
     return int(value) if str(value).isascii() and str(value).isdigit() and len(str(value)) < 19 else -1
 
 
+def cells_for(where: Slice, since: datetime.date) -> list[WeekFigure]:
+    """The slice's weekly sums from `since`: kept ones, or a customer's summed from their own rows."""
+    if where.by == "customer":
+        pk = _number(where.value)
+        summed = cells.sums(
+            Problem.objects.filter(customer_id=pk, week__gte=since),
+            Contact.objects.filter(customer_id=pk, week__gte=since),
+            {"customer": "customer_id"},
+        )
+        return sorted(summed.values(), key=lambda cell: cell.week)
+    value = where.value
+    if where.by == "topic":
+        value = str(Skill.objects.filter(slug=value).values_list("pk", flat=True).first() or -1)
+    elif where.by in ("team", "agent"):
+        value = str(_number(value))
+    return list(WeekFigure.objects.filter(by=where.by, value=value, week__gte=since).order_by("week"))
+
+
 def weekly(
     measure: str, where: Slice, since: datetime.date
 ) -> tuple[list[datetime.date], list[float], list[int]]:
     """(weeks, values, how many problems or contacts each week's value is over), weeks with none left out."""
-    if measure == "failure_share":
-        rows = (
-            Contact.objects.filter(where.problems("problem__"), week__gte=since)
-            .values("week")
-            .annotate(n=Count("pk"), failed=Count("pk", filter=~Q(failure_type="")))
-            .order_by("week")
-        )
-        found = [(r["week"], 100.0 * r["failed"] / r["n"], r["n"]) for r in rows if r["n"]]
-    else:
-        rows = Problem.objects.filter(where.problems(), week__gte=since, outcome__in=FINISHED)
-        value = Avg("minutes") if measure == "end_to_end" else Avg("contacts")
-        rows = rows.values("week").annotate(v=value, n=Count("pk")).order_by("week")
-        scale = 60.0 if measure == "end_to_end" else 1.0
-        found = [(r["week"], (r["v"] or 0.0) / scale, r["n"]) for r in rows]
+    found = []
+    for cell in cells_for(where, since):
+        if measure == "failure_share":
+            if cell.contacts:
+                found.append((cell.week, 100.0 * cell.failed / cell.contacts, cell.contacts))
+        elif cell.finished:
+            mean = cell.minutes / 60.0 if measure == "end_to_end" else cell.finished_contacts
+            found.append((cell.week, mean / cell.finished, cell.finished))
     return [w for w, _, _ in found], [round(v, 2) for _, v, _ in found], [n for _, _, n in found]
 
 
 def summary(where: Slice, since: datetime.date) -> dict:
-    """The span's headline figures for these problems (finished from `since`), and their contacts."""
-    problems = Problem.objects.filter(where.problems(), week__gte=since)
-    totals = problems.aggregate(
-        finished=Count("pk", filter=Q(outcome__in=FINISHED)),
-        unconfirmed=Count("pk", filter=Q(outcome=Outcome.UNCONFIRMED)),
-        contacts=Sum("contacts", filter=Q(outcome__in=FINISHED)),
-        first_contact=Count("pk", filter=Q(first_contact=True, outcome__in=FINISHED)),
-        reopened=Count("pk", filter=Q(reopened=True)),
-        proactive=Count("pk", filter=Q(proactive=True)),
-        all=Count("pk"),
-    )
-    contacts = Contact.objects.filter(where.problems("problem__"), week__gte=since)
-    by_type = dict(
-        contacts.exclude(failure_type="").values_list("failure_type").annotate(n=Count("pk")).order_by()
-    )
-    contact_count = contacts.count()
-    failed = sum(by_type.values())
-    finished = totals["finished"]
+    """The span's headline figures for these problems (ended from `since`), and their contacts."""
+    weeks = cells_for(where, since)
+    total = {name: sum(getattr(c, name) for c in weeks) for name in _SUMMED}
+    by_type, histogram = {}, {}
+    for cell in weeks:
+        for kind, n in cell.by_type.items():
+            by_type[kind] = by_type.get(kind, 0) + n
+        for b, n in cell.histogram.items():
+            histogram[b] = histogram.get(b, 0) + n
+    finished = total["finished"]
     return {
         "problems_finished": finished,
-        "unconfirmed": totals["unconfirmed"],
+        "unconfirmed": total["unconfirmed"],
         "still_open": Problem.objects.filter(where.problems(), outcome=Outcome.OPEN).count(),
-        "end_to_end_hours": {f"p{q}": hours for q, hours in percentiles(where, since).items()},
-        "contacts_per_problem": round((totals["contacts"] or 0) / finished, 2) if finished else None,
-        "contacts": contact_count,
-        "failure_share": round(100.0 * failed / contact_count, 1) if contact_count else None,
+        "end_to_end_hours": {
+            f"p{q}": round(cells.percentile_of(histogram, q) / 60.0, 1) for q in PERCENTILES if histogram
+        },
+        "contacts_per_problem": round(total["finished_contacts"] / finished, 2) if finished else None,
+        "contacts": total["contacts"],
+        "failure_share": _share(total["failed"], total["contacts"]),
         "failure_by_type": {label: by_type.get(value, 0) for value, label in FailureType.choices},
-        "first_contact_resolution": _share(totals["first_contact"], finished),
-        "reopen_rate": _share(totals["reopened"], totals["all"]),
-        "proactive_share": _share(totals["proactive"], totals["all"]),
+        "first_contact_resolution": _share(total["first_contact"], finished),
+        "reopen_rate": _share(total["reopened"], total["ended"]),
+        "proactive_share": _share(total["proactive"], total["ended"]),
     }
+
+
+_SUMMED = (
+    "finished",
+    "unconfirmed",
+    "minutes",
+    "finished_contacts",
+    "first_contact",
+    "ended",
+    "reopened",
+    "proactive",
+    "contacts",
+    "failed",
+)
 
 
 def _share(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
-
-
-def percentiles(where: Slice, since: datetime.date) -> dict[int, float]:
-    """End-to-end hours at each percentile, by the nearest-rank method: one sorted read per percentile."""
-    finished = Problem.objects.filter(where.problems(), week__gte=since, outcome__in=FINISHED)
-    n = finished.count()
-    if not n:
-        return {}
-    ordered = finished.order_by("minutes").values_list("minutes", flat=True)
-    found = {}
-    for q in PERCENTILES:
-        rank = max(1, -(-q * n // 100))  # the smallest value with at least q% of values at or below it
-        found[q] = round(ordered[rank - 1] / 60.0, 1)
-    return found
 
 
 def provider_figures(since: datetime.date) -> dict:
@@ -224,3 +230,41 @@ def rules_agreement() -> dict:
     total = corrected.count()
     agreed = sum(1 for said, now in corrected.values_list("rules_said", "failure_type") if said == now)
     return {"corrected": total, "rules_agreed": agreed, "agreement": _share(agreed, total)}
+
+
+def slice_values(by: str) -> list[tuple[str, str]]:
+    """(value, name) of every topic, team, agent or tier: the rows of a table by that slice."""
+    if by == "topic":
+        return list(Skill.objects.order_by("name").values_list("slug", "name"))
+    if by == "team":
+        return [(str(pk), name) for pk, name in Team.objects.order_by("name").values_list("pk", "name")]
+    if by == "agent":
+        agents = Agent.objects.order_by("display_name").values_list("pk", "display_name")
+        return [(str(pk), name) for pk, name in agents]
+    if by == "tier":
+        return list(Tier.choices)
+    raise ValueError("by: topic, team, agent or tier")
+
+
+def table(by: str, since: datetime.date) -> list[dict]:
+    """One row of headline figures per topic, team, agent or tier (or one row for all, by "")."""
+    rows = []
+    for value, name in slice_values(by) if by else [("", "All customers")]:
+        found = summary(Slice(by, value) if by else Slice(), since)
+        rows.append(
+            {
+                "by": by or "all",
+                "value": value,
+                "name": name,
+                "problems": found["problems_finished"],
+                "unconfirmed": found["unconfirmed"],
+                "end_to_end_hours_p50": found["end_to_end_hours"].get("p50"),
+                "end_to_end_hours_p90": found["end_to_end_hours"].get("p90"),
+                "contacts_per_problem": found["contacts_per_problem"],
+                "failure_share": found["failure_share"],
+                "proactive_share": found["proactive_share"],
+                "first_contact_resolution": found["first_contact_resolution"],
+                "reopen_rate": found["reopen_rate"],
+            }
+        )
+    return rows

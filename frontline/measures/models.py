@@ -54,12 +54,41 @@ class Problem(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["week", "topic"], condition=Q(week__isnull=False), name="problem_week"),
+            models.Index(fields=["week"], condition=Q(week__isnull=False), name="problem_week"),
             models.Index(fields=["customer", "started_at"], name="problem_customer"),
+            models.Index(fields=["topic"], condition=Q(outcome="open"), name="problem_open"),
         ]
 
     def __str__(self) -> str:
         return f"problem of case {self.case_id} ({self.outcome})"
+
+
+class WeekFigure(models.Model):
+    """One week's sums for one slice (all customers, or one topic, team, agent or tier): what the charts and
+    the headline figures add up, so that a page over a million problems reads a few hundred rows. Kept by
+    cells.py for the weeks a refresh touched; a customer's own figures are read from their problems."""
+
+    week = models.DateField()
+    by = models.CharField(max_length=8, blank=True)  # "", topic, team, agent, tier
+    value = models.CharField(max_length=40, blank=True)  # the topic's, team's or agent's id, or the tier
+    finished = models.PositiveIntegerField(default=0)  # problems confirmed or closed this week
+    unconfirmed = models.PositiveIntegerField(default=0)
+    minutes = models.FloatField(default=0)  # their end-to-end minutes, summed
+    finished_contacts = models.PositiveIntegerField(default=0)  # their contacts, summed
+    first_contact = models.PositiveIntegerField(default=0)
+    ended = models.PositiveIntegerField(default=0)  # every problem that ended this week, unconfirmed too
+    reopened = models.PositiveIntegerField(default=0)
+    proactive = models.PositiveIntegerField(default=0)
+    contacts = models.PositiveIntegerField(default=0)  # inbound contacts this week
+    failed = models.PositiveIntegerField(default=0)  # of them, failure demand
+    by_type = models.JSONField(default=dict)  # failure type -> contacts
+    histogram = models.JSONField(default=dict)  # end-to-end minutes: bucket (cells.bucket) -> problems
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["by", "value", "week"], name="week_figure_once")]
+
+    def __str__(self) -> str:
+        return f"{self.by or 'all'}={self.value} {self.week}"
 
 
 class DemandRule(models.Model):
@@ -98,7 +127,10 @@ class Contact(models.Model):
     week = models.DateField()
 
     class Meta:
-        indexes = [models.Index(fields=["week"], name="contact_week")]
+        indexes = [
+            models.Index(fields=["week"], name="contact_week"),
+            models.Index(fields=["problem"], condition=Q(corrected=True), name="contact_corrected"),
+        ]
 
     def __str__(self) -> str:
         return f"contact {self.message_id}: {self.failure_type or 'value'}"

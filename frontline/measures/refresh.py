@@ -18,8 +18,9 @@ from frontline.cases.models import Case
 from frontline.core import clock
 from frontline.events.models import Event
 from frontline.incidents.models import Affected
+from frontline.measures import cells
 from frontline.measures.derive import ACTION_WINDOW, Rules, derive
-from frontline.measures.models import Contact, Problem, Watermark
+from frontline.measures.models import Contact, Problem, Watermark, WeekFigure
 
 CHUNK = 2000
 # Events this young are left for the next pass: on PostgreSQL an event with a lower id can commit after one
@@ -34,11 +35,14 @@ def rebuild() -> int:
         last = Event.objects.aggregate(last=Max("pk"))["last"] or 0
         Contact.objects.all().delete()
         Problem.objects.all().delete()
+        WeekFigure.objects.all().delete()
         roots = list(
             Case.objects.filter(merged_into__isnull=True).order_by("pk").values_list("pk", flat=True)
         )
+        weeks = set()
         for start in range(0, len(roots), CHUNK):
-            _write(roots[start : start + CHUNK], rules)
+            weeks |= _write(roots[start : start + CHUNK], rules)
+        cells.recompute(weeks)
         _mark(last)
     return len(roots)
 
@@ -72,7 +76,7 @@ def refresh(*, limit: int = 100_000, settle: datetime.timedelta = SETTLE) -> int
             )
         )
     with transaction.atomic():
-        _rederive(cases, Rules.load())
+        cells.recompute(_rederive(cases, Rules.load()))
         _mark(found[-1][0])
     return len(found)
 
@@ -80,10 +84,11 @@ def refresh(*, limit: int = 100_000, settle: datetime.timedelta = SETTLE) -> int
 def rederive_cases(case_ids) -> None:
     """Derive these cases' problems again now (a person's correction shows at once)."""
     with transaction.atomic():
-        _rederive(set(case_ids), Rules.load())
+        cells.recompute(_rederive(set(case_ids), Rules.load()))
 
 
-def _rederive(case_ids: set[int], rules: Rules) -> None:
+def _rederive(case_ids: set[int], rules: Rules) -> set[datetime.date]:
+    """Derive the problems of these cases again; answers the weeks whose figures changed."""
     parents = dict(Case.objects.filter(pk__in=case_ids).values_list("pk", "merged_into"))
     roots = set()
     for pk in parents:
@@ -96,16 +101,27 @@ def _rederive(case_ids: set[int], rules: Rules) -> None:
         roots.add(at)
     ids = sorted(roots)
     # A case merged into another is no longer a problem of its own: its rows go with the rest.
-    Problem.objects.filter(case_id__in=list(case_ids | roots)).delete()
+    gone = list(case_ids | roots)
+    weeks = _weeks_of(gone)
+    Problem.objects.filter(case_id__in=gone).delete()
     for start in range(0, len(ids), CHUNK):
-        _write(ids[start : start + CHUNK], rules)
+        weeks |= _write(ids[start : start + CHUNK], rules)
+    return weeks
 
 
-def _write(roots: list[int], rules: Rules) -> None:
+def _weeks_of(roots: list[int]) -> set[datetime.date]:
+    weeks = set(Problem.objects.filter(case_id__in=roots, week__isnull=False).values_list("week", flat=True))
+    return weeks | set(Contact.objects.filter(problem_id__in=roots).values_list("week", flat=True).distinct())
+
+
+def _write(roots: list[int], rules: Rules) -> set[datetime.date]:
+    """Replace these problems' rows; answers the weeks their old and new rows fall in."""
     problems, contacts = derive(roots, rules)
+    weeks = _weeks_of(roots)
     Problem.objects.filter(case_id__in=roots).delete()
     Problem.objects.bulk_create(problems, batch_size=500)
     Contact.objects.bulk_create(contacts, batch_size=500)
+    return weeks | {p.week for p in problems if p.week} | {c.week for c in contacts}
 
 
 def _mark(last_event_id: int) -> None:

@@ -201,6 +201,10 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "portal:contact_retire": {"pk": w["point"].pk},
         "portal:contact_verify": {"pk": w["point"].pk},
         "incidents:unsubscribe": {"token": "not-a-token"},
+        "measures:chart_data": {"measure": "failure_share"},
+        "measures:correct": {"ref": w["case"].ref, "message_id": w["message"].pk},
+        "measures:customer": {"customer_id": w["sam"].pk},
+        "measures:improvement": {"improvement_id": MADE_UP},
     }.get(name)
     if kwargs is None:  # the route takes nothing, a case, or an id that may as well be made up
         kwargs = next(k for k in ({}, {"ref": w["case"].ref}, {"pk": MADE_UP}) if _reverses(name, k))
@@ -229,6 +233,14 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "portal:contact_correct": {"value": "matrix-2@walkerblog.example"},
         "portal:ask": {"words": "matrix"},
         "saved_replies:save": {"title": "matrix", "body": "matrix"},
+        "measures:correct": {"failure_type": "chasing"},
+        "measures:save_rule": {"name": "r", "condition": "contact.chaser", "failure_type": "chasing"},
+        "measures:baseline": {
+            "chart": "failure_share|all",
+            "first_week": "2026-01-05",
+            "last_week": "2026-03-02",
+        },
+        "measures:open_improvement": {"measure": "failure_share", "week": "2026-01-05"},
     }.get(name, {})
     posts = {
         "chat_start",
@@ -290,6 +302,9 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "contact_correct",
         "contact_retire",
         "contact_verify",
+        "correct",
+        "baseline",
+        "open_improvement",
     }
     return ("post" if name.split(":")[1] in posts else "get"), path, form
 
@@ -327,11 +342,20 @@ def api_request(op: str, w: dict) -> tuple[str, str, dict]:
         "maintenance_id": MADE_UP,
         "action_id": MADE_UP,
         "proposal_id": MADE_UP,
+        "measure": "failure_share",
+        "message_id": w["message"].pk,
     }
     path = template.format(**values)
     unit = {"unit_id": w["blog"].pk}
     body = {
         "POST /api/v1/correlation/rules": {"name": "r", "condition": "true"},
+        "POST /api/v1/measures/rules": {
+            "name": "r",
+            "condition": "contact.chaser",
+            "failure_type": "chasing",
+        },
+        "PUT /api/v1/measures/rules/{rule_id}": {"name": "r", "condition": "true", "failure_type": "chasing"},
+        "POST /api/v1/cases/{ref}/contacts/{message_id}/demand": {"failure_type": "chasing"},
         "PUT /api/v1/correlation/rules/{rule_id}": {"name": "r", "condition": "true"},
         "POST /api/v1/correlation/proposals/{proposal_id}/decision": {"accept": True},
         "PUT /api/v1/incidents/{incident_id}/postmortem": {"root_cause": "r", "cause_class": "change"},

@@ -12,14 +12,14 @@ from frontline.events.services import record
 from frontline.incidents.events import INCIDENT_OPENED
 from frontline.incidents.models import Affected, Incident
 from frontline.measures import refresh
-from frontline.measures.models import Contact, Problem, Watermark
+from frontline.measures.models import Contact, Problem, Watermark, WeekFigure
 
 T = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)
 HOUR = datetime.timedelta(hours=1)
 NO_WAIT = datetime.timedelta(0)
 
 
-def _snapshot() -> tuple[list, list]:
+def _snapshot() -> tuple[list, list, list]:
     problems = list(
         Problem.objects.order_by("case_id").values_list(
             "case_id",
@@ -43,7 +43,13 @@ def _snapshot() -> tuple[list, list]:
             "message_id", "problem_id", "at", "failure_type", "rules_said", "corrected", "week"
         )
     )
-    return problems, contacts
+    weeks = list(
+        WeekFigure.objects.order_by("by", "value", "week").values_list(
+            "week", "by", "value", "finished", "unconfirmed", "minutes", "finished_contacts", "first_contact",
+            "ended", "reopened", "proactive", "contacts", "failed", "by_type", "histogram",
+        )
+    )
+    return problems, contacts, weeks
 
 
 def _incident(customer, *, started):
@@ -109,7 +115,9 @@ def test_refreshing_after_every_step_gives_what_a_rebuild_gives(sam, sam_person,
     # then the rows kept step by step are those derived from scratch
     refresh.rebuild()
     assert _snapshot() == incremental
-    problems, contacts = incremental
+    problems, contacts, weeks = incremental
+    everyone = [cell for cell in weeks if cell[1] == ""]
+    assert sum(cell[11] for cell in everyone) == 6 and sum(cell[3] for cell in everyone) == 1
     assert len(problems) == 3 and len(contacts) == 6
     kinds = [c[3] for c in contacts]
     assert kinds == ["", "", "chasing", "still_broken", "during_incident", "cut_off"]

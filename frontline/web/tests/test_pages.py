@@ -160,8 +160,8 @@ def test_case_page_query_count_does_not_grow_with_the_case(
     # current version (none trained here); the customer's failures of the last 90 days, for the score
     # computed afresh; the rule decisions on the case and the goodwill this agent granted this month; the
     # incident the case is part of (none here); the saved replies offered (none here); the notices to many
-    # customers that cover it
-    expected = 25
+    # customers that cover it; the demand class of each of the customer's contacts on it
+    expected = 26
     with django_assert_num_queries(expected):
         signed_in.get(reverse("cases:detail", args=[case.ref]))
     for n in range(20):

@@ -1,0 +1,109 @@
+"""The measures pages: the charts with their tables and CSV, the signal that opens an improvement, a
+customer's history, and a contact's class corrected from the case page."""
+
+import csv
+import datetime
+import io
+
+import pytest
+
+from frontline.cases import services as cases
+from frontline.core import clock
+from frontline.events.models import Event
+from frontline.measures import board, figures, refresh
+from frontline.measures.models import Contact, Improvement
+
+MONDAY = datetime.datetime(2026, 9, 7, 9, 0, tzinfo=datetime.UTC)
+WEEK = datetime.timedelta(weeks=1)
+HOUR = datetime.timedelta(hours=1)
+TODAY = MONDAY + 5 * WEEK
+
+
+def _history(sam, sam_person, tom, hours_by_week):
+    """One problem a week, solved after the given hours; in the last, the customer chased us at 60 hours."""
+    made = []
+    for n, hours in enumerate(hours_by_week):
+        at = MONDAY + n * WEEK
+        with clock.frozen_at(at):
+            case = cases.open_case(
+                customer=sam, requester=sam_person, subject=f"Week {n}", body="Blog slow", channel="email"
+            )
+        if n == len(hours_by_week) - 1:
+            with clock.frozen_at(at + 60 * HOUR):
+                cases.record_inbound_message(case, channel="email", body="Any news?", requester=sam_person)
+        with clock.frozen_at(at + hours * HOUR):
+            cases.change_status(case, status="resolved", by=tom, resolution_notes="fixed")
+            cases.change_status(case, status="closed", by=tom)
+        made.append(case)
+    with clock.frozen_at(TODAY):
+        refresh.rebuild()
+    return made
+
+
+@pytest.mark.django_db
+def test_the_page_draws_each_chart_with_a_table_and_a_csv_equal_to_it(sam, sam_person, tom, signed_in):
+    _history(sam, sam_person, tom, [2, 4, 3, 5, 80])
+    with clock.frozen_at(TODAY):
+        page = signed_in.get("/measures/?weeks=13").content.decode()
+        csv_body = signed_in.get("/measures/end_to_end.csv?weeks=13").content.decode()
+        drawn = board.draw("end_to_end", figures.Slice(), board.since_weeks(13))
+    # the page: headline, three charts drawn as SVG, each with its table
+    assert page.count("<svg") == 3 and page.count("<caption>") == 3
+    assert "5</b><br>problems solved" in page
+    # the CSV is the chart's rows: the weekly means in hours, one a week
+    rows = list(csv.DictReader(io.StringIO(csv_body)))
+    assert [float(r["value"]) for r in rows] == [2.0, 4.0, 3.0, 5.0, 80.0] == drawn.chart.values
+    assert rows[-1]["upper_limit"] == str(round(drawn.chart.upper, 3))
+    # contacts per problem and failure demand: the last problem took two contacts, one of them a chaser
+    assert board.draw("contacts", figures.Slice(), board.since_weeks(13)).values == [1, 1, 1, 1, 2]
+
+
+@pytest.mark.django_db
+def test_a_lead_opens_an_improvement_from_a_signal_with_the_chart_as_evidence(
+    sam, sam_person, tom, priya, client
+):
+    _history(sam, sam_person, tom, [2, 3, 2, 3, 2, 3, 90])
+    client.force_login(priya.user)
+    with clock.frozen_at(TODAY + 2 * WEEK):
+        drawn = board.draw("end_to_end", figures.Slice(), board.since_weeks(26))
+        assert drawn.chart.signalled, drawn.chart
+        week = drawn.chart.weeks[drawn.chart.signalled[-1]]
+        response = client.post(
+            "/measures/improvements/open",
+            {
+                "measure": "end_to_end",
+                "week": week.isoformat(),
+                "title": "Why did it take 90 hours?",
+            },
+        )
+    improvement = Improvement.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(
+        f"/measures/improvements/{improvement.pk}/"
+    )
+    assert "<svg" in improvement.evidence_svg and "90.0" in improvement.evidence_csv
+    assert Event.objects.filter(
+        kind="measures.improvement_opened", data__improvement_id=improvement.pk
+    ).exists()
+    assert "Why did it take 90 hours?" in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_customers_history_shows_each_problem_how_long_it_took_them_and_their_contacts(
+    sam, sam_person, tom, signed_in
+):
+    made = _history(sam, sam_person, tom, [2, 4, 3])
+    page = signed_in.get(f"/customers/{sam.pk}/history/").content.decode()
+    for case in made:
+        assert case.ref in page
+    assert "120 min" in page and "240 min" in page
+
+
+@pytest.mark.django_db
+def test_an_agent_corrects_a_contacts_class_from_the_case_page(sam, sam_person, tom, signed_in):
+    case = _history(sam, sam_person, tom, [2, 4, 80])[-1]
+    chaser = Contact.objects.get(problem_id=case.pk, failure_type="chasing")
+    page = signed_in.get(case.url).content.decode()
+    assert 'id="demand"' in page and "Chasing progress" in page
+    signed_in.post(f"/cases/{case.ref}/contacts/{chaser.message_id}/demand", {"failure_type": "value"})
+    chaser.refresh_from_db()
+    assert (chaser.failure_type, chaser.corrected) == ("", True)
