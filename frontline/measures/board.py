@@ -56,6 +56,14 @@ def draw(measure: str, where: figures.Slice, since: datetime.date) -> Drawn:
         raise ValueError(f"measure: one of {', '.join(figures.MEASURES)}")
     title, unit = figures.MEASURES[measure]
     weeks, values, counts = figures.weekly(measure, where, since)
+    # The week under way is not a week yet: a Monday's few problems would look like a signal.
+    this_week = since_weeks(1)
+    complete = [i for i, week in enumerate(weeks) if week < this_week]
+    weeks, values, counts = (
+        [weeks[i] for i in complete],
+        [values[i] for i in complete],
+        [counts[i] for i in complete],
+    )
     key = chart_key(measure, where)
     baseline = Baseline.objects.filter(chart=key).order_by("-set_at", "-pk").first()
     span = None

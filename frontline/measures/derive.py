@@ -147,6 +147,9 @@ def derive(root_ids: list[int], rules: Rules) -> tuple[list[Problem], list[Conta
         Correction.objects.filter(message_id__in=message_ids).values_list("message_id", "failure_type")
     )
 
+    members_by_root = defaultdict(list)
+    for pk, root in root_of.items():
+        members_by_root[root].append(pk)
     problems, contacts = [], []
     for root in root_ids:
         case = cases.get(root)
@@ -155,7 +158,7 @@ def derive(root_ids: list[int], rules: Rules) -> tuple[list[Problem], list[Conta
         customer = customers[case["customer_id"]]
         if customer["standing"] != Standing.CUSTOMER:
             continue  # a sender nobody has matched to an account is not yet a customer's problem
-        members = [cases[pk] for pk, r in root_of.items() if r == root and pk in cases]
+        members = [cases[pk] for pk in members_by_root[root] if pk in cases]
         problem = _problem(case, customer, members, statuses[root], teams)
         inbound = [
             m
@@ -170,10 +173,11 @@ def derive(root_ids: list[int], rules: Rules) -> tuple[list[Problem], list[Conta
             or any(first_inbound is None or at < first_inbound for at in told_about_case[root])
         )
         fixed_at = _fixed_times(statuses[root])
+        mine = []
         for m in inbound:
             context = {
                 "channel": m["channel"],
-                "words": m["words"] or "",
+                "words": (m["words"] or "").lower(),
                 "opens_problem": m is inbound[0] and not problem.proactive,
                 "chaser": m["is_chaser"],
                 "after_fix": _was_fixed(fixed_at, m["created_at"]),
@@ -188,7 +192,7 @@ def derive(root_ids: list[int], rules: Rules) -> tuple[list[Problem], list[Conta
             rule = rules.classify(context)
             said = rule.failure_type if rule else ""
             failure = corrections.get(m["pk"], said)
-            contacts.append(
+            mine.append(
                 Contact(
                     message_id=m["pk"],
                     problem_id=root,
@@ -203,7 +207,8 @@ def derive(root_ids: list[int], rules: Rules) -> tuple[list[Problem], list[Conta
                 )
             )
         problem.contacts = len(inbound)
-        problem.failure_contacts = sum(1 for c in contacts if c.problem_id == root and c.failure_type)
+        contacts.extend(mine)
+        problem.failure_contacts = sum(1 for c in mine if c.failure_type)
         problem.first_contact = (
             problem.outcome != Outcome.OPEN and problem.contacts <= 1 and not problem.reopened
         )

@@ -7,7 +7,7 @@ CONTACT = Record(
     "contact",
     (
         ("channel", STRING),  # email, web, chat, phone, api
-        ("words", STRING),  # the customer's words, as they wrote them (the first 2,000 characters)
+        ("words", STRING),  # the customer's words in lower case (the first 2,000 characters)
         ("opens_problem", BOOL),  # the contact that told us of the problem
         ("chaser", BOOL),  # it came after our answer was due (cases/demand.py)
         ("after_fix", BOOL),  # it came after we said the problem was fixed (resolved or closed)

@@ -45,8 +45,21 @@ def _snapshot() -> tuple[list, list, list]:
     )
     weeks = list(
         WeekFigure.objects.order_by("by", "value", "week").values_list(
-            "week", "by", "value", "finished", "unconfirmed", "minutes", "finished_contacts", "first_contact",
-            "ended", "reopened", "proactive", "contacts", "failed", "by_type", "histogram",
+            "week",
+            "by",
+            "value",
+            "finished",
+            "unconfirmed",
+            "minutes",
+            "finished_contacts",
+            "first_contact",
+            "ended",
+            "reopened",
+            "proactive",
+            "contacts",
+            "failed",
+            "by_type",
+            "histogram",
         )
     )
     return problems, contacts, weeks
