@@ -40,3 +40,15 @@ DEFAULT_RULES = [
         "our_error",
     ),
 ]
+
+
+def install(rule_model, now) -> None:
+    """Add the default rules that are missing by name (the migration's, and a test database's after a
+    transactional test emptied every table)."""
+    for position, (name, condition, failure_type) in enumerate(DEFAULT_RULES, start=1):
+        rule_model.objects.get_or_create(
+            name=name,
+            defaults=dict(
+                condition=condition, failure_type=failure_type, position=position * 10, updated_at=now
+            ),
+        )

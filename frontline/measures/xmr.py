@@ -35,6 +35,10 @@ class Chart:
     def signalled(self) -> list[int]:
         return sorted(self.signals)
 
+    @property
+    def baseline_weeks(self) -> tuple[datetime.date, datetime.date]:
+        return self.weeks[self.baseline[0]], self.weeks[self.baseline[1]]
+
 
 def chart(
     weeks: list[datetime.date],

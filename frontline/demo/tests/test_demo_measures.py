@@ -8,12 +8,15 @@ import pytest
 from frontline.core import clock
 from frontline.demo.provider import PROACTIVE_WEEKS, seed
 from frontline.measures import board, figures, refresh, xmr
+from frontline.measures.defaults import install
+from frontline.measures.models import DemandRule
 
 NOW = datetime.datetime(2026, 11, 5, 12, 0, tzinfo=datetime.UTC)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_history_shows_web_hostings_failure_demand_falling_with_a_signal():
+    install(DemandRule, NOW)  # a transactional test before this one may have emptied every table
     with clock.frozen_at(NOW):
         seed(customers=300, cases=6000, open_share=0.01, months=6, now=NOW, processes=1)
         refresh.rebuild()

@@ -6,12 +6,14 @@ import datetime
 import io
 
 import pytest
+from playwright.sync_api import expect
 
 from frontline.cases import services as cases
 from frontline.core import clock
 from frontline.events.models import Event
 from frontline.measures import board, figures, refresh
 from frontline.measures.models import Contact, Improvement
+from frontline.tests.browser import LAPTOP, keep, serious_violations
 
 MONDAY = datetime.datetime(2026, 9, 7, 9, 0, tzinfo=datetime.UTC)
 WEEK = datetime.timedelta(weeks=1)
@@ -107,3 +109,29 @@ def test_an_agent_corrects_a_contacts_class_from_the_case_page(sam, sam_person, 
     signed_in.post(f"/cases/{case.ref}/contacts/{chaser.message_id}/demand", {"failure_type": "value"})
     chaser.refresh_from_db()
     assert (chaser.failure_type, chaser.corrected) == ("", True)
+
+
+@pytest.mark.django_db
+def test_a_lead_reads_the_charts_in_chromium_and_opens_an_improvement_from_a_signal(
+    chromium, live_server, sam, sam_person, tom, priya
+):
+    _history(sam, sam_person, tom, [2, 3, 2, 3, 2, 3, 90])
+    page = chromium()
+    page.set_viewport_size(LAPTOP)
+    page.goto(live_server.url + "/measures/")
+    page.fill("#id_username", "priya")
+    page.fill("#id_password", "pw-priya-123")
+    page.click("button[type=submit]")
+    # the page has its three charts, each with its table, and passes axe
+    expect(page.locator("section.chart svg")).to_have_count(3)
+    assert serious_violations(page) == []
+    keep(page, "measures", "page")
+    # when Priya opens an improvement from the end-to-end chart's signal
+    chart = page.locator("#chart-end_to_end")
+    chart.locator("summary:text-is('Act on a signal')").click()
+    chart.locator("input[name=title]").fill("Ninety hours for one blog")
+    chart.locator("button:text-is('Open an improvement with this chart')").click()
+    # then she is on the improvement, with the chart as it was
+    expect(page.locator("h1")).to_have_text("Ninety hours for one blog")
+    expect(page.locator("section.chart svg")).to_have_count(1)
+    assert Improvement.objects.get().opened_by == priya
