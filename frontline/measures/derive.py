@@ -20,6 +20,7 @@ from frontline.cases.models import Case, Direction, Message
 from frontline.customers.models import Customer, Standing
 from frontline.events.models import Event, EventKind
 from frontline.incidents.models import Affected, ProactiveCase
+from frontline.measures import learned
 from frontline.measures.models import Contact, Correction, DemandRule, Outcome, Problem
 from frontline.notifications.models import Notification, SubjectKind
 from frontline.policy import expressions
@@ -45,11 +46,13 @@ class Rules:
     """The enabled demand rules, compiled once per refresh."""
 
     compiled: list[tuple[DemandRule, object]] = field(default_factory=list)
+    words_model: object = None  # learned.py: where no rule fires, the words may still name a failure
 
     @classmethod
     def load(cls) -> "Rules":
         enabled = DemandRule.objects.filter(enabled=True).order_by("position", "pk")
-        return cls([(rule, expressions.compile_condition(rule.condition)) for rule in enabled])
+        compiled = [(rule, expressions.compile_condition(rule.condition)) for rule in enabled]
+        return cls(compiled, learned.current())
 
     def classify(self, context: dict) -> DemandRule | None:
         """The first rule whose condition holds. A rule that fails to evaluate is passed over."""
@@ -151,6 +154,7 @@ def derive(root_ids: list[int], rules: Rules) -> tuple[list[Problem], list[Conta
     for pk, root in root_of.items():
         members_by_root[root].append(pk)
     problems, contacts = [], []
+    unsure = []  # (contact, its words, its problem): no rule fired and no person said
     for root in root_ids:
         case = cases.get(root)
         if case is None or case["merged_into_id"] is not None:
@@ -193,7 +197,7 @@ def derive(root_ids: list[int], rules: Rules) -> tuple[list[Problem], list[Conta
             said = rule.failure_type if rule else ""
             failure = corrections.get(m["pk"], said)
             mine.append(
-                Contact(
+                contact := Contact(
                     message_id=m["pk"],
                     problem_id=root,
                     customer_id=case["customer_id"],
@@ -206,6 +210,8 @@ def derive(root_ids: list[int], rules: Rules) -> tuple[list[Problem], list[Conta
                     week=monday(m["created_at"]),
                 )
             )
+            if rule is None and m["pk"] not in corrections:
+                unsure.append((contact, context["words"], problem))
         problem.contacts = len(inbound)
         contacts.extend(mine)
         problem.failure_contacts = sum(1 for c in mine if c.failure_type)
@@ -213,6 +219,13 @@ def derive(root_ids: list[int], rules: Rules) -> tuple[list[Problem], list[Conta
             problem.outcome != Outcome.OPEN and problem.contacts <= 1 and not problem.reopened
         )
         problems.append(problem)
+    if rules.words_model is not None and unsure:
+        named = learned.failures(rules.words_model, [words for _, words, _ in unsure])
+        for (contact, _, problem), failure in zip(unsure, named, strict=True):
+            if failure:
+                contact.failure_type = contact.rules_said = failure
+                contact.by_words = True
+                problem.failure_contacts += 1
     return problems, contacts
 
 

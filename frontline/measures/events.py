@@ -66,3 +66,19 @@ def improvement_opened(*, improvement, by, via: str) -> None:
         signal_week=improvement.signal_week.isoformat(),
         signal=improvement.signal,
     )
+
+
+WORDS_MODEL_TRAINED = EVENT_KINDS.declare("measures.words_model_trained", "Demand words model trained")
+
+
+def words_model_trained(*, model, by, via: str) -> None:
+    """data: model_id, corrections (what it learned from), accuracy (on a quarter held out, or null)."""
+    record(
+        WORDS_MODEL_TRAINED,
+        actor=by,
+        actor_label="" if by else "command",
+        via=via,
+        model_id=model.pk,
+        corrections=model.corrections,
+        accuracy=model.accuracy,
+    )

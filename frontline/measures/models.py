@@ -123,6 +123,7 @@ class Contact(models.Model):
     # What the rules said, kept beside a person's correction: the rules' agreement with people is measured.
     rules_said = models.CharField(max_length=20, blank=True)
     corrected = models.BooleanField(default=False)  # failure_type is a person's (a Correction)
+    by_words = models.BooleanField(default=False)  # no rule fired; the words model named the failure
     # Monday of its week.
     week = models.DateField()
 
@@ -150,6 +151,20 @@ class Correction(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.message_id}: {self.failure_type or 'value'}"
+
+
+class WordsModel(models.Model):
+    """A classifier of the customer's words, trained on people's corrections (learned.py): where no rule
+    fires and it is sure, it names the failure. The newest one is used."""
+
+    trained_at = models.DateTimeField()
+    trained_by = models.ForeignKey("agents.Agent", null=True, on_delete=models.SET_NULL, related_name="+")
+    corrections = models.PositiveIntegerField()
+    accuracy = models.FloatField(null=True)  # on a quarter held out, when there were enough corrections
+    blob = models.BinaryField()  # the fitted scikit-learn pipeline, pickled: only ever written by train()
+
+    def __str__(self) -> str:
+        return f"words model of {self.trained_at:%Y-%m-%d} ({self.corrections} corrections)"
 
 
 class Baseline(models.Model):

@@ -17,9 +17,9 @@ from frontline.cases.models import Message
 from frontline.core.db import digits
 from frontline.core.errors import ServiceError
 from frontline.customers.models import Customer, Tier
-from frontline.measures import board, figures, services
+from frontline.measures import board, figures, learned, services
 from frontline.measures.charts import chart_csv
-from frontline.measures.models import DemandRule, FailureType, Improvement, Problem
+from frontline.measures.models import DemandRule, FailureType, Improvement, Problem, WordsModel
 from frontline.measures.refresh import refreshed_at
 from frontline.web.access import agent_required
 
@@ -59,6 +59,8 @@ def page(request):
         "tiers": Tier.choices,
         "rules": DemandRule.objects.order_by("position", "pk"),
         "agreement": figures.rules_agreement(),
+        "words_model": WordsModel.objects.order_by("-pk").defer("blob").first(),
+        "words_threshold": learned.THRESHOLD,
         "failure_types": FailureType.choices,
         "improvements": Improvement.objects.order_by("-opened_at")[:10],
         "can_lead": request.agent.can(Capability.ASSIGN_OTHERS),

@@ -95,6 +95,8 @@ def _probabilities(model, texts: list[str]):
         proba = np.column_stack(
             [1.0 / (1.0 + np.exp(c.a_ * scores[:, k] + c.b_)) for k, c in enumerate(part.calibrators)]
         )
+        if len(calibrated.classes_) == 2:  # one score and one calibrator, for the second class, as sklearn
+            proba = np.column_stack([1.0 - proba[:, 0], proba[:, 0]])
         sums = proba.sum(axis=1, keepdims=True)
         total += np.divide(proba, sums, out=np.full_like(proba, 1 / proba.shape[1]), where=sums != 0)
     return total / len(calibrated.calibrated_classifiers_)

@@ -12,7 +12,7 @@ from frontline.core.errors import ServiceError
 from frontline.events.models import Event, EventKind
 from frontline.events.services import record
 from frontline.incidents.models import Affected, Incident
-from frontline.measures import refresh, services
+from frontline.measures import learned, refresh, services
 from frontline.measures.figures import rules_agreement
 from frontline.measures.models import Contact, FailureType, Outcome, Problem
 from frontline.notifications.models import Notification
@@ -198,3 +198,31 @@ def test_a_demand_rule_is_checked_when_it_is_saved(priya, tom):
     assert Event.objects.filter(kind="measures.rule_changed", data__rule_id=rule.pk).exists()
     with pytest.raises(Exception, match="does not allow"):
         services.save_rule(by=tom, name="x", condition="true", failure_type="our_error")
+
+
+@pytest.mark.django_db
+def test_where_no_rule_fires_the_words_model_trained_on_corrections_names_the_failure(
+    sam, sam_person, tom, priya
+):
+    # given 60 contacts people corrected: wrong invoices are our error, new requests are value demand
+    wrong = [
+        "the invoice is wrong again",
+        "this invoice amount is wrong",
+        "invoice total wrong, please check",
+    ]
+    asks = ["please add a new mailbox", "can you add a mailbox for bob", "we need a new mailbox added"]
+    for n in range(60):
+        words, kind = (wrong[n % 3], "our_error") if n % 2 else (asks[n % 3], "value")
+        case = _open(sam, sam_person, T + n * HOUR, body=f"{words} ({n})")
+        with clock.frozen_at(T + n * HOUR):
+            services.correct_contact(case.opening_message, failure_type=kind, by=tom)
+    # when the model is trained and two new contacts arrive that no rule names
+    with clock.frozen_at(T + 2 * DAY):
+        model = learned.train(by=priya)
+    wrong_again = _open(sam, sam_person, T + 3 * DAY, body="Our invoice is wrong, the amount again")
+    new_ask = _open(sam, sam_person, T + 3 * DAY, body="Please add a new mailbox for Ann")
+    # then the words name our error in the first, and the second stays value demand
+    assert model.corrections == 60 and model.accuracy > 0.9
+    assert _classes(wrong_again) == [FailureType.OUR_ERROR] and _classes(new_ask) == [""]
+    assert Contact.objects.get(problem_id=wrong_again.pk).by_words
+    assert Event.objects.filter(kind="measures.words_model_trained").count() == 1

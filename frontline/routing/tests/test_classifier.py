@@ -73,3 +73,13 @@ def test_the_small_data_model_is_read_the_same_way():
     small = classifier.train(*generated(300, "small"))  # calibrated by cross-validation: three parts
     probe = generated(20, "probe")[0]
     assert classifier._probabilities(small, probe) == pytest.approx(small.predict_proba(probe), abs=1e-9)
+
+
+def test_a_two_class_model_is_read_the_same_way():
+    # given a model of two classes only (the measures' words model: value or one failure)
+    words, labels = generated(200, "two")
+    kept = [(w, t) for w, t in zip(words, labels, strict=True) if t in ("dns", "ssl")]
+    two = classifier.train([w for w, _ in kept], [t for _, t in kept])
+    probe = generated(20, "probe")[0]
+    # then its probabilities are scikit-learn's, which have one score for two classes
+    assert classifier._probabilities(two, probe) == pytest.approx(two.predict_proba(probe), abs=1e-9)

@@ -1,5 +1,6 @@
 """`frontline measures`: the measures' headline figures as CSV or JSON, by topic, team, agent or tier; and
-`--rebuild` to derive every problem and contact again from scratch (after a demand rule changed)."""
+`--rebuild` to derive every problem and contact again from scratch (after a demand rule changed), `--train`
+to train the words model on people's corrections."""
 
 import csv
 import json
@@ -7,7 +8,8 @@ import re
 
 from django.core.management.base import BaseCommand, CommandError
 
-from frontline.measures import board, figures, refresh
+from frontline.core.errors import ServiceError
+from frontline.measures import board, figures, learned, refresh
 
 SPAN = re.compile(r"^(\d{1,3})([dw])$")
 
@@ -21,6 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--format", default="csv", choices=["csv", "json"])
         parser.add_argument("--rebuild", action="store_true", help="Derive every problem again first")
         parser.add_argument(
+            "--train", action="store_true", help="Train the words model on people's corrections first"
+        )
+        parser.add_argument(
             "--refresh", action="store_true", help="Take in the events since the last pass first"
         )
 
@@ -29,6 +34,15 @@ class Command(BaseCommand):
         if not match:
             raise CommandError("--since is a number of days or weeks: 90d, 26w")
         days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+        if options["train"]:
+            try:
+                model = learned.train()
+            except ServiceError as exc:
+                raise CommandError(exc.message) from exc
+            accuracy = (
+                f"{model.accuracy:.0%} right on a quarter held out" if model.accuracy else "not measured"
+            )
+            self.stderr.write(f"Words model trained on {model.corrections} corrections ({accuracy}).")
         if options["rebuild"]:
             self.stderr.write(f"Derived {refresh.rebuild()} problems from scratch.")
         elif options["refresh"]:
