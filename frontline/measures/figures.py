@@ -11,12 +11,14 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from frontline.agents.models import Agent, Skill, Team
 from frontline.cases.models import Message
+from frontline.core import clock
 from frontline.customers.models import Customer, Tier
 from frontline.incidents.models import Affected
 from frontline.measures import cells
 from frontline.measures.models import Contact, FailureType, Outcome, Problem, WeekFigure
 from frontline.notifications.models import Notification, NotificationStatus
 from frontline.policy.models import Override, OverrideKind
+from frontline.saved_replies.models import SavedReply
 
 SLICES = ("topic", "team", "agent", "tier", "customer")
 MEASURES = {
@@ -160,6 +162,7 @@ def provider_figures(since: datetime.date) -> dict:
     """What is the provider's as a whole: notices' reach, incidents' cost to customers, rules overridden,
     goodwill given, and the saved replies followed by failure demand."""
     start = datetime.datetime.combine(since, datetime.time(), tzinfo=datetime.UTC)
+    now = clock.now()
     notices = Notification.objects.filter(created_at__gte=start)
     reach = notices.aggregate(
         started=Count("pk"),
@@ -178,12 +181,19 @@ def provider_figures(since: datetime.date) -> dict:
         .annotate(n=Count("pk"))
         .order_by()
     )
+    # A rung that ran moved next_step on: at the acknowledgement it counts the rungs it took.
+    by_rung = dict(
+        notices.filter(status=NotificationStatus.ACKNOWLEDGED)
+        .values_list("next_step")
+        .annotate(n=Count("pk"))
+        .order_by("next_step")
+    )
     lost = 0.0
     for started, resolved in Affected.objects.filter(
         Q(incident__resolved_at__gte=start) | Q(incident__resolved_at__isnull=True)
     ).values_list("incident__started_at", "incident__resolved_at"):
-        if resolved is not None:
-            lost += max(0.0, (resolved - max(started, start)).total_seconds() / 60)
+        # an incident still open costs its customers every minute until now
+        lost += max(0.0, ((resolved or now) - max(started, start)).total_seconds() / 60)
     overrides = dict(
         Override.objects.filter(created_at__gte=start).values_list("kind").annotate(n=Count("pk")).order_by()
     )
@@ -193,6 +203,7 @@ def provider_figures(since: datetime.date) -> dict:
         "notices_unanswered": reach["unanswered"],
         "minutes_to_acknowledge_p50": round(waits[len(waits) // 2], 1) if waits else None,
         "acknowledged_by_channel": by_channel,
+        "acknowledged_after_rungs": {str(rungs): n for rungs, n in by_rung.items()},
         "customer_minutes_lost_to_incidents": round(lost),
         "rules_overridden": sum(n for kind, n in overrides.items() if kind != OverrideKind.GOODWILL),
         "goodwill_given": overrides.get(OverrideKind.GOODWILL, 0),
@@ -218,8 +229,12 @@ def saved_replies_followed(start: datetime.datetime) -> list[dict]:
         counts = tally.setdefault(origin, [0, 0])
         counts[0] += 1
         counts[1] += failed
+    titles = {
+        reply.origin: reply.title
+        for reply in SavedReply.objects.filter(pk__in=[_number(o.split(":", 1)[1]) for o in tally])
+    }
     return [
-        {"origin": origin, "uses": uses, "followed_by_failure": failed}
+        {"origin": origin, "title": titles.get(origin, origin), "uses": uses, "followed_by_failure": failed}
         for origin, (uses, failed) in sorted(tally.items(), key=lambda item: -item[1][1])
     ]
 

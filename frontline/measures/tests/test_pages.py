@@ -11,13 +11,17 @@ from playwright.sync_api import expect
 from frontline.cases import services as cases
 from frontline.core import clock
 from frontline.events.models import Event
+from frontline.incidents.models import Affected, Incident
 from frontline.measures import board, figures, refresh
 from frontline.measures.models import Contact, Improvement
+from frontline.notifications.models import Notification
+from frontline.saved_replies import services as saved_replies
 from frontline.tests.browser import LAPTOP, keep, serious_violations
 
 MONDAY = datetime.datetime(2026, 9, 7, 9, 0, tzinfo=datetime.UTC)
 WEEK = datetime.timedelta(weeks=1)
 HOUR = datetime.timedelta(hours=1)
+MINUTE = datetime.timedelta(minutes=1)
 TODAY = MONDAY + 5 * WEEK
 
 
@@ -135,3 +139,59 @@ def test_a_lead_reads_the_charts_in_chromium_and_opens_an_improvement_from_a_sig
     expect(page.locator("h1")).to_have_text("Ninety hours for one blog")
     expect(page.locator("section.chart svg")).to_have_count(1)
     assert Improvement.objects.get().opened_by == priya
+
+
+@pytest.mark.django_db
+def test_the_provider_figures_count_notices_by_how_they_were_acknowledged_and_incidents_by_minutes(sam):
+    # given two notices acknowledged, by link after one rung and by SMS after two, and one unanswered
+    for status, via, rungs, minutes in (
+        ("acknowledged", "link", 1, 10),
+        ("acknowledged", "sms", 2, 40),
+        ("exhausted", "", 4, None),
+    ):
+        Notification.objects.create(
+            customer=sam,
+            subject_kind="case",
+            subject_id="1",
+            urgency="urgent",
+            title="t",
+            body="b",
+            ladder_name="x",
+            steps=[],
+            status=status,
+            next_step=rungs,
+            acknowledged_via=via,
+            created_at=MONDAY,
+            acknowledged_at=MONDAY + datetime.timedelta(minutes=minutes) if minutes else None,
+        )
+    # and an incident that reached Sam for 90 minutes
+    incident = Incident.objects.create(
+        title="x", started_at=MONDAY, created_at=MONDAY, resolved_at=MONDAY + 90 * MINUTE
+    )
+    Affected.objects.create(incident=incident, customer=sam, unit_ids=[], added_at=MONDAY)
+    found = figures.provider_figures(MONDAY.date())
+    assert found["notices_started"] == 3 and found["notices_acknowledged_share"] == 66.7
+    assert found["acknowledged_by_channel"] == {"link": 1, "sms": 1}
+    assert found["acknowledged_after_rungs"] == {"1": 1, "2": 1}
+    assert found["minutes_to_acknowledge_p50"] == 40.0
+    assert found["customer_minutes_lost_to_incidents"] == 90
+
+
+@pytest.mark.django_db
+def test_a_saved_reply_followed_by_failure_demand_within_a_week_is_counted_against_it(
+    sam, sam_person, tom, priya, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    script = saved_replies.save_reply(title="Clear the cache", body="Please clear your cache.", by=priya)
+    with clock.frozen_at(MONDAY):
+        case = cases.open_case(
+            customer=sam, requester=sam_person, subject="Slow", body="slow", channel="email"
+        )
+        cases.reply_to_case(case, by=tom, body="Please clear your cache.", origin=script.origin)
+        cases.change_status(case, status="resolved", by=tom, resolution_notes="cache")
+    with clock.frozen_at(MONDAY + 2 * 24 * HOUR):
+        cases.record_inbound_message(case, channel="email", body="Still slow", requester=sam_person)
+        refresh.rebuild()
+    assert figures.saved_replies_followed(MONDAY - WEEK) == [
+        {"origin": script.origin, "title": "Clear the cache", "uses": 1, "followed_by_failure": 1}
+    ]
