@@ -220,7 +220,9 @@ def saved_replies_followed(start: datetime.datetime) -> list[dict]:
         at__lte=OuterRef("created_at") + datetime.timedelta(days=7),
     ).exclude(failure_type="")
     rows = (
-        Message.objects.filter(origin__startswith="saved:", created_at__gte=start)
+        # A range over the partial index of replies with an origin (LIKE would read every message).
+        Message.objects.exclude(origin="")
+        .filter(origin__gte="saved:", origin__lt="saved;", created_at__gte=start)
         .annotate(failed=Exists(failed_after))
         .values_list("origin", "failed")
     )

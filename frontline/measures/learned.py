@@ -10,8 +10,6 @@ then on (`--rebuild` derives them all again).
 
 import pickle
 
-from sklearn.model_selection import train_test_split
-
 from frontline.agents.models import Capability
 from frontline.agents.services import require
 from frontline.cases.models import Message
@@ -19,7 +17,6 @@ from frontline.core import clock
 from frontline.core.errors import ServiceError
 from frontline.measures import events
 from frontline.measures.models import Correction, WordsModel
-from frontline.routing import classifier
 
 THRESHOLD = 0.8
 MIN_CORRECTIONS = 30
@@ -36,6 +33,11 @@ def examples() -> tuple[list[str], list[str]]:
 
 
 def train(*, by=None, via: str = "command") -> WordsModel:
+    # The model code (scikit-learn, SciPy, NumPy: about 100 MB) loads only where a model is trained or used.
+    from sklearn.model_selection import train_test_split
+
+    from frontline.routing import classifier  # (as above)
+
     if by is not None:
         require(by, Capability.ASSIGN_OTHERS)
     texts, labels = examples()
@@ -70,6 +72,8 @@ def current():
     if newest is None:
         return None
     if newest not in _LOADED:
+        from frontline.routing import classifier  # noqa: F401 - the model code, as in train(): only here
+
         _LOADED.clear()
         _LOADED[newest] = pickle.loads(WordsModel.objects.get(pk=newest).blob)
     return _LOADED[newest]
@@ -79,6 +83,8 @@ def failures(model, texts: list[str]) -> list[str]:
     """For each text, the failure the model is sure of, or "" (value demand, or not sure)."""
     if not texts:
         return []
+    from frontline.routing import classifier  # the model code, as in train(): only where a model is used
+
     named = []
     for ranked in classifier.predict(model, texts):
         label, probability = ranked[0]
