@@ -76,6 +76,7 @@ PAGES: dict[str, str] = {
     "measures:correct": STAFF,  # a contact's demand class, on the case
     "measures:baseline": Capability.ASSIGN_OTHERS,  # leads explain signals and move limits
     "measures:open_improvement": Capability.ASSIGN_OTHERS,
+    "measures:finish_improvement": Capability.ASSIGN_OTHERS,
     "measures:save_rule": Capability.ASSIGN_OTHERS,
     "notifications:fanouts": STAFF,
     "notifications:fanout_new": Capability.RUN_INCIDENTS,  # telling many customers at once: a lead's action

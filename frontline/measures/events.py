@@ -7,6 +7,7 @@ CONTACT_CLASSIFIED = EVENT_KINDS.declare("measures.contact_corrected", "Contact'
 DEMAND_RULE_CHANGED = EVENT_KINDS.declare("measures.rule_changed", "Demand rule written")
 BASELINE_SET = EVENT_KINDS.declare("measures.baseline_set", "Chart limits recomputed")
 IMPROVEMENT_OPENED = EVENT_KINDS.declare("measures.improvement_opened", "Improvement opened from a chart")
+IMPROVEMENT_DONE = EVENT_KINDS.declare("measures.improvement_done", "Improvement done")
 
 
 def contact_corrected(
@@ -81,4 +82,16 @@ def words_model_trained(*, model, by, via: str) -> None:
         model_id=model.pk,
         corrections=model.corrections,
         accuracy=model.accuracy,
+    )
+
+
+def improvement_done(*, improvement, by, via: str) -> None:
+    """data: improvement_id, title, notes (what was found and changed)."""
+    record(
+        IMPROVEMENT_DONE,
+        actor=by,
+        via=via,
+        improvement_id=improvement.pk,
+        title=improvement.title,
+        notes=improvement.notes,
     )

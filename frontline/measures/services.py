@@ -20,6 +20,7 @@ from frontline.measures.models import (
     DemandRule,
     FailureType,
     Improvement,
+    ImprovementStatus,
 )
 from frontline.measures.xmr import Chart
 from frontline.policy import expressions
@@ -159,4 +160,19 @@ def open_improvement(
         opened_by=by,
     )
     events.improvement_opened(improvement=improvement, by=by, via=via)
+    return improvement
+
+
+@transaction.atomic
+def finish_improvement(improvement: Improvement, *, notes: str, by, via: str = "web") -> Improvement:
+    """Done: what was found and changed (or why nothing), in words that stay with the chart."""
+    require(by, Capability.ASSIGN_OTHERS)
+    notes = (notes or "").strip()
+    if len(notes) < 10:
+        raise ServiceError("say what was found and what changed (a sentence)", field="notes")
+    if improvement.status == ImprovementStatus.DONE:
+        raise Conflict("this improvement is already done", field="status")
+    improvement.status, improvement.notes = ImprovementStatus.DONE, notes[:10_000]
+    improvement.save(update_fields=["status", "notes"])
+    events.improvement_done(improvement=improvement, by=by, via=via)
     return improvement

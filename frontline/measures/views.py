@@ -149,7 +149,21 @@ def open_improvement(request):
 @agent_required
 def improvement(request, improvement_id: int):
     found = get_object_or_404(Improvement, pk=improvement_id)
-    return render(request, "measures/improvement.html", {"improvement": found})
+    context = {"improvement": found, "can_lead": request.agent.can(Capability.ASSIGN_OTHERS)}
+    return render(request, "measures/improvement.html", context)
+
+
+@require_POST
+@agent_required
+def finish_improvement(request, improvement_id: int):
+    require(request.agent, Capability.ASSIGN_OTHERS)  # before the lookup: a stranger learns nothing
+    found = get_object_or_404(Improvement, pk=improvement_id)
+    try:
+        services.finish_improvement(found, notes=request.POST.get("notes", ""), by=request.agent)
+        messages.success(request, "Improvement done.")
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("measures:improvement", improvement_id=found.pk)
 
 
 @require_POST

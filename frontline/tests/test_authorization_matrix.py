@@ -205,6 +205,7 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "measures:correct": {"ref": w["case"].ref, "message_id": w["message"].pk},
         "measures:customer": {"customer_id": w["sam"].pk},
         "measures:improvement": {"improvement_id": MADE_UP},
+        "measures:finish_improvement": {"improvement_id": MADE_UP},
     }.get(name)
     if kwargs is None:  # the route takes nothing, a case, or an id that may as well be made up
         kwargs = next(k for k in ({}, {"ref": w["case"].ref}, {"pk": MADE_UP}) if _reverses(name, k))
@@ -305,6 +306,7 @@ def page_request(name: str, w: dict) -> tuple[str, str, dict]:
         "correct",
         "baseline",
         "open_improvement",
+        "finish_improvement",
     }
     return ("post" if name.split(":")[1] in posts else "get"), path, form
 

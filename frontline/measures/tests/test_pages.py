@@ -91,6 +91,13 @@ def test_a_lead_opens_an_improvement_from_a_signal_with_the_chart_as_evidence(
         kind="measures.improvement_opened", data__improvement_id=improvement.pk
     ).exists()
     assert "Why did it take 90 hours?" in client.get(response["Location"]).content.decode()
+    # and when she says what was found, it is done, with an event
+    client.post(f"/measures/improvements/{improvement.pk}/done", {"notes": "A disk filled up; alert added."})
+    improvement.refresh_from_db()
+    assert (improvement.status, improvement.notes) == ("done", "A disk filled up; alert added.")
+    assert Event.objects.filter(
+        kind="measures.improvement_done", data__improvement_id=improvement.pk
+    ).exists()
 
 
 @pytest.mark.django_db
