@@ -1,10 +1,11 @@
 """Keeping the pre-aggregates: from scratch, or incrementally from the events recorded since the last pass.
 
-An event about a case re-derives that case's problem (its root, after any merge); an event about a
-customer's account without a case (an action of ours applied, a notice started, an incident reaching them)
-re-derives their problems of the last 30 days, whose contacts' classes can depend on it. A problem's rows
-are always derived whole (derive.py), so taking in events one by one or all at once gives the same rows:
-tests/test_refresh.py compares the two.
+An event about a case re-derives that case's problem (its root, after any merge). A contact's class depends
+on facts from before it (an action of ours, a notice, an incident), which are in the database by the time
+the contact's own event is taken in; the one fact recorded after the time it speaks of is an incident's
+start (monitoring opens it from the first alert, minutes later): its opening re-derives the problems with
+a contact of an affected customer in between. A problem's rows are always derived whole (derive.py), so
+taking in events one by one or all at once gives the same rows: tests/test_refresh.py compares the two.
 
 Nothing here is on intake's path: the periodic job "measures" calls `refresh` every minute.
 """
@@ -14,12 +15,13 @@ import datetime
 from django.db import transaction
 from django.db.models import Max
 
-from frontline.cases.models import Case
+from frontline.cases.models import Case, Direction, Message
 from frontline.core import clock
 from frontline.events.models import Event
-from frontline.incidents.models import Affected
+from frontline.incidents.events import INCIDENT_OPENED
+from frontline.incidents.models import Affected, Incident
 from frontline.measures import cells
-from frontline.measures.derive import ACTION_WINDOW, Rules, derive
+from frontline.measures.derive import Rules, derive
 from frontline.measures.models import Contact, Problem, Watermark, WeekFigure
 
 CHUNK = 2000
@@ -58,27 +60,32 @@ def refresh(*, limit: int = 100_000, settle: datetime.timedelta = SETTLE) -> int
     )
     if not found:
         return 0
-    cases, accounts = set(), {}
-    for _, case_id, customer_id, kind, at, data in found:
+    cases = set()
+    for _, case_id, _, kind, at, data in found:
         if case_id is not None:
             cases.add(case_id)
-        elif customer_id is not None:
-            accounts[customer_id] = min(at, accounts.get(customer_id, at))
-        elif kind.startswith("incident.") and isinstance(data, dict) and data.get("incident_id"):
-            for customer_id in Affected.objects.filter(incident_id=data["incident_id"]).values_list(
-                "customer_id", flat=True
-            ):
-                accounts[customer_id] = min(at, accounts.get(customer_id, at))
-    for customer_id, since in accounts.items():
-        cases.update(
-            Case.objects.filter(customer_id=customer_id, created_at__gte=since - ACTION_WINDOW).values_list(
-                "pk", flat=True
-            )
-        )
+        elif kind == INCIDENT_OPENED and isinstance(data, dict) and data.get("incident_id"):
+            cases.update(_contacted_before_it_opened(data["incident_id"], at))
     with transaction.atomic():
         cells.recompute(_rederive(cases, Rules.load()))
         _mark(found[-1][0])
     return len(found)
+
+
+def _contacted_before_it_opened(incident_id: int, opened_at) -> set[int]:
+    """Cases with a contact from a customer the incident reaches, between its start and its opening."""
+    started = Incident.objects.filter(pk=incident_id).values_list("started_at", flat=True).first()
+    if started is None:
+        return set()
+    reached = Affected.objects.filter(incident_id=incident_id).values("customer_id")
+    return set(
+        Message.objects.filter(
+            case__customer_id__in=reached,
+            direction=Direction.INBOUND,
+            created_at__gte=started,
+            created_at__lte=opened_at,
+        ).values_list("case_id", flat=True)
+    )
 
 
 def rederive_cases(case_ids) -> None:
@@ -88,7 +95,15 @@ def rederive_cases(case_ids) -> None:
 
 
 def _rederive(case_ids: set[int], rules: Rules) -> set[datetime.date]:
-    """Derive the problems of these cases again; answers the weeks whose figures changed."""
+    """Derive the problems of these cases again, a chunk at a time (a database takes only so many
+    parameters a statement); answers the weeks whose figures changed."""
+    ids, weeks = sorted(case_ids), set()
+    for start in range(0, len(ids), CHUNK):
+        weeks |= _rederive_chunk(set(ids[start : start + CHUNK]), rules)
+    return weeks
+
+
+def _rederive_chunk(case_ids: set[int], rules: Rules) -> set[datetime.date]:
     parents = dict(Case.objects.filter(pk__in=case_ids).values_list("pk", "merged_into"))
     roots = set()
     for pk in parents:
