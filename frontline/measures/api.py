@@ -36,6 +36,57 @@ def _slice(query: SliceQuery) -> figures.Slice:
     return figures.Slice(query.by, query.value) if query.by else figures.Slice()
 
 
+class WeekOut(Schema):
+    week: str = Field(description="The Monday of the week")
+    value: float
+    count: int = Field(description="Problems (or contacts, for the failure share) the value is over")
+    moving_range: float | None = None
+    centre: float | None = None
+    upper_limit: float | None = None
+    lower_limit: float | None = None
+    range_upper_limit: float | None = None
+    baseline: bool = Field(False, description="One of the weeks the limits come from")
+    signals: str = Field("", description="The detection rules this week shows, if any")
+
+
+class ChartOut(Schema):
+    measure: str
+    title: str
+    unit: str
+    chart: str = Field(description="The chart's key: what a baseline and an improvement are about")
+    centre: float | None = Field(description="Null with fewer than three weeks: no limits yet")
+    upper_limit: float | None
+    lower_limit: float | None = Field(description="Null where it would be below zero")
+    range_upper_limit: float | None
+    baseline_explanation: str
+    weeks: list[WeekOut]
+
+
+class SummaryOut(Schema):
+    problems_finished: int
+    unconfirmed: int = Field(description="Closed after our ask went unanswered: counted apart")
+    still_open: int
+    end_to_end_hours: dict[str, float] = Field(description="p50, p75, p90, p95")
+    contacts_per_problem: float | None
+    contacts: int
+    failure_share: float | None = Field(description="Percent of the contacts")
+    failure_by_type: dict[str, int]
+    first_contact_resolution: float | None
+    reopen_rate: float | None
+    proactive_share: float | None
+
+
+class MeasuresOut(Schema):
+    slice: str
+    since: str
+    summary: SummaryOut
+    charts: list[ChartOut]
+    provider: dict | None = Field(
+        description="Notices, incidents, overrides, saved replies: all customers only"
+    )
+    rules_agreement: dict
+
+
 def chart_out(drawn: board.Drawn) -> dict:
     chart = drawn.chart
     return {
@@ -52,7 +103,11 @@ def chart_out(drawn: board.Drawn) -> dict:
     }
 
 
-@router.get("/measures", summary="Outcomes for customers: headline figures and the three weekly XmR charts")
+@router.get(
+    "/measures",
+    response=MeasuresOut,
+    summary="Outcomes for customers: headline figures and the three weekly XmR charts",
+)
 def measures(request, query: Query[SliceQuery]):
     where = _slice(query)
     since = board.since_weeks(query.weeks)
@@ -66,7 +121,9 @@ def measures(request, query: Query[SliceQuery]):
     }
 
 
-@router.get("/measures/charts/{measure}", summary="One weekly chart's rows: value, limits, signals")
+@router.get(
+    "/measures/charts/{measure}", response=ChartOut, summary="One weekly chart's rows: value, limits, signals"
+)
 def measure_chart(request, measure: Measure, query: Query[SliceQuery]):
     return chart_out(board.draw(measure, _slice(query), board.since_weeks(query.weeks)))
 
