@@ -169,12 +169,15 @@ def provider_figures(since: datetime.date) -> dict:
         acknowledged=Count("pk", filter=Q(status=NotificationStatus.ACKNOWLEDGED)),
         unanswered=Count("pk", filter=Q(status=NotificationStatus.EXHAUSTED)),
     )
-    waits = sorted(
-        (ack - created).total_seconds() / 60
-        for created, ack in notices.filter(acknowledged_at__isnull=False).values_list(
-            "created_at", "acknowledged_at"
+    acknowledged = list(
+        notices.filter(acknowledged_at__isnull=False).values_list(
+            "created_at", "acknowledged_at", "acknowledged_via"
         )
     )
+    waits = sorted((ack - created).total_seconds() / 60 for created, ack, _ in acknowledged)
+    waits_by_channel: dict[str, list[float]] = {}
+    for created, ack, via in acknowledged:
+        waits_by_channel.setdefault(via or "unknown", []).append((ack - created).total_seconds() / 60)
     by_channel = dict(
         notices.filter(status=NotificationStatus.ACKNOWLEDGED)
         .values_list("acknowledged_via")
@@ -202,6 +205,9 @@ def provider_figures(since: datetime.date) -> dict:
         "notices_acknowledged_share": _share(reach["acknowledged"], reach["started"]),
         "notices_unanswered": reach["unanswered"],
         "minutes_to_acknowledge_p50": round(waits[len(waits) // 2], 1) if waits else None,
+        "minutes_to_acknowledge_by_channel": {
+            via: round(sorted(times)[len(times) // 2], 1) for via, times in sorted(waits_by_channel.items())
+        },
         "acknowledged_by_channel": by_channel,
         "acknowledged_after_rungs": {str(rungs): n for rungs, n in by_rung.items()},
         "customer_minutes_lost_to_incidents": round(lost),

@@ -181,6 +181,7 @@ def test_the_provider_figures_count_notices_by_how_they_were_acknowledged_and_in
     assert found["acknowledged_by_channel"] == {"link": 1, "sms": 1}
     assert found["acknowledged_after_rungs"] == {"1": 1, "2": 1}
     assert found["minutes_to_acknowledge_p50"] == 40.0
+    assert found["minutes_to_acknowledge_by_channel"] == {"link": 10.0, "sms": 40.0}
     assert found["customer_minutes_lost_to_incidents"] == 90
 
 
