@@ -28,6 +28,8 @@ STAFF = Capability.WORK_CASES
 
 PAGES: dict[str, str] = {
     "web:login": PUBLIC,
+    "operations:healthz": PUBLIC,  # load balancers and orchestrators ask without signing in
+    "operations:readyz": PUBLIC,  # says which of database, cache and queue is unreachable, nothing more
     "web:logout": PUBLIC,
     "intake:contact": PUBLIC,
     "intake:contact_confirm": PUBLIC,

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "frontline.correlation",
     "frontline.portal",
     "frontline.measures",
+    "frontline.operations",
     "frontline.scheduling",
     "frontline.web",
     "frontline.demo",

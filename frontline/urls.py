@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("frontline.correlation.urls")),
     path("", include("frontline.portal.urls")),
     path("", include("frontline.measures.urls")),
+    path("", include("frontline.operations.urls")),
 ]
 
 # Under /api/ a path that does not exist answers JSON like the rest of the API; elsewhere, the page.

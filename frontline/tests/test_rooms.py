@@ -42,6 +42,7 @@ LAYERS = [
     "portal",
     "webhooks",
     "measures",
+    "operations",
 ]
 PRESENTATION = {"views", "api", "urls", "admin", "templatetags", "management", "receivers", "apps", "inbox"}
 OUTSIDE = {"demo", "tests"}  # the demo loads data through every app; tests test them
