@@ -3,6 +3,8 @@
 from django.db import models
 from django.db.models import Q
 
+from frontline.core.db import text_id
+
 
 class CaseStatus(models.TextChoices):
     NEW = "new", "New"  # nobody has answered yet
@@ -140,8 +142,7 @@ class Case(models.Model):
     @staticmethod
     def pk_from_ref(ref: str) -> int | None:
         """'C-123', 'c-123' or '123' -> 123; anything else -> None."""
-        digits = ref.strip().upper().removeprefix("C-")
-        return int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 19 else None
+        return text_id(ref.strip().upper().removeprefix("C-"))
 
 
 class Channel(models.TextChoices):

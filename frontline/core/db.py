@@ -80,6 +80,11 @@ def is_row_id(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
+def text_id(text) -> int | None:
+    """The row id a piece of text names (ASCII digits, short enough to be under MAX_ID), or None."""
+    return int(text) if digits(text) and len(text) < 19 else None
+
+
 def digits(text) -> bool:
     """Whether text is ASCII digits only: what `int()` reads. (`str.isdigit` also accepts "²" and "٣", on
     which int() raises: a 500 on crafted input.)"""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from frontline.core import clock
 from frontline.measures import figures
 from frontline.measures.charts import chart_rows, chart_svg
+from frontline.measures.derive import monday
 from frontline.measures.models import Baseline
 from frontline.measures.xmr import Chart, chart
 
@@ -43,8 +44,8 @@ class Drawn:
 
 
 def since_weeks(weeks: int) -> datetime.date:
-    today = clock.now().date()
-    return today - datetime.timedelta(days=today.weekday()) - datetime.timedelta(weeks=weeks - 1)
+    """The Monday `weeks` weeks back, counting this one."""
+    return monday(clock.now()) - datetime.timedelta(weeks=weeks - 1)
 
 
 def chart_key(measure: str, where: figures.Slice) -> str:

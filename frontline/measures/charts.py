@@ -35,9 +35,14 @@ def chart_rows(drawn: Chart) -> list[dict]:
 
 
 def chart_csv(drawn: Chart) -> str:
+    return rows_csv(chart_rows(drawn))
+
+
+def rows_csv(rows: list[dict]) -> str:
+    """Rows of a chart (or of weeks with no limits yet) as CSV, a blank where a value is None."""
     out = io.StringIO()
-    rows = chart_rows(drawn)
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    fields = list(rows[0]) if rows else ["week", "value", "count"]  # no week yet: the header alone
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: "" if v is None else v for k, v in row.items()})

@@ -11,12 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import cel
-from django.db.models import Q
 from django.db.models.functions import Substr
 
 from frontline.agents.models import Agent
 from frontline.cases.events import FIX_CONFIRMED, FIX_UNCONFIRMED
-from frontline.cases.models import Case, Direction, Message
+from frontline.cases.models import Case, CaseStatus, Direction, Message
 from frontline.customers.models import Customer, Standing
 from frontline.events.models import Event, EventKind
 from frontline.incidents.models import Affected, ProactiveCase
@@ -27,11 +26,13 @@ from frontline.policy import expressions
 
 ACTION_WINDOW = datetime.timedelta(days=30)  # how far back an action of ours is looked for
 WORDS = 2000  # the customer's words a rule sees
-_FIXED = {"resolved", "closed"}
+_FIXED = {CaseStatus.RESOLVED, CaseStatus.CLOSED}
 
 
-def monday(at: datetime.datetime) -> datetime.date:
-    day = at.date()
+def monday(day: datetime.date) -> datetime.date:
+    """The Monday of the week a day (or a moment) falls in."""
+    if isinstance(day, datetime.datetime):
+        day = day.date()
     return day - datetime.timedelta(days=day.weekday())
 
 
@@ -169,11 +170,12 @@ def derive(root_ids: list[int], rules: Rules) -> tuple[list[Problem], list[Conta
             for m in messages[root]
             if m["direction"] == Direction.INBOUND and is_customer_contact(m["channel"], m["sender"])
         ]
-        first = messages[root][0] if messages[root] else None
         first_inbound = inbound[0]["created_at"] if inbound else None
+        # Proactive: monitoring opened it, or we wrote first, or we told them before their first contact.
+        we_wrote_first = bool(messages[root]) and (not inbound or messages[root][0] is not inbound[0])
         problem.proactive = (
             root in proactive
-            or (first is not None and first not in inbound)
+            or we_wrote_first
             or any(first_inbound is None or at < first_inbound for at in told_about_case[root])
         )
         fixed_at = _fixed_times(statuses[root])
@@ -239,10 +241,10 @@ def _problem(case: dict, customer: dict, members: list[dict], statuses: list, te
         unconfirmed = [at for at, kind, _ in statuses if kind == FIX_UNCONFIRMED]
         if confirmed:
             outcome, finished = Outcome.CONFIRMED, confirmed[-1]
-        elif unconfirmed and case["status"] == "closed":
+        elif unconfirmed and case["status"] == CaseStatus.CLOSED:
             # Counted apart: the time we waited for an answer is not the customer's; the fix was the end.
             outcome, finished = Outcome.UNCONFIRMED, case["resolved_at"] or unconfirmed[-1]
-        elif case["status"] == "closed":
+        elif case["status"] == CaseStatus.CLOSED:
             outcome, finished = Outcome.CLOSED, case["resolved_at"] or case["closed_at"]
         # resolved and not yet confirmed: still open on the customer's side of the counter
     minutes = (finished - started).total_seconds() / 60 if finished else None
@@ -290,7 +292,7 @@ def _incidents(customer_ids: list[int]) -> dict[int, list[tuple]]:
     notices = {}
     for customer_id, subject_id, at in (
         Notification.objects.filter(
-            Q(subject_kind=SubjectKind.INCIDENT),
+            subject_kind=SubjectKind.INCIDENT,
             customer_id__in={r[0] for r in rows},
             subject_id__in={str(r[1]) for r in rows},
         )

@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from frontline.agents.models import Agent, Skill, Team
 from frontline.cases.models import Message
 from frontline.core import clock
+from frontline.core.db import text_id
 from frontline.customers.models import Customer, Tier
 from frontline.incidents.models import Affected
 from frontline.measures import cells
@@ -76,7 +77,8 @@ class Slice:
 
 
 def _number(value: str) -> int:
-    return int(value) if str(value).isascii() and str(value).isdigit() and len(str(value)) < 19 else -1
+    found = text_id(value)
+    return -1 if found is None else found  # -1: no row has it
 
 
 def cells_for(where: Slice, since: datetime.date) -> list[WeekFigure]:

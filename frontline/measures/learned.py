@@ -16,11 +16,10 @@ from frontline.cases.models import Message
 from frontline.core import clock
 from frontline.core.errors import ServiceError
 from frontline.measures import events
-from frontline.measures.models import Correction, WordsModel
+from frontline.measures.models import VALUE, Correction, WordsModel
 
 THRESHOLD = 0.8
 MIN_CORRECTIONS = 30
-VALUE = "value"
 _LOADED: dict[int, object] = {}
 
 

@@ -21,6 +21,9 @@ class Outcome(models.TextChoices):
     )  # a person closed it without asking (the customer said so in words, or no fix)
 
 
+VALUE = "value"  # the word for "not failure demand" where a failure type is asked for (forms, API, labels)
+
+
 class FailureType(models.TextChoices):
     CHASING = "chasing", "Chasing progress"  # we were silent longer than we promised
     STILL_BROKEN = "still_broken", "Still broken after we said fixed"  # our fix did not hold

@@ -14,6 +14,7 @@ from frontline.measures import events, refresh, schema
 from frontline.measures.charts import chart_csv, chart_svg
 from frontline.measures.derive import is_customer_contact, monday
 from frontline.measures.models import (
+    VALUE,
     Baseline,
     Contact,
     Correction,
@@ -24,8 +25,6 @@ from frontline.measures.models import (
 )
 from frontline.measures.xmr import Chart
 from frontline.policy import expressions
-
-VALUE = "value"  # what a person answers for "not failure demand"
 
 
 def correct_contact(
@@ -39,30 +38,29 @@ def correct_contact(
     failure_type = "" if failure_type in ("", VALUE) else failure_type
     if failure_type:
         require_choice(failure_type, FailureType, "failure_type")
+    reason = reason.strip()[:300]
     with transaction.atomic():
-        refresh.rederive_cases([message.case_id])
         contact = Contact.objects.filter(message_id=message.pk).first()
+        if contact is None:  # not derived yet (the periodic pass has not come), or not counted at all
+            refresh.rederive_cases([message.case_id])
+            contact = Contact.objects.filter(message_id=message.pk).first()
         if contact is None:
             raise Conflict("this contact is not counted (its sender is not matched to an account yet)")
         Correction.objects.update_or_create(
             message_id=message.pk,
-            defaults=dict(failure_type=failure_type, reason=reason.strip()[:300], by=by, at=clock.now()),
+            defaults=dict(failure_type=failure_type, reason=reason, by=by, at=clock.now()),
         )
         events.contact_corrected(
             case=message.case,
             message_id=message.pk,
             failure_type=failure_type,
             rules_said=contact.rules_said,
-            reason=reason.strip()[:300],
+            reason=reason,
             by=by,
             via=via,
         )
         refresh.rederive_cases([message.case_id])
     return Contact.objects.get(message_id=message.pk)
-
-
-def check_condition(condition: str) -> None:
-    expressions.require_valid(condition, schema.VARIABLES, schema.describe)
 
 
 @transaction.atomic
@@ -84,7 +82,7 @@ def save_rule(
     if not name:
         raise ServiceError("a rule needs a name", field="name")
     require_choice(failure_type, FailureType, "failure_type")
-    check_condition(condition)
+    expressions.require_valid(condition, schema.VARIABLES, schema.describe)
     if not 0 <= int(position) <= 10_000:
         raise ServiceError("position is between 0 and 10000", field="position")
     if DemandRule.objects.filter(name__iexact=name).exclude(pk=rule.pk if rule else None).exists():
@@ -114,18 +112,14 @@ def set_baseline(
         raise ServiceError("a baseline spans at least two weeks", field="last_week")
     baseline = Baseline.objects.create(
         chart=chart[:120],
-        first_week=monday(datetime.datetime.combine(first_week, datetime.time())),
-        last_week=monday(datetime.datetime.combine(last_week, datetime.time())),
+        first_week=monday(first_week),
+        last_week=monday(last_week),
         explanation=explanation[:4000],
         set_at=clock.now(),
         set_by=by,
     )
     events.baseline_set(baseline=baseline, by=by, via=via)
     return baseline
-
-
-def baseline_of(chart: str) -> Baseline | None:
-    return Baseline.objects.filter(chart=chart).order_by("-set_at", "-pk").first()
 
 
 @transaction.atomic
@@ -136,7 +130,6 @@ def open_improvement(
     drawn: Chart,
     week: datetime.date,
     unit: str,
-    owner=None,
     by,
     via: str = "web",
 ) -> Improvement:
@@ -155,7 +148,7 @@ def open_improvement(
         signal=", ".join(drawn.signals[index])[:200],
         evidence_svg=chart_svg(drawn, title=title, unit=unit),
         evidence_csv=chart_csv(drawn),
-        owner=owner or by,
+        owner=by,
         opened_at=clock.now(),
         opened_by=by,
     )

@@ -18,7 +18,7 @@ from frontline.core.db import digits
 from frontline.core.errors import ServiceError
 from frontline.customers.models import Customer, Tier
 from frontline.measures import board, figures, learned, services
-from frontline.measures.charts import chart_csv
+from frontline.measures.charts import rows_csv
 from frontline.measures.models import DemandRule, FailureType, Improvement, Problem, WordsModel
 from frontline.measures.refresh import refreshed_at
 from frontline.web.access import agent_required
@@ -26,23 +26,24 @@ from frontline.web.access import agent_required
 WEEKS = (13, 26, 52)
 
 
-def _slice(request) -> figures.Slice:
-    by, value = request.GET.get("by", ""), request.GET.get("value", "")[:120]
+def _slice(params) -> figures.Slice:
+    """The slice a page's query (or a form that carries it) names; a 404 for one that does not exist."""
+    by, value = params.get("by", ""), params.get("value", "")[:120]
     try:
         return figures.Slice(by, value) if by else figures.Slice()
     except ValueError as exc:
         raise Http404(str(exc)) from exc
 
 
-def _weeks(request) -> int:
-    given = request.GET.get("weeks", "")
+def _weeks(params) -> int:
+    given = params.get("weeks", "")
     return int(given) if digits(given) and len(given) < 4 and int(given) in WEEKS else board.DEFAULT_WEEKS
 
 
 @require_GET
 @agent_required
 def page(request):
-    where, weeks = _slice(request), _weeks(request)
+    where, weeks = _slice(request.GET), _weeks(request.GET)
     since = board.since_weeks(weeks)
     context = {
         "where": where,
@@ -73,15 +74,11 @@ def page(request):
 @require_GET
 @agent_required
 def chart_data(request, measure: str):
-    where, weeks = _slice(request), _weeks(request)
+    where, weeks = _slice(request.GET), _weeks(request.GET)
     if measure not in figures.MEASURES:
         raise Http404("no such measure")
     drawn = board.draw(measure, where, board.since_weeks(weeks))
-    if drawn.chart is None:
-        body = "week,value,count\n" + "".join(f"{r['week']},{r['value']},{r['count']}\n" for r in drawn.rows)
-    else:
-        body = chart_csv(drawn.chart)
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response = HttpResponse(rows_csv(drawn.rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{measure}-{where.key.replace("=", "-")}.csv"'
     return response
 
@@ -119,15 +116,11 @@ def set_baseline(request):
 @agent_required
 def open_improvement(request):
     require(request.agent, Capability.ASSIGN_OTHERS)  # before the chart is drawn for it
-    by, _, value = request.POST.get("slice", "").partition("=")
-    try:
-        where = figures.Slice(by, value[:120]) if value else figures.Slice()
-    except ValueError as exc:
-        raise Http404(str(exc)) from exc
+    where, weeks = _slice(request.POST), _weeks(request.POST)  # the chart the lead was looking at
     measure = request.POST.get("measure", "")
     if measure not in figures.MEASURES:
         raise Http404("no such measure")
-    drawn = board.draw(measure, where, board.since_weeks(board.DEFAULT_WEEKS))
+    drawn = board.draw(measure, where, board.since_weeks(weeks))
     try:
         if drawn.chart is None:
             raise ServiceError("this chart has too few weeks for limits", field="measure")
