@@ -30,6 +30,7 @@ PAGES: dict[str, str] = {
     "web:login": PUBLIC,
     "operations:healthz": PUBLIC,  # load balancers and orchestrators ask without signing in
     "operations:readyz": PUBLIC,  # says which of database, cache and queue is unreachable, nothing more
+    "operations:metrics": SHARED_SECRET,  # the scraper's bearer token (FRONTLINE_METRICS_TOKEN)
     "web:logout": PUBLIC,
     "intake:contact": PUBLIC,
     "intake:contact_confirm": PUBLIC,

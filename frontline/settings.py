@@ -316,6 +316,8 @@ FRONTLINE_TRANSPORT_TIMEOUT = env_int("FRONTLINE_TRANSPORT_TIMEOUT", 10)
 FRONTLINE_NOTIFY_CLAIM_SECONDS = env_int("FRONTLINE_NOTIFY_CLAIM_SECONDS", 120)
 # Rungs claimed at once across all workers: about what they send in a minute (see dispatch_due).
 FRONTLINE_NOTIFY_IN_FLIGHT = env_int("FRONTLINE_NOTIFY_IN_FLIGHT", 1000)
+# Bearer token Prometheus scrapes /metrics with; without one, /metrics is off (403).
+FRONTLINE_METRICS_TOKEN = env_str("FRONTLINE_METRICS_TOKEN", "")
 # Shared secret of the SMS provider's inbound webhook (replies like "OK" acknowledge a notification).
 FRONTLINE_SMS_INBOUND_TOKEN = env_str("FRONTLINE_SMS_INBOUND_TOKEN", "")
 # Senders of abuse reports by mail whose word can justify acting before notice (emergency class):

@@ -43,6 +43,8 @@ class Job(models.Model):
             models.Index(
                 fields=["lease_expires_at"], condition=Q(status="RUNNING"), name="job_running_by_lease"
             ),
+            # Failures are few: /metrics counts the last hour's, and finished jobs' retention reads by age.
+            models.Index(fields=["finished_at"], condition=Q(status="FAILED"), name="job_failed_by_finish"),
         ]
 
     def __str__(self) -> str:
