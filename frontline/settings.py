@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "frontline.operations.logs.RequestId",  # first: every line logged while serving carries the request's id
     "django.middleware.security.SecurityMiddleware",
     "frontline.web.middleware.OneRequestsLanguage",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -387,8 +388,14 @@ TASK_LEASE_SECONDS = env_int("FRONTLINE_TASK_LEASE_SECONDS", 300)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # One JSON object a line with the request's or job's id, secrets redacted (operations/logs.py).
+        "json": {"()": "frontline.operations.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": env_str("FRONTLINE_LOG_FORMAT", "plain")}
+    },
     "root": {"handlers": ["console"], "level": env_str("FRONTLINE_LOG_LEVEL", "INFO")},
     # aiosmtpd logs every SMTP command at INFO ("mail.log"): a line per command per message.
     # Apprise logs a line per send at INFO; the transport captures its log for the evidence record instead.

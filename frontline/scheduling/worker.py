@@ -18,9 +18,10 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils.module_loading import import_string
 from django_tasks.base import TaskContext
+from django_tasks.signals import task_finished, task_started
 
 from frontline.core import clock
-from frontline.scheduling.backend import to_task_result
+from frontline.scheduling.backend import DurableBackend, to_task_result
 from frontline.scheduling.models import Job, JobStatus, PeriodicRun
 from frontline.scheduling.periodic import PERIODIC_JOBS, Periodic
 
@@ -88,6 +89,16 @@ def _give_up(seen: dict, now) -> None:
 def run_job(job: Job) -> bool:
     """Run a claimed job. Its effects and its completion commit together, only if the lease still holds."""
     task = import_string(job.task_path)
+    result = to_task_result(job, task=task)
+    # django-tasks' signals, as RQ's backend sends them: whoever listens (the logs' job id) sees ours too.
+    task_started.send(DurableBackend, task_result=result)
+    try:
+        return _run(job, task, result)
+    finally:
+        task_finished.send(DurableBackend, task_result=result)
+
+
+def _run(job: Job, task, result) -> bool:
     # A job marked as running in its own transactions (long, idempotent work like re-scoring every open
     # case) is not wrapped in one: on SQLite that would hold the write lock for the whole job.
     wrap = nullcontext() if getattr(task.func, "own_transactions", False) else transaction.atomic()
@@ -95,7 +106,7 @@ def run_job(job: Job) -> bool:
         with wrap:
             args = list(job.args)
             if task.takes_context:
-                args.insert(0, TaskContext(task_result=to_task_result(job, task=task)))
+                args.insert(0, TaskContext(task_result=result))
             value = task.func(*args, **job.kwargs)
             finished = Job.objects.filter(pk=job.pk, lease_token=job.lease_token).update(
                 status=JobStatus.SUCCESSFUL,
