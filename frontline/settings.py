@@ -317,6 +317,12 @@ FRONTLINE_TRANSPORT_TIMEOUT = env_int("FRONTLINE_TRANSPORT_TIMEOUT", 10)
 FRONTLINE_NOTIFY_CLAIM_SECONDS = env_int("FRONTLINE_NOTIFY_CLAIM_SECONDS", 120)
 # Rungs claimed at once across all workers: about what they send in a minute (see dispatch_due).
 FRONTLINE_NOTIFY_IN_FLIGHT = env_int("FRONTLINE_NOTIFY_IN_FLIGHT", 1000)
+# The mailbox `frontline imap-poll` reads, when mail sits in one (its password: FRONTLINE_IMAP_PASSWORD).
+FRONTLINE_IMAP_HOST = env_str("FRONTLINE_IMAP_HOST", "")
+FRONTLINE_IMAP_PORT = env_int("FRONTLINE_IMAP_PORT", 993)
+FRONTLINE_IMAP_USER = env_str("FRONTLINE_IMAP_USER", "")
+FRONTLINE_IMAP_FOLDER = env_str("FRONTLINE_IMAP_FOLDER", "INBOX")
+FRONTLINE_IMAP_DONE_FOLDER = env_str("FRONTLINE_IMAP_DONE_FOLDER", "")
 # Bearer token Prometheus scrapes /metrics with; without one, /metrics is off (403).
 FRONTLINE_METRICS_TOKEN = env_str("FRONTLINE_METRICS_TOKEN", "")
 # Shared secret of the SMS provider's inbound webhook (replies like "OK" acknowledge a notification).

@@ -5,6 +5,7 @@ a customer's webhook endpoint)."""
 import json
 import os
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from frontline.operations.processes import DURABLE_WORKER, ROLES
 from frontline.portal.visitor import SESSION_KEY
 
 
@@ -33,8 +35,9 @@ def worker_env(**extra) -> dict:
 def wait_for(predicate, seconds: float, what: str):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if predicate():
-            return
+        value = predicate()
+        if value:
+            return value
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
 
@@ -135,27 +138,22 @@ def queued_task_paths() -> list[str]:
 
 
 def worker_commands(name: str) -> list[list[str]]:
-    """The processes that run jobs as a deployment would: first the one that runs the jobs (a test may
-    kill it), then, on RQ, the one that enqueues recurring jobs."""
-    import sys
-
-    base = [sys.executable, "-m", "frontline.cli"]
+    """The processes that run jobs as a deployment would (its roles, `operations.processes.ROLES`): first
+    the one that runs the jobs (a test may kill it), then, on RQ, the one that enqueues recurring jobs."""
     if uses_rq():
         return [
-            [
-                *base,
-                "rqworker",
-                "--job-class",
-                "django_tasks_rq.Job",
-                "--worker-class",
-                "rq.worker.SimpleWorker",
-                "--name",
-                f"{name}-{os.getpid()}",
-                "default",
-            ],
-            [*base, "worker", "--periodic-only", "--poll", "0.2", "--worker-id", f"{name}-periodic"],
+            role_command("worker", "--name", f"{name}-{os.getpid()}"),
+            role_command("periodic", "--poll", "0.2", "--worker-id", f"{name}-periodic"),
         ]
-    return [[*base, "worker", "--poll", "0.2", "--lease", "3", "--worker-id", name]]
+    return [role_command("durable-worker", "--poll", "0.2", "--lease", "3", "--worker-id", name)]
+
+
+def role_command(role: str, *extra: str) -> list[str]:
+    """A deployment role's command (`operations.processes`) as this test's Python runs it."""
+    program, *args = DURABLE_WORKER if role == "durable-worker" else ROLES[role]
+    if program == "gunicorn":
+        return [sys.executable, "-m", "gunicorn", *args, *extra]
+    return [sys.executable, "-m", "frontline.cli", *args, *extra]
 
 
 def empty_queues() -> None:

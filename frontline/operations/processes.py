@@ -1,0 +1,35 @@
+"""The processes of a deployment beyond one machine, by role: the one list that deploy/'s Compose file and
+systemd units spell out (a test reads them back and compares) and that the scale-out tests start.
+
+Every role reads its configuration from the environment only (DATABASE_URL, FRONTLINE_REDIS_URL,
+FRONTLINE_TASKS_BACKEND, ...; README lists them), so one environment file serves every machine.
+"""
+
+ROLES: dict[str, list[str]] = {
+    # Schema changes, once per release, before the new processes start.
+    "migrate": ["frontline", "migrate", "--no-input"],
+    # The pages and the API; bind address and process count from FRONTLINE_BIND and FRONTLINE_WEB_WORKERS.
+    "web": ["gunicorn", "--config", "python:frontline.operations.gunicorn", "frontline.wsgi"],
+    # Jobs (notification rungs, acknowledgements, webhooks...) from Redis. SimpleWorker runs each job in the
+    # worker itself: forking a work horse per job costs more than most jobs (a rung is a few milliseconds),
+    # and durability rests on the database rows a job claims, not on the process.
+    "worker": [
+        "frontline",
+        "rqworker",
+        "--job-class",
+        "django_tasks_rq.Job",
+        "--worker-class",
+        "rq.worker.SimpleWorker",
+        "default",
+    ],
+    # Recurring jobs put on the queue when due (one or more: each slot is won by one).
+    "periodic": ["frontline", "worker", "--periodic-only"],
+    # Mail delivered by SMTP or LMTP: stored before 250, read in the listener's own thread.
+    "smtpd": ["frontline", "smtpd"],
+    # Mail fetched from a mailbox, for providers whose mail sits in one (FRONTLINE_IMAP_*).
+    "imap": ["frontline", "imap-poll"],
+}
+
+# On one machine with the durable queue (the database's job table, no Redis), one process runs the jobs and
+# the recurring ones: `make demo` and the suite's worker tests on SQLite start it.
+DURABLE_WORKER = ["frontline", "worker"]
