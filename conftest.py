@@ -81,14 +81,18 @@ def _empty_task_queues():
 
 @pytest.fixture(autouse=True)
 def _fresh_rule_cache():
-    """Compiled rules and the components are cached per process; a test's were rolled back with it."""
+    """Compiled rules, the components and the webhook subscriptions are cached per process; a test's were
+    rolled back with it (a subscription left in the cache would give the next test's events a delivery to a
+    row that is gone)."""
     from frontline.correlation.rules import rule_cache as grouping_rules
     from frontline.correlation.upstream import components
     from frontline.policy.engine import rule_cache
+    from frontline.webhooks.services import forget_subscriptions
 
     rule_cache.clear()
     grouping_rules.clear()
     components.clear()
+    forget_subscriptions()
 
 
 @pytest.fixture

@@ -291,7 +291,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(FRONTLINE_MAX_JSON_BYTES, 2_621_440)
 FRONTLINE_CHAT_MAX_CHARS = env_int("FRONTLINE_CHAT_MAX_CHARS", 20_000)
 # Longest wait for the machine-wide write lock (SQLite) before intake gives up with a temporary failure (451).
 FRONTLINE_LOCK_WAIT_SECONDS = env_int("FRONTLINE_LOCK_WAIT_SECONDS", 30)
-ATTACHMENTS_DIR = DATA_DIR / "attachments"
+# Customers' attachments, stored by content: its own volume (and quota) if the provider wants one.
+ATTACHMENTS_DIR = Path(env_str("FRONTLINE_ATTACHMENTS_DIR", str(DATA_DIR / "attachments")))
 # Topic models and similar-case indexes, one file pair per trained version (frontline train-router).
 FRONTLINE_ROUTER_DIR = env_str("FRONTLINE_ROUTER_DIR", str(DATA_DIR / "models"))
 # Below this calibrated confidence a new case goes to the triage pool instead of to a guess.
@@ -334,6 +335,11 @@ FRONTLINE_TRUSTED_REPORTERS = env_list("FRONTLINE_TRUSTED_REPORTERS", [])
 FRONTLINE_FREE_RESTORE_VALUE = env_str("FRONTLINE_FREE_RESTORE_VALUE", "40.00")
 SMTPD_HOST = env_str("FRONTLINE_SMTPD_HOST", "127.0.0.1")
 SMTPD_PORT = env_int("FRONTLINE_SMTPD_PORT", 2526)
+# Back-pressure under a flood: sessions beyond the first SMTPD_MAX_SESSIONS are told 421 at once, and a new
+# message is refused with 451 while SMTPD_MAX_WAITING wait to be stored; the sending servers try again
+# later. Memory stays under about SMTPD_MAX_SESSIONS x FRONTLINE_MAX_MESSAGE_BYTES.
+SMTPD_MAX_SESSIONS = env_int("FRONTLINE_SMTPD_MAX_SESSIONS", 32)
+SMTPD_MAX_WAITING = env_int("FRONTLINE_SMTPD_MAX_WAITING", 64)
 # Posts per client address per 10 minutes on the public web form and to start a chat.
 FRONTLINE_PUBLIC_RATE = env_int("FRONTLINE_PUBLIC_RATE", 5)
 # Shared with the provider's control panel, which embeds the chat widget for signed-in customers with their

@@ -146,8 +146,12 @@ def store_attachments(message: Message, attachments: list[mail.MailAttachment]) 
         if not path.exists():  # stored by content: the same file twice is one file
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".part")
-            tmp.write_bytes(item.data)
-            tmp.replace(path)
+            try:
+                tmp.write_bytes(item.data)
+                tmp.replace(path)
+            except OSError:  # a full disk leaves no half-written file behind
+                tmp.unlink(missing_ok=True)
+                raise
         rows.append(
             Attachment(
                 message=message,

@@ -9,6 +9,7 @@ wrong with one message reaches another: each is interpreted in its own savepoint
 
 import atexit
 import base64
+import errno
 import json
 import logging
 import multiprocessing
@@ -257,6 +258,10 @@ _RECORD_OUTCOME = (
 )
 
 
+# A full disk or quota (attachments are written while a message is read): temporary, not the message's fault.
+_OUT_OF_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
 def _process_one(pk: int, *, by=None, parsed=None) -> RawMessage | None:
     """Read one stored message in a savepoint; answers the row's outcome (None: another process has it)."""
     with connection.cursor() as cursor:
@@ -279,13 +284,18 @@ def _process_one(pk: int, *, by=None, parsed=None) -> RawMessage | None:
             outcome = _interpret(row, by=by, parsed=parsed)
     except (mail.UnreadableMail, ServiceError, ValueError, TypeError) as exc:
         outcome = Outcome(RawStatus.QUARANTINED, str(getattr(exc, "message", exc)) or type(exc).__name__)
-    except Exception as exc:  # a bug of ours must not lose the message or stop the others
-        log.exception("intake could not interpret raw message %s", pk)
-        outcome = Outcome(RawStatus.QUARANTINED, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno in _OUT_OF_SPACE:
+            # The disk is full, not the message wrong: it stays waiting and is read again when there is room.
+            log.error("raw message %s waits for disk space: %s", pk, exc.strerror)
+            outcome = Outcome(RawStatus.PENDING, f"waiting for disk space: {exc.strerror}")
+        else:  # a bug of ours must not lose the message or stop the others
+            log.exception("intake could not interpret raw message %s", pk)
+            outcome = Outcome(RawStatus.QUARANTINED, f"{type(exc).__name__}: {exc}")
     row.status, row.reason = outcome.status, outcome.reason[:2000]
     row.case_id = outcome.case.pk if outcome.case else None
     row.message_id = outcome.message.pk if outcome.message else None
-    row.processed_at = clock.now()
+    row.processed_at = None if outcome.status == RawStatus.PENDING else clock.now()
     with connection.cursor() as cursor:
         cursor.execute(
             _RECORD_OUTCOME,

@@ -1,0 +1,162 @@
+"""Faults a deployment meets, met by its real processes: a flood of mail, a full attachments disk, a worker
+killed mid-fan-out (and, in the scale-out stage of .ci/run, Redis and PostgreSQL restarted under load).
+After each: every message answered 250 is stored exactly once, what was refused was refused with a
+temporary code, every ladder goes on, and no idempotency key is recorded as a success twice."""
+
+import hashlib
+import os
+import random
+import subprocess
+import threading
+from collections import Counter
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from smtplib import SMTP, SMTPConnectError
+
+import pytest
+
+from frontline.cases.models import Message
+from frontline.intake.models import RawMessage
+from frontline.operations.tests import faults
+from frontline.tests.helpers import free_port, wait_for, worker_env
+
+pytestmark = [pytest.mark.subprocess, pytest.mark.django_db(transaction=True)]
+
+
+def _mail_answer(port: int) -> int:
+    """What the listener answers to MAIL FROM now (the session then ends without a message)."""
+    with SMTP("127.0.0.1", port, timeout=30) as client:
+        client.ehlo()
+        code, _ = client.mail("sam@walkerblog.example")
+        return code
+
+
+def test_a_flood_is_pushed_back_with_421_and_451_and_every_message_is_stored_once():
+    # given the listener as a deployment runs it, allowed six sessions and two messages waiting to be stored
+    port = free_port()
+    env = worker_env(
+        FRONTLINE_SMTPD_HOST="127.0.0.1",
+        FRONTLINE_SMTPD_PORT=str(port),
+        FRONTLINE_SMTPD_MAX_SESSIONS="6",
+        FRONTLINE_SMTPD_MAX_WAITING="2",
+        FRONTLINE_LOCK_WAIT_SECONDS="60",
+    )
+    smtpd = faults.start("smtpd", env)
+    try:
+        faults.listening(port)
+        waited: list[int] = []
+        with faults.intake_writes_held():
+            # when two messages reach the store while another writer holds intake's table
+            blocked = [
+                threading.Thread(target=faults.deliver, args=(port, faults.mail(n, tag="held")[1], waited))
+                for n in range(2)
+            ]
+            for thread in blocked:
+                thread.start()
+            # then the next sender is told 451 at MAIL FROM: come back later
+            wait_for(lambda: _mail_answer(port) == 451, 30, "MAIL to be refused for now")
+            # and a session beyond the six allowed is told 421 before any greeting
+            idle = [SMTP("127.0.0.1", port, timeout=30) for _ in range(4)]
+            with pytest.raises(SMTPConnectError) as refused:
+                SMTP("127.0.0.1", port, timeout=30)
+            assert refused.value.smtp_code == 421
+            for session in idle:
+                session.quit()
+        # when the other writer lets go, the two waiting messages are stored and answered 250
+        for thread in blocked:
+            thread.join(timeout=120)
+        assert waited == [250, 250]
+
+        # when forty sending servers deliver six messages each at once, retrying what is refused
+        answers: list[int] = []
+        flood = [faults.mail(n, size=20_000) for n in range(240)]
+        senders = [
+            threading.Thread(
+                target=lambda part=flood[i::40]: [faults.deliver(port, raw, answers) for _, raw in part]
+            )
+            for i in range(40)
+        ]
+        peak = [faults.resident_mb(smtpd.pid)]
+        for sender in senders:
+            sender.start()
+        while any(sender.is_alive() for sender in senders):
+            peak.append(faults.resident_mb(smtpd.pid))
+            for sender in senders:
+                sender.join(timeout=0.05)
+    finally:
+        faults.stop(smtpd)
+    # then every message was answered 250 in the end, and every refusal on the way was temporary
+    counted = Counter(answers)
+    assert counted[250] == 240
+    assert set(counted) <= {250, 421, 451}, counted
+    assert counted[421] > 0  # the flood met the session limit
+    # and each is stored exactly once
+    stored = Counter(RawMessage.objects.values_list("header_message_id", flat=True))
+    assert all(stored[message_id] == 1 for message_id, _ in flood)
+    assert stored["<held-0@walkerblog.example>"] == stored["<held-1@walkerblog.example>"] == 1
+    # and the listener's memory stayed within what its unit allows (MemoryMax=500M)
+    assert max(peak) < 400, f"{max(peak):.0f} MiB"
+    print(f"flood: {dict(counted)}; listener's peak memory {max(peak):.0f} MiB")
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A directory on a 1 MiB filesystem of its own (tmpfs), grown by `grow()`; unmounted after."""
+    folder = tmp_path / "attachments"
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], check=True)
+
+    def grow():
+        subprocess.run(["mount", "-o", "remount,size=16m", str(folder)], check=True)
+
+    yield folder, grow
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0, reason="mounting a size-limited directory takes root (CI runs as root)"
+)
+def test_a_full_attachments_disk_keeps_mail_waiting_until_there_is_room(small_disk):
+    folder, grow = small_disk
+    # given the listener with its attachments on a 1 MiB disk
+    port = free_port()
+    env = worker_env(
+        FRONTLINE_SMTPD_HOST="127.0.0.1",
+        FRONTLINE_SMTPD_PORT=str(port),
+        FRONTLINE_ATTACHMENTS_DIR=str(folder),
+    )
+    files = {f"log-{n}.bin": random.Random(n).randbytes(300_000) for n in range(5)}
+    smtpd = faults.start("smtpd", env)
+    try:
+        faults.listening(port)
+        # when five customers each send a 300 kB log file
+        for n, (name, data) in enumerate(files.items()):
+            message = EmailMessage()
+            message["From"], message["To"] = f"owner{n}@shop{n}.example", "support@northwind.example"
+            message["Subject"], message["Message-ID"] = f"checkout fails {n}", f"<quota-{n}@shop{n}.example>"
+            message.set_content("The log is attached.")
+            message.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+            assert faults.send_once(port, message.as_bytes(policy=SMTP_POLICY)) == 250
+        # then the mail that fits is read, and the rest waits for room, with its reason, and nothing is lost
+        waiting = RawMessage.objects.filter(status="pending", reason__startswith="waiting for disk space")
+        wait_for(
+            lambda: (
+                waiting.exists()
+                and RawMessage.objects.filter(status="processed").count() + waiting.count() == 5
+            ),
+            60,
+            "the disk to fill",
+        )
+        assert not RawMessage.objects.filter(status="quarantined").exists()
+        assert not list(folder.rglob("*.part"))  # no half-written file left behind
+        # when the disk is given room, the listener's reader takes the waiting mail on its next round
+        grow()
+        wait_for(lambda: RawMessage.objects.filter(status="processed").count() == 5, 60, "the waiting mail")
+    finally:
+        faults.stop(smtpd)
+    # then each message is on a case once, with its file whole
+    for n, (name, data) in enumerate(files.items()):
+        [message] = Message.objects.filter(message_id=f"<quota-{n}@shop{n}.example>")
+        [attachment] = message.attachments.all()
+        assert (attachment.filename, attachment.sha256) == (name, hashlib.sha256(data).hexdigest())
+        assert (folder / attachment.path).read_bytes() == data
