@@ -5,6 +5,7 @@ a customer's webhook endpoint)."""
 import json
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -154,6 +155,17 @@ def role_command(role: str, *extra: str) -> list[str]:
     if program == "gunicorn":
         return [sys.executable, "-m", "gunicorn", *args, *extra]
     return [sys.executable, "-m", "frontline.cli", *args, *extra]
+
+
+def stop_process(process: subprocess.Popen, *, seconds: float = 20) -> None:
+    """Ask a started process to stop (SIGTERM, as a supervisor does); kill it if it will not."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def empty_queues() -> None:

@@ -13,7 +13,7 @@ from frontline.delivery.models import AttemptStatus, DeliveryAttempt
 from frontline.notifications import services
 from frontline.notifications.models import Ladder, NotificationStatus
 from frontline.notifications.tests.helpers import T0
-from frontline.tests.helpers import wait_for, worker_commands, worker_env
+from frontline.tests.helpers import stop_process, wait_for, worker_commands, worker_env
 
 
 def _workers(name: str, env: dict) -> list[subprocess.Popen]:
@@ -22,15 +22,6 @@ def _workers(name: str, env: dict) -> list[subprocess.Popen]:
         subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for command in worker_commands(name)
     ]
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.mark.subprocess
@@ -109,7 +100,7 @@ def test_a_worker_killed_between_the_gateways_answer_and_our_record_loses_nothin
         )
     finally:
         for process in [rescuer, *helpers, *more_helpers]:
-            _stop(process)
+            stop_process(process)
     # and no key was ever recorded as a success twice
     keys = DeliveryAttempt.objects.filter(notification=notification, status__in=["accepted", "delivered"])
     assert keys.count() == len(set(keys.values_list("idempotency_key", flat=True))) == 2

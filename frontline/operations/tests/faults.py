@@ -17,16 +17,6 @@ def start(role: str, env: dict) -> subprocess.Popen:
     return subprocess.Popen(role_command(role), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def resident_mb(pid: int) -> float:
     """The process's resident memory now, in MiB (Linux's own count)."""
     with open(f"/proc/{pid}/status") as status:

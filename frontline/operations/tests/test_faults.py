@@ -18,7 +18,7 @@ import pytest
 from frontline.cases.models import Message
 from frontline.intake.models import RawMessage
 from frontline.operations.tests import faults
-from frontline.tests.helpers import free_port, wait_for, worker_env
+from frontline.tests.helpers import free_port, stop_process, wait_for, worker_env
 
 pytestmark = [pytest.mark.subprocess, pytest.mark.django_db(transaction=True)]
 
@@ -84,7 +84,7 @@ def test_a_flood_is_pushed_back_with_421_and_451_and_every_message_is_stored_onc
             for sender in senders:
                 sender.join(timeout=0.05)
     finally:
-        faults.stop(smtpd)
+        stop_process(smtpd)
     # then every message was answered 250 in the end, and every refusal on the way was temporary
     counted = Counter(answers)
     assert counted[250] == 240
@@ -153,7 +153,7 @@ def test_a_full_attachments_disk_keeps_mail_waiting_until_there_is_room(small_di
         grow()
         wait_for(lambda: RawMessage.objects.filter(status="processed").count() == 5, 60, "the waiting mail")
     finally:
-        faults.stop(smtpd)
+        stop_process(smtpd)
     # then each message is on a case once, with its file whole
     for n, (name, data) in enumerate(files.items()):
         [message] = Message.objects.filter(message_id=f"<quota-{n}@shop{n}.example>")
