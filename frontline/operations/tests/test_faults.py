@@ -6,6 +6,7 @@ temporary code, every ladder goes on, and no idempotency key is recorded as a su
 import hashlib
 import os
 import random
+import signal
 import subprocess
 import threading
 from collections import Counter
@@ -16,9 +17,14 @@ from smtplib import SMTP, SMTPConnectError
 import pytest
 
 from frontline.cases.models import Message
+from frontline.core import clock
+from frontline.customers import services as customers
+from frontline.delivery.models import SUCCESSES, AttemptStatus, DeliveryAttempt
 from frontline.intake.models import RawMessage
+from frontline.notifications import services as notifications
+from frontline.notifications.models import Ladder, Notification, NotificationStatus
 from frontline.operations.tests import faults
-from frontline.tests.helpers import free_port, stop_process, wait_for, worker_env
+from frontline.tests.helpers import free_port, stop_process, wait_for, worker_commands, worker_env
 
 pytestmark = [pytest.mark.subprocess, pytest.mark.django_db(transaction=True)]
 
@@ -160,3 +166,79 @@ def test_a_full_attachments_disk_keeps_mail_waiting_until_there_is_room(small_di
         [attachment] = message.attachments.all()
         assert (attachment.filename, attachment.sha256) == (name, hashlib.sha256(data).hexdigest())
         assert (folder / attachment.path).read_bytes() == data
+
+
+def _fan_out_to(count: int):
+    """`count` customers, each with a verified address, told of one incident by email (one rung)."""
+    people = []
+    for n in range(count):
+        customer = customers.create_customer(name=f"Shop {n}", customer_since="2020-01-01")
+        point = customers.add_contact_point(customer=customer, kind="email", value=f"ops{n}@shop{n}.example")
+        customers.verify_contact_point(point)
+        people.append(customer)
+    Ladder.objects.update(is_active=False)
+    Ladder.objects.create(
+        name="email", steps=[{"channel": "email", "wait_minutes": 0}], created_at=clock.now()
+    )
+    return notifications.fan_out(
+        subject_kind="incident",
+        subject_id="INC-7",
+        title="web-07 down",
+        body="We are on it.",
+        customers=people,
+    )
+
+
+def _sent_once_each(fanout, mailbox) -> None:
+    """Every notice's rung succeeded exactly once, under one key; what reached the mail server twice was a
+    send the killed worker could not record, sent again with the same Message-ID for the receiver to drop."""
+    attempts = DeliveryAttempt.objects.filter(notification__fanout=fanout, step=0)
+    successes = attempts.filter(status__in=SUCCESSES)
+    assert successes.count() == fanout.total
+    assert len(set(successes.values_list("notification_id", flat=True))) == fanout.total
+    assert len(set(successes.values_list("idempotency_key", flat=True))) == fanout.total
+    received = Counter(message["Message-ID"] for message in mailbox.messages())
+    assert set(received) == set(successes.values_list("header_message_id", flat=True))
+    twice = {message_id for message_id, n in received.items() if n > 1}
+    in_doubt = set(attempts.filter(status=AttemptStatus.UNKNOWN).values_list("header_message_id", flat=True))
+    assert twice <= in_doubt
+
+
+def test_a_worker_killed_mid_fan_out_leaves_nobody_untold_and_nobody_told_twice_as_a_success(
+    smtp_server, settings
+):
+    # given a fan-out to 300 customers, and the job-running process as a deployment starts it
+    fanout = _fan_out_to(300)
+    env = worker_env(
+        FRONTLINE_EMAIL_BACKEND="frontline.delivery.smtp.EmailBackend",
+        FRONTLINE_SMTP_HOST="127.0.0.1",
+        FRONTLINE_SMTP_PORT=str(settings.EMAIL_PORT),
+        FRONTLINE_NOTIFY_CLAIM_SECONDS="3",
+    )
+    doomed, *helpers = [
+        subprocess.Popen(c, env=env, stderr=subprocess.DEVNULL) for c in worker_commands("doomed")
+    ]
+    try:
+        # when it is killed (SIGKILL: no goodbye) after the first sixty notices reached the mail server
+        wait_for(lambda: len(smtp_server.envelopes) >= 60, 120, "the fan-out to be under way")
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(timeout=10)
+        told = len(smtp_server.envelopes)
+        assert told < fanout.total  # killed mid-way
+        # then another worker takes over the rungs the dead one held, once their claims run out
+        rescuer, *more = [
+            subprocess.Popen(c, env=env, stderr=subprocess.DEVNULL) for c in worker_commands("rescuer")
+        ]
+        helpers += [rescuer, *more]
+        done = DeliveryAttempt.objects.filter(notification__fanout=fanout, step=0, status__in=SUCCESSES)
+        wait_for(lambda: done.count() >= fanout.total, 180, "every customer to be told")
+    finally:
+        for process in helpers:
+            stop_process(process)
+    # and everyone was told, each exactly once as far as our records go
+    _sent_once_each(fanout, smtp_server)
+    assert (
+        not Notification.objects.filter(fanout=fanout, status=NotificationStatus.ACTIVE)
+        .exclude(claim_token="")
+        .exists()
+    )
