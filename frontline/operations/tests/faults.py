@@ -6,6 +6,7 @@ import smtplib
 import subprocess
 import time
 from contextlib import contextmanager
+from urllib.parse import urlparse
 
 from django.db import connection, transaction
 
@@ -86,3 +87,32 @@ def intake_writes_held():
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("LOCK TABLE intake_rawmessage IN EXCLUSIVE MODE")
         yield
+
+
+def restart_redis(url: str) -> None:
+    """Stop the Redis server at `url` without saving (its queues are lost, as in a crash) and start it again
+    with the flags .ci/run starts it with."""
+    port = str(urlparse(url).port or 6379)
+
+    def answers() -> bool:
+        ping = subprocess.run(["redis-cli", "-p", port, "ping"], capture_output=True, text=True)
+        return ping.stdout.strip() == "PONG"
+
+    subprocess.run(["redis-cli", "-p", port, "shutdown", "nosave"], capture_output=True)
+    wait_for(lambda: not answers(), 30, "Redis to stop")
+    subprocess.run(
+        [
+            *("redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", port),
+            *("--save", "", "--appendonly", "no"),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    wait_for(answers, 30, "Redis to start again")
+
+
+def supervise(processes: list, commands: list, env: dict) -> None:
+    """What systemd's Restart=always does: a role's process that has exited is started again."""
+    for n, process in enumerate(processes):
+        if process.poll() is not None:
+            processes[n] = subprocess.Popen(commands[n], env=env, stderr=subprocess.DEVNULL)

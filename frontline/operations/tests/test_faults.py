@@ -6,6 +6,7 @@ temporary code, every ladder goes on, and no idempotency key is recorded as a su
 import hashlib
 import os
 import random
+import shlex
 import signal
 import subprocess
 import threading
@@ -15,6 +16,7 @@ from email.policy import SMTP as SMTP_POLICY
 from smtplib import SMTP, SMTPConnectError
 
 import pytest
+from django.db import connection
 
 from frontline.cases.models import Message
 from frontline.core import clock
@@ -24,7 +26,7 @@ from frontline.intake.models import RawMessage
 from frontline.notifications import services as notifications
 from frontline.notifications.models import Ladder, Notification, NotificationStatus
 from frontline.operations.tests import faults
-from frontline.tests.helpers import free_port, stop_process, wait_for, worker_commands, worker_env
+from frontline.tests.helpers import free_port, stop_process, uses_rq, wait_for, worker_commands, worker_env
 
 pytestmark = [pytest.mark.subprocess, pytest.mark.django_db(transaction=True)]
 
@@ -242,3 +244,84 @@ def test_a_worker_killed_mid_fan_out_leaves_nobody_untold_and_nobody_told_twice_
         .exclude(claim_token="")
         .exists()
     )
+
+
+@pytest.mark.skipif(not uses_rq(), reason="the Redis-backed queue's restart: the scale-out stage of .ci/run")
+def test_redis_restarted_mid_fan_out_loses_no_notice(smtp_server, settings):
+    # given a fan-out to 300 customers under way on RQ's workers
+    fanout = _fan_out_to(300)
+    env = worker_env(
+        FRONTLINE_EMAIL_BACKEND="frontline.delivery.smtp.EmailBackend",
+        FRONTLINE_SMTP_HOST="127.0.0.1",
+        FRONTLINE_SMTP_PORT=str(settings.EMAIL_PORT),
+        FRONTLINE_NOTIFY_CLAIM_SECONDS="3",
+    )
+    commands = worker_commands("through-restart")
+    processes = [subprocess.Popen(c, env=env, stderr=subprocess.DEVNULL) for c in commands]
+    try:
+        wait_for(lambda: len(smtp_server.envelopes) >= 60, 120, "the fan-out to be under way")
+        # when Redis stops without saving (every queued job lost) and comes back empty
+        faults.restart_redis(settings.RQ_QUEUES["default"]["URL"])
+        assert len(smtp_server.envelopes) < fanout.total  # restarted mid-way
+        # then the rungs whose jobs were lost are claimed again from their rows, and everyone is told
+        done = DeliveryAttempt.objects.filter(notification__fanout=fanout, step=0, status__in=SUCCESSES)
+
+        def everyone_told():
+            faults.supervise(processes, commands, env)
+            return done.count() >= fanout.total
+
+        wait_for(everyone_told, 180, "every customer to be told")
+    finally:
+        for process in processes:
+            stop_process(process)
+    _sent_once_each(fanout, smtp_server)
+
+
+# How this machine restarts PostgreSQL (`pg_ctlcluster 15 main restart`): .ci/run's scale-out stage says.
+PG_RESTART = os.environ.get("FRONTLINE_TEST_PG_RESTART", "")
+
+
+@pytest.mark.skipif(not PG_RESTART, reason="needs FRONTLINE_TEST_PG_RESTART: the scale-out stage of .ci/run")
+def test_postgresql_restarted_during_smtp_intake_loses_no_mail():
+    # given the listener as a deployment runs it, and twenty sending servers delivering 600 messages
+    port = free_port()
+    env = worker_env(FRONTLINE_SMTPD_HOST="127.0.0.1", FRONTLINE_SMTPD_PORT=str(port))
+    smtpd = faults.start("smtpd", env)
+    answers: list[int] = []
+    flood = [faults.mail(n, tag="restart") for n in range(600)]
+    try:
+        faults.listening(port)
+        senders = [
+            threading.Thread(
+                target=lambda part=flood[i::20]: [faults.deliver(port, raw, answers) for _, raw in part]
+            )
+            for i in range(20)
+        ]
+        for sender in senders:
+            sender.start()
+        # when PostgreSQL restarts while they deliver
+        wait_for(lambda: answers.count(250) >= 40, 60, "intake to be under way")
+        before = answers.count(250)
+        subprocess.run(shlex.split(PG_RESTART), check=True, capture_output=True)
+        for sender in senders:
+            sender.join(timeout=300)
+        connection.close()  # this test's own connection died with the server
+        # then every message was answered 250 in the end, refused only with temporary codes meanwhile
+        counted = Counter(answers)
+        assert counted[250] == 600 and before < 600
+        assert set(counted) <= {250, 421, 451, 0}, counted  # 0: the connection dropped without an answer
+        assert counted[451] + counted[0] > 0  # the restart was met, and answered for
+        # and once the listener has read them, each is on a case exactly once
+        rows = RawMessage.objects.filter(header_message_id__startswith="<restart-")
+        wait_for(lambda: not rows.filter(status="pending").exists(), 120, "the stored mail to be read")
+    finally:
+        stop_process(smtpd)
+    stored = Counter(rows.values_list("header_message_id", flat=True))
+    on_cases = Counter(
+        Message.objects.filter(message_id__startswith="<restart-").values_list("message_id", flat=True)
+    )
+    assert all(stored[message_id] >= 1 and on_cases[message_id] == 1 for message_id, _ in flood)
+    # a store that committed but whose answer was lost with the connection is delivered again: kept
+    # as a duplicate of the first, never repeated on the case
+    print(f"PostgreSQL restart: {dict(counted)}; stored twice: {sum(n - 1 for n in stored.values())}")
+    assert not rows.exclude(status__in=["processed", "duplicate"]).exists()
