@@ -183,13 +183,7 @@ def run(args) -> None:
         subprocess.Popen([sys.executable, __file__, "http-peer", env["_http_port"]], env=clean_env),
     ]
     time.sleep(1.0)
-    workers = [
-        subprocess.Popen(
-            [BIN / "frontline", "worker", "--poll", str(args.poll), "--worker-id", f"bench-{n}"],
-            env=clean_env,
-        )
-        for n in range(args.workers)
-    ]
+    workers = [subprocess.Popen(command, env=clean_env) for command in worker_commands(args)]
     try:
         ids = list(Customer.objects.values_list("pk", flat=True))
         urgency = "critical" if args.command == "ladders" else "routine"
@@ -244,6 +238,21 @@ def run(args) -> None:
                 process.kill()
 
 
+def worker_commands(args) -> list[list]:
+    """`--workers` job-running processes as a deployment runs them (operations/processes.py): on the
+    durable queue `frontline worker`; on RQ (FRONTLINE_TASKS_BACKEND) that many RQ workers and one process
+    enqueueing the recurring jobs, which is not counted as a worker."""
+    from frontline.operations.processes import ROLES
+
+    if os.environ.get("FRONTLINE_TASKS_BACKEND") != "django_tasks_rq.RQBackend":
+        return [
+            [BIN / "frontline", "worker", "--poll", str(args.poll), "--worker-id", f"bench-{n}"]
+            for n in range(args.workers)
+        ]
+    rq = [[BIN / "frontline", *ROLES["worker"][1:], "--name", f"bench-{n}"] for n in range(args.workers)]
+    return [*rq, [BIN / "frontline", *ROLES["periodic"][1:], "--poll", str(args.poll)]]
+
+
 def acknowledge_half(services, Notification, DeliveryAttempt) -> int:
     """Customers with an even id acknowledge once their email is recorded (as if they clicked the link)."""
     ready = (
@@ -292,7 +301,13 @@ def report(args, fanout, ids, started, total, memory, DeliveryAttempt, connectio
             f"real: p50 {percentile(late, 0.5) / args.speed:.2f} s "
             f"p99 {percentile(late, 0.99) / args.speed:.2f} s max {max(late) / args.speed:.2f} s"
         )
-    size = sum(p.stat().st_size for p in Path(os.environ["FRONTLINE_DATA_DIR"]).glob("frontline.sqlite3*"))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_database_size(current_database())")
+            size = cursor.fetchone()[0]
+    else:
+        files = Path(os.environ["FRONTLINE_DATA_DIR"]).glob("frontline.sqlite3*")
+        size = sum(p.stat().st_size for p in files)
     print(f"RESULT database {connection.vendor}, {size / 2**20:.0f} MB")
 
 

@@ -324,6 +324,11 @@ FRONTLINE_IMAP_PORT = env_int("FRONTLINE_IMAP_PORT", 993)
 FRONTLINE_IMAP_USER = env_str("FRONTLINE_IMAP_USER", "")
 FRONTLINE_IMAP_FOLDER = env_str("FRONTLINE_IMAP_FOLDER", "INBOX")
 FRONTLINE_IMAP_DONE_FOLDER = env_str("FRONTLINE_IMAP_DONE_FOLDER", "")
+# Retention, in days (0: kept for ever): the bytes of contacts as they arrived, customers' files, finished
+# jobs. Nothing of the evidence log (attempts to reach customers, messages we sent) is ever removed.
+FRONTLINE_KEEP_RAW_DAYS = env_int("FRONTLINE_KEEP_RAW_DAYS", 0)
+FRONTLINE_KEEP_ATTACHMENTS_DAYS = env_int("FRONTLINE_KEEP_ATTACHMENTS_DAYS", 0)
+FRONTLINE_KEEP_FINISHED_JOBS_DAYS = env_int("FRONTLINE_KEEP_FINISHED_JOBS_DAYS", 7)
 # Bearer token Prometheus scrapes /metrics with; without one, /metrics is off (403).
 FRONTLINE_METRICS_TOKEN = env_str("FRONTLINE_METRICS_TOKEN", "")
 # Shared secret of the SMS provider's inbound webhook (replies like "OK" acknowledge a notification).

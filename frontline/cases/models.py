@@ -226,6 +226,13 @@ class Attachment(models.Model):
     path = models.CharField(max_length=255, help_text="Relative to the attachments directory")
     content_id = models.CharField(max_length=255, blank=True, help_text="For images shown inline in HTML")
     inline = models.BooleanField(default=False)
+    # When the retention setting removed the file (FRONTLINE_KEEP_ATTACHMENTS_DAYS): name, type, size and
+    # digest stay, so the message still says what came with it.
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # Files are stored by content: one file may serve several rows, and is removed with the last.
+        indexes = [models.Index(fields=["sha256"], name="attachment_by_digest")]
 
     def __str__(self) -> str:
         return self.filename

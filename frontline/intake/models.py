@@ -57,6 +57,9 @@ class RawMessage(models.Model):
     message = models.ForeignKey(
         "cases.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="raw_arrivals"
     )
+    # When the retention setting removed the bytes (FRONTLINE_KEEP_RAW_DAYS); the row and what was read
+    # from it stay.
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

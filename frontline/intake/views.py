@@ -182,6 +182,13 @@ def quarantine(request):
 @agent_required
 def raw_source(request, pk: int):
     row = get_object_or_404(RawMessage, pk=pk)
+    if row.purged_at:
+        return HttpResponse(
+            f"The original was removed on {row.purged_at:%Y-%m-%d} under the retention setting "
+            "(FRONTLINE_KEEP_RAW_DAYS); what was read from it is on its case.",
+            status=410,
+            content_type="text/plain; charset=utf-8",
+        )
     response = HttpResponse(bytes(row.raw), content_type="application/octet-stream")
     response["Content-Disposition"] = (
         f'attachment; filename="raw-{row.pk}.{"eml" if row.channel == "email" else "json"}"'

@@ -45,6 +45,8 @@ class Job(models.Model):
             ),
             # Failures are few: /metrics counts the last hour's, and finished jobs' retention reads by age.
             models.Index(fields=["finished_at"], condition=Q(status="FAILED"), name="job_failed_by_finish"),
+            # Finished jobs are removed after FRONTLINE_KEEP_FINISHED_JOBS_DAYS, oldest first.
+            models.Index(fields=["finished_at"], condition=Q(status="SUCCESSFUL"), name="job_done_by_finish"),
         ]
 
     def __str__(self) -> str:

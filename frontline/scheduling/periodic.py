@@ -36,6 +36,8 @@ PERIODIC_JOBS: list[Periodic] = [
     Periodic("webhooks", "frontline.webhooks.tasks.deliver_due", timedelta(seconds=30)),
     # Measures: the problems and contacts the events since the last pass touched, derived again.
     Periodic("measures", "frontline.measures.tasks.refresh_measures", timedelta(minutes=1)),
+    # Retention: raw bytes, attachments and finished jobs past their time (operations/retention.py).
+    Periodic("retention", "frontline.operations.tasks.apply_retention", timedelta(hours=1)),
     # The router learns from what was resolved since it last trained.
     Periodic("train-router", "frontline.routing.tasks.retrain_router", timedelta(days=1)),
 ]
