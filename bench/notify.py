@@ -255,9 +255,12 @@ def worker_commands(args) -> list[list]:
 
 def acknowledge_half(services, Notification, DeliveryAttempt) -> int:
     """Customers with an even id acknowledge once their email is recorded (as if they clicked the link)."""
+    from django.db.models.functions import Mod
+
     ready = (
         Notification.objects.filter(status="active", next_step__gte=1, acknowledged_at__isnull=True)
-        .extra(where=["customer_id % 2 = 0"])
+        .annotate(parity=Mod("customer_id", 2))
+        .filter(parity=0)
         .values_list("pk", flat=True)[:5000]
     )
     done = 0
