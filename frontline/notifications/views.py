@@ -3,6 +3,7 @@ a signed link, a button that POSTs), the staff's view of a customer's notificati
 and the evidence export."""
 
 import csv
+import hmac
 
 from django.conf import settings
 from django.contrib import messages
@@ -69,7 +70,8 @@ def sms_inbound(request):
     acknowledges; anything else joins the customer's case)."""
 
     expected = settings.FRONTLINE_SMS_INBOUND_TOKEN
-    if not expected or request.headers.get("X-Frontline-Token") != expected:
+    given = request.headers.get("X-Frontline-Token", "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):  # constant time
         return JsonResponse(
             {"detail": "unknown sender: a valid X-Frontline-Token header is required"}, status=401
         )
