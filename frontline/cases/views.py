@@ -12,7 +12,7 @@ from frontline.cases.lookup import access_case
 from frontline.cases.models import Attachment, Case, CaseStatus, Message
 from frontline.cases.panels import panels_for
 from frontline.core import clock, links
-from frontline.core.db import digits
+from frontline.core.db import digits, text_id
 from frontline.core.errors import ServiceError
 from frontline.customers.models import ServiceUnit
 from frontline.customers.queries import customer_panel, working_channel_flags
@@ -165,7 +165,7 @@ def set_topic(request, ref: str):
 @agent_required
 def attach_units(request, ref: str):
     case = _case_or_404(request, ref)
-    wanted = [raw for raw in request.POST.getlist("unit") if digits(raw) and len(raw) < 19][:500]
+    wanted = [raw for raw in request.POST.getlist("unit") if text_id(raw) is not None][:500]
     units = list(ServiceUnit.objects.filter(pk__in=wanted, customer_id=case.customer_id))
     services.attach_units(case, units, by=request.agent, reason=request.POST.get("reason", ""))
     messages.success(request, f"Attached {', '.join(u.name for u in units)}.")
@@ -229,7 +229,7 @@ def assign(request, ref: str):
     elif raw == "":
         assignee = None
     else:
-        assignee = get_object_or_404(Agent, pk=raw) if digits(raw) and len(raw) < 19 else None
+        assignee = get_object_or_404(Agent, pk=raw) if text_id(raw) is not None else None
         if assignee is None:
             raise Http404("no such agent")
     services.assign_case(case, assignee=assignee, by=request.agent)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from frontline.agents.models import Capability
 from frontline.agents.services import require
 from frontline.core import clock
-from frontline.core.db import digits
+from frontline.core.db import digits, text_id
 from frontline.core.errors import ServiceError
 from frontline.correlation import quality, rules, services
 from frontline.correlation.models import GroupBy, GroupingRule, Proposal, ProposalState, RuleMode
@@ -56,7 +56,7 @@ def correlation_page(request):
 def save_rule(request):
     require(request.agent, Capability.RUN_INCIDENTS)
     existing = request.POST.get("rule", "")
-    rule = get_object_or_404(GroupingRule, pk=existing) if digits(existing) and len(existing) < 19 else None
+    rule = get_object_or_404(GroupingRule, pk=existing) if text_id(existing) is not None else None
     saved = rules.save_rule(
         by=request.agent,
         rule=rule,

@@ -20,7 +20,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
 
 from frontline.core import clock, links
-from frontline.core.db import digits
+from frontline.core.db import text_id
 from frontline.core.errors import ServiceError
 from frontline.core.ratelimit import hits
 from frontline.core.texts import render_message
@@ -76,7 +76,7 @@ def subscribe(*, kind: str, address: str, component_ids=()) -> None:
         raise ServiceError(f"that is not a valid {kind} address", field="address") from exc
     components = list(
         Component.objects.filter(
-            public=True, pk__in=[int(i) for i in component_ids if digits(str(i)) and len(str(i)) < 19]
+            public=True, pk__in=[n for i in component_ids if (n := text_id(str(i))) is not None]
         )
     )
     with transaction.atomic():

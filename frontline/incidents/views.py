@@ -11,7 +11,7 @@ from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
 from frontline.cases.lookup import access_case
 from frontline.core import clock, ratelimit
-from frontline.core.db import digits
+from frontline.core.db import text_id
 from frontline.core.errors import Throttled
 from frontline.incidents import maintenance, repeats, services, statuspage, subscriptions
 from frontline.incidents.models import (
@@ -59,7 +59,7 @@ def open_incident(request):
     require(request.agent, Capability.RUN_INCIDENTS)
     components = list(
         Component.objects.filter(
-            pk__in=[i for i in request.POST.getlist("components") if digits(i) and len(i) < 19]
+            pk__in=[i for i in request.POST.getlist("components") if text_id(i) is not None]
         )
     )
     incident = services.open_incident(
@@ -168,7 +168,7 @@ def add_action(request, pk: int):
         postmortem,
         kind=request.POST.get("kind", ""),
         description=request.POST.get("description", ""),
-        owner=Agent.objects.filter(pk=owner_id).first() if digits(owner_id) and len(owner_id) < 19 else None,
+        owner=Agent.objects.filter(pk=owner_id).first() if text_id(owner_id) is not None else None,
         priority=request.POST.get("priority", ""),
         by=request.agent,
     )
@@ -225,7 +225,7 @@ def schedule_maintenance(request):
     require(request.agent, Capability.RUN_INCIDENTS)
     components = list(
         Component.objects.filter(
-            pk__in=[i for i in request.POST.getlist("components") if digits(i) and len(i) < 19]
+            pk__in=[i for i in request.POST.getlist("components") if text_id(i) is not None]
         )
     )
     m = services.schedule_maintenance(

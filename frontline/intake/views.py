@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from frontline.cases.lookup import access_case
 from frontline.cases.models import Case
 from frontline.core import jsonbody
-from frontline.core.db import digits
+from frontline.core.db import digits, text_id
 from frontline.core.errors import ServiceError
 from frontline.core.ratelimit import too_many
 from frontline.customers.models import Customer, Person
@@ -159,9 +159,7 @@ def chat_messages(request, token: str):
     return JsonResponse(
         {
             "case": f"C-{session.case_id}",
-            "messages": public.chat_transcript(
-                session, after=int(after) if digits(after) and len(after) < 19 else 0
-            ),
+            "messages": public.chat_transcript(session, after=text_id(after) or 0),
         }
     )
 

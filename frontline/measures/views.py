@@ -14,7 +14,7 @@ from frontline.agents.models import Agent, Capability, Skill, Team
 from frontline.agents.services import require
 from frontline.cases.lookup import access_case
 from frontline.cases.models import Message
-from frontline.core.db import digits
+from frontline.core.db import digits, text_id
 from frontline.core.errors import ServiceError
 from frontline.customers.models import Customer, Tier
 from frontline.measures import board, figures, learned, services
@@ -163,7 +163,7 @@ def finish_improvement(request, improvement_id: int):
 @agent_required
 def save_rule(request):
     rule = None
-    if digits(given := request.POST.get("id", "")) and len(given) < 19:
+    if text_id(given := request.POST.get("id", "")) is not None:
         rule = get_object_or_404(DemandRule, pk=int(given))
     position = request.POST.get("position", "100")
     try:

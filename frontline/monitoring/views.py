@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from frontline.agents.models import Capability, Skill
 from frontline.agents.services import require
-from frontline.core.db import digits
+from frontline.core.db import text_id
 from frontline.core.errors import ServiceError
 from frontline.monitoring import services
 from frontline.monitoring.models import Alert, AlertPost, AlertStatus, Component, Health, LooksUp, Matcher
@@ -87,7 +87,7 @@ def monitoring_page(request):
 def save_matcher(request):
     require(request.agent, Capability.RUN_INCIDENTS)
     pk = request.POST.get("matcher", "")
-    matcher = get_object_or_404(Matcher, pk=pk) if digits(pk) and len(pk) < 19 else None
+    matcher = get_object_or_404(Matcher, pk=pk) if text_id(pk) is not None else None
     try:
         position = int(request.POST.get("position") or 100)
     except ValueError:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from frontline.core.db import digits
+from frontline.core.db import text_id
 from frontline.core.errors import ServiceError
 from frontline.core.ratelimit import too_many
 from frontline.customers.models import ContactKind
@@ -182,9 +182,7 @@ def home(request):
 @customer_page(signed_in=True)
 def switch(request):
     chosen = request.POST.get("account", "")
-    if not (digits(chosen) and len(chosen) < 19) or not visitors.switch(
-        request, request.visitor, int(chosen)
-    ):
+    if text_id(chosen) is None or not visitors.switch(request, request.visitor, int(chosen)):
         raise Http404(services.NOT_FOUND)
     return redirect("portal:home")
 

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from frontline.agents.models import Capability, Skill
-from frontline.core.db import digits
+from frontline.core.db import text_id
 from frontline.saved_replies import services
 from frontline.saved_replies.models import SavedReply
 from frontline.web.access import agent_required
@@ -21,7 +21,7 @@ def reply_list(request):
     # The scripts that fail customers most, first: by share came back, then by uses.
     rows.sort(key=lambda row: (-(row[1].share or 0), -row[1].uses, row[0].title))
     editing = None
-    if digits(edit := request.GET.get("edit", "")) and len(edit) < 19:
+    if text_id(edit := request.GET.get("edit", "")) is not None:
         editing = SavedReply.objects.filter(pk=int(edit)).first()
     context = {
         "rows": rows,
@@ -38,7 +38,7 @@ def reply_list(request):
 @agent_required
 def save(request):
     reply = None
-    if digits(given := request.POST.get("id", "")) and len(given) < 19:
+    if text_id(given := request.POST.get("id", "")) is not None:
         reply = get_object_or_404(SavedReply, pk=int(given))
     topic = Skill.objects.filter(slug=request.POST.get("topic", "")).first()
     reply = services.save_reply(
