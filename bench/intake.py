@@ -320,6 +320,17 @@ def wait_until_serving(port: int, path: str) -> None:
             time.sleep(0.2)
 
 
+def web_peaks(master: int) -> list[float]:
+    """The peak resident memory, in MB, of each process gunicorn's master started (Linux's count)."""
+    with open(f"/proc/{master}/task/{master}/children") as listing:
+        children = [int(pid) for pid in listing.read().split()]
+    peaks = []
+    for pid in children:
+        with open(f"/proc/{pid}/status") as status:
+            peaks += [int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:")]
+    return peaks
+
+
 def run_api(args) -> None:
     import http.client
 
@@ -383,6 +394,8 @@ def run_api(args) -> None:
                 send,
             ),
         )
+        peaks = ", ".join(f"{mb:.0f} MB" for mb in web_peaks(server.pid))
+        print(f"API web processes' peak memory (VmHWM, gunicorn's workers): {peaks}")
     finally:
         server.terminate()
         server.wait(timeout=30)
