@@ -5,10 +5,10 @@ a customer's data, so a load balancer may ask without signing in."""
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from frontline.scheduling.backend import on_rq
 from frontline.scheduling.models import Job
 
 PROBE_KEY = "frontline:readyz"
@@ -46,7 +46,7 @@ def _cache() -> None:
 
 
 def _queue() -> None:
-    if settings.TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+    if on_rq():
         # Only this deployment has RQ installed and configured: imported where it is the queue.
         from django_rq import get_connection
 

@@ -10,7 +10,6 @@ rows; "recent" figures look at the newest rows by id, never at a time column wit
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Count, Max, Min, Q
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -19,6 +18,7 @@ from frontline.core import clock
 from frontline.delivery.models import AttemptStatus, DeliveryAttempt
 from frontline.intake.models import RawMessage, RawStatus
 from frontline.notifications.models import FanOut, Notification, NotificationStatus
+from frontline.scheduling.backend import on_rq
 from frontline.scheduling.models import Job, JobStatus
 from frontline.webhooks.models import DeliveryState, Subscription, WebhookAttempt, WebhookDelivery
 
@@ -59,7 +59,7 @@ def intake(now):
 
 
 def queue(now):
-    if settings.TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+    if on_rq():
         yield from _rq_queue()
         return
     due = Job.objects.filter(status=JobStatus.READY, due_at__lte=now)
@@ -132,13 +132,13 @@ def fanouts(now):
     yield notices
 
 
-def deliveries():
-    newest = DeliveryAttempt.objects.aggregate(highest=Max("pk"))["highest"] or 0
-    recent = (
-        DeliveryAttempt.objects.filter(pk__gt=newest - RECENT_ATTEMPTS)
-        .values_list("channel", "status")
-        .annotate(n=Count("pk"))
-    )
+def _newest(model):
+    """The newest RECENT_ATTEMPTS rows of a table whose ids grow with time: a range on the primary key."""
+    highest = model.objects.aggregate(highest=Max("pk"))["highest"] or 0
+    return model.objects.filter(pk__gt=highest - RECENT_ATTEMPTS)
+
+
+def deliveries(recent: list[tuple[str, str, int]]):
     family = GaugeMetricFamily(
         "frontline_delivery_recent_attempts",
         f"The newest {RECENT_ATTEMPTS} attempts to reach customers, by channel and outcome",
@@ -150,7 +150,6 @@ def deliveries():
 
 
 def webhooks():
-    newest = WebhookAttempt.objects.aggregate(highest=Max("pk"))["highest"] or 0
     answers = GaugeMetricFamily(
         "frontline_webhook_recent_answers",
         f"The newest {RECENT_ATTEMPTS} webhook attempts by the receiver's answer",
@@ -158,8 +157,7 @@ def webhooks():
     )
     counted: dict[str, int] = {}
     for code, n in (
-        WebhookAttempt.objects.filter(pk__gt=newest - RECENT_ATTEMPTS)
-        .values_list("status_code")
+        _newest(WebhookAttempt).values_list("status_code")
         .annotate(n=Count("pk"))
     ):
         answer = f"{code // 100}xx" if code else "no answer"
@@ -179,20 +177,17 @@ def webhooks():
     )
 
 
-def errors(now):
+def errors(now, recent_attempts: list[tuple[str, str, int]]):
     """Errors by kind, each a state someone must act on or a count over a short recent span."""
-    newest = DeliveryAttempt.objects.aggregate(highest=Max("pk"))["highest"] or 0
-    failed_deliveries = DeliveryAttempt.objects.filter(
-        pk__gt=newest - RECENT_ATTEMPTS,
-        status__in=[AttemptStatus.REFUSED, AttemptStatus.BOUNCED, AttemptStatus.UNKNOWN],
-    ).count()
+    failed = (AttemptStatus.REFUSED, AttemptStatus.BOUNCED, AttemptStatus.UNKNOWN)
+    failed_deliveries = sum(n for _, status, n in recent_attempts if status in failed)
     family = GaugeMetricFamily("frontline_errors", "Errors by kind", labels=["kind"])
     family.add_metric(["intake_quarantined"], RawMessage.objects.filter(status=RawStatus.QUARANTINED).count())
     family.add_metric(["delivery_failed_recently"], failed_deliveries)
     family.add_metric(
         ["webhook_failing"], Subscription.objects.filter(failures_in_row__gt=0, is_active=True).count()
     )
-    if settings.TASKS["default"]["BACKEND"] != "django_tasks_rq.RQBackend":
+    if not on_rq():
         family.add_metric(
             ["job_failed_last_hour"],
             Job.objects.filter(status=JobStatus.FAILED, finished_at__gte=now - timedelta(hours=1)).count(),
@@ -203,13 +198,17 @@ def errors(now):
 class FrontlineCollector:
     def collect(self):
         now = clock.now()
+        # Read once: their outcomes by channel, and the failures among them.
+        recent_attempts = list(
+            _newest(DeliveryAttempt).values_list("channel", "status").annotate(n=Count("pk"))
+        )
         yield from intake(now)
         yield from queue(now)
         yield from ladders(now)
         yield from fanouts(now)
-        yield from deliveries()
+        yield from deliveries(recent_attempts)
         yield from webhooks()
-        yield from errors(now)
+        yield from errors(now, recent_attempts)
 
 
 def exposition() -> bytes:

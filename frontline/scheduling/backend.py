@@ -6,11 +6,19 @@ that `frontline worker` claims under a lease. Callers only see the standard inte
 `my_task.enqueue(...)` and `my_task.using(run_after=when).enqueue(...)`.
 """
 
+from django.conf import settings
 from django_tasks.backends.base import BaseTaskBackend
 from django_tasks.base import Task, TaskError, TaskResult, TaskResultStatus
 from django_tasks.exceptions import TaskResultDoesNotExist
 
 from frontline.core import clock, rows
+
+RQ_BACKEND = "django_tasks_rq.RQBackend"
+
+
+def on_rq() -> bool:
+    """Whether jobs run on Redis-backed RQ workers (the scale-out set-up) rather than on this backend."""
+    return settings.TASKS["default"]["BACKEND"] == RQ_BACKEND
 
 
 class DurableBackend(BaseTaskBackend):

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from frontline.operations.processes import DURABLE_WORKER, ROLES
 from frontline.portal.visitor import SESSION_KEY
+from frontline.scheduling.backend import on_rq
 
 
 def worker_env(**extra) -> dict:
@@ -106,7 +107,7 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
 
 def uses_rq() -> bool:
 
-    return settings.TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend"
+    return on_rq()
 
 
 def run_queued_jobs() -> int:

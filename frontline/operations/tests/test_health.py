@@ -1,16 +1,10 @@
 """/healthz says the process answers; /readyz checks the database, the cache and the queue for real and
 answers 503 naming the one that is not reachable."""
 
-import socket
-
 import pytest
 from django.test import override_settings
 
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed again when this returns: nothing listens there
+from frontline.tests.helpers import free_port
 
 
 def test_healthz_answers_without_the_database(client):
@@ -32,7 +26,7 @@ def test_readyz_names_an_unreachable_cache_and_answers_503(client):
     unreachable = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
         }
     }
     with override_settings(CACHES=unreachable):  # Django's test signal rebuilds the cache handler

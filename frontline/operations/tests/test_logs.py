@@ -4,7 +4,6 @@ secret in it, whatever an exception quotes."""
 import io
 import json
 import logging
-import socket
 
 import pytest
 from django.test import override_settings
@@ -12,7 +11,7 @@ from django.test import override_settings
 from frontline.intake.tasks import process_pending_messages
 from frontline.operations.logs import JsonFormatter, redact
 from frontline.scheduling.models import Job, JobStatus
-from frontline.tests.helpers import run_queued_jobs, uses_rq
+from frontline.tests.helpers import free_port, run_queued_jobs, uses_rq
 
 
 @pytest.fixture
@@ -27,19 +26,13 @@ def json_lines():
     root.removeHandler(handler)
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.django_db
 def test_a_line_logged_while_serving_carries_the_request_id_the_answer_names(client, json_lines):
     # given a cache that cannot be reached, so that /readyz logs why
     unreachable = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://:hunter2@127.0.0.1:{_closed_port()}/0",
+            "LOCATION": f"redis://:hunter2@127.0.0.1:{free_port()}/0",
         }
     }
     # when a load balancer asks, through a proxy that named the request
