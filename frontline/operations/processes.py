@@ -12,10 +12,13 @@ ROLES: dict[str, list[str]] = {
     "web": ["gunicorn", "--config", "python:frontline.operations.gunicorn", "frontline.wsgi"],
     # Jobs (notification rungs, acknowledgements, webhooks...) from Redis. SimpleWorker runs each job in the
     # worker itself: forking a work horse per job costs more than most jobs (a rung is a few milliseconds),
-    # and durability rests on the database rows a job claims, not on the process.
+    # and durability rests on the database rows a job claims, not on the process. Verbosity 0: RQ's own
+    # lines at warning and above only (at info it writes three lines a job: 900 a second at full sending).
     "worker": [
         "frontline",
         "rqworker",
+        "--verbosity",
+        "0",
         "--job-class",
         "django_tasks_rq.Job",
         "--worker-class",
