@@ -13,7 +13,9 @@ import errno
 import json
 import logging
 import multiprocessing
+import time
 from concurrent.futures import ProcessPoolExecutor
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -220,11 +222,10 @@ def _parser_pool() -> ProcessPoolExecutor:
 
 
 def _pending_ids(after: int, size: int) -> list[int]:
-    return list(
-        RawMessage.objects.filter(status=RawStatus.PENDING, pk__gt=after)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:size]
-    )
+    waiting = RawMessage.objects.filter(status=RawStatus.PENDING, pk__gt=after)
+    if time.monotonic() < _disk.retry_after:
+        waiting = waiting.exclude(reason__startswith=DISK_WAIT)
+    return list(waiting.order_by("pk").values_list("pk", flat=True)[:size])
 
 
 def _raw_mail(ids: list[int]) -> list[tuple[int, bytes]]:
@@ -260,6 +261,12 @@ _RECORD_OUTCOME = (
 
 # A full disk or quota (attachments are written while a message is read): temporary, not the message's fault.
 _OUT_OF_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+DISK_WAIT = "waiting for disk space"
+# Mail that waited for disk space is tried again after this long, not on every round: each try parses the
+# message and writes until the disk refuses, and the listener's reader starts a round for every message
+# stored. Kept per process: a process that starts tries them at once.
+DISK_RETRY_SECONDS = 10.0
+_disk = SimpleNamespace(retry_after=0.0)  # the monotonic time before which waiting mail is left alone
 
 
 def _process_one(pk: int, *, by=None, parsed=None) -> RawMessage | None:
@@ -288,7 +295,8 @@ def _process_one(pk: int, *, by=None, parsed=None) -> RawMessage | None:
         if isinstance(exc, OSError) and exc.errno in _OUT_OF_SPACE:
             # The disk is full, not the message wrong: it stays waiting and is read again when there is room.
             log.error("raw message %s waits for disk space: %s", pk, exc.strerror)
-            outcome = Outcome(RawStatus.PENDING, f"waiting for disk space: {exc.strerror}")
+            outcome = Outcome(RawStatus.PENDING, f"{DISK_WAIT}: {exc.strerror}")
+            _disk.retry_after = time.monotonic() + DISK_RETRY_SECONDS
         else:  # a bug of ours must not lose the message or stop the others
             log.exception("intake could not interpret raw message %s", pk)
             outcome = Outcome(RawStatus.QUARANTINED, f"{type(exc).__name__}: {exc}")

@@ -157,9 +157,22 @@ def test_a_full_attachments_disk_keeps_mail_waiting_until_there_is_room(small_di
         )
         assert not RawMessage.objects.filter(status="quarantined").exists()
         assert not list(folder.rglob("*.part"))  # no half-written file left behind
+        # and while the disk stays full, ten more mails (each wakes the reader) are read without the waiting
+        # ones being tried again each time: they wait for the retry interval
+        tries = dict(waiting.values_list("pk", "attempts"))
+        for n in range(10):
+            message = EmailMessage()
+            message["From"], message["To"] = f"owner{n}@shop{n}.example", "support@northwind.example"
+            message["Subject"], message["Message-ID"] = f"still down {n}", f"<plain-{n}@shop{n}.example>"
+            message.set_content("No attachment this time.")
+            assert faults.send_once(port, message.as_bytes(policy=SMTP_POLICY)) == 250
+        wait_for(
+            lambda: RawMessage.objects.filter(status="processed").count() == 15 - len(tries), 30, "plain mail"
+        )
+        assert dict(waiting.values_list("pk", "attempts")) == tries
         # when the disk is given room, the listener's reader takes the waiting mail on its next round
         grow()
-        wait_for(lambda: RawMessage.objects.filter(status="processed").count() == 5, 60, "the waiting mail")
+        wait_for(lambda: RawMessage.objects.filter(status="processed").count() == 15, 60, "the waiting mail")
     finally:
         stop_process(smtpd)
     # then each message is on a case once, with its file whole
