@@ -86,7 +86,10 @@ def claim_due(*, only: list[int] | None = None, size: int = BATCH) -> tuple[str,
     token = secrets.token_hex(16)
     hold = timedelta(seconds=settings.FRONTLINE_NOTIFY_CLAIM_SECONDS * clock.speed())
     (expired | fresh).filter(pk__in=ids).update(claim_token=token, claimed_until=now + hold)
-    return token, list(Notification.objects.filter(claim_token=token).values_list("pk", "next_step"))
+    # Read back by id (another worker may have taken some first): by the token alone no index serves, and
+    # with a million notices each batch's read scanned them all.
+    claimed = Notification.objects.filter(pk__in=ids, claim_token=token)
+    return token, list(claimed.values_list("pk", "next_step"))
 
 
 def _textable(numbers: list[ContactPoint]) -> list[ContactPoint]:
