@@ -69,11 +69,16 @@ def dispatch_due(*, limit: int = 2000) -> int:
     return claimed
 
 
+@transaction.atomic
 def claim_due(*, only: list[int] | None = None, size: int = BATCH) -> tuple[str, list[tuple[int, int]]]:
     """Claim up to a batch of due rungs under one new token: (token, [(notification id, rung)]). Claims
-    that expired (their worker died) come first, then rungs never claimed, oldest due first."""
+    that expired (their worker died) come first, then rungs never claimed, oldest due first.
+
+    Rows another worker is claiming at this moment are skipped, not waited for (PostgreSQL's SKIP LOCKED;
+    SQLite's one writer claims alone): workers finishing batches together otherwise all chose the same
+    oldest fifty, and all but one waited on their locks to claim nothing."""
     now = clock.now()
-    active = Notification.objects.filter(status=NotificationStatus.ACTIVE)
+    active = Notification.objects.filter(status=NotificationStatus.ACTIVE).select_for_update(skip_locked=True)
     if only is not None:
         active = active.filter(pk__in=only)
     expired = active.exclude(claim_token="").filter(claimed_until__lt=now, next_due_at__lte=now)
