@@ -92,6 +92,9 @@ def prepare(data_dir: Path) -> dict:
         "inbox search a domain": None,
         "inbox page 2": None,  # filled below from page 1's cursor
         "case page": [f"/cases/{ref}/" for ref in case_refs],
+        "customer page": None,  # the customers of those cases, filled below
+        # Reads the merge, split and incident-link events of all time: the events table's largest reader.
+        "correlation page": "/correlation/",
         "api cases list": "/api/v1/cases",
     }
     client = Client()
@@ -104,6 +107,10 @@ def prepare(data_dir: Path) -> dict:
         for case in Case.objects.filter(is_open=True).select_related("customer")[:20]
     ]
     targets["inbox search a domain"] = [f"/?q={domain}" for domain in domains if domain]
+    owners = Case.objects.filter(pk__in=[int(ref[2:]) for ref in case_refs]).values_list(
+        "customer_id", flat=True
+    )
+    targets["customer page"] = [f"/customers/{pk}/" for pk in owners]
     counts = {}
     for name, paths in targets.items():
         path = paths[0] if isinstance(paths, list) else paths

@@ -1,0 +1,477 @@
+"""A million customers and ten million messages on PostgreSQL (issue 22). Prints figures; nothing here passes
+or fails. Everything binds to 127.0.0.1 and stops by itself.
+
+    export DATABASE_URL=postgres://frontline:frontline@127.0.0.1:5432/frontline_bench
+    python -u bench/scale.py build --data-dir bench/out/scale      # seed, then grow by SQL (empty database)
+    python -u bench/run.py http --data-dir bench/out/scale          # the pages, nothing else running
+    python -u bench/scale.py load --data-dir bench/out/scale --seconds 300 --fanout 100000
+
+`build` seeds 100,000 customers and 1,000,000 cases with `frontline seed` (every row as the services write
+it), then grows the tables by copying inside the database, which writes millions of rows a minute where the
+seeder writes thousands a second: customers to `--customers` (each added one with a verified email address
+of its own), messages to `--messages` (copies of the seeded ones on the same cases, minutes later, with
+their own Message-IDs) and events to `--events` (copies of the seeded ones, on the same cases and
+customers). The full-text index of messages is dropped for the copy and built again, timed.
+
+`load` runs the deployment of operations/processes.py on this machine: gunicorn with two web processes, two
+RQ workers and the periodic process, an SMTP server and an HTTP receiver as the peers. It starts a fan-out to
+`--fanout` customers (the routine ladder: one email each) and at the same moment four API clients post
+messages for `--seconds`; a signed-in agent reads the inbox every two seconds meanwhile. It reports the
+API's rate and latency by minute and overall, the inbox's latency under that load, the fan-out's progress,
+and each process's peak memory.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "bench"))
+from notify import peak_memory_mb, percentile, worker_commands  # noqa: E402
+from run import Session, env_for, free_port  # noqa: E402
+
+# ---- build ---------------------------------------------------------------------------------------------
+
+
+def _sql(cursor, statement: str, params=None, label: str = "") -> float:
+    started = time.monotonic()
+    cursor.execute(statement, params)
+    seconds = time.monotonic() - started
+    if label:
+        print(f"BUILD {label}: {cursor.rowcount} rows in {seconds:.1f} s", flush=True)
+    return seconds
+
+
+def _count(cursor, table: str) -> int:
+    cursor.execute(f"SELECT count(*) FROM {table}")
+    return cursor.fetchone()[0]
+
+
+def grow_customers(cursor, target: int) -> None:
+    """Customers up to `target`: copies of the first seeded one's plan and tier, each with a verified
+    address of its own (what a fan-out needs to tell them)."""
+    have = _count(cursor, "customers_customer")
+    if have >= target:
+        return
+    cursor.execute("SELECT max(id) FROM customers_customer")
+    before = cursor.fetchone()[0]
+    _sql(
+        cursor,
+        "INSERT INTO customers_customer (name, plan, tier, customer_since, monthly_value, notes, created_at, "
+        "standing) SELECT 'Customer ' || g, c.plan, c.tier, c.customer_since, c.monthly_value, '', "
+        "c.created_at, c.standing FROM generate_series(1, %s) g, "
+        "(SELECT * FROM customers_customer ORDER BY id LIMIT 1) c",
+        [target - have],
+        label="customers",
+    )
+    _sql(
+        cursor,
+        "INSERT INTO customers_contactpoint (kind, value, normalized, label, state, verified_at, "
+        "failure_reason, customer_id, signing_secret) SELECT 'email', 'ops' || id || '@example.net', "
+        "'ops' || id || '@example.net', '', 'verified', created_at, '', id, '' FROM customers_customer "
+        "WHERE id > %s",
+        [before],
+        label="their email addresses",
+    )
+
+
+# Every column of a table but its id, as a copy writes them: (column, expression over the row `t`).
+def _columns(cursor, table: str, changed: dict[str, str]) -> tuple[str, str]:
+    cursor.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name <> 'id' "
+        "ORDER BY ordinal_position",
+        [table],
+    )
+    names = [row[0] for row in cursor.fetchall()]
+    return ", ".join(names), ", ".join(changed.get(name, f"t.{name}") for name in names)
+
+
+def grow_by_copies(cursor, table: str, target: int, changed: dict[str, str], label: str) -> float:
+    """Copy the table's seeded rows (round n: each once more, `changed` applied with n bound) until it
+    holds `target` rows. Answers the seconds spent."""
+    have = _count(cursor, table)
+    cursor.execute(f"SELECT max(id) FROM {table}")
+    seeded_max = cursor.fetchone()[0]
+    columns, values = _columns(cursor, table, changed)
+    spent, round_ = 0.0, 0
+    while have < target:
+        round_ += 1
+        # In slices of a million source rows: one statement per slice keeps each transaction's WAL bounded.
+        for first in range(0, seeded_max, 1_000_000):
+            if have >= target:
+                break
+            spent += _sql(
+                cursor,
+                f"INSERT INTO {table} ({columns}) SELECT {values} FROM {table} t "
+                f"WHERE t.id > %(first)s AND t.id <= %(last)s ORDER BY t.id LIMIT %(room)s",
+                {
+                    "first": first,
+                    "last": min(first + 1_000_000, seeded_max),
+                    "room": target - have,
+                    "n": round_,
+                },
+            )
+            have += cursor.rowcount
+            print(f"BUILD {label}: {have:,} rows ({spent:.0f} s)", flush=True)
+    return spent
+
+
+def run_build(args) -> None:
+    data_dir = Path(args.data_dir).resolve()
+    env = env_for(data_dir)
+    if not env.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("set DATABASE_URL to an empty PostgreSQL database: this benchmark is PostgreSQL's")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    subprocess.run([BIN / "frontline", "migrate", "-v0"], env=env, check=True)
+    started = time.monotonic()
+    if not args.skip_seed:
+        subprocess.run(
+            [
+                BIN / "frontline",
+                "seed",
+                "--customers",
+                "100000",
+                "--cases",
+                "1000000",
+                "--open-share",
+                "0.02",
+            ],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        print(f"BUILD seed (100,000 customers, 1,000,000 cases): {time.monotonic() - started:.0f} s")
+    in_process(data_dir)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")  # a generated database: no reader waits for it
+        grow_customers(cursor, args.customers)
+        cursor.execute("DROP INDEX IF EXISTS message_fulltext")
+        copied = grow_by_copies(
+            cursor,
+            "cases_message",
+            args.messages,
+            {
+                "created_at": "t.created_at + make_interval(mins => %(n)s * 7)",
+                "message_id": "CASE WHEN t.message_id = '' THEN '' ELSE "
+                "'<c' || %(n)s || '.' || substr(t.message_id, 2) END",
+            },
+            "messages",
+        )
+        print(f"BUILD messages copied in {copied:.0f} s")
+        # The search index as the migration made it (cases/migrations/0002_message_search.py).
+        from frontline.cases.search import PG_DOCUMENT
+
+        _sql(
+            cursor,
+            f"CREATE INDEX message_fulltext ON cases_message USING gin (({PG_DOCUMENT}))",
+            label="full-text index of messages, built again",
+        )
+        copied = grow_by_copies(
+            cursor, "events_event", args.events, {"at": "t.at + make_interval(secs => %(n)s)"}, "events"
+        )
+        print(f"BUILD events copied in {copied:.0f} s")
+        _sql(cursor, "ANALYZE", label="ANALYZE")
+        for table in ("customers_customer", "cases_case", "cases_message", "events_event"):
+            cursor.execute(f"SELECT count(*), pg_total_relation_size('{table}') FROM {table}")
+            rows, size = cursor.fetchone()
+            print(f"BUILD {table}: {rows:,} rows, {size / 2**30:.1f} GiB with its indexes")
+        cursor.execute("SELECT pg_database_size(current_database())")
+        size, seconds = cursor.fetchone()[0] / 2**30, time.monotonic() - started
+        print(f"BUILD database: {size:.1f} GiB; {seconds:.0f} s in all")
+
+
+def in_process(data_dir: Path) -> None:
+    os.environ.update(env_for(data_dir))
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+# ---- load ----------------------------------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def run_load(args) -> None:
+    data_dir = Path(args.data_dir).resolve()
+    in_process(data_dir)
+    from frontline.agents.models import Agent
+    from frontline.agents.services import issue_api_token
+    from frontline.customers.models import Customer
+    from frontline.delivery.models import DeliveryAttempt
+    from frontline.notifications.models import Notification
+
+    smtp_port, http_port, web_port = free_port(), free_port(), free_port()
+    env = {
+        **env_for(data_dir),
+        "FRONTLINE_EMAIL_BACKEND": "frontline.delivery.smtp.EmailBackend",
+        "FRONTLINE_SMTP_HOST": "127.0.0.1",
+        "FRONTLINE_SMTP_PORT": str(smtp_port),
+        "FRONTLINE_SMS_URL": f"json://127.0.0.1:{http_port}/sms/{{number}}",
+        "FRONTLINE_LOG_LEVEL": "WARNING",
+        "FRONTLINE_BIND": f"127.0.0.1:{web_port}",
+        "FRONTLINE_WEB_WORKERS": "2",
+    }
+    os.environ.update(env)
+    steady_state(env)
+    _, token = issue_api_token(Agent.objects.get(user__username="tom"), "scale benchmark")
+    everyone = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    notify = str(ROOT / "bench" / "notify.py")
+    peers = [
+        subprocess.Popen([sys.executable, notify, "smtp-peer", str(smtp_port)], env=env),
+        subprocess.Popen([sys.executable, notify, "http-peer", str(http_port)], env=env),
+    ]
+    web = subprocess.Popen(
+        [BIN / "gunicorn", "--config", "python:frontline.operations.gunicorn", "frontline.wsgi"],
+        env={**env, "FRONTLINE_LOG_LEVEL": "ERROR"},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for command in worker_commands(argparse.Namespace(workers=2, poll=0.1))
+    ]
+    try:
+        _wait_for_port(web_port)
+        result = _measure(args, web_port, token, everyone, env, Notification, DeliveryAttempt)
+        result["web"] = [peak_memory_mb(pid) for pid in _children(web.pid)]
+        result["workers"] = [peak_memory_mb(w.pid) for w in workers]
+        _report(result)
+    finally:
+        for process in [web, *workers, *peers]:
+            process.terminate()
+        for process in [web, *workers, *peers]:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def steady_state(env: dict) -> None:
+    """A running deployment's state, not a first start's: the router trained (its daily job retrains only
+    after new resolutions), and the measures taken in up to the newest event (their upkeep of a whole history
+    is issue 21's benchmark). Otherwise the first minutes measure a worker training on a million cases."""
+    from frontline.events.models import Event
+    from frontline.measures.models import Watermark
+    from frontline.routing.models import RouterModel
+
+    if not RouterModel.objects.exists():
+        started = time.monotonic()
+        subprocess.run([BIN / "frontline", "train-router"], env=env, check=True, stdout=subprocess.DEVNULL)
+        print(f"SETUP router trained in {time.monotonic() - started:.0f} s")
+    newest = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    Watermark.objects.update_or_create(pk=1, defaults={"last_event_id": newest})
+
+
+def fan_out_alone(args) -> None:
+    """The fan-out, in a process of its own (as a lead's request or a command would run it): in the
+    benchmark's process it would take the clients' interpreter lock for its whole storing."""
+    in_process(Path(args.data_dir).resolve())
+    from frontline.customers.models import Customer
+    from frontline.notifications import services
+
+    everyone = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    told = sorted(random.Random(22).sample(everyone, min(args.fanout, len(everyone))))
+    started = time.monotonic()
+    fanout = services.fan_out(
+        subject_kind="maintenance",
+        subject_id="MW-scale",
+        title="Planned maintenance on the storage cluster, Tuesday 22:00 to 23:00 UTC",
+        body="Sites may be read-only for up to an hour while we move them to new disks.",
+        urgency="routine",
+        customers=told,
+    )
+    print(
+        json.dumps({"fanout": fanout.pk, "customers": len(told), "stored_after": time.monotonic() - started})
+    )
+
+
+def _wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/healthz")
+            return
+        except OSError:
+            time.sleep(0.3)
+    sys.exit("the web processes did not start")
+
+
+def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt) -> dict:
+    stop = threading.Event()
+    posts: list[tuple[float, float, int]] = []  # (started, seconds, status)
+    inbox: list[float] = []
+    lock = threading.Lock()
+    started = time.monotonic()
+    run = int(time.time())  # keys of their own: a key used before answers 200 from the first run's row
+
+    def client(n: int):
+        rng = random.Random(n)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        sent = 0
+        while not stop.is_set():
+            body = json.dumps(
+                {"customer_id": rng.choice(everyone), "subject": f"Alert {n}-{sent}", "body": "Disk 97% full"}
+            )
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": f"scale-{run}-{n}-{sent}",
+            }
+            t = time.monotonic()
+            try:
+                conn.request("POST", "/api/v1/messages", body, headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except OSError:
+                status, conn = 0, http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            with lock:
+                posts.append((t - started, time.monotonic() - t, status))
+            sent += 1
+
+    def reader():
+        session = Session(port)
+        session.sign_in("tom", "northwind-demo")
+        while not stop.is_set():
+            t = time.monotonic()
+            status, _ = session.request("GET", "/")
+            if status == 200:
+                inbox.append(time.monotonic() - t)
+            stop.wait(2.0)
+
+    fanning = subprocess.Popen(
+        [sys.executable, "-c", "print('{}')"]
+        if not args.fanout
+        else [sys.executable, __file__, "fanout", "--data-dir", args.data_dir, "--fanout", str(args.fanout)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    fanout_box: dict = {}
+
+    def wait_for_fanout():
+        fanout_box.update(json.loads(fanning.communicate()[0].strip().splitlines()[-1]))
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
+    threads += [threading.Thread(target=reader), threading.Thread(target=wait_for_fanout)]
+    for thread in threads:
+        thread.start()
+    progress = []
+    while time.monotonic() - started < args.seconds:
+        time.sleep(10)
+        fanout = fanout_box.get("fanout")
+        sent = (
+            DeliveryAttempt.objects.filter(notification__fanout_id=fanout).exclude(status="sending").count()
+            if fanout
+            else 0
+        )
+        with lock:
+            recent = [p for p in posts if p[0] >= time.monotonic() - started - 10]
+        progress.append((time.monotonic() - started, sent))
+        print(
+            f"  t={time.monotonic() - started:5.0f}s API {len(recent) / 10:.0f}/s "
+            f"(p99 {percentile([p[1] for p in recent], 0.99) * 1000:.0f} ms); fan-out answered {sent:,}",
+            flush=True,
+        )
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=120)
+    fanout = fanout_box.get("fanout")
+    if fanning.poll() is None:
+        fanning.kill()
+    return {
+        "seconds": args.seconds,
+        "clients": args.clients,
+        "posts": posts,
+        "inbox": inbox,
+        "fanout_total": args.fanout,
+        "fanout_stored_after": fanout_box.get("stored_after"),
+        "fanout_progress": progress,
+        "fanout_notices": Notification.objects.filter(fanout_id=fanout).count() if fanout else 0,
+    }
+
+
+def _report(r: dict) -> None:
+    posts = r["posts"]
+    ok = [p for p in posts if p[2] in (200, 201)]
+    codes: dict[int, int] = {}
+    for p in posts:
+        codes[p[2]] = codes.get(p[2], 0) + 1
+    latencies = [p[1] for p in ok]
+    print(
+        f"RESULT API POST /api/v1/messages, {r['clients']} clients for {r['seconds']} s: {len(ok):,} stored, "
+        f"{len(ok) / r['seconds']:.0f}/s; p50 {statistics.median(latencies) * 1000:.0f} ms, "
+        f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms; answers {codes}"
+    )
+    for minute in range(0, r["seconds"], 60):
+        inside = [p[1] for p in ok if minute <= p[0] < minute + 60]
+        if inside:
+            print(
+                f"RESULT   minute {minute // 60 + 1}: {len(inside) / 60:.0f}/s, "
+                f"p50 {statistics.median(inside) * 1000:.0f} ms, p99 {percentile(inside, 0.99) * 1000:.0f} ms"
+            )
+    if r["inbox"]:
+        print(
+            f"RESULT inbox under that load ({len(r['inbox'])} reads): p50 "
+            f"{statistics.median(r['inbox']) * 1000:.0f} ms, p99 {percentile(r['inbox'], 0.99) * 1000:.0f} ms"
+        )
+    stored = r["fanout_stored_after"]
+    if not r["fanout_total"]:
+        stored, r["fanout_progress"] = 0, []
+    answered = r["fanout_progress"][-1][1] if r["fanout_progress"] else 0
+    print(
+        f"RESULT fan-out to {r['fanout_total']:,} customers: {r['fanout_notices']:,} notices stored in "
+        f"{stored:.0f} s; {answered:,} emails answered by the SMTP server within the {r['seconds']} s"
+        if stored is not None
+        else f"RESULT fan-out to {r['fanout_total']:,} customers: still storing after {r['seconds']} s"
+    )
+    print(
+        f"RESULT peak memory (VmHWM): web {', '.join(f'{m:.0f} MB' for m in r['web'])}; "
+        f"workers {', '.join(f'{m:.0f} MB' for m in r['workers'])} (the last: the periodic process)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build")
+    build.add_argument("--data-dir", required=True)
+    build.add_argument("--customers", type=int, default=1_000_000)
+    build.add_argument("--messages", type=int, default=10_000_000)
+    build.add_argument("--events", type=int, default=50_000_000)
+    build.add_argument("--skip-seed", action="store_true", help="the seed is there already: grow only")
+    alone = sub.add_parser("fanout", help="(load's own: the fan-out in a process of its own)")
+    alone.add_argument("--data-dir", required=True)
+    alone.add_argument("--fanout", type=int, default=100_000)
+    load = sub.add_parser("load")
+    load.add_argument("--data-dir", required=True)
+    load.add_argument("--seconds", type=int, default=300)
+    load.add_argument("--clients", type=int, default=4)
+    load.add_argument("--fanout", type=int, default=100_000)
+    args = parser.parse_args()
+    {"build": run_build, "load": run_load, "fanout": fan_out_alone}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
