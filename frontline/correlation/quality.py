@@ -15,11 +15,8 @@ ledger's (`incidents/ledger.py`): it is a fact of each incident, whoever grouped
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import BooleanField
-from django.db.models.expressions import RawSQL
-
 from frontline.correlation.models import GroupingRule, ProposalState, Sighting
-from frontline.events.models import GROUPING_LABELS, Event
+from frontline.events.models import GROUPING_LABELS, Event, of_kinds
 from frontline.events.models import EventKind as CaseEvents
 from frontline.incidents import events as incident_events
 
@@ -31,17 +28,9 @@ def _case_id(ref) -> int | None:
     return int(text[2:]) if text.startswith("C-") and text[2:].isascii() and text[2:].isdigit() else None
 
 
-# The label kinds written into the statement as the events' partial index names them, literally: a database
-# uses a partial index only where it can see that the query's condition is the index's, and SQLite cannot see
-# through bound parameters. (Constants of ours, not input.)
-_LABELS = RawSQL(
-    "kind IN ({})".format(", ".join(f"'{kind}'" for kind in GROUPING_LABELS)), [], output_field=BooleanField()
-)
-
-
 def label_rows():
     """The label events in time order, read from their own index and not from the whole history."""
-    rows = Event.objects.filter(_LABELS).order_by("at", "pk")
+    rows = Event.objects.filter(of_kinds(*GROUPING_LABELS)).order_by("at", "pk")
     return rows.values_list("kind", "case_id", "actor_id", "data")
 
 

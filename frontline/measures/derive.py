@@ -17,7 +17,7 @@ from frontline.agents.models import Agent
 from frontline.cases.events import FIX_CONFIRMED, FIX_UNCONFIRMED
 from frontline.cases.models import Case, CaseStatus, Direction, Message
 from frontline.customers.models import Customer, Standing
-from frontline.events.models import Event, EventKind
+from frontline.events.models import CUSTOMER_ACTIONS, Event, EventKind
 from frontline.incidents.models import Affected, ProactiveCase
 from frontline.measures import learned
 from frontline.measures.models import Contact, Correction, DemandRule, Outcome, Problem
@@ -81,6 +81,14 @@ def members_of(root_ids: list[int]) -> dict[int, int]:
     return root_of
 
 
+def actions_on(customer_ids: list[int]):
+    """(customer id, when) of our actions on these customers' units, read from those events' own index and
+    not from every event of these customers."""
+    return Event.objects.filter(kind=CUSTOMER_ACTIONS, customer_id__in=customer_ids).values_list(
+        "customer_id", "at"
+    )
+
+
 def derive(root_ids: list[int], rules: Rules) -> tuple[list[Problem], list[Contact]]:
     root_of = members_of(root_ids)
     cases = {
@@ -142,9 +150,7 @@ def derive(root_ids: list[int], rules: Rules) -> tuple[list[Problem], list[Conta
     customer_ids = list(customers)
     incidents = _incidents(customer_ids)
     actions = defaultdict(list)
-    for customer_id, at in Event.objects.filter(
-        kind=EventKind.DECISION_APPLIED, customer_id__in=customer_ids
-    ).values_list("customer_id", "at"):
+    for customer_id, at in actions_on(customer_ids):
         actions[customer_id].append(at)
     message_ids = [m["pk"] for rows in messages.values() for m in rows]
     corrections = dict(

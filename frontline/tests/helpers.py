@@ -195,3 +195,17 @@ def portal_client(visitor) -> Client:
     session.save()
     client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
     return client
+
+
+def query_plan(queryset) -> str:
+    """The plan the database makes for a query set, as text. On PostgreSQL sequential scans are ruled out
+    first: a test's few rows are scanned whatever the indexes, and the question is which index serves."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET enable_seqscan = off")
+        cursor.execute(("EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ") + sql, params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+        if connection.vendor == "postgresql":
+            cursor.execute("RESET enable_seqscan")
+    return plan

@@ -5,7 +5,6 @@ share of affected customers told before they contacted us."""
 import datetime
 
 import pytest
-from django.db import connection
 
 from frontline.cases import services as cases
 from frontline.core import clock
@@ -15,7 +14,7 @@ from frontline.incidents import ledger
 from frontline.incidents import services as incidents
 from frontline.incidents.events import INCIDENT_CASE_DETACHED, INCIDENT_CASE_LINKED
 from frontline.notifications import services as notifications
-from frontline.tests.helpers import run_queued_jobs
+from frontline.tests.helpers import query_plan, run_queued_jobs
 
 NOW = datetime.datetime(2026, 12, 1, 10, 0, tzinfo=datetime.UTC)
 MINUTE = datetime.timedelta(minutes=1)
@@ -96,10 +95,6 @@ def test_the_labels_are_read_through_their_own_index_not_the_whole_history(db):
         INCIDENT_CASE_DETACHED,
     }
     # when the database plans the labels' read
-    with connection.cursor() as cursor:
-        sql, params = quality.label_rows().query.sql_with_params()
-        explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
-        cursor.execute(explain + sql, params)
-        plan = " ".join(str(row) for row in cursor.fetchall())
+    plan = query_plan(quality.label_rows())
     # then it reads the index of those events (on a table of millions, the page answers in milliseconds)
     assert "event_grouping_labels" in plan
