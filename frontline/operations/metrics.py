@@ -156,10 +156,7 @@ def webhooks():
         labels=["answer"],
     )
     counted: dict[str, int] = {}
-    for code, n in (
-        _newest(WebhookAttempt).values_list("status_code")
-        .annotate(n=Count("pk"))
-    ):
+    for code, n in _newest(WebhookAttempt).values_list("status_code").annotate(n=Count("pk")):
         answer = f"{code // 100}xx" if code else "no answer"
         counted[answer] = counted.get(answer, 0) + n
     for answer, n in sorted(counted.items()):
