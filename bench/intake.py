@@ -318,6 +318,7 @@ def wait_until_serving(port: int, path: str) -> None:
             return
         except OSError:
             time.sleep(0.2)
+    sys.exit(f"nothing answered {path} on port {port}")
 
 
 def web_peaks(master: int) -> list[float]:

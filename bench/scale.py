@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "bench"))
+from intake import wait_until_serving, web_peaks  # noqa: E402
 from notify import peak_memory_mb, percentile, worker_commands  # noqa: E402
 from run import Session, env_for, free_port  # noqa: E402
 
@@ -202,13 +203,6 @@ def in_process(data_dir: Path) -> None:
 # ---- load ----------------------------------------------------------------------------------------------
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:
-        return []
-
-
 def run_load(args) -> None:
     data_dir = Path(args.data_dir).resolve()
     in_process(data_dir)
@@ -250,9 +244,9 @@ def run_load(args) -> None:
         for command in worker_commands(argparse.Namespace(workers=2, poll=0.1))
     ]
     try:
-        _wait_for_port(web_port)
+        wait_until_serving(web_port, "/healthz")
         result = _measure(args, web_port, token, everyone, env, Notification, DeliveryAttempt)
-        result["web"] = [peak_memory_mb(pid) for pid in _children(web.pid)]
+        result["web"] = web_peaks(web.pid)
         result["workers"] = [peak_memory_mb(w.pid) for w in workers]
         _report(result)
     finally:
@@ -304,17 +298,6 @@ def fan_out_alone(args) -> None:
     )
 
 
-def _wait_for_port(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/healthz")
-            return
-        except OSError:
-            time.sleep(0.3)
-    sys.exit("the web processes did not start")
-
-
 def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt) -> dict:
     stop = threading.Event()
     posts: list[tuple[float, float, int]] = []  # (started, seconds, status)
@@ -358,21 +341,21 @@ def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt) ->
                 inbox.append(time.monotonic() - t)
             stop.wait(2.0)
 
-    fanning = subprocess.Popen(
-        [sys.executable, "-c", "print('{}')"]
-        if not args.fanout
-        else [sys.executable, __file__, "fanout", "--data-dir", args.data_dir, "--fanout", str(args.fanout)],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     fanout_box: dict = {}
-
-    def wait_for_fanout():
-        fanout_box.update(json.loads(fanning.communicate()[0].strip().splitlines()[-1]))
-
     threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
-    threads += [threading.Thread(target=reader), threading.Thread(target=wait_for_fanout)]
+    threads.append(threading.Thread(target=reader))
+    if args.fanout:
+        fanning = subprocess.Popen(
+            [sys.executable, __file__, "fanout", "--data-dir", args.data_dir, "--fanout", str(args.fanout)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+        def wait_for_fanout():
+            fanout_box.update(json.loads(fanning.communicate()[0].strip().splitlines()[-1]))
+
+        threads.append(threading.Thread(target=wait_for_fanout))
     for thread in threads:
         thread.start()
     progress = []
@@ -396,7 +379,7 @@ def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt) ->
     for thread in threads:
         thread.join(timeout=120)
     fanout = fanout_box.get("fanout")
-    if fanning.poll() is None:
+    if args.fanout and fanning.poll() is None:
         fanning.kill()
     return {
         "seconds": args.seconds,
@@ -426,7 +409,7 @@ def _report(r: dict) -> None:
         inside = [p[1] for p in ok if minute <= p[0] < minute + 60]
         if inside:
             print(
-                f"RESULT   minute {minute // 60 + 1}: {len(inside) / 60:.0f}/s, "
+                f"RESULT   minute {minute // 60 + 1}: {len(inside) / min(60, r['seconds'] - minute):.0f}/s, "
                 f"p50 {statistics.median(inside) * 1000:.0f} ms, p99 {percentile(inside, 0.99) * 1000:.0f} ms"
             )
     if r["inbox"]:
@@ -435,15 +418,14 @@ def _report(r: dict) -> None:
             f"{statistics.median(r['inbox']) * 1000:.0f} ms, p99 {percentile(r['inbox'], 0.99) * 1000:.0f} ms"
         )
     stored = r["fanout_stored_after"]
-    if not r["fanout_total"]:
-        stored, r["fanout_progress"] = 0, []
     answered = r["fanout_progress"][-1][1] if r["fanout_progress"] else 0
-    print(
-        f"RESULT fan-out to {r['fanout_total']:,} customers: {r['fanout_notices']:,} notices stored in "
-        f"{stored:.0f} s; {answered:,} emails answered by the SMTP server within the {r['seconds']} s"
-        if stored is not None
-        else f"RESULT fan-out to {r['fanout_total']:,} customers: still storing after {r['seconds']} s"
-    )
+    if r["fanout_total"] and stored is None:
+        print(f"RESULT fan-out to {r['fanout_total']:,} customers: still storing after {r['seconds']} s")
+    elif r["fanout_total"]:
+        print(
+            f"RESULT fan-out to {r['fanout_total']:,} customers: {r['fanout_notices']:,} notices stored in "
+            f"{stored:.0f} s; {answered:,} emails answered by the SMTP server within the {r['seconds']} s"
+        )
     print(
         f"RESULT peak memory (VmHWM): web {', '.join(f'{m:.0f} MB' for m in r['web'])}; "
         f"workers {', '.join(f'{m:.0f} MB' for m in r['workers'])} (the last: the periodic process)"
