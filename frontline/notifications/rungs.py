@@ -57,14 +57,14 @@ def dispatch_due(*, limit: int = 2000) -> int:
     room = min(limit, settings.FRONTLINE_NOTIFY_IN_FLIGHT - in_flight)
     claimed = 0
     while claimed < room:
-        with transaction.atomic():
-            token, won = claim_due(size=min(BATCH, room - claimed))
-            if won:  # the job may only start once the claim it carries is visible
-                transaction.on_commit(
-                    lambda won=won, token=token: later("frontline.notifications.tasks.run_rungs", won, token)
-                )
+        token, won = claim_due(size=min(BATCH, room - claimed))  # its own transaction
         if not won:
             break
+        # The job may only start once the claim it carries is visible: now, or when a caller's transaction
+        # commits.
+        transaction.on_commit(
+            lambda won=won, token=token: later("frontline.notifications.tasks.run_rungs", won, token)
+        )
         claimed += len(won)
     return claimed
 
