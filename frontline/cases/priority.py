@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection
 
 from frontline.cases.models import Case, DemandType
-from frontline.core import clock
+from frontline.core import clock, rows
 
 DEFAULT_WEIGHTS = {
     # impact: (points at the start, points per hour the problem lasts, most points time can add).
@@ -286,10 +286,9 @@ def _recent_failures_of(case) -> int:
     counted = case.__dict__.get("_recent_failures")
     if counted is None:
         since = clock.now() - timedelta(days=RECENT_FAILURE_DAYS)
-        with connection.cursor() as cursor:
-            since = connection.ops.adapt_datetimefield_value(since)  # as the ORM writes it
-            cursor.execute(_RECENT_FAILURES_OF_ONE, [since, case.customer_id, case.pk or 0])
-            counted = case.__dict__["_recent_failures"] = cursor.fetchone()[0]
+        since = connection.ops.adapt_datetimefield_value(since)  # as the ORM writes it
+        counted = rows.fetch_one(_RECENT_FAILURES_OF_ONE, [since, case.customer_id, case.pk or 0])[0]
+        case.__dict__["_recent_failures"] = counted
     return counted
 
 

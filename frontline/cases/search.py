@@ -15,6 +15,7 @@ from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 from frontline.cases.models import Message
+from frontline.core import rows
 
 FTS_TABLE = "cases_case_fts"
 # PostgreSQL's parser keeps "walkerblog.example" or "sam@walkerblog.example" as one token, where SQLite's
@@ -26,32 +27,26 @@ def _words(query: str) -> list[str]:
     return re.findall(r"\w+", query.lower())[:12]
 
 
-def index_messages(rows, *, new_cases: bool = False) -> None:
+def index_messages(entries, *, new_cases: bool = False) -> None:
     """Add (message_id, case_id, subject, body_text) rows, in order, to their cases' documents.
 
     `new_cases` says that no row's case has a document yet (the bulk path), so each is written once.
     PostgreSQL indexes messages itself.
     """
-    if connection.vendor != "sqlite" or not rows:
+    if connection.vendor != "sqlite" or not entries:
         return
     texts: dict[int, list[str]] = defaultdict(list)
-    for _message_id, case_id, subject, body in rows:
+    for _message_id, case_id, subject, body in entries:
         texts[case_id].append(f"{subject}\n{body}")
     documents = [(case_id, "\n".join(parts)) for case_id, parts in texts.items()]
-    with connection.cursor() as cursor:
-        if not new_cases:
-            fresh = []
-            for case_id, text in documents:
-                cursor.execute(
-                    f"UPDATE {FTS_TABLE} SET text = text || %s WHERE rowid = %s", ["\n" + text, case_id]
-                )
-                if cursor.rowcount == 0:
-                    fresh.append((case_id, text))
-            documents = fresh
-        if not documents:
-            return
+    if not new_cases:
+        extend = f"UPDATE {FTS_TABLE} SET text = text || %s WHERE rowid = %s"
+        documents = [
+            (case_id, text) for case_id, text in documents if not rows.execute(extend, ["\n" + text, case_id])
+        ]
+    if documents:
         # REPLACE: a document left behind by deleted cases (a flushed database) gives way to the new case.
-        cursor.executemany(f"INSERT OR REPLACE INTO {FTS_TABLE}(rowid, text) VALUES (%s, %s)", documents)
+        rows.execute_many(f"INSERT OR REPLACE INTO {FTS_TABLE}(rowid, text) VALUES (%s, %s)", documents)
 
 
 def clear_index() -> None:

@@ -7,7 +7,7 @@ slow or broken server never holds the database and never loses what the agent wr
 
 import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
@@ -69,12 +69,8 @@ def _receive(
 
 def _acts_for(person_id: int, customer_id: int) -> bool:
     """(Plain SQL: every new case from a known person asks it.)"""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM customers_membership WHERE person_id = %s AND customer_id = %s",
-            [person_id, customer_id],
-        )
-        return cursor.fetchone() is not None
+    membership = "SELECT 1 FROM customers_membership WHERE person_id = %s AND customer_id = %s"
+    return rows.fetch_one(membership, [person_id, customer_id]) is not None
 
 
 @transaction.atomic

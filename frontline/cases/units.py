@@ -2,14 +2,14 @@
 by mail or chat gets the units its messages name (`customers.mentions`), and a person adds or removes
 them. Units drive the repeat rule, the reach term of priority and the incidents a case joins."""
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
 from frontline.cases import events
 from frontline.cases.lifecycle import set_priority
 from frontline.cases.models import Case
-from frontline.core import clock
+from frontline.core import clock, rows
 from frontline.core.errors import ServiceError
 from frontline.customers.mentions import named_units
 from frontline.customers.models import ServiceUnit
@@ -23,10 +23,9 @@ def attach_named(case: Case, text: str, *, via: str) -> list[ServiceUnit]:
     named = named_units(case.customer_id, text)
     if not named:
         return []
-    with connection.cursor() as cursor:
-        marks = ", ".join(["%s"] * len(named))
-        cursor.execute(f"{_LINKED} AND serviceunit_id IN ({marks})", [case.pk, *(u.pk for u in named)])
-        have = {pk for (pk,) in cursor.fetchall()}
+    marks = ", ".join(["%s"] * len(named))
+    linked = rows.fetch_all(f"{_LINKED} AND serviceunit_id IN ({marks})", [case.pk, *(u.pk for u in named)])
+    have = {pk for (pk,) in linked}
     new = [u for u in named if u.pk not in have]
     if new:
         link(case, new)
@@ -41,11 +40,10 @@ _LINKED = "SELECT serviceunit_id FROM cases_case_affected_units WHERE case_id = 
 def link(case: Case, units) -> None:
     """Attach units the case does not have. (Plain SQL: intake attaches the units a message names, and the
     related manager reads the links before it writes them.)"""
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            "INSERT INTO cases_case_affected_units (case_id, serviceunit_id) VALUES (%s, %s)",
-            [(case.pk, unit.pk) for unit in units],
-        )
+    rows.execute_many(
+        "INSERT INTO cases_case_affected_units (case_id, serviceunit_id) VALUES (%s, %s)",
+        [(case.pk, unit.pk) for unit in units],
+    )
 
 
 @transaction.atomic

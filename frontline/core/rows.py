@@ -8,6 +8,13 @@ of fields) and connection, and each value goes through the model's own fields, t
 with each field's pre_save and get_db_prep_save. So `get` gives the instance `objects.get(pk=...)`
 would, and `insert` / `update` store what `save()` would. No save signals are sent: Frontline connects
 none to the models written here.
+
+These statements, and the plain SQL that other hot paths run with `fetch_one`, `fetch_all`, `execute`
+and `execute_many`, go to the driver's connection directly: Django's cursor wrapper (a cursor object, the
+placeholder rewrite SQLite's backend does with a regular expression on every execution, the debug and
+wrapper hooks) costs as much again as an indexed statement. Errors are still Django's (IntegrityError
+and the rest), a broken transaction is still refused, and whenever anything watches the queries (DEBUG,
+a test capturing them, an execute wrapper) they take Django's own path, so that they are seen.
 """
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
@@ -71,9 +78,7 @@ def find(model, where: str, params: list, *, lock: bool = False, follow: tuple[s
     statement += where
     if lock and db.features.has_select_for_update:
         statement += " FOR UPDATE" + (" OF t0" if follow and db.features.has_select_for_update_of else "")
-    with db.cursor() as cursor:
-        cursor.execute(statement, params)
-        row = cursor.fetchone()
+    row = _run(db, statement, params, _first)
     if row is None:
         return None
     instances, start = {}, 0
@@ -95,6 +100,56 @@ def find(model, where: str, params: list, *, lock: bool = False, follow: tuple[s
 
 def _statements(db) -> dict:
     return db.__dict__.setdefault("_frontline_statements", {})
+
+
+def _run(db, statement: str, params, take, *, many: bool = False):
+    """Execute a statement and answers `take(cursor)` (its rows, first row or row count)."""
+    if db.connection is None or db.queries_logged or db.execute_wrappers:
+        with db.cursor() as cursor:
+            (cursor.executemany if many else cursor.execute)(statement, params)
+            return take(cursor)
+    if db.vendor == "sqlite":  # its driver takes ?, as Django's backend rewrites on every execution
+        statement = statement.replace("%s", "?").replace("%%", "%")
+    db.validate_no_broken_transaction()
+    with db.wrap_database_errors:
+        cursor = db.connection.cursor()
+        try:
+            (cursor.executemany if many else cursor.execute)(statement, params)
+            return take(cursor)
+        finally:
+            cursor.close()
+
+
+def _first(cursor):
+    return cursor.fetchone() if cursor.description else None
+
+
+def _all(cursor):
+    return cursor.fetchall()
+
+
+def _count(cursor):
+    return cursor.rowcount
+
+
+def fetch_one(statement: str, params=()) -> tuple | None:
+    """The first row of a plain SQL query (with %s placeholders), or None."""
+    return _run(connections[DEFAULT_DB_ALIAS], statement, params, _first)
+
+
+def fetch_all(statement: str, params=()) -> list[tuple]:
+    """Every row of a plain SQL query (with %s placeholders)."""
+    return _run(connections[DEFAULT_DB_ALIAS], statement, params, _all)
+
+
+def execute(statement: str, params=()) -> int:
+    """Run a plain SQL write; answers the number of rows it changed."""
+    return _run(connections[DEFAULT_DB_ALIAS], statement, params, _count)
+
+
+def execute_many(statement: str, param_rows) -> None:
+    """Run a plain SQL write once for each set of parameters."""
+    _run(connections[DEFAULT_DB_ALIAS], statement, param_rows, _count, many=True)
 
 
 # Field classes whose value of this exact type (or None) goes to the database as it is: their preparation
@@ -147,9 +202,7 @@ def insert(instance) -> None:
         statement = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}"
         statements[(model, "insert")] = (statement, fields, [_as_is(field) for field in fields])
     statement, fields, kinds = statements[(model, "insert")]
-    with db.cursor() as cursor:
-        cursor.execute(statement, _values(instance, fields, kinds, True, db))
-        instance.pk = cursor.fetchone()[0]
+    instance.pk = _run(db, statement, _values(instance, fields, kinds, True, db), _first)[0]
     instance._state.adding, instance._state.db = False, db.alias
 
 
@@ -167,5 +220,4 @@ def update(instance, fields: list[str]) -> None:
         statement = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
         statements[key] = (statement, chosen, [_as_is(field) for field in chosen])
     statement, chosen, kinds = statements[key]
-    with db.cursor() as cursor:
-        cursor.execute(statement, [*_values(instance, chosen, kinds, False, db), instance.pk])
+    _run(db, statement, [*_values(instance, chosen, kinds, False, db), instance.pk], _count)

@@ -6,8 +6,7 @@ reach of a problem work for them as for cases opened with units."""
 import ipaddress
 import re
 
-from django.db import connection
-
+from frontline.core import rows
 from frontline.customers.models import ServiceUnit, UnitKind
 
 # Words that could be a unit's name: letters and digits joined by dots, dashes, @ or colons.
@@ -59,9 +58,7 @@ def named_units(customer_id: int, text: str) -> list[ServiceUnit]:
     if addresses:
         tests.append(f"ip_address IN ({', '.join(['%s'] * len(addresses))})")
         params += addresses
-    with connection.cursor() as cursor:
-        cursor.execute(f"{_UNITS} AND ({' OR '.join(tests)})", params)
-        found = cursor.fetchall()
+    found = rows.fetch_all(f"{_UNITS} AND ({' OR '.join(tests)})", params)
     units = [
         ServiceUnit(pk=pk, name=name, end_users=users, customer_id=customer_id) for pk, name, users in found
     ]

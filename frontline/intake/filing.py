@@ -7,7 +7,6 @@ import hashlib
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
 
 from frontline.cases import services as cases
 from frontline.cases.models import Attachment, Case, Channel, Direction, Message
@@ -53,11 +52,10 @@ def person_writing(incoming: IncomingMail) -> Outcome:
         case = cases.merge_cases(place.same_thread, into=case, by=None, reason="one mail thread", via="email")
     refs = list(dict.fromkeys(parsed.in_reply_to + parsed.references))
     if refs:
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO intake_reference (message_id, referenced) VALUES (%s, %s)",
-                [(message.pk, ref[:255]) for ref in refs],
-            )
+        rows.execute_many(
+            "INSERT INTO intake_reference (message_id, referenced) VALUES (%s, %s)",
+            [(message.pk, ref[:255]) for ref in refs],
+        )
     store_attachments(message, parsed.attachments)
     acknowledge_if_due(case, place, row.source, person)
     return Outcome(RawStatus.PROCESSED, placement_words(place, case), case, message)
@@ -76,14 +74,9 @@ _ACCOUNTS = "SELECT customer_id FROM customers_membership WHERE person_id = %s O
 def _sender(address: str, name: str, case: Case | None) -> tuple[Person | None, Customer]:
     """Who wrote: a known contact point's person and account, or an unmatched sender for a stranger.
     (Plain SQL: it runs for every mail, and the ORM cost more than the lookups.)"""
-    with connection.cursor() as cursor:
-        cursor.execute(_SENDER, [address])
-        found = cursor.fetchone()
-        person_id, account_id, person_name = found if found else (None, None, "")
-        accounts = []
-        if person_id:
-            cursor.execute(_ACCOUNTS, [person_id])
-            accounts = [pk for (pk,) in cursor.fetchall()]
+    found = rows.fetch_one(_SENDER, [address])
+    person_id, account_id, person_name = found if found else (None, None, "")
+    accounts = [pk for (pk,) in rows.fetch_all(_ACCOUNTS, [person_id])] if person_id else []
     person = Person(pk=person_id, name=person_name) if person_id else None
     if case is not None and (case.customer_id in accounts or case.customer_id == account_id or not found):
         # Known on this case's account, or someone new writing on a known thread (a colleague in copy).
@@ -138,7 +131,7 @@ def placement_words(place: placement.Placement, case: Case) -> str:
 
 
 def store_attachments(message: Message, attachments: list[mail.MailAttachment]) -> None:
-    rows = []
+    stored = []
     for item in attachments:
         digest = hashlib.sha256(item.data).hexdigest()
         relative = f"{digest[:2]}/{digest}"
@@ -152,7 +145,7 @@ def store_attachments(message: Message, attachments: list[mail.MailAttachment]) 
             except OSError:  # a full disk leaves no half-written file behind
                 tmp.unlink(missing_ok=True)
                 raise
-        rows.append(
+        stored.append(
             Attachment(
                 message=message,
                 filename=item.filename[:255],
@@ -164,7 +157,7 @@ def store_attachments(message: Message, attachments: list[mail.MailAttachment]) 
                 inline=item.inline,
             )
         )
-    Attachment.objects.bulk_create(rows)
+    Attachment.objects.bulk_create(stored)
 
 
 def acknowledge_if_due(case: Case, place: placement.Placement, source: str, person: Person | None) -> None:

@@ -14,10 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import connection
-
 from frontline.cases.models import Case
-from frontline.core import clock
+from frontline.core import clock, rows
 
 CASE_REF_IN_SUBJECT = re.compile(r"(?:\[|\b)C-(\d{1,18})\b", re.IGNORECASE)
 CASE_REF_IN_ADDRESS = re.compile(r"\+C-(\d{1,18})@", re.IGNORECASE)
@@ -98,16 +96,14 @@ def _open_case(pk: int) -> Case | None:
     """The case to put a contact on, following merges. An unsaved stand-in with the ids that threading
     needs: the service that records the message locks and reads the case itself."""
     seen = set()
-    with connection.cursor() as cursor:
-        while pk not in seen:
-            seen.add(pk)
-            cursor.execute("SELECT id, customer_id, merged_into_id FROM cases_case WHERE id = %s", [pk])
-            found = cursor.fetchone()
-            if found is None:
-                return None
-            if found[2] is None:
-                return Case(pk=found[0], customer_id=found[1])
-            pk = found[2]
+    while pk not in seen:
+        seen.add(pk)
+        found = rows.fetch_one("SELECT id, customer_id, merged_into_id FROM cases_case WHERE id = %s", [pk])
+        if found is None:
+            return None
+        if found[2] is None:
+            return Case(pk=found[0], customer_id=found[1])
+        pk = found[2]
     return None
 
 
@@ -146,18 +142,17 @@ class KnownIds:
 def known_ids(message_id: str, references: list[str]) -> KnownIds:
     wanted = list(dict.fromkeys([*references[-30:], message_id] if message_id else references[-30:]))
     ours, answering, answered_by = False, None, None
-    with connection.cursor() as cursor:
-        if wanted:
-            cursor.execute(_KNOWN_IDS.format(", ".join(["%s"] * len(wanted))), wanted)
-            for mid, case_id, direction in cursor.fetchall():
-                if mid == message_id:
-                    ours = ours or direction == "out"
-                else:
-                    answering = (case_id, mid)  # ordered by time: the newest wins
-        if message_id:
-            cursor.execute(_NAMED_BY, [message_id])
-            found = cursor.fetchone()
-            answered_by = found[0] if found else None
+    if wanted:
+        for mid, case_id, direction in rows.fetch_all(
+            _KNOWN_IDS.format(", ".join(["%s"] * len(wanted))), wanted
+        ):
+            if mid == message_id:
+                ours = ours or direction == "out"
+            else:
+                answering = (case_id, mid)  # ordered by time: the newest wins
+    if message_id:
+        found = rows.fetch_one(_NAMED_BY, [message_id])
+        answered_by = found[0] if found else None
     return KnownIds(ours, answering, answered_by)
 
 
@@ -196,19 +191,17 @@ def by_similarity(customer_id: int | None, subject: str, text: str, *, leaving_o
     if customer_id is None:
         return NEW
     now = clock.now()
-    with connection.cursor() as cursor:
-        cursor.execute(_CANDIDATES, [now - timedelta(hours=24), customer_id, now - GUESS_WINDOW, leaving_out])
-        candidates = cursor.fetchall()
-        if not candidates:
-            return NEW
-        ids = [row[0] for row in candidates]
-        marks = ", ".join(["%s"] * len(ids))
-        cursor.execute(_UNIT_NAMES.format(marks), ids)
-        units: dict[int, list[str]] = {}
-        for case_id, name in cursor.fetchall():
-            units.setdefault(case_id, []).append(name)
-        cursor.execute(_FIRST_TEXTS.format(marks), ids)
-        first_texts = dict(cursor.fetchall())
+    candidates = rows.fetch_all(
+        _CANDIDATES, [now - timedelta(hours=24), customer_id, now - GUESS_WINDOW, leaving_out]
+    )
+    if not candidates:
+        return NEW
+    ids = [row[0] for row in candidates]
+    marks = ", ".join(["%s"] * len(ids))
+    units: dict[int, list[str]] = {}
+    for case_id, name in rows.fetch_all(_UNIT_NAMES.format(marks), ids):
+        units.setdefault(case_id, []).append(name)
+    first_texts = dict(rows.fetch_all(_FIRST_TEXTS.format(marks), ids))
     words = _words(f"{subject}\n{text}")
     lowered = f"{subject}\n{text}".lower()
     best = NEW

@@ -271,9 +271,7 @@ _disk = SimpleNamespace(retry_after=0.0)  # the monotonic time before which wait
 
 def _process_one(pk: int, *, by=None, parsed=None) -> RawMessage | None:
     """Read one stored message in a savepoint; answers the row's outcome (None: another process has it)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_CLAIM + ("" if connection.vendor == "sqlite" else " FOR UPDATE"), [pk])
-        found = cursor.fetchone()
+    found = rows.fetch_one(_CLAIM + ("" if connection.vendor == "sqlite" else " FOR UPDATE"), [pk])
     if found is None or found[3] != RawStatus.PENDING:
         return None  # another process got there first
     row = RawMessage(
@@ -304,21 +302,20 @@ def _process_one(pk: int, *, by=None, parsed=None) -> RawMessage | None:
     row.case_id = outcome.case.pk if outcome.case else None
     row.message_id = outcome.message.pk if outcome.message else None
     row.processed_at = None if outcome.status == RawStatus.PENDING else clock.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _RECORD_OUTCOME,
-            [
-                row.status,
-                row.reason,
-                row.case_id,
-                row.message_id,
-                row.processed_at,
-                row.attempts,
-                row.header_message_id,
-                row.body_digest,
-                row.pk,
-            ],
-        )
+    rows.execute(
+        _RECORD_OUTCOME,
+        [
+            row.status,
+            row.reason,
+            row.case_id,
+            row.message_id,
+            row.processed_at,
+            row.attempts,
+            row.header_message_id,
+            row.body_digest,
+            row.pk,
+        ],
+    )
     if outcome.status == RawStatus.QUARANTINED:
         events.quarantined(row=row)
     return row
@@ -349,9 +346,7 @@ def _interpret_mail(row: RawMessage, parsed=None) -> Outcome:
     row.header_message_id = parsed.message_id[:255]
     row.body_digest = mail.body_digest(raw)
     if parsed.message_id:
-        with connection.cursor() as cursor:
-            cursor.execute(_EARLIER_DELIVERY, [parsed.message_id, row.body_digest, row.pk])
-            earlier = cursor.fetchone()
+        earlier = rows.fetch_one(_EARLIER_DELIVERY, [parsed.message_id, row.body_digest, row.pk])
         if earlier:
             pk, case_id, message_id = earlier
             return Outcome(

@@ -10,7 +10,7 @@ from django.db import connection
 from frontline.agents.models import Agent, AgentSkill, Capability, Skill
 from frontline.cases.lifecycle import set_assignee
 from frontline.cases.models import Case
-from frontline.core import chunk, clock
+from frontline.core import chunk, clock, rows
 from frontline.routing import events
 from frontline.routing.models import AgentTopicRecord
 
@@ -58,9 +58,7 @@ _OPEN_CASES_OF = (
 
 def _previous_owner(case: Case) -> tuple[int, str] | None:
     since = connection.ops.adapt_datetimefield_value(clock.now() - CONTINUITY_WINDOW)
-    with connection.cursor() as cursor:
-        cursor.execute(_PREVIOUS_OWNER, [case.customer_id, since, case.pk])
-        found = cursor.fetchone()
+    found = rows.fetch_one(_PREVIOUS_OWNER, [case.customer_id, since, case.pk])
     return (found[0], f"C-{found[1]}") if found else None
 
 
@@ -68,9 +66,7 @@ def _open_cases_of(agent_ids: list[int]) -> dict[int, int]:
     """Each agent's open cases now: counted for every decision (the chunk's own routing moves them)."""
     if not agent_ids:
         return {}
-    with connection.cursor() as cursor:
-        cursor.execute(_OPEN_CASES_OF.format(", ".join(["%s"] * len(agent_ids))), agent_ids)
-        return dict(cursor.fetchall())
+    return dict(rows.fetch_all(_OPEN_CASES_OF.format(", ".join(["%s"] * len(agent_ids))), agent_ids))
 
 
 def skilled(topic: Skill) -> list[AgentSkill]:
