@@ -17,6 +17,8 @@ and the rest), a broken transaction is still refused, and whenever anything watc
 a test capturing them, an execute wrapper) they take Django's own path, so that they are seen.
 """
 
+import datetime
+
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
@@ -153,12 +155,9 @@ def execute_many(statement: str, param_rows) -> None:
 
 
 # Field classes whose value of this exact type (or None) goes to the database as it is: their preparation
-# would hand back the same value. Any other field, or value, is prepared by the field itself.
+# would hand back the same value. Any other field, or value, is prepared by the field itself. Text fields
+# hand on any str (text choices are a str subclass) as it is.
 _AS_IS = {
-    models.CharField: str,
-    models.TextField: str,
-    models.EmailField: str,
-    models.SlugField: str,
     models.IntegerField: int,
     models.BigIntegerField: int,
     models.PositiveIntegerField: int,
@@ -167,20 +166,42 @@ _AS_IS = {
     models.BooleanField: bool,
     models.FloatField: float,
 }
+_TEXT = (models.CharField, models.TextField, models.EmailField, models.SlugField)
+_OWN_WAY = object()  # a value a quick preparer leaves to the field
 
 
-def _as_is(field) -> type | None:
+def _preparer(field, db):
+    """A quick way to the value the field's own preparation gives, for the types intake writes all the
+    time (its layers of checks cost more than the statement); None: always the field's own way."""
     if type(field) is models.ForeignKey and isinstance(field.target_field, models.AutoField):
-        return int  # the id as it is (BigAutoField and SmallAutoField are AutoFields too)
-    return _AS_IS.get(type(field))
+        kind = int  # the id as it is (BigAutoField and SmallAutoField are AutoFields too)
+    elif type(field) in _TEXT:
+        return lambda value: value if value is None or isinstance(value, str) else _OWN_WAY
+    elif type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add):
+        adapt = db.ops.adapt_datetimefield_value  # an aware datetime: only the backend's adaptation is left
+
+        def prepare_datetime(value):
+            if value is None:
+                return None
+            return adapt(value) if type(value) is datetime.datetime and value.tzinfo else _OWN_WAY
+
+        return prepare_datetime
+    elif type(field) is models.JSONField:
+        adapt, encoder = db.ops.adapt_json_value, field.encoder
+        return lambda value: adapt(value, encoder) if type(value) in (dict, list) else _OWN_WAY
+    else:
+        kind = _AS_IS.get(type(field))
+        if kind is None:
+            return None
+    return lambda value: value if value is None or type(value) is kind else _OWN_WAY
 
 
-def _values(instance, fields, kinds, add: bool, db) -> list:
+def _values(instance, fields, preparers, add: bool, db) -> list:
     values = []
-    for field, kind in zip(fields, kinds, strict=True):
-        if kind is not None:
-            value = getattr(instance, field.attname)
-            if value is None or type(value) is kind:
+    for field, prepare in zip(fields, preparers, strict=True):
+        if prepare is not None:
+            value = prepare(getattr(instance, field.attname))
+            if value is not _OWN_WAY:
                 values.append(value)
                 continue
         values.append(field.get_db_prep_save(field.pre_save(instance, add), db))
@@ -200,9 +221,9 @@ def insert(instance) -> None:
         marks = ", ".join(["%s"] * len(fields))
         table, pk = quote(meta.db_table), quote(meta.pk.column)
         statement = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}"
-        statements[(model, "insert")] = (statement, fields, [_as_is(field) for field in fields])
-    statement, fields, kinds = statements[(model, "insert")]
-    instance.pk = _run(db, statement, _values(instance, fields, kinds, True, db), _first)[0]
+        statements[(model, "insert")] = (statement, fields, [_preparer(field, db) for field in fields])
+    statement, fields, preparers = statements[(model, "insert")]
+    instance.pk = _run(db, statement, _values(instance, fields, preparers, True, db), _first)[0]
     instance._state.adding, instance._state.db = False, db.alias
 
 
@@ -218,6 +239,6 @@ def update(instance, fields: list[str]) -> None:
         quote = db.ops.quote_name
         assignments = ", ".join(f"{quote(field.column)} = %s" for field in chosen)
         statement = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
-        statements[key] = (statement, chosen, [_as_is(field) for field in chosen])
-    statement, chosen, kinds = statements[key]
-    _run(db, statement, [*_values(instance, chosen, kinds, False, db), instance.pk], _count)
+        statements[key] = (statement, chosen, [_preparer(field, db) for field in chosen])
+    statement, chosen, preparers = statements[key]
+    _run(db, statement, [*_values(instance, chosen, preparers, False, db), instance.pk], _count)

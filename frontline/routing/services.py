@@ -267,8 +267,9 @@ def _opening_text(case: Case) -> str:
 def triage_new_case(case: Case, *, via: str = "intake", just_opened: bool = False) -> Case:
     """Right after a case opens: repeat rule, topic, owner, score. One transaction with the opening.
     `just_opened`: the case is the instance open_case returned in this transaction (intake's path), so
-    nothing is locked or read again: its units and opening message are on it."""
-    with transaction.atomic():
+    nothing is locked or read again: its units and opening message are on it; and no savepoint of its own
+    is taken, since whatever fails here fails the opening with it."""
+    with transaction.atomic(savepoint=not just_opened):
         if just_opened:
             units, opening = [u.pk for u in case.opening_units], case.opening_message.body_text
         else:

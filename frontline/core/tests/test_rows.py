@@ -1,6 +1,8 @@
 """Plain SQL on intake's path: the driver's connection directly, with Django's errors and Django's path
 whenever something watches the queries."""
 
+import datetime
+
 import pytest
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.transaction import TransactionManagementError
@@ -9,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from frontline.core import rows
 from frontline.customers.models import Customer
 from frontline.customers.services import create_customer
+from frontline.events.models import Event, EventKind
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +96,47 @@ def test_given_an_execute_wrapper_when_plain_sql_runs_then_the_wrapper_sees_it(u
         rows.execute_many("UPDATE customers_customer SET notes = %s WHERE id = %s", [("a", -1), ("b", -2)])
 
     assert seen == ["UPDATE customers_customer SET notes = %s WHERE id = %s"]
+
+
+def _stored(model, pk) -> tuple:
+    """The row as the database holds it, column by column, before any conversion back."""
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in model._meta.concrete_fields[1:])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {model._meta.db_table} WHERE id = %s", [pk])
+        return cursor.fetchone()
+
+
+def test_given_the_same_event_when_written_by_rows_and_by_save_then_the_stored_rows_are_equal(unwatched):
+    customer = create_customer(name="Same Ltd")
+    at = datetime.datetime(
+        2026, 3, 1, 12, 30, 15, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=2))
+    )
+    fields = dict(
+        kind=EventKind.CASE_OPENED,  # a text choice: a str subclass
+        at=at,  # aware, not in UTC
+        actor_label="intake",
+        via="email",
+        customer=customer,
+        data={"reason": "naïve ünïcode", "nested": [1, 2.5, None, {"deep": True}]},
+    )
+    by_rows, by_save = Event(**fields), Event(**fields)
+
+    rows.insert(by_rows)
+    by_save.save()
+
+    assert _stored(Event, by_rows.pk) == _stored(Event, by_save.pk)
+    assert rows.get(Event, by_rows.pk).at == at
+
+
+def test_given_a_naive_datetime_when_written_by_rows_then_it_is_stored_as_save_stores_it(unwatched):
+    customer = create_customer(name="Naive Ltd")
+    naive = datetime.datetime(2026, 3, 1, 12, 0)
+
+    with pytest.warns(RuntimeWarning):  # Django's warning, as save() gives it: the value took the field's way
+        customer.created_at = naive
+        rows.update(customer, ["created_at"])
+    by_rows = _stored(Customer, customer.pk)
+    with pytest.warns(RuntimeWarning):
+        customer.save(update_fields=["created_at"])
+
+    assert by_rows == _stored(Customer, customer.pk)
