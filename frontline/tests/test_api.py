@@ -5,6 +5,7 @@ import json
 import pytest
 
 from frontline.agents.services import issue_api_token, revoke_api_token
+from frontline.api import api as ninja_api
 from frontline.cases import services
 from frontline.customers import services as customers
 
@@ -58,6 +59,15 @@ def test_the_openapi_schema_is_served(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/cases/{ref}/messages" in schema["paths"]
     assert "post" in schema["paths"]["/api/v1/messages"]  # channel intake
+
+
+def test_the_schema_built_once_is_the_same_for_every_caller_and_none_can_change_it_for_the_next():
+    first = ninja_api.get_openapi_schema()
+    first["paths"].clear()  # a careless caller
+
+    again = ninja_api.get_openapi_schema()
+    assert "/api/v1/messages" in again["paths"]
+    assert again == ninja_api._build_openapi_schema()
 
 
 def test_create_read_and_update_a_customer(api):
