@@ -140,7 +140,26 @@ def threading_report(stream) -> str:
     return f"{len(replies) - wrong} of {len(replies)} replies on their original's case ({wrong} wrong)"
 
 
+def yardstick(seconds: float = 3.0) -> float:
+    """A fixed piece of pure Python (parse, serialise, match, sort) run for `seconds`: rounds per second.
+    Printed before and after a run, so that figures taken on different days can be set side by side:
+    this shared machine's speed has varied by a third from one day to the next."""
+    import email
+    import re as regex
+
+    sample = (ROOT / "bench" / "intake.py").read_bytes()[:4000]
+    words = regex.compile(rb"[A-Za-z_]+")
+    rounds, until = 0, time.perf_counter() + seconds
+    while time.perf_counter() < until:
+        message = email.message_from_bytes(b"Subject: yardstick\r\n\r\n" + sample)
+        found = sorted(words.findall(message.get_payload().encode()))
+        json.loads(json.dumps({"words": [w.decode() for w in found], "n": len(found)}))
+        rounds += 1
+    return rounds / seconds
+
+
 def run_inproc(args) -> None:
+    before = yardstick()
     data_dir = fresh_database("intake", history=args.history)
     in_process(data_dir)
     from django.db.models import Count
@@ -177,6 +196,10 @@ def run_inproc(args) -> None:
     print(f"INTAKE per message processing ms: p50 {p50:.2f} p99 {p99:.2f} max {worst:.1f}")
     print(f"INTAKE outcomes {statuses}")
     print("INTAKE threading: " + threading_report(stream))
+    after = yardstick()
+    print(
+        f"INTAKE machine yardstick (pure Python rounds/s, higher is faster): {before:.0f}, then {after:.0f}"
+    )
     if door_timings:
         ms = [t * 1000 for t in door_timings]
         rules = "the demo's grouping rules" if args.grouping_rules else "no grouping rules"
