@@ -26,7 +26,10 @@ _LOADED: dict[int, object] = {}
 def examples() -> tuple[list[str], list[str]]:
     """(words, label) of every corrected contact: the words as the rules see them, lower case."""
     labels = dict(Correction.objects.values_list("message_id", "failure_type"))
-    words = Message.objects.filter(pk__in=list(labels)).values_list("pk", "body_text")
+    # In a fixed order: the linear model's training follows the order of its examples, and a database
+    # hands back unordered rows in whatever order its pages hold them (PostgreSQL's vary with what came
+    # before), so the same corrections would train a different model from one run to the next.
+    words = Message.objects.filter(pk__in=list(labels)).order_by("pk").values_list("pk", "body_text")
     pairs = [(text[:2000].lower(), labels[pk] or VALUE) for pk, text in words]
     return [text for text, _ in pairs], [label for _, label in pairs]
 
