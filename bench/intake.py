@@ -14,9 +14,11 @@ the replies arriving before their original.
 """
 
 import argparse
+import email
 import json
 import os
 import random
+import re
 import smtplib
 import statistics
 import subprocess
@@ -144,11 +146,8 @@ def yardstick(seconds: float = 3.0) -> float:
     """A fixed piece of pure Python (parse, serialise, match, sort) run for `seconds`: rounds per second.
     Printed before and after a run, so that figures taken on different days can be set side by side:
     this shared machine's speed has varied by a third from one day to the next."""
-    import email
-    import re as regex
-
     sample = (ROOT / "bench" / "intake.py").read_bytes()[:4000]
-    words = regex.compile(rb"[A-Za-z_]+")
+    words = re.compile(rb"[A-Za-z_]+")
     rounds, until = 0, time.perf_counter() + seconds
     while time.perf_counter() < until:
         message = email.message_from_bytes(b"Subject: yardstick\r\n\r\n" + sample)

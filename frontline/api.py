@@ -75,12 +75,14 @@ ERRORS = {
 
 
 class FrontlineApi(NinjaAPI):
+    _built_schema = None  # the schema without a prefix or path parameters, once built
+
     def get_openapi_schema(self, **kwargs):
         """Built once per process (a third of a second of pydantic's work: the routes are fixed once the URL
         configuration is loaded); each caller gets its own copy."""
         if kwargs.get("path_prefix") is not None or kwargs.get("path_params"):
             return self._build_openapi_schema(**kwargs)
-        if self.__dict__.get("_built_schema") is None:
+        if self._built_schema is None:
             self._built_schema = self._build_openapi_schema()
         return copy.deepcopy(self._built_schema)
 

@@ -173,11 +173,10 @@ _OWN_WAY = object()  # a value a quick preparer leaves to the field
 def _preparer(field, db):
     """A quick way to the value the field's own preparation gives, for the types intake writes all the
     time (its layers of checks cost more than the statement); None: always the field's own way."""
-    if type(field) is models.ForeignKey and isinstance(field.target_field, models.AutoField):
-        kind = int  # the id as it is (BigAutoField and SmallAutoField are AutoFields too)
-    elif type(field) in _TEXT:
+    field_class = type(field)
+    if field_class in _TEXT:
         return lambda value: value if value is None or isinstance(value, str) else _OWN_WAY
-    elif type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add):
+    if field_class is models.DateTimeField and not (field.auto_now or field.auto_now_add):
         adapt = db.ops.adapt_datetimefield_value  # an aware datetime: only the backend's adaptation is left
 
         def prepare_datetime(value):
@@ -186,13 +185,15 @@ def _preparer(field, db):
             return adapt(value) if type(value) is datetime.datetime and value.tzinfo else _OWN_WAY
 
         return prepare_datetime
-    elif type(field) is models.JSONField:
+    if field_class is models.JSONField:
         adapt, encoder = db.ops.adapt_json_value, field.encoder
         return lambda value: adapt(value, encoder) if type(value) in (dict, list) else _OWN_WAY
+    if field_class is models.ForeignKey and isinstance(field.target_field, models.AutoField):
+        kind = int  # the id as it is (BigAutoField and SmallAutoField are AutoFields too)
     else:
-        kind = _AS_IS.get(type(field))
-        if kind is None:
-            return None
+        kind = _AS_IS.get(field_class)
+    if kind is None:
+        return None
     return lambda value: value if value is None or type(value) is kind else _OWN_WAY
 
 

@@ -53,11 +53,10 @@ def test_given_a_duplicate_key_when_inserted_by_plain_sql_then_djangos_integrity
 
 def test_given_a_broken_transaction_when_plain_sql_runs_then_it_is_refused(unwatched):
     with transaction.atomic():
-        connection.set_rollback(True)
-        connection.needs_rollback = True
+        transaction.set_rollback(True)
         with pytest.raises(TransactionManagementError):
             rows.fetch_one("SELECT 1")
-        connection.needs_rollback = False
+        transaction.set_rollback(False)
 
 
 def test_given_nothing_watching_when_plain_sql_runs_then_djangos_cursor_is_not_used(unwatched, monkeypatch):
