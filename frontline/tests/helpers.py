@@ -9,18 +9,43 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.conf import settings
-from django.db import connection
-from django.test import Client
+from django.db import connection, transaction
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from frontline.operations.processes import DURABLE_WORKER, ROLES
 from frontline.portal.visitor import SESSION_KEY
 from frontline.scheduling.backend import on_rq
+
+
+def files_in(folder) -> dict:
+    """The settings that keep a test's files (attachments, trained models, the shared cache) in `folder`."""
+    return {
+        "ATTACHMENTS_DIR": folder / "attachments",
+        "FRONTLINE_ROUTER_DIR": str(folder / "models"),
+        "CACHES": {
+            "default": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(folder / "cache"),
+            }
+        },
+    }
+
+
+@contextmanager
+def held_for_module(django_db_blocker, folder):
+    """Data that takes seconds to build, built once for a module's tests instead of once for each: inside a
+    transaction that each test's own (then a savepoint) nests in, rolled back when the module is done, with
+    its files in `folder` (a test that uses the data points its settings there with `files_in`)."""
+    with override_settings(**files_in(folder)), django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 def worker_env(**extra) -> dict:
@@ -101,7 +126,8 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     receiver.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # Polled every 50 ms for a shutdown (the default half second was most of many tests' teardown).
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return receiver, server
 
 

@@ -11,14 +11,28 @@ from frontline.customers.models import ContactState, Customer, Person, UnitState
 from frontline.customers.services import has_working_channel
 from frontline.intake.models import RawMessage, RawStatus
 from frontline.policy.models import Decision
+from frontline.tests.helpers import files_in, held_for_module
 from frontline.todos.models import ToDo, ToDoKind
 
 HOUR = datetime.timedelta(hours=1)
 
 
+@pytest.fixture(scope="module")
+def built(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo provider, built once for this module (five seconds a build); each test's changes to it are
+    undone after the test."""
+    folder = tmp_path_factory.mktemp("demo")
+    with held_for_module(django_db_blocker, folder):
+        call_command(
+            "demo", "--no-serve", "--customers", "40", "--history-cases", "300", stdout=io.StringIO()
+        )
+        yield folder
+
+
 @pytest.fixture
-def demo(db):
-    call_command("demo", "--no-serve", "--customers", "40", "--history-cases", "300", stdout=io.StringIO())
+def demo(built, db, settings):
+    for name, value in files_in(built).items():
+        setattr(settings, name, value)
 
 
 def test_the_demo_provider_has_history_to_learn_from(demo):
