@@ -15,7 +15,7 @@ from frontline.cases import clocks, priority, services
 from frontline.cases.inbox import InboxFilter, inbox_page
 from frontline.cases.lookup import access_case
 from frontline.cases.models import Case, Message
-from frontline.core.api import Id, In, Limit, PageOut, get_or_404
+from frontline.core.api import Id, In, Limit, Moment, PageOut, get_or_404
 from frontline.core.pagination import keyset_page
 from frontline.customers.models import Customer, Person, ServiceUnit
 from frontline.intake import public as intake_public
@@ -80,7 +80,7 @@ class CaseDetailOut(CaseOut):
     similar_cases: list[dict] = Field(description="Resolved cases most like this one, with their resolution")
 
 
-class OverrideIn(In):
+class PriorityOverrideIn(In):
     points: float = Field(ge=-500, le=500, description="Points added to the score (negative to lower it)")
     hours: float = Field(gt=0, le=24 * 14, description="How long the override counts")
     reason: str = Field(min_length=1, max_length=255)
@@ -99,7 +99,7 @@ class CaseIn(In):
     requester_id: int | None = Field(None, ge=1, le=2**62)
     unit_ids: list[int] = Field(default_factory=list, max_length=500)
     topic: str | None = None
-    problem_started_at: datetime.datetime | None = None
+    problem_started_at: Moment | None = None
 
 
 class MessageOut(Schema):
@@ -220,7 +220,7 @@ def get_case(request, ref: str):
 @router.post(
     "/cases/{ref}/priority-override", response=CaseOut, summary="Adjust the score for a while, with a reason"
 )
-def override_priority(request, ref: str, payload: OverrideIn):
+def override_priority(request, ref: str, payload: PriorityOverrideIn):
     services.override_priority(
         _case(request, ref),
         by=request.agent,

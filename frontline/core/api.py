@@ -1,10 +1,11 @@
 """Small pieces every API router shares."""
 
+import datetime
 from typing import Annotated, Generic, TypeVar
 
 from django.http import Http404
 from ninja import Path, Query, Schema
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from frontline.core.db import MAX_ID
 
@@ -13,6 +14,20 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 # The same bound for ids inside a JSON body (lists of customers, units).
 BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+def _in_utc(moment: datetime.datetime) -> datetime.datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=datetime.UTC)
+    try:
+        return moment.astimezone(datetime.UTC)
+    except OverflowError:  # the last moments of year 9999 with an offset west of Greenwich
+        raise ValueError("is beyond the last moment a date can name") from None
+
+
+# A moment in a request body, kept in UTC: ISO 8601 allows any offset under a day, PostgreSQL only those
+# under sixteen hours ("-21:37" was a 500 there). One without an offset is taken as UTC.
+Moment = Annotated[datetime.datetime, AfterValidator(_in_utc)]
 
 T = TypeVar("T")
 

@@ -15,7 +15,7 @@ from frontline.correlation.models import GroupBy, GroupingRule, Proposal, Propos
 router = Router(tags=["correlation"])
 
 
-class RuleIn(In):
+class GroupingRuleIn(In):
     name: str = Field(max_length=100)
     condition: str = Field(max_length=5000, description="CEL over case, customer and element")
     group_by: GroupBy = GroupBy.UPSTREAM
@@ -26,28 +26,33 @@ class RuleIn(In):
     description: str = Field("", max_length=5000)
 
 
-class RuleOut(RuleIn):
+class GroupingRuleOut(GroupingRuleIn):
     id: int
     version: int
 
 
 def _rule(rule: GroupingRule) -> dict:
-    return {k: getattr(rule, k) for k in RuleIn.model_fields} | {"id": rule.pk, "version": rule.version}
+    return {k: getattr(rule, k) for k in GroupingRuleIn.model_fields} | {
+        "id": rule.pk,
+        "version": rule.version,
+    }
 
 
-@router.get("/correlation/rules", response=list[RuleOut])
+@router.get("/correlation/rules", response=list[GroupingRuleOut])
 def list_rules(request):
     return [_rule(r) for r in GroupingRule.objects.order_by("name")]
 
 
-@router.post("/correlation/rules", response={201: RuleOut}, summary="Add a grouping rule (checked at save)")
-def create_rule(request, payload: RuleIn):
+@router.post(
+    "/correlation/rules", response={201: GroupingRuleOut}, summary="Add a grouping rule (checked at save)"
+)
+def create_rule(request, payload: GroupingRuleIn):
     require(request.agent, Capability.RUN_INCIDENTS)
     return Status(201, _rule(rules.save_rule(by=request.agent, via="api", **payload.dict())))
 
 
-@router.put("/correlation/rules/{rule_id}", response=RuleOut)
-def change_rule(request, rule_id: Id, payload: RuleIn):
+@router.put("/correlation/rules/{rule_id}", response=GroupingRuleOut)
+def change_rule(request, rule_id: Id, payload: GroupingRuleIn):
     require(request.agent, Capability.RUN_INCIDENTS)
     rule = get_or_404(GroupingRule.objects, pk=rule_id)
     return _rule(rules.save_rule(by=request.agent, rule=rule, via="api", **payload.dict()))

@@ -8,7 +8,7 @@ from pydantic import Field
 from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
 from frontline.cases.lookup import access_case
-from frontline.core.api import BodyId, Id, In, Limit, get_or_404
+from frontline.core.api import BodyId, Id, In, Limit, Moment, get_or_404
 from frontline.core.errors import ServiceError
 from frontline.customers.models import ServiceUnit
 from frontline.incidents import services
@@ -226,8 +226,8 @@ class MaintenanceIn(In):
     title: str = Field(max_length=200)
     body: str = Field(max_length=20_000)
     impact: MaintenanceImpact
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Moment
+    ends_at: Moment
     components: list[str] = Field([], max_length=1000)
     units: list[BodyId] = Field([], max_length=10_000)
     public: bool = True
@@ -237,8 +237,8 @@ class MaintenanceChange(In):
     title: str | None = Field(None, max_length=200)
     body: str | None = Field(None, max_length=20_000)
     impact: MaintenanceImpact | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     status: MaintenanceStatus | None = Field(None, description="CANCELLED to call it off")
 
 
@@ -514,13 +514,13 @@ class SummaryIn(In):
     body: str = Field(max_length=20_000)
 
 
-class SummaryOut(Schema):
+class SummarySentOut(Schema):
     customers: int
 
 
 @router.post(
     "/incidents/{incident_id}/postmortem/summary",
-    response={202: SummaryOut},
+    response={202: SummarySentOut},
     summary="Send the customer-facing summary to the affected customers only, each with their own timeline",
 )
 def send_summary(request, incident_id: Id, payload: SummaryIn):

@@ -167,7 +167,7 @@ class CorrectionIn(In):
     reason: str = Field("", max_length=300)
 
 
-class ContactOut(Schema):
+class DemandCorrectionOut(Schema):
     message_id: int
     failure_type: str = Field(description='"" for value demand')
     rules_said: str
@@ -176,7 +176,7 @@ class ContactOut(Schema):
 
 @router.post(
     "/cases/{ref}/contacts/{message_id}/demand",
-    response=ContactOut,
+    response=DemandCorrectionOut,
     summary="Correct a contact's demand class",
 )
 def correct_contact(request, ref: str, message_id: Id, payload: CorrectionIn):
@@ -193,7 +193,7 @@ def correct_contact(request, ref: str, message_id: Id, payload: CorrectionIn):
     }
 
 
-class RuleIn(In):
+class DemandRuleIn(In):
     name: str = Field(min_length=1, max_length=100)
     condition: str = Field(
         min_length=1, max_length=4000, description="CEL over `contact` (see the measures page)"
@@ -203,7 +203,7 @@ class RuleIn(In):
     enabled: bool = True
 
 
-class RuleOut(Schema):
+class DemandRuleOut(Schema):
     id: int
     name: str
     condition: str
@@ -224,20 +224,20 @@ def _rule(rule: DemandRule) -> dict:
 
 
 @router.get(
-    "/measures/rules", response=list[RuleOut], summary="The demand rules, in the order they are tried"
+    "/measures/rules", response=list[DemandRuleOut], summary="The demand rules, in the order they are tried"
 )
 def demand_rules(request):
     return [_rule(r) for r in DemandRule.objects.order_by("position", "pk")]
 
 
-@router.post("/measures/rules", response={201: RuleOut}, summary="Write a demand rule (team leads)")
-def add_demand_rule(request, payload: RuleIn):
+@router.post("/measures/rules", response={201: DemandRuleOut}, summary="Write a demand rule (team leads)")
+def add_demand_rule(request, payload: DemandRuleIn):
     rule = services.save_rule(by=request.agent, via="api", **payload.dict())
     return Status(201, _rule(rule))
 
 
-@router.put("/measures/rules/{rule_id}", response=RuleOut, summary="Change a demand rule (team leads)")
-def change_demand_rule(request, rule_id: Id, payload: RuleIn):
+@router.put("/measures/rules/{rule_id}", response=DemandRuleOut, summary="Change a demand rule (team leads)")
+def change_demand_rule(request, rule_id: Id, payload: DemandRuleIn):
     require(request.agent, Capability.ASSIGN_OTHERS)  # before the lookup: a stranger learns nothing
     rule = get_or_404(DemandRule.objects, pk=rule_id)
     return _rule(services.save_rule(by=request.agent, via="api", rule=rule, **payload.dict()))

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from frontline.agents.models import Capability
 from frontline.agents.services import require
-from frontline.core.api import Id, In, Limit, get_or_404
+from frontline.core.api import Id, In, Limit, Moment, get_or_404
 from frontline.monitoring import changes, services
 from frontline.monitoring.models import (
     Alert,
@@ -194,8 +194,8 @@ class ChangeIn(In):
         max_length=changes.MAX_TARGETS, description="Component names, hostnames or unit names it touched"
     )
     changed_by: str = Field(max_length=200, description="Who made it: a person or a pipeline")
-    started_at: datetime | None = Field(None, description="When it started; now if left out")
-    finished_at: datetime | None = None
+    started_at: Moment | None = Field(None, description="When it started; now if left out")
+    finished_at: Moment | None = None
     tool: str = Field("", max_length=100, description="What recorded it: ansible, a CI job...")
     link: str = Field("", max_length=500, description="The pipeline run, the merge request")
     external_id: str = Field("", max_length=200, description="Your id for it: a retry records it once")

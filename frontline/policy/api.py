@@ -8,7 +8,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from frontline.cases.lookup import access_case
-from frontline.core.api import Id, In, get_or_404
+from frontline.core.api import Id, In, Moment, get_or_404
 from frontline.core.errors import ServiceError
 from frontline.customers.models import Customer, ServiceUnit
 from frontline.policy import arf, reports, services
@@ -164,7 +164,7 @@ class AbuseReportIn(In):
     category: str = Field("", description="worm, ddos, scan, spam, phishing, malware...")
     feedback_type: str = "abuse"
     reporter: str = ""
-    arrival_date: datetime | None = None
+    arrival_date: Moment | None = None
     incidents: int = Field(1, ge=1)
     idempotency_key: str | None = None
 
@@ -348,7 +348,7 @@ class OverrideIn(In):
     kind: OverrideKind = Field(..., description="do_less, do_differently or delay")
     reason: str
     action: ActionKind | None = Field(None, description="The action instead (do_less, do_differently)")
-    until: datetime | None = Field(None, description="When it runs instead (delay)")
+    until: Moment | None = Field(None, description="When it runs instead (delay)")
 
 
 @router.post("/policy/decisions/{decision_id}/override", response=DecisionOut)

@@ -1,5 +1,6 @@
 """The JSON API: token authentication, the same services as the pages, and clear 4xx for bad input."""
 
+import collections
 import json
 
 import pytest
@@ -68,6 +69,28 @@ def test_the_schema_built_once_is_the_same_for_every_caller_and_none_can_change_
     again = ninja_api.get_openapi_schema()
     assert "/api/v1/messages" in again["paths"]
     assert again == ninja_api._build_openapi_schema()
+
+
+def test_no_two_schemas_of_the_api_share_a_name():
+    """django-ninja names a schema in the OpenAPI document by its class's name alone: two classes of one
+    name became one schema, and the other endpoint was documented (and fuzzed) with the wrong body or
+    answer (ContactOut was both a contact point and a demand correction; RuleIn three kinds of rule)."""
+    from pydantic import BaseModel
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    modules = collections.defaultdict(set)
+    for cls in subclasses(BaseModel):
+        if cls.__module__.startswith("frontline.") and cls.__module__.endswith(("api", "schema")):
+            modules[cls.__name__].add(cls.__module__)
+    assert {name: where for name, where in modules.items() if len(where) > 1} == {}
+    documented = ninja_api.get_openapi_schema()["components"]["schemas"]
+    assert {"DemandRuleIn", "GroupingRuleIn", "RuleIn", "DemandCorrectionOut", "ContactOut"} <= set(
+        documented
+    )
 
 
 def test_create_read_and_update_a_customer(api):

@@ -34,7 +34,7 @@ class CreatedOut(SubscriptionOut):
     secret: str = Field(description="Verify X-Frontline-Signature with it: HMAC-SHA256 of 'timestamp.body'")
 
 
-class AttemptOut(Schema):
+class WebhookAttemptOut(Schema):
     at: datetime.datetime
     status_code: int | None
     answer: str
@@ -49,7 +49,7 @@ class DeliveryOut(Schema):
     tries: int
     next_attempt_at: datetime.datetime
     delivered_at: datetime.datetime | None
-    attempts: list[AttemptOut]
+    attempts: list[WebhookAttemptOut]
 
 
 def _admin(request):

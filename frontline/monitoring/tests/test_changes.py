@@ -79,3 +79,17 @@ def test_a_second_component_of_the_same_name_is_a_conflict_not_an_error(ci, rela
     answer = ci("/monitoring/components", {"name": "smtp-2", "kind": "relay", "group": "Mail"})
     assert answer.status_code == 409 and "already a component named" in answer.json()["detail"]
     assert monitoring.Component.objects.filter(name="smtp-2").count() == 1
+
+
+def test_a_moment_with_any_offset_iso_allows_is_kept_in_utc_and_one_past_year_9999_is_refused(ci, relay):
+    # given times with offsets beyond the sixteen hours PostgreSQL takes, which ISO 8601 allows
+    far_west = {"started_at": "2026-12-01T09:40:00-21:37", "finished_at": "2026-12-03T09:00:00+23:00"}
+    # when a change is recorded with them, then they are kept as the same moments, in UTC
+    kept = ci("/changes", {**CHANGE, **far_west})
+    assert kept.status_code == 201, kept.content
+    change = Change.objects.get()
+    assert change.started_at.isoformat() == "2026-12-02T07:17:00+00:00"
+    assert change.finished_at.isoformat() == "2026-12-02T10:00:00+00:00"
+    # and a moment that would be past year 9999 in UTC is a 422 that names its field, not an error
+    refused = ci("/changes", {**CHANGE, "external_id": "x", "finished_at": "9999-12-31T23:00:00-05:00"})
+    assert refused.status_code == 422 and "finished_at" in refused.content.decode()
