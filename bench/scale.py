@@ -232,16 +232,27 @@ def run_load(args) -> None:
         subprocess.Popen([sys.executable, notify, "smtp-peer", str(smtp_port)], env=env),
         subprocess.Popen([sys.executable, notify, "http-peer", str(http_port)], env=env),
     ]
+
+    # The roles' warnings and errors go to files beside the data (web.log, worker-N.log): a run that sends
+    # less than it should can then say why.
+    def log(name: str):
+        return open(Path(args.data_dir) / name, "ab")  # the child process writes to it until it ends
+
     web = subprocess.Popen(
         [BIN / "gunicorn", "--config", "python:frontline.operations.gunicorn", "frontline.wsgi"],
         env={**env, "FRONTLINE_LOG_LEVEL": "ERROR"},
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log("web.log"),
+        stderr=subprocess.STDOUT,
     )
     workers = [
-        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for command in worker_commands(argparse.Namespace(workers=2, poll=0.1))
+        subprocess.Popen(
+            command,
+            env=env,
+            stdout=log(f"worker-{n}.log"),
+            stderr=subprocess.STDOUT,
+        )
+        for n, command in enumerate(worker_commands(argparse.Namespace(workers=2, poll=0.1)))
     ]
     try:
         wait_until_serving(web_port, "/healthz")
