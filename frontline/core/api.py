@@ -4,6 +4,7 @@ import datetime
 from typing import Annotated, Generic, TypeVar
 
 from django.http import Http404
+from django.utils import timezone
 from ninja import Path, Query, Schema
 from pydantic import AfterValidator, ConfigDict, Field
 
@@ -17,16 +18,16 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 def _in_utc(moment: datetime.datetime) -> datetime.datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=datetime.UTC)
+    if moment.tzinfo is None:  # as Django took it before: in the provider's time zone (TIME_ZONE)
+        moment = timezone.make_aware(moment)
     try:
         return moment.astimezone(datetime.UTC)
-    except OverflowError:  # the last moments of year 9999 with an offset west of Greenwich
-        raise ValueError("is beyond the last moment a date can name") from None
+    except OverflowError:  # the edges of years 1 and 9999 with an offset
+        raise ValueError("falls outside the years 1 to 9999 in UTC") from None
 
 
 # A moment in a request body, kept in UTC: ISO 8601 allows any offset under a day, PostgreSQL only those
-# under sixteen hours ("-21:37" was a 500 there). One without an offset is taken as UTC.
+# under sixteen hours ("-21:37" was a 500 there).
 Moment = Annotated[datetime.datetime, AfterValidator(_in_utc)]
 
 T = TypeVar("T")

@@ -42,7 +42,8 @@ def files_in(folder) -> dict:
 def held_for_module(django_db_blocker, folder):
     """Data that takes seconds to build, built once for a module's tests instead of once for each: inside a
     transaction that each test's own (then a savepoint) nests in, rolled back when the module is done, with
-    its files in `folder` (a test that uses the data points its settings there with `files_in`)."""
+    its files in `folder` (a test that uses the data points its settings there with `files_in`). Not for a
+    module with transactional tests: the flush after one would empty what is held."""
     with override_settings(**files_in(folder)), django_db_blocker.unblock(), transaction.atomic():
         yield
         transaction.set_rollback(True)

@@ -27,6 +27,7 @@ class OneThreadServer(WSGIServer):
     PostgreSQL, and these tests make about ten thousand."""
 
     def __init__(self, *args, connections_override=None, **kwargs):
+        # The override shares an in-memory SQLite connection; the tests' databases are files or PostgreSQL.
         super().__init__(*args, **kwargs)
 
 
