@@ -70,19 +70,10 @@ class Team(models.Model):
 
     def _opening(self, day: datetime.date) -> tuple[datetime.datetime, datetime.datetime] | None:
         """The day's open interval in UTC, or None when the team is closed all day (weekend, holiday)."""
-        from zoneinfo import ZoneInfo
-
-        if self.holiday_country and day in _holidays(self.holiday_country, day.year):
-            return None
-        hours = self.business_hours.get(day.strftime("%a").lower())
+        hours = self.business_hours.get(_WEEKDAYS[day.weekday()])
         if not hours:
             return None
-        zone = ZoneInfo(self.time_zone)
-        start, end = (
-            datetime.datetime.combine(day, datetime.time.fromisoformat(h), zone).astimezone(datetime.UTC)
-            for h in hours
-        )
-        return start, end
+        return _open_interval(day, tuple(hours), self.time_zone, self.holiday_country)
 
     def _local_day(self, moment: datetime.datetime) -> datetime.date:
         from zoneinfo import ZoneInfo
@@ -122,6 +113,25 @@ class Team(models.Model):
                 left -= available
             day += datetime.timedelta(days=1)
         raise ValueError(f"{self} has no business hours to count time in")
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # business_hours' keys, by date.weekday()
+
+
+@functools.lru_cache(maxsize=4096)
+def _open_interval(day: datetime.date, hours: tuple, time_zone: str, holiday_country: str):
+    """A day's open interval in UTC, or None on a holiday: kept, since routing asks it of every candidate
+    for every new case."""
+    from zoneinfo import ZoneInfo
+
+    if holiday_country and day in _holidays(holiday_country, day.year):
+        return None
+    zone = ZoneInfo(time_zone)
+    start, end = (
+        datetime.datetime.combine(day, datetime.time.fromisoformat(h), zone).astimezone(datetime.UTC)
+        for h in hours
+    )
+    return start, end
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from frontline.core import clock, rows
 
 def add_message(case: Case, *, first: bool = False, **fields) -> Message:
     """`first`: the case's opening message, so the case has no search document yet."""
-    message = Message(case=case, created_at=clock.now(), **fields)
+    message = rows.new(Message, case=case, created_at=clock.now(), **fields)
     rows.insert(message)  # plain SQL: every message intake reads is written here
     search.index_messages([(message.pk, case.pk, message.subject, message.body_text)], new_cases=first)
     return message

@@ -35,6 +35,7 @@ from frontline.cases.rescoring import refresh_open_priorities as refresh_open_pr
 from frontline.cases.units import attach_units as attach_units
 from frontline.cases.units import detach_unit as detach_unit
 from frontline.core import clock, rows
+from frontline.core.db import atomic_service
 from frontline.core.doors import door
 from frontline.core.errors import NotAllowed, ServiceError, require_choice
 from frontline.customers.mentions import named_units
@@ -73,7 +74,7 @@ def _acts_for(person_id: int, customer_id: int) -> bool:
     return rows.fetch_one(membership, [person_id, customer_id]) is not None
 
 
-@transaction.atomic
+@atomic_service  # intake reads each message in a savepoint of its own: no second one
 def open_case(
     *,
     customer: Customer,
@@ -108,7 +109,8 @@ def open_case(
         units = named_units(customer.pk, f"{subject}\n{body}")
     now = clock.now()
     started = min(problem_started_at or now, now)
-    case = Case(
+    case = rows.new(
+        Case,
         customer=customer,
         requester=requester,
         subject=subject[:255],
@@ -151,7 +153,7 @@ def open_case(
     return case
 
 
-@transaction.atomic
+@atomic_service  # intake reads each message in a savepoint of its own: no second one
 def record_inbound_message(
     case: Case,
     *,

@@ -15,9 +15,9 @@ import contextvars
 import json
 import os
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from django.utils import timezone
+from frontline.core import chunk
 
 _frozen: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
     "frontline_frozen_now", default=None
@@ -25,8 +25,13 @@ _frozen: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
 _file_cache: dict = {"path": None, "mtime": None, "anchor": None}
 
 
+def _clock_path() -> str | None:
+    return os.environ.get("FRONTLINE_CLOCK_FILE")
+
+
 def _clock_file() -> tuple[float, datetime, float] | None:
-    path = os.environ.get("FRONTLINE_CLOCK_FILE")
+    # Looked up once per intake chunk: a lookup in os.environ costs as much as the rest of now().
+    path = chunk.once("clock file", _clock_path)
     if not path:
         return None
     try:
@@ -48,7 +53,7 @@ def now() -> datetime:
         return frozen
     anchor = _clock_file()
     if anchor is None:
-        return timezone.now()
+        return datetime.now(UTC)  # timezone.now() without reading settings.USE_TZ, which Frontline sets
     real, virtual, speed = anchor
     return virtual + timedelta(seconds=(time.time() - real) * speed)
 

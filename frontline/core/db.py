@@ -7,12 +7,14 @@ the next one the moment the lock is released. PostgreSQL needs none of this.
 """
 
 import fcntl
+import functools
 import os
 import threading
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 
 class LockTimeout(Exception):
@@ -69,6 +71,37 @@ def queued_writes():
         return
     with machine_lock("write"):
         yield
+
+
+_covered: ContextVar[bool] = ContextVar("frontline_savepoint_covers", default=False)
+
+
+@contextmanager
+def covering_savepoint():
+    """A savepoint (`transaction.atomic()`) that stands for those of the services called inside it:
+    intake reads each message in one, and anything a service raises inside rolls the whole message back,
+    never a part of it. A savepoint and its release are two statements and two of Django's context
+    managers, for every message."""
+    token = _covered.set(True)
+    try:
+        with transaction.atomic():
+            yield
+    finally:
+        _covered.reset(token)
+
+
+def atomic_service(func):
+    """`transaction.atomic` for a service function: its own transaction when called alone, a savepoint
+    inside someone else's, and neither inside a `covering_savepoint`, whose rollback covers it (Django's
+    savepoint=False: what the service raises marks the enclosing block for rollback). Only for services
+    whose callers let what they raise go on up, as intake's do."""
+
+    @functools.wraps(func)
+    def atomic(*args, **kwargs):
+        with transaction.atomic(savepoint=not _covered.get()):
+            return func(*args, **kwargs)
+
+    return atomic
 
 
 # The largest id a client may name: below every database's integer limit, so no number overflows a query.

@@ -1,5 +1,7 @@
 """Errors every service may raise; views and the API turn them into clear 4xx answers."""
 
+from functools import cache
+
 
 class ServiceError(Exception):
     """A request the service refuses: bad input or an impossible transition. Maps to 400.
@@ -37,6 +39,13 @@ class Throttled(Exception):
 
 def require_choice(value: str, choices, field: str) -> str:
     """`value` if it is one of the TextChoices `choices`; else a ServiceError naming the field and options."""
-    if value not in choices.values:
+    if not isinstance(value, str) or value not in _values_of(choices):
         raise ServiceError(f"{field} must be one of {', '.join(choices.values)}; got {value!r}", field=field)
     return value
+
+
+@cache
+def _values_of(choices) -> frozenset[str]:
+    """A choices class's values, once: `choices.values` builds a new list at every call, and intake checks
+    several choices for every message."""
+    return frozenset(choices.values)

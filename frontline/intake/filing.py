@@ -13,7 +13,7 @@ from frontline.cases.models import Attachment, Case, Channel, Direction, Message
 from frontline.core import clock, rows
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, Customer, Person, Standing
-from frontline.intake import display, mail, placement
+from frontline.intake import mail, placement
 from frontline.intake.interpreters import IncomingMail, Outcome
 from frontline.intake.models import RawStatus, Source
 from frontline.intake.reading import opening_subject
@@ -44,8 +44,7 @@ def person_writing(incoming: IncomingMail) -> Outcome:
         body_html=parsed.html,
         message_id=parsed.message_id[:255],
     )
-    # once, here: a long quoted thread costs milliseconds to split
-    fields["fold_before"], fields["fold_at"] = display.folds(parsed.text)
+    fields["fold_before"], fields["fold_at"] = parsed.folds  # worked out once, with the parsing
     case, message = deliver(place, customer, fields, subject=parsed.subject)
     if place.same_thread is not None and place.same_thread.customer_id == case.customer_id:
         # A reply was read before this message and opened its own case: one mail thread, so one case.
@@ -77,11 +76,11 @@ def _sender(address: str, name: str, case: Case | None) -> tuple[Person | None, 
     found = rows.fetch_one(_SENDER, [address])
     person_id, account_id, person_name = found if found else (None, None, "")
     accounts = [pk for (pk,) in rows.fetch_all(_ACCOUNTS, [person_id])] if person_id else []
-    person = Person(pk=person_id, name=person_name) if person_id else None
+    person = rows.new(Person, pk=person_id, name=person_name) if person_id else None
     if case is not None and (case.customer_id in accounts or case.customer_id == account_id or not found):
         # Known on this case's account, or someone new writing on a known thread (a colleague in copy).
         # The case's account by id only: threading's case is a stand-in, and nothing here opens a case.
-        return person if case.customer_id in accounts else None, Customer(pk=case.customer_id)
+        return person if case.customer_id in accounts else None, rows.new(Customer, pk=case.customer_id)
     if accounts:
         chosen = accounts[0]
         if len(accounts) > 1:  # someone acting for several accounts: the one with a case in progress

@@ -16,7 +16,7 @@ from email.utils import getaddresses, parseaddr
 
 import nh3
 
-from frontline.intake import bounces, charsets
+from frontline.intake import bounces, charsets, display
 from frontline.intake.headers import clean as clean
 
 
@@ -115,6 +115,9 @@ class ParsedMail:
     abuse_report: dict | None = None
     abuse_problem: str = ""  # why an ARF report could not be read, when it could not
     defects: list[str] = field(default_factory=list)
+    # Where the page folds `text` (display.folds): worked out with the parsing, in the reading-ahead process
+    # when there is one (a long quoted thread takes milliseconds to split).
+    folds: tuple[int | None, int | None] = (None, None)
 
     @property
     def is_delivery_report(self) -> bool:
@@ -339,6 +342,7 @@ def parse(raw: bytes, *, loop_marker_value: str = "") -> ParsedMail:
     if not text and not attachments and not reports:
         raise UnreadableMail("no text, HTML, attachment or subject in the message")
     loop = clean(msg.get("X-Loop", "")) or clean(msg.get("X-Frontline-Instance", ""))
+    text = text or "(attachments only)"
     return ParsedMail(
         message_id=(message_ids(msg.get("Message-ID", "")) or [""])[0],
         in_reply_to=message_ids(msg.get("In-Reply-To", "")),
@@ -347,7 +351,7 @@ def parse(raw: bytes, *, loop_marker_value: str = "") -> ParsedMail:
         from_address=from_address,
         from_name=clean(from_name)[:120],
         to=[address.lower() for _, address in getaddresses([to_header, clean(msg.get("Cc", ""))]) if address],
-        text=text or "(attachments only)",
+        text=text,
         html=html,
         attachments=attachments,
         automatic=automatic,
@@ -358,6 +362,7 @@ def parse(raw: bytes, *, loop_marker_value: str = "") -> ParsedMail:
         abuse_report=abuse_report,
         abuse_problem=abuse_problem,
         defects=defects,
+        folds=display.folds(text),
     )
 
 

@@ -102,7 +102,7 @@ def _open_case(pk: int) -> Case | None:
         if found is None:
             return None
         if found[2] is None:
-            return Case(pk=found[0], customer_id=found[1])
+            return rows.new(Case, pk=found[0], customer_id=found[1])
         pk = found[2]
     return None
 

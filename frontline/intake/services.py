@@ -25,7 +25,7 @@ from frontline.cases import services as cases
 from frontline.cases.models import Case, Channel, Message
 from frontline.core import chunk as chunk_memo
 from frontline.core import clock, jsonbody, rows
-from frontline.core.db import queued_writes
+from frontline.core.db import covering_savepoint, queued_writes
 from frontline.core.doors import door
 from frontline.core.errors import ServiceError
 from frontline.core.processes import die_with_parent, stopping
@@ -274,7 +274,8 @@ def _process_one(pk: int, *, by=None, parsed=None) -> RawMessage | None:
     found = rows.fetch_one(_CLAIM + ("" if connection.vendor == "sqlite" else " FOR UPDATE"), [pk])
     if found is None or found[3] != RawStatus.PENDING:
         return None  # another process got there first
-    row = RawMessage(
+    row = rows.new(
+        RawMessage,
         id=found[0],
         source=found[1],
         channel=found[2],
@@ -285,7 +286,7 @@ def _process_one(pk: int, *, by=None, parsed=None) -> RawMessage | None:
         raw=found[7],
     )
     try:
-        with transaction.atomic():
+        with covering_savepoint():  # the services below take no savepoints of their own
             outcome = _interpret(row, by=by, parsed=parsed)
     except (mail.UnreadableMail, ServiceError, ValueError, TypeError) as exc:
         outcome = Outcome(RawStatus.QUARANTINED, str(getattr(exc, "message", exc)) or type(exc).__name__)

@@ -26,13 +26,21 @@ class DurableBackend(BaseTaskBackend):
     supports_get_result = True
     supports_priority = True
 
+    def __init__(self, alias: str, params: dict) -> None:
+        super().__init__(alias, params)
+        self._checked: set[Task] = set()
+
     def enqueue(self, task: Task, args, kwargs) -> TaskResult:
         # Settings load this backend before the app registry is ready; models only once it is.
         from frontline.scheduling.models import Job
 
-        self.validate_task(task)
+        if task not in self._checked:
+            self.validate_task(task)
+            if task.run_after is None:  # a task to run now is checked once (its signature is read)
+                self._checked.add(task)
         now = clock.now()
-        job = Job(
+        job = rows.new(
+            Job,
             task_path=task.module_path,
             args=list(args),
             kwargs=dict(kwargs),
