@@ -143,6 +143,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
+        # Prepared statements kept per connection (the driver's default is 128): intake alone runs about
+        # sixty shapes, and the lists of names and owners it asks for make more.
+        "cached_statements": 512,
     }
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
     # conn_max_age keeps one connection per thread; SQLite connections are cheap, but pragmas are not re-run.

@@ -20,7 +20,9 @@ a test capturing them, an execute wrapper) they take Django's own path, so that 
 import datetime
 import decimal
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
+
+from frontline.core import chunk
 
 # Defaults of these types are shared by every new instance as they are; any other (a list, a dict), and
 # any a callable makes, is made afresh for each, as the field's own default would be.
@@ -93,7 +95,7 @@ def _reader(model, db) -> tuple[list, list[str], list[tuple[int, list, object]]]
 def get(model, pk, *, lock: bool = False):
     """The row with this primary key as an instance of `model`, or model.DoesNotExist. `lock` takes the
     row lock where the database has one (SQLite's writer lock already covers the transaction)."""
-    found = find(model, f"t0.{connection.ops.quote_name(model._meta.pk.column)} = %s", [pk], lock=lock)
+    found = find(model, f"t0.{_db().ops.quote_name(model._meta.pk.column)} = %s", [pk], lock=lock)
     if found is None:
         raise model.DoesNotExist(f"{model.__name__} {pk} does not exist")
     return found
@@ -103,7 +105,7 @@ def find(model, where: str, params: list, *, lock: bool = False, follow: tuple[s
     """The first row matching a plain SQL condition on the model's table (named t0 in `where`), as an
     instance, or None. `follow` names foreign keys whose rows are read in the same statement and set on
     the instance, as select_related does: "agent", then "agent__user" for the agent's user."""
-    db = connections[DEFAULT_DB_ALIAS]
+    db = _db()
     quote = db.ops.quote_name
     key = (model, "find", follow)
     statements = _statements(db)
@@ -151,6 +153,16 @@ def find(model, where: str, params: list, *, lock: bool = False, follow: tuple[s
     return instances[None]
 
 
+def _db():
+    """The default database's connection: once per intake chunk, since each lookup goes through a
+    thread-local (and each use of the `connection` proxy does one)."""
+    return chunk.once("rows.connection", _default_connection)
+
+
+def _default_connection():
+    return connections[DEFAULT_DB_ALIAS]
+
+
 def _statements(db) -> dict:
     return db.__dict__.setdefault("_frontline_statements", {})
 
@@ -187,22 +199,22 @@ def _count(cursor):
 
 def fetch_one(statement: str, params=()) -> tuple | None:
     """The first row of a plain SQL query (with %s placeholders), or None."""
-    return _run(connections[DEFAULT_DB_ALIAS], statement, params, _first)
+    return _run(_db(), statement, params, _first)
 
 
 def fetch_all(statement: str, params=()) -> list[tuple]:
     """Every row of a plain SQL query (with %s placeholders)."""
-    return _run(connections[DEFAULT_DB_ALIAS], statement, params, _all)
+    return _run(_db(), statement, params, _all)
 
 
 def execute(statement: str, params=()) -> int:
     """Run a plain SQL write; answers the number of rows it changed."""
-    return _run(connections[DEFAULT_DB_ALIAS], statement, params, _count)
+    return _run(_db(), statement, params, _count)
 
 
 def execute_many(statement: str, param_rows) -> None:
     """Run a plain SQL write once for each set of parameters."""
-    _run(connections[DEFAULT_DB_ALIAS], statement, param_rows, _count, many=True)
+    _run(_db(), statement, param_rows, _count, many=True)
 
 
 # Field classes whose value of this exact type (or None) goes to the database as it is: their preparation
@@ -228,7 +240,9 @@ def _preparer(field, db):
     if field_class in _TEXT:
         return lambda value: value if value is None or isinstance(value, str) else _OWN_WAY
     if field_class is models.DateTimeField and not (field.auto_now or field.auto_now_add):
-        adapt = db.ops.adapt_datetimefield_value  # an aware datetime: only the backend's adaptation is left
+        # An aware datetime: only the backend's adaptation is left, which on SQLite is the text of the time
+        # in the connection's zone (the backend's own way checks the setting and the value again).
+        adapt = _sqlite_datetime(db.timezone) if db.vendor == "sqlite" else db.ops.adapt_datetimefield_value
 
         def prepare_datetime(value):
             if value is None:
@@ -248,6 +262,10 @@ def _preparer(field, db):
     return lambda value: value if value is None or type(value) is kind else _OWN_WAY
 
 
+def _sqlite_datetime(zone):
+    return lambda value: str(value.astimezone(zone).replace(tzinfo=None))
+
+
 def _values(instance, fields, preparers, add: bool, db) -> list:
     values = []
     for field, prepare in zip(fields, preparers, strict=True):
@@ -262,7 +280,7 @@ def _values(instance, fields, preparers, add: bool, db) -> list:
 
 def insert(instance) -> None:
     """Insert a new instance, as save() would, and give it its primary key."""
-    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy is a thread-local lookup
+    db = _db()
     model = type(instance)
     statements = _statements(db)
     if (model, "insert") not in statements:
@@ -281,7 +299,7 @@ def insert(instance) -> None:
 
 def update(instance, fields: list[str]) -> None:
     """Write these fields of a saved instance, as save(update_fields=fields) would."""
-    db = connections[DEFAULT_DB_ALIAS]
+    db = _db()
     model = type(instance)
     key = (model, "update", tuple(fields))
     statements = _statements(db)
