@@ -25,8 +25,10 @@ def _names_in(text: str) -> tuple[set[str], list[str]]:
     for token in _TOKEN.findall(text.lower()):
         if len(names) >= MOST_TOKENS:
             break
-        if len(token) < 3 or (not any(c in token for c in ".-@:") and not any(c.isdigit() for c in token)):
-            continue  # a plain word ("site", "down") names nothing
+        if len(token) < 3 or token.isalpha():  # most words: quickly known to name nothing
+            continue
+        if not any(c in token for c in ".-@:") and not any(c.isdigit() for c in token):
+            continue  # a plain word ("site", "down", "log_in") names nothing
         try:
             addresses.append(str(ipaddress.ip_address(token)))
             continue

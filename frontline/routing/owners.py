@@ -71,12 +71,16 @@ def _open_cases_of(agent_ids: list[int]) -> dict[int, int]:
 
 def skilled(topic: Skill) -> list[AgentSkill]:
     """Who has the skill and may work cases, with their agents and teams: read once per intake chunk."""
+    return chunk.once(("skilled", topic.pk), lambda: _skilled([topic]).get(topic.pk, []))
 
-    def read():
-        rows = AgentSkill.objects.filter(skill=topic).select_related("agent__team").order_by("agent_id")
-        return [row for row in rows if row.agent.can(Capability.WORK_CASES)]
 
-    return chunk.once(("skilled", topic.pk), read)
+def _skilled(topics: list[Skill]) -> dict[int, list[AgentSkill]]:
+    rows = AgentSkill.objects.filter(skill__in=topics).select_related("agent__team").order_by("agent_id")
+    by_topic: dict[int, list[AgentSkill]] = {}
+    for row in rows:
+        if row.agent.can(Capability.WORK_CASES):
+            by_topic.setdefault(row.skill_id, []).append(row)
+    return by_topic
 
 
 def topic_records(topic: Skill, ids: list[int]) -> dict[int, AgentTopicRecord]:
@@ -86,6 +90,24 @@ def topic_records(topic: Skill, ids: list[int]) -> dict[int, AgentTopicRecord]:
         return {r.agent_id: r for r in AgentTopicRecord.objects.filter(skill=topic, agent_id__in=ids)}
 
     return chunk.once(("topic-records", topic.pk), read)
+
+
+def read_ahead(topics: list[Skill]) -> None:
+    """`skilled` and `topic_records` of several topics for the chunk, in two queries (one each per topic
+    when asked one by one)."""
+    topics = [topic for topic in topics if chunk.recall(("skilled", topic.pk)) is None]
+    if not chunk.active() or not topics:
+        return
+    by_topic = _skilled(topics)
+    records: dict[int, dict[int, AgentTopicRecord]] = {topic.pk: {} for topic in topics}
+    for record in AgentTopicRecord.objects.filter(skill__in=topics):
+        records[record.skill_id][record.agent_id] = record
+    for topic in topics:
+        with_skill = by_topic.get(topic.pk, [])
+        ids = {row.agent_id for row in with_skill}
+        chunk.remember(("skilled", topic.pk), with_skill)
+        found = {agent_id: record for agent_id, record in records[topic.pk].items() if agent_id in ids}
+        chunk.remember(("topic-records", topic.pk), found)
 
 
 def candidates(case: Case, *, exclude: frozenset[int] = frozenset()) -> tuple[list[dict], list[dict]]:

@@ -229,12 +229,14 @@ def remember_guesses(
     ranked_by_text: dict[str, list[tuple[str, float]]], version: int
 ) -> dict[str, TopicGuess]:
     """Keep the model's ranked topics for each text for the chunk, as guesses of that router version."""
-    guesses = {}
+    guesses, routed = {}, set()
     for text, ranked in ranked_by_text.items():
         guesses[text] = TopicGuess(ranked[0][0], ranked[0][1], ranked, version)
         chunk.remember(("topic-guess", text), guesses[text])
-        if chunk.active() and guesses[text].confidence >= threshold():
-            _read_skill_ahead(guesses[text].slug)
+        if guesses[text].confidence >= threshold():
+            routed.add(guesses[text].slug)
+    if chunk.active() and routed:
+        _read_skills_ahead(routed)
     return guesses
 
 
@@ -242,11 +244,15 @@ def _skill(slug: str) -> Skill:
     return chunk.once(("skill", slug), lambda: Skill.objects.get(slug=slug))
 
 
-def _read_skill_ahead(slug: str) -> None:
-    """Who has the skill, and their records, read for the chunk before its writing starts: a caller that
-    classifies ahead (intake, outside its write transaction) keeps these reads out of the writers' queue."""
-    skill = _skill(slug)
-    owners.topic_records(skill, [row.agent_id for row in owners.skilled(skill)])
+def _read_skills_ahead(slugs: set[str]) -> None:
+    """Who has each skill, and their records, read for the chunk before its writing starts (three queries
+    for all the chunk's topics): a caller that classifies ahead (intake, outside its write transaction)
+    keeps these reads out of the writers' queue."""
+    wanted = [slug for slug in sorted(slugs) if chunk.recall(("skill", slug)) is None]
+    skills = list(Skill.objects.filter(slug__in=wanted)) if wanted else []
+    for skill in skills:
+        chunk.remember(("skill", skill.slug), skill)
+    owners.read_ahead([_skill(slug) for slug in sorted(slugs) if chunk.recall(("skill", slug))])
 
 
 def _opening_message(case: Case) -> str:
