@@ -34,7 +34,7 @@ from frontline.cases.rescoring import RESCORE_STEP as RESCORE_STEP
 from frontline.cases.rescoring import refresh_open_priorities as refresh_open_priorities
 from frontline.cases.units import attach_units as attach_units
 from frontline.cases.units import detach_unit as detach_unit
-from frontline.core import clock, rows
+from frontline.core import chunk, clock, rows
 from frontline.core.db import atomic_service
 from frontline.core.doors import door
 from frontline.core.errors import NotAllowed, ServiceError, require_choice
@@ -69,7 +69,9 @@ def _receive(
 
 
 def _acts_for(person_id: int, customer_id: int) -> bool:
-    """(Plain SQL: every new case from a known person asks it.)"""
+    """(Plain SQL: every new case from a known person asks it; intake has read it already.)"""
+    if chunk.recall(("acts-for", person_id, customer_id)):
+        return True
     membership = "SELECT 1 FROM customers_membership WHERE person_id = %s AND customer_id = %s"
     return rows.fetch_one(membership, [person_id, customer_id]) is not None
 

@@ -70,7 +70,8 @@ def accept(
             f"the message is {len(raw):,} bytes; the limit is {settings.INTAKE_MAX_MESSAGE_BYTES:,}",
             field="raw",
         )
-    row = RawMessage(
+    row = rows.new(
+        RawMessage,
         source=source,
         channel=channel,
         received_at=clock.now(),
@@ -82,7 +83,10 @@ def accept(
         idempotency_key=idempotency_key[:200],
     )
     try:
-        with transaction.atomic():
+        if connection.in_atomic_block:  # a savepoint: a repeated key must not break the caller's transaction
+            with transaction.atomic():
+                rows.insert(row)
+        else:  # one statement in autocommit is a transaction of its own: stored once it returns
             rows.insert(row)  # plain SQL: every message on every channel is stored here first
     except IntegrityError:
         if not idempotency_key:
