@@ -11,6 +11,7 @@ import html as html_entities
 import re
 from dataclasses import dataclass, field
 from email import policy
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 
@@ -18,6 +19,28 @@ import nh3
 
 from frontline.intake import bounces, charsets, display
 from frontline.intake.headers import clean as clean
+
+
+class _HeaderClasses(HeaderRegistry):
+    """The standard library's header registry makes a new class for every header it parses (Python 3.11:
+    `type(...)` on each look, most of a message's parsing time); the class depends only on the kind of
+    header, so here each kind's is made once. Unknown header names all share the default kind's class, so
+    what a message names cannot grow this."""
+
+    def __init__(self):
+        super().__init__()
+        self._made: dict[type, type] = {}
+
+    def __getitem__(self, name):
+        kind = self.registry.get(name.lower(), self.default_class)
+        made = self._made.get(kind)
+        if made is None:
+            made = self._made[kind] = super().__getitem__(name)
+        return made
+
+
+# policy.default, with header classes made once.
+POLICY = policy.default.clone(header_factory=_HeaderClasses())
 
 
 class ReceivedMessage(EmailMessage):
@@ -256,7 +279,7 @@ def _feedback_report(msg: EmailMessage) -> tuple[dict | None, str]:
             items = payload[0].items()
         else:
             text = payload if isinstance(payload, str) else ""
-            items = email.message_from_string(text.lstrip() + "\n\n", policy=policy.default).items()
+            items = email.message_from_string(text.lstrip() + "\n\n", policy=POLICY).items()
         fields: dict[str, list[str]] = {}
         for name, value in items:
             fields.setdefault(name.lower(), []).append(clean(value))
@@ -290,7 +313,7 @@ def parse(raw: bytes, *, loop_marker_value: str = "") -> ParsedMail:
         raise UnreadableMail("empty message")
     if raw.startswith(OLE2):
         raise UnreadableMail("an Outlook .msg file, not an Internet mail message: save it as .eml in Outlook")
-    msg = email.message_from_bytes(raw, _class=ReceivedMessage, policy=policy.default)
+    msg = email.message_from_bytes(raw, _class=ReceivedMessage, policy=POLICY)
     defects = [type(d).__name__ for d in msg.defects]
     if not msg.keys():
         raise UnreadableMail("not an Internet mail message (RFC 5322): it has no header lines")
