@@ -272,6 +272,33 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
+def post_signed(
+    url: str, body: bytes, *, secret: str, key: str, headers: dict | None = None
+) -> tuple[int, str]:
+    """POST a JSON body signed over "timestamp.body" and return the receiver's status code with the start of
+    its answer, whatever the code. Raises OSError (refused, timed out, unresolvable) or ValueError (not a URL
+    this can post to) when no receiver answered: callers tell those apart from an answer."""
+    timestamp = str(int(time.time()))
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "Frontline",
+            "Idempotency-Key": key,
+            **(headers or {}),
+            "X-Frontline-Timestamp": timestamp,
+            "X-Frontline-Signature": sign(secret, timestamp, body),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=settings.FRONTLINE_TRANSPORT_TIMEOUT) as response:
+            return response.status, response.read(500).decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:  # an answer all the same: urlopen raises for any code not 2xx
+        return exc.code, exc.read(500).decode("utf-8", "replace")
+
+
 def verify_signature(
     secret: str, *, timestamp: str, body: bytes, signature: str, tolerance: int = 300, now=None
 ) -> bool:
@@ -305,35 +332,20 @@ class WebhookTransport(Transport):
         if not url:
             raise TransportError(f"no {self.channel} webhook is configured", permanent=False)
         body = json.dumps(self.payload(outgoing), ensure_ascii=False).encode()
-        timestamp = str(int(time.time()))
-        request = urllib.request.Request(
-            url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "User-Agent": "Frontline",
-                "Idempotency-Key": outgoing.key,
-                "X-Frontline-Timestamp": timestamp,
-                "X-Frontline-Signature": sign(self.fixed_secret or outgoing.secret, timestamp, body),
-            },
-        )
         try:
-            with urllib.request.urlopen(request, timeout=settings.FRONTLINE_TRANSPORT_TIMEOUT) as response:
-                said = response.read(500).decode("utf-8", "replace")
-                return Answer(response.status, f"HTTP {response.status} {said}".strip())
-        except urllib.error.HTTPError as exc:
-            said = exc.read(500).decode("utf-8", "replace")
-            permanent = 400 <= exc.code < 500 and exc.code not in (408, 429)
-            raise TransportError(
-                f"HTTP {exc.code} {said}".strip(), permanent=permanent, code=exc.code
-            ) from exc
+            code, said = post_signed(url, body, secret=self.fixed_secret or outgoing.secret, key=outgoing.key)
         except TimeoutError as exc:
             raise TransportError(
                 f"timed out after {settings.FRONTLINE_TRANSPORT_TIMEOUT} s", permanent=False
             ) from exc
-        except (urllib.error.URLError, OSError) as exc:
+        except OSError as exc:
             raise TransportError(f"could not connect: {exc}", permanent=False) from exc
+        except ValueError as exc:  # "unknown url type": trying it again cannot work
+            raise TransportError(f"not an address a webhook can be posted to: {exc}", permanent=True) from exc
+        answer = f"HTTP {code} {said}".strip()
+        if 200 <= code < 300:
+            return Answer(code, answer)
+        raise TransportError(answer, permanent=400 <= code < 500 and code not in (408, 429), code=code)
 
 
 class VoiceTransport(WebhookTransport):

@@ -12,8 +12,6 @@
 import json
 import secrets
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,7 +21,7 @@ from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
 from frontline.core import clock
 from frontline.core.errors import ServiceError
-from frontline.notifications.transports import sign
+from frontline.notifications.transports import post_signed
 from frontline.scheduling.later import later
 from frontline.todos import services as todos
 from frontline.todos.models import ToDo, ToDoStatus
@@ -159,26 +157,15 @@ def payload(delivery: WebhookDelivery) -> bytes:
 
 def _send(delivery: WebhookDelivery) -> None:
     subscription = delivery.subscription
-    body, timestamp = payload(delivery), str(int(time.time()))
-    request = urllib.request.Request(
-        subscription.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "Frontline",
-            "Idempotency-Key": f"frontline-webhook-{delivery.pk}",
-            "X-Frontline-Event": delivery.kind,
-            "X-Frontline-Timestamp": timestamp,
-            "X-Frontline-Signature": sign(subscription.secret, timestamp, body),
-        },
-    )
     code, answer = None, ""
     try:
-        with urllib.request.urlopen(request, timeout=settings.FRONTLINE_TRANSPORT_TIMEOUT) as response:
-            code, answer = response.status, response.read(500).decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        code, answer = exc.code, exc.read(500).decode("utf-8", "replace")
+        code, answer = post_signed(
+            subscription.url,
+            payload(delivery),
+            secret=subscription.secret,
+            key=f"frontline-webhook-{delivery.pk}",
+            headers={"X-Frontline-Event": delivery.kind},
+        )
     except (OSError, ValueError) as exc:  # refused, timed out, unresolvable: nothing reached a receiver
         answer = f"not reached: {exc}"
     _record(delivery, code, answer)

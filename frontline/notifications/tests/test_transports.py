@@ -4,7 +4,15 @@ import pytest
 
 from frontline.core.errors import ServiceError
 from frontline.notifications import services
-from frontline.notifications.transports import check_apprise_url, fit_sms, sms_parts, sms_text
+from frontline.notifications.transports import (
+    Outgoing,
+    TransportError,
+    WebhookTransport,
+    check_apprise_url,
+    fit_sms,
+    sms_parts,
+    sms_text,
+)
 
 
 def test_sms_text_has_no_non_breaking_or_odd_spaces_and_no_control_characters():
@@ -101,3 +109,39 @@ def test_the_ladder_is_chosen_by_urgency_and_a_subject_specific_one_wins():
     )
     assert services.choose_ladder("maintenance", "routine") == special
     assert services.choose_ladder("incident", "routine") != special
+
+
+def _outgoing(address: str) -> Outgoing:
+    return Outgoing(key="k-1", address=address, title="t", body="b", ack_url="", secret="s" * 40)
+
+
+@pytest.mark.parametrize(
+    "status, permanent",
+    [(410, True), (404, True), (429, False), (408, False), (503, False)],
+)
+def test_a_webhook_refusal_says_whether_trying_again_could_work(receiver, status, permanent):
+    # given a receiver that answers the webhook's path with a refusal
+    receiver.answers["/hook"] = (status, 0.0)
+    # when a webhook notice is posted to it
+    with pytest.raises(TransportError) as refused:
+        WebhookTransport().send(_outgoing(f"{receiver.url}/hook"))
+    # then the answer is kept with its code, and only a client error other than 408/429 is permanent
+    assert refused.value.code == status and refused.value.permanent is permanent
+    assert f"HTTP {status}" in str(refused.value) and "refused by the test receiver" in str(refused.value)
+
+
+def test_a_webhook_accepted_is_answered_and_signed_with_the_key(receiver):
+    answer = WebhookTransport().send(_outgoing(f"{receiver.url}/hook"))
+    [hook] = receiver.to("/hook")
+    assert answer.code == 200 and '"ok": true' in answer.text
+    assert hook.headers["Idempotency-Key"] == "k-1" and hook.headers["X-Frontline-Signature"].startswith(
+        "sha256="
+    )
+
+
+def test_a_webhook_address_that_is_no_url_fails_permanently_instead_of_escaping():
+    # given a contact point whose address urllib cannot post to (no scheme)
+    # when a notice is sent there, then the failure is the transport's own, permanent: the point is condemned
+    with pytest.raises(TransportError) as refused:
+        WebhookTransport().send(_outgoing("hooks.example.com/x"))
+    assert refused.value.permanent and "not an address a webhook can be posted to" in str(refused.value)
