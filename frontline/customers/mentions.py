@@ -37,10 +37,14 @@ def _names_in(text: str) -> tuple[set[str], list[str]]:
         names.add(token)
         if "@" in token:
             names.add(token.rsplit("@", 1)[1])  # a mailbox names its domain too
-        labels = token.split(".")
-        for start in range(1, len(labels) - 1):  # www.shop.example names shop.example
-            names.add(".".join(labels[start:]))
+        names.update(with_parents(token))  # www.shop.example names shop.example
     return names, addresses[:MOST_TOKENS]
+
+
+def with_parents(domain: str) -> list[str]:
+    """The domain and each domain above it short of the top level: www.shop.example, shop.example."""
+    labels = domain.split(".")
+    return [".".join(labels[start:]) for start in range(len(labels) - 1)]
 
 
 def named_units(customer_id: int, text: str) -> list[ServiceUnit]:

@@ -16,6 +16,7 @@ from frontline.agents.services import require
 from frontline.cases import services as cases
 from frontline.cases.models import Case, Message
 from frontline.customers import services as customers
+from frontline.customers.mentions import with_parents
 from frontline.customers.models import (
     ContactKind,
     ContactPoint,
@@ -95,8 +96,7 @@ def suggestions(sender: Customer) -> list[tuple[Customer, list[Person]]]:
     ).values_list("normalized", flat=True)
     domains = set()
     for address in addresses:
-        labels = address.rsplit("@", 1)[-1].split(".")
-        domains.update(".".join(labels[start:]) for start in range(len(labels) - 1))
+        domains.update(with_parents(address.rsplit("@", 1)[-1]))
     names = [sender.name, *Person.objects.filter(memberships__customer=sender).values_list("name", flat=True)]
     found = (
         Customer.objects.filter(
