@@ -162,11 +162,11 @@ def _case_for(group: list[Decision], *, by=None) -> Case | None:
         impact="degraded",
         units=units,
         topic=cleanup_topic(first.event.trigger),
-        sender="policy",
-        via="policy",
+        sender=events.ENGINE,
+        via=events.ENGINE,
     )
     # the same routing as every case: the topic (the router's guess when none is set), an owner, the score
-    return routing.triage_new_case(case, via="policy", just_opened=True)
+    return routing.triage_new_case(case, via=events.ENGINE, just_opened=True)
 
 
 def _notice_for(group: list[Decision], case: Case | None, *, by=None):
@@ -194,7 +194,7 @@ def _notice_for(group: list[Decision], case: Case | None, *, by=None):
         title=title,
         body=body,
         by=by,
-        via="policy",
+        via=events.ENGINE,
     )
 
 
@@ -206,8 +206,8 @@ def put_in_force(decision: Decision, *, by=None) -> None:
             state,
             reason=f"{ActionKind(decision.action).label}: decision {decision.pk}",
             by=by,
-            actor_label="policy",
-            via="policy",
+            actor_label=events.ENGINE,
+            via=events.ENGINE,
         )
 
 
@@ -220,7 +220,9 @@ def release(decision: Decision, *, reason: str, by=None) -> None:
         unit=decision.unit, status=DecisionStatus.APPLIED, action__in=list(UNIT_STATE)
     ).exclude(pk=decision.pk)
     if not still.exists():
-        set_unit_state(decision.unit, UnitState.OK, reason=reason, by=by, actor_label="policy", via="policy")
+        set_unit_state(
+            decision.unit, UnitState.OK, reason=reason, by=by, actor_label=events.ENGINE, via=events.ENGINE
+        )
 
 
 def apply_decision(decision: Decision, *, by=None) -> Decision:
@@ -335,7 +337,7 @@ def lift_on_good_news(event: PolicyEvent, *, by=None) -> None:
         mine = Decision.objects.filter(customer=event.customer, event__trigger=Trigger.PAYMENT_OVERDUE)
         reason = f"payment received (policy event {event.pk})"
     for decision in mine.filter(status__in=LIVE_STATUSES):
-        end(decision, reason=reason, by=None, via="policy")
+        end(decision, reason=reason, by=None, via=events.ENGINE)
 
 
 def schedule_with_notice(decision: Decision, *, by) -> Decision:

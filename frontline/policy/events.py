@@ -6,6 +6,9 @@ Every decision event carries the same keys (`_decision`), so the case timeline s
 from frontline.events.models import EVENT_KINDS, EventKind
 from frontline.events.services import record
 
+# How the engine signs what it does on its own: the actor's label and the "via" of its acts and cases.
+ENGINE = "policy"
+
 
 def rule_changed(*, rule, changed: list[str], reason: str, by, via: str) -> None:
     """A new version of a rule. data: rule_id, rule (its name), version, changed (field names), reason."""
@@ -26,7 +29,7 @@ def event_unmatched(*, event, by) -> None:
     record(
         EventKind.POLICY_EVENT_UNMATCHED,
         actor=by,
-        actor_label="policy",
+        actor_label=ENGINE,
         event_id=event.pk,
         trigger=event.trigger,
         problem=event.problem,
@@ -54,7 +57,7 @@ def _decision(decision, kind: str, *, by, **extra) -> None:
     record(
         kind,
         actor=by,
-        actor_label="" if by else f"rule:{decision.rule_id}" if decision.rule_id else "policy",
+        actor_label="" if by else f"rule:{decision.rule_id}" if decision.rule_id else ENGINE,
         case=decision.case,
         customer=decision.customer,
         unit=decision.unit,
