@@ -384,9 +384,13 @@ else:
 
 # Django's tasks interface. The default backend is Frontline's own durable one: rows with a due time,
 # claimed by `frontline worker` under a lease (see frontline/scheduling).
+# Queues in the order a worker serves them: a notification ladder's rungs ("notices") before everything
+# else (acknowledgements of new messages above all): a busy hour's intake must not hold back an outage notice.
+FRONTLINE_TASK_QUEUES = ["notices", "default"]
 TASKS = {
     "default": {
         "BACKEND": env_str("FRONTLINE_TASKS_BACKEND", "frontline.scheduling.backend.DurableBackend"),
+        "QUEUES": FRONTLINE_TASK_QUEUES,
     }
 }
 # At scale the same tasks run on Redis-backed RQ workers: FRONTLINE_TASKS_BACKEND=django_tasks_rq.RQBackend
@@ -396,12 +400,9 @@ TASKS = {
 if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {
-        "default": {
-            "URL": env_str("FRONTLINE_REDIS_URL", "redis://127.0.0.1:6379/0"),
-            "DEFAULT_TIMEOUT": 900,
-        }
+        name: {"URL": env_str("FRONTLINE_REDIS_URL", "redis://127.0.0.1:6379/0"), "DEFAULT_TIMEOUT": 900}
+        for name in FRONTLINE_TASK_QUEUES
     }
-    TASKS["default"]["QUEUES"] = ["default"]
 # How long a claimed job is held before another worker may take it over.
 TASK_LEASE_SECONDS = env_int("FRONTLINE_TASK_LEASE_SECONDS", 300)
 

@@ -10,6 +10,7 @@ rows; "recent" figures look at the newest rows by id, never at a time column wit
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Count, Max, Min, Q
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -82,12 +83,12 @@ def _rq_queue():
     # Only the RQ deployment has django_rq installed: imported where it is the queue.
     from django_rq import get_queue
 
-    rq = get_queue("default")
-    depth = GaugeMetricFamily("frontline_queue_jobs", "Jobs in the queue by state", labels=["state"])
-    depth.add_metric(["due"], rq.count)
-    depth.add_metric(["running"], rq.started_job_registry.count)
-    depth.add_metric(["scheduled"], rq.scheduled_job_registry.count)
-    depth.add_metric(["failed"], rq.failed_job_registry.count)
+    queues = [get_queue(name) for name in settings.FRONTLINE_TASK_QUEUES]
+    depth = GaugeMetricFamily("frontline_queue_jobs", "Jobs in the queues by state", labels=["state"])
+    depth.add_metric(["due"], sum(rq.count for rq in queues))
+    depth.add_metric(["running"], sum(rq.started_job_registry.count for rq in queues))
+    depth.add_metric(["scheduled"], sum(rq.scheduled_job_registry.count for rq in queues))
+    depth.add_metric(["failed"], sum(rq.failed_job_registry.count for rq in queues))
     yield depth
 
 

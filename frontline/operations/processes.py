@@ -23,6 +23,8 @@ ROLES: dict[str, list[str]] = {
         "django_tasks_rq.Job",
         "--worker-class",
         "rq.worker.SimpleWorker",
+        # The queues in the order they are served (settings.FRONTLINE_TASK_QUEUES): a ladder's rungs first.
+        "notices",
         "default",
     ],
     # Recurring jobs put on the queue when due (one or more: each slot is won by one).

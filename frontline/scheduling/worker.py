@@ -14,8 +14,9 @@ import traceback
 from contextlib import nullcontext
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils.module_loading import import_string
 from django_tasks.base import TaskContext
 from django_tasks.signals import task_finished, task_started
@@ -36,6 +37,16 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def in_serving_order():
+    """What a worker takes first: the job on the first of settings.FRONTLINE_TASK_QUEUES, then the job of the
+    highest priority, then the one due longest."""
+    rank = Case(
+        *(When(queue_name=name, then=Value(n)) for n, name in enumerate(settings.FRONTLINE_TASK_QUEUES)),
+        default=Value(len(settings.FRONTLINE_TASK_QUEUES)),
+    )
+    return (rank, "-priority", "due_at", "pk")
+
+
 def claim_next(worker_id: str, lease: timedelta) -> Job | None:
     """Claim the most urgent due job, or one whose holder's lease ran out. None when nothing is due."""
     now = clock.now()
@@ -43,7 +54,7 @@ def claim_next(worker_id: str, lease: timedelta) -> Job | None:
         Job.objects.filter(
             Q(status=JobStatus.READY, due_at__lte=now) | Q(status=JobStatus.RUNNING, lease_expires_at__lt=now)
         )
-        .order_by("-priority", "due_at", "pk")
+        .order_by(*in_serving_order())
         .values("pk", "status", "lease_token", "attempts", "max_attempts")[:10]
     )
     for seen in candidates:

@@ -143,7 +143,9 @@ def run_queued_jobs() -> int:
         import django_rq
         from rq import SimpleWorker
 
-        worker = django_rq.get_worker("default", job_class="django_tasks_rq.Job", worker_class=SimpleWorker)
+        worker = django_rq.get_worker(
+            *settings.FRONTLINE_TASK_QUEUES, job_class="django_tasks_rq.Job", worker_class=SimpleWorker
+        )
         worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
         return worker.successful_job_count + worker.failed_job_count
     from datetime import timedelta
@@ -155,15 +157,18 @@ def run_queued_jobs() -> int:
 
 
 def queued_task_paths() -> list[str]:
-    """Dotted paths of the tasks waiting in the queue."""
+    """Dotted paths of the tasks waiting in the queue, in the order a worker takes them."""
     if uses_rq():
         import django_rq
 
-        return [job.func_name for job in django_rq.get_queue("default").jobs]
+        queues = [django_rq.get_queue(name) for name in settings.FRONTLINE_TASK_QUEUES]
+        return [job.func_name for queue in queues for job in queue.jobs]
     # Only for the durable backend, as above.
     from frontline.scheduling.models import Job, JobStatus
+    from frontline.scheduling.worker import in_serving_order
 
-    return list(Job.objects.filter(status=JobStatus.READY).values_list("task_path", flat=True))
+    waiting = Job.objects.filter(status=JobStatus.READY).order_by(*in_serving_order())
+    return list(waiting.values_list("task_path", flat=True))
 
 
 def worker_commands(name: str) -> list[list[str]]:

@@ -70,6 +70,22 @@ def test_a_ladder_climbs_rung_by_rung_until_a_person_is_asked_to_call(critical, 
     ) == ["email", "sms", "voice", "person"]
 
 
+def test_a_ladders_rungs_are_taken_before_acknowledgements_queued_earlier():
+    from frontline.intake.tasks import send_acknowledgement
+    from frontline.notifications.tasks import run_rungs
+
+    # given acknowledgements of new messages waiting in the queue (a busy hour's intake)
+    for case_pk in (1, 2, 3):
+        send_acknowledgement.enqueue(case_pk)
+    # when a fan-out's batch of rungs is queued after them
+    run_rungs.enqueue([], "a-claim")
+    # then a worker takes the rungs first, and the acknowledgements in the order they came
+    assert queued_task_paths() == [
+        "frontline.notifications.tasks.run_rungs",
+        *["frontline.intake.tasks.send_acknowledgement"] * 3,
+    ]
+
+
 def test_a_notify_enqueues_a_dispatch_and_ladders_are_a_recurring_job(sam, smtp_server):
     from frontline.scheduling.periodic import PERIODIC_JOBS
 
