@@ -225,6 +225,9 @@ def run_load(args) -> None:
     }
     os.environ.update(env)
     steady_state(env)
+    climbing = Notification.objects.filter(status="active").count()
+    if climbing:  # served before this run's fan-out (the oldest due first): its figure would not be its own
+        print(f"SETUP warning: {climbing:,} notifications of earlier runs are still climbing")
     _, token = issue_api_token(Agent.objects.get(user__username="tom"), "scale benchmark")
     everyone = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
     notify = str(ROOT / "bench" / "notify.py")
@@ -310,6 +313,11 @@ def fan_out_alone(args) -> None:
 
 
 def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt) -> dict:
+    # Models once Django is set up (run_load has done it).
+    from frontline.cases.models import Case, Direction, Message
+    from frontline.core import clock
+
+    since = clock.now()
     stop = threading.Event()
     posts: list[tuple[float, float, int]] = []  # (started, seconds, status)
     inbox: list[float] = []
@@ -318,13 +326,15 @@ def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt) ->
     run = int(time.time())  # keys of their own: a key used before answers 200 from the first run's row
 
     def client(n: int):
-        rng = random.Random(n)
+        # Customers of the run's own choosing: the same ones run after run would find the last run's
+        # open cases with the same subjects, and the API would measure joining them, not opening new ones.
+        rng = random.Random(f"{run}-{n}")
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         sent = 0
         while not stop.is_set():
-            body = json.dumps(
-                {"customer_id": rng.choice(everyone), "subject": f"Alert {n}-{sent}", "body": "Disk 97% full"}
-            )
+            subject = f"Alert {run}-{n}-{sent}"
+            customer = rng.choice(everyone)
+            body = json.dumps({"customer_id": customer, "subject": subject, "body": "Disk 97% full"})
             headers = {
                 "Authorization": f"Bearer {token}",
                 "Content-Type": "application/json",
@@ -393,6 +403,10 @@ def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt) ->
     if args.fanout and fanning.poll() is None:
         fanning.kill()
     return {
+        "opened": Case.objects.filter(created_at__gte=since).count(),
+        "acknowledged": Message.objects.filter(
+            direction=Direction.OUTBOUND, created_at__gte=since, case__created_at__gte=since
+        ).count(),
         "seconds": args.seconds,
         "clients": args.clients,
         "posts": posts,
@@ -428,6 +442,10 @@ def _report(r: dict) -> None:
             f"RESULT inbox under that load ({len(r['inbox'])} reads): p50 "
             f"{statistics.median(r['inbox']) * 1000:.0f} ms, p99 {percentile(r['inbox'], 0.99) * 1000:.0f} ms"
         )
+    print(
+        f"RESULT new cases opened by the API: {r['opened']:,}; acknowledgements sent to them within the run: "
+        f"{r['acknowledged']:,}"
+    )
     stored = r["fanout_stored_after"]
     answered = r["fanout_progress"][-1][1] if r["fanout_progress"] else 0
     if r["fanout_total"] and stored is None:
