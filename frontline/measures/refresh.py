@@ -34,6 +34,7 @@ def rebuild() -> int:
     """Every problem derived again from scratch; answers how many."""
     rules = Rules.load()
     with transaction.atomic():
+        _one_writer()
         last = Event.objects.aggregate(last=Max("pk"))["last"] or 0
         Contact.objects.all().delete()
         Problem.objects.all().delete()
@@ -67,9 +68,20 @@ def refresh(*, limit: int = 100_000, settle: datetime.timedelta = SETTLE) -> int
         elif kind == INCIDENT_OPENED and isinstance(data, dict) and data.get("incident_id"):
             cases.update(_contacted_before_it_opened(data["incident_id"], at))
     with transaction.atomic():
+        if _one_writer() != after:
+            return 0  # another pass took these events in while this one read them
         cells.recompute(_rederive(cases, Rules.load()))
         _mark(found[-1][0])
     return len(found)
+
+
+def _one_writer() -> int:
+    """Hold the watermark's row lock for the rest of the transaction, and answer the watermark as it now
+    stands. Two writers of the same problems' rows at once (two passes on two workers when the queue was
+    behind, or a pass and a person's correction) would each delete them and insert them again, and on
+    PostgreSQL the second's inserts collide with the first's. SQLite's writer lock already does this."""
+    mark = Watermark.objects.select_for_update().order_by("pk").first()
+    return mark.last_event_id if mark else 0
 
 
 def _contacted_before_it_opened(incident_id: int, opened_at) -> set[int]:
@@ -91,6 +103,7 @@ def _contacted_before_it_opened(incident_id: int, opened_at) -> set[int]:
 def rederive_cases(case_ids) -> None:
     """Derive these cases' problems again now (a person's correction shows at once)."""
     with transaction.atomic():
+        _one_writer()
         cells.recompute(_rederive(set(case_ids), Rules.load()))
 
 

@@ -1,8 +1,11 @@
 """The pre-aggregates kept incrementally are the ones a rebuild from scratch gives."""
 
+import contextlib
 import datetime
+import threading
 
 import pytest
+from django.db import connection
 
 from frontline.cases import confirmation
 from frontline.cases import services as cases
@@ -145,3 +148,38 @@ def test_events_younger_than_the_settling_time_wait_for_the_next_pass(sam, sam_p
     with clock.frozen_at(T + HOUR):
         assert refresh.refresh() > 0
     assert Problem.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_passes_at_once_take_the_events_in_once(sam, sam_person, monkeypatch):
+    # given a case opened since the last pass, and a pass that holds still once it starts writing
+    refresh.refresh(settle=NO_WAIT)
+    cases.open_case(customer=sam, requester=sam_person, subject="x", body="y", channel="email")
+    both_writing = threading.Barrier(2, timeout=1.5)
+    load = refresh.Rules.load
+
+    def load_when_both_write():
+        with contextlib.suppress(threading.BrokenBarrierError):  # one held back by the lock never arrives
+            both_writing.wait()  # two writers at once meet here
+        return load()
+
+    monkeypatch.setattr(refresh.Rules, "load", staticmethod(load_when_both_write))
+    taken, failed = [], []
+
+    def one_pass():
+        try:
+            taken.append(refresh.refresh(settle=NO_WAIT))
+        except Exception as exc:  # the failure is what the test reports
+            failed.append(exc)
+        finally:
+            connection.close()
+
+    # when two workers run a pass at the same moment
+    passes = [threading.Thread(target=one_pass) for _ in range(2)]
+    for thread in passes:
+        thread.start()
+    for thread in passes:
+        thread.join(timeout=60)
+    # then neither fails, one takes the events in and the other finds them taken
+    assert failed == [] and sorted(taken)[0] == 0 and sorted(taken)[1] > 0
+    assert Problem.objects.count() == 1 and Contact.objects.count() == 1
