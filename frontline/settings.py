@@ -8,6 +8,7 @@ from pathlib import Path
 import dj_database_url
 
 from frontline.env import env_bool, env_int, env_list, env_str, secret_key
+from frontline.operations.processes import TASK_QUEUES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Everything Frontline writes at run time (database, attachments, models) lives under one directory.
@@ -384,9 +385,8 @@ else:
 
 # Django's tasks interface. The default backend is Frontline's own durable one: rows with a due time,
 # claimed by `frontline worker` under a lease (see frontline/scheduling).
-# Queues in the order a worker serves them: a notification ladder's rungs ("notices") before everything
-# else (acknowledgements of new messages above all): a busy hour's intake must not hold back an outage notice.
-FRONTLINE_TASK_QUEUES = ["notices", "default"]
+# Queues in the order a worker serves them (a ladder's rungs first): the worker role's list.
+FRONTLINE_TASK_QUEUES = list(TASK_QUEUES)
 TASKS = {
     "default": {
         "BACKEND": env_str("FRONTLINE_TASKS_BACKEND", "frontline.scheduling.backend.DurableBackend"),

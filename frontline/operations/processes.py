@@ -5,6 +5,11 @@ Every role reads its configuration from the environment only (DATABASE_URL, FRON
 FRONTLINE_TASKS_BACKEND, ...; README lists them), so one environment file serves every machine.
 """
 
+# The task queues in the order a worker serves them: a notification ladder's rungs ("notices") before
+# everything else (acknowledgements of new messages above all): a busy hour's intake must not hold back an
+# outage notice. Settings configure these queues; the worker role names them in this order.
+TASK_QUEUES = ("notices", "default")
+
 ROLES: dict[str, list[str]] = {
     # Schema changes, once per release, before the new processes start.
     "migrate": ["frontline", "migrate", "--no-input"],
@@ -23,9 +28,7 @@ ROLES: dict[str, list[str]] = {
         "django_tasks_rq.Job",
         "--worker-class",
         "rq.worker.SimpleWorker",
-        # The queues in the order they are served (settings.FRONTLINE_TASK_QUEUES): a ladder's rungs first.
-        "notices",
-        "default",
+        *TASK_QUEUES,
     ],
     # Recurring jobs put on the queue when due (one or more: each slot is won by one).
     "periodic": ["frontline", "worker", "--periodic-only"],
