@@ -68,6 +68,13 @@ def _receive(
     return message
 
 
+def known_to_act_for(person_id: int, customer_ids) -> None:
+    """What a caller has just read: the person acts for these accounts. Kept for the intake chunk, so that
+    open_case need not ask the database again of its requester."""
+    for customer_id in customer_ids:
+        chunk.remember(("acts-for", person_id, customer_id), True)
+
+
 def _acts_for(person_id: int, customer_id: int) -> bool:
     """(Plain SQL: every new case from a known person asks it; intake has read it already.)"""
     if chunk.recall(("acts-for", person_id, customer_id)):

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from frontline.cases import services as cases
 from frontline.cases.models import Attachment, Case, Channel, Direction, Message
-from frontline.core import chunk, clock, rows
+from frontline.core import clock, rows
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, Customer, Person, Standing
 from frontline.intake import mail, placement
@@ -76,8 +76,7 @@ def _sender(address: str, name: str, case: Case | None) -> tuple[Person | None, 
     found = rows.fetch_one(_SENDER, [address])
     person_id, account_id, person_name = found if found else (None, None, "")
     accounts = [pk for (pk,) in rows.fetch_all(_ACCOUNTS, [person_id])] if person_id else []
-    for account in accounts:  # what open_case asks of its requester, known here for the chunk
-        chunk.remember(("acts-for", person_id, account), True)
+    cases.known_to_act_for(person_id, accounts)  # open_case asks it of its requester
     person = rows.new(Person, pk=person_id, name=person_name) if person_id else None
     if case is not None and (case.customer_id in accounts or case.customer_id == account_id or not found):
         # Known on this case's account, or someone new writing on a known thread (a colleague in copy).
