@@ -67,6 +67,9 @@ def test_training_refuses_data_it_cannot_learn_from():
 def test_the_fast_probabilities_are_scikit_learns_own(model):
     probe = generated(50, "probe")[0] + ["", "certificate", "Rechnung doppelt bezahlt"]
     assert classifier._probabilities(model, probe) == pytest.approx(model.predict_proba(probe), abs=1e-9)
+    # and one text alone, as the API reads a message
+    alone = probe[:1]
+    assert classifier._probabilities(model, alone) == pytest.approx(model.predict_proba(alone), abs=1e-9)
 
 
 def test_the_small_data_model_is_read_the_same_way():
