@@ -18,7 +18,7 @@ RQ workers and the periodic process, an SMTP server and an HTTP receiver as the 
 `--fanout` customers (the routine ladder: one email each) and at the same moment four API clients post
 messages for `--seconds`; a signed-in agent reads the inbox every two seconds meanwhile. It reports the
 API's rate and latency by minute and overall, the inbox's latency under that load, the fan-out's progress,
-and each process's peak memory.
+each process's peak memory, and where the two cores' time went: each role's CPU seconds over the run.
 """
 
 import argparse
@@ -202,6 +202,50 @@ def in_process(data_dir: Path) -> None:
 
 # ---- load ----------------------------------------------------------------------------------------------
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int, with_reaped_children: bool = False) -> float:
+    """User and system CPU of a process (Linux's count), and of its children it has waited for if asked:
+    a PostgreSQL backend that ended during the run is counted in the postmaster's children."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if with_reaped_children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / TICK
+
+
+def cpu_by_role(roles: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds so far of each named group of processes, and of PostgreSQL and Redis wherever they run
+    on this machine (found by name), and of this benchmark (its clients)."""
+    taken = {pid for pids in roles.values() for pid in pids}
+    by_name: dict[str, list[int]] = {"postgresql": [], "redis": []}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) not in taken:
+            try:
+                name = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if name in ("postgres", "postmaster"):
+                by_name["postgresql"].append(int(entry.name))
+            elif name.startswith("redis-server"):
+                by_name["redis"].append(int(entry.name))
+    seconds = {role: sum(cpu_seconds(pid) for pid in pids) for role, pids in roles.items()}
+    seconds["postgresql"] = sum(cpu_seconds(pid, with_reaped_children=True) for pid in by_name["postgresql"])
+    seconds["redis"] = sum(cpu_seconds(pid) for pid in by_name["redis"])
+    seconds["benchmark (API clients, inbox reader)"] = time.process_time()
+    return seconds
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
 
 def run_load(args) -> None:
     data_dir = Path(args.data_dir).resolve()
@@ -259,7 +303,13 @@ def run_load(args) -> None:
     ]
     try:
         wait_until_serving(web_port, "/healthz")
-        result = _measure(args, web_port, token, everyone, env, Notification, DeliveryAttempt)
+        roles = {
+            "web (gunicorn, 2 processes)": [web.pid, *children(web.pid)],
+            "workers (2 RQ)": [w.pid for w in workers[:-1]],
+            "periodic process": [workers[-1].pid],
+            "SMTP and HTTP peers": [peer.pid for peer in peers],
+        }
+        result = _measure(args, web_port, token, everyone, env, Notification, DeliveryAttempt, roles)
         result["web"] = web_peaks(web.pid)
         result["workers"] = [peak_memory_mb(w.pid) for w in workers]
         _report(result)
@@ -308,11 +358,18 @@ def fan_out_alone(args) -> None:
         customers=told,
     )
     print(
-        json.dumps({"fanout": fanout.pk, "customers": len(told), "stored_after": time.monotonic() - started})
+        json.dumps(
+            {
+                "fanout": fanout.pk,
+                "customers": len(told),
+                "stored_after": time.monotonic() - started,
+                "cpu": time.process_time(),
+            }
+        )
     )
 
 
-def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt) -> dict:
+def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt, roles) -> dict:
     # Models once Django is set up (run_load has done it).
     from frontline.cases.models import Case, Direction, Message
     from frontline.core import clock
@@ -377,6 +434,7 @@ def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt) ->
             fanout_box.update(json.loads(fanning.communicate()[0].strip().splitlines()[-1]))
 
         threads.append(threading.Thread(target=wait_for_fanout))
+    cpu_before = cpu_by_role(roles)
     for thread in threads:
         thread.start()
     progress = []
@@ -396,6 +454,7 @@ def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt) ->
             f"(p99 {percentile([p[1] for p in recent], 0.99) * 1000:.0f} ms); fan-out answered {sent:,}",
             flush=True,
         )
+    cpu_after = cpu_by_role(roles)
     stop.set()
     for thread in threads:
         thread.join(timeout=120)
@@ -415,6 +474,8 @@ def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt) ->
         "fanout_stored_after": fanout_box.get("stored_after"),
         "fanout_progress": progress,
         "fanout_notices": Notification.objects.filter(fanout_id=fanout).count() if fanout else 0,
+        "cpu": {role: cpu_after[role] - cpu_before[role] for role in cpu_before}
+        | ({"fan-out's storing (its own process)": fanout_box["cpu"]} if "cpu" in fanout_box else {}),
     }
 
 
@@ -455,6 +516,10 @@ def _report(r: dict) -> None:
             f"RESULT fan-out to {r['fanout_total']:,} customers: {r['fanout_notices']:,} notices stored in "
             f"{stored:.0f} s; {answered:,} emails answered by the SMTP server within the {r['seconds']} s"
         )
+    cores = os.cpu_count() * r["seconds"]
+    print(f"RESULT CPU seconds by role over the {r['seconds']} s ({cores:.0f} s of the cores in all):")
+    for role, seconds in sorted(r["cpu"].items(), key=lambda item: -item[1]):
+        print(f"RESULT   {role}: {seconds:,.0f} s ({seconds / cores:.0%})")
     print(
         f"RESULT peak memory (VmHWM): web {', '.join(f'{m:.0f} MB' for m in r['web'])}; "
         f"workers {', '.join(f'{m:.0f} MB' for m in r['workers'])} (the last: the periodic process)"

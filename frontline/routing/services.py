@@ -163,10 +163,15 @@ class Loaded:
 _loaded: Loaded | None = None
 
 
+def _newest_model() -> RouterModel | None:
+    # Plain SQL: every message read alone (the API's) asks, and the ORM's query cost 0.4 ms to build.
+    return rows.find(RouterModel, "t0.version = (SELECT MAX(version) FROM routing_routermodel)", [])
+
+
 def current_model() -> Loaded | None:
     """The newest trained version, loaded once per process and replaced when a newer one appears."""
     global _loaded
-    newest = chunk.once("router-model", lambda: RouterModel.objects.order_by("-version").first())
+    newest = chunk.once("router-model", _newest_model)
     if newest is None:
         return None
     directory = models_dir()
@@ -221,7 +226,7 @@ def classify_ahead(texts: list[str]) -> dict[str, TopicGuess]:
 def model_file() -> tuple[str, int] | None:
     """The newest model's file and version, for a process that guesses on its own (intake's reader),
     which then hands its guesses to `remember_guesses`. None without a model."""
-    newest = chunk.once("router-model", lambda: RouterModel.objects.order_by("-version").first())
+    newest = chunk.once("router-model", _newest_model)
     return None if newest is None else (str(models_dir() / newest.path), newest.version)
 
 
