@@ -3,6 +3,7 @@ first notice on its way; on recovery he is told and asked to confirm; "no" reope
 announced maintenance an alert opens nothing."""
 
 import datetime
+import re
 
 from django.test import override_settings
 
@@ -51,11 +52,14 @@ def test_recovery_resolves_the_case_and_asks_sam_to_confirm_and_no_reopens_it_wi
         case = Case.objects.get()
         assert case.status == CaseStatus.RESOLVED and "recover" in case.resolution_notes
         ask = Notification.objects.filter(case=case).latest("pk")
-        link = confirmation.confirm_link(case)
-        assert link in ask.body and ask.title.startswith("Fixed:")
+        # the notice carries the case's confirmation link (signed at the real second it was written, which the
+        # frozen clock does not hold: read back, not compared with one signed now)
+        found = re.search(r"/confirm/([^/\s]+)/", ask.body)
+        assert found and ask.title.startswith("Fixed:")
+        token = found.group(1)
+        assert confirmation.case_for_link(token) == case
         before = case.priority
         # the link's page changes nothing on a GET (mail scanners follow links)
-        token = link.rstrip("/").split("/")[-1]
         from django.test import Client
 
         client = Client()
