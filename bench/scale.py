@@ -218,10 +218,12 @@ def cpu_seconds(pid: int, with_reaped_children: bool = False) -> float:
     return ticks / TICK
 
 
-def cpu_by_role(roles: dict[str, list[int]]) -> dict[str, float]:
-    """CPU seconds so far of each named group of processes, and of PostgreSQL and Redis wherever they run
-    on this machine (found by name), and of this benchmark (its clients)."""
-    taken = {pid for pids in roles.values() for pid in pids}
+def cpu_by_role(roles: dict[str, list[int]], web_master: int) -> dict[str, float]:
+    """CPU seconds so far of each named group of processes; of gunicorn's master and its processes, those
+    it has replaced included (it waits for them); of PostgreSQL and Redis wherever they run on this machine
+    (found by name); and of this benchmark (its clients)."""
+    web = [web_master, *children(web_master)]
+    taken = {pid for pids in [*roles.values(), web] for pid in pids}
     by_name: dict[str, list[int]] = {"postgresql": [], "redis": []}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and int(entry.name) not in taken:
@@ -234,6 +236,9 @@ def cpu_by_role(roles: dict[str, list[int]]) -> dict[str, float]:
             elif name.startswith("redis-server"):
                 by_name["redis"].append(int(entry.name))
     seconds = {role: sum(cpu_seconds(pid) for pid in pids) for role, pids in roles.items()}
+    seconds["web (gunicorn, 2 processes)"] = cpu_seconds(web_master, with_reaped_children=True) + sum(
+        cpu_seconds(pid) for pid in web[1:]
+    )
     seconds["postgresql"] = sum(cpu_seconds(pid, with_reaped_children=True) for pid in by_name["postgresql"])
     seconds["redis"] = sum(cpu_seconds(pid) for pid in by_name["redis"])
     seconds["benchmark (API clients, inbox reader)"] = time.process_time()
@@ -304,12 +309,11 @@ def run_load(args) -> None:
     try:
         wait_until_serving(web_port, "/healthz")
         roles = {
-            "web (gunicorn, 2 processes)": [web.pid, *children(web.pid)],
             "workers (2 RQ)": [w.pid for w in workers[:-1]],
             "periodic process": [workers[-1].pid],
             "SMTP and HTTP peers": [peer.pid for peer in peers],
         }
-        result = _measure(args, web_port, token, everyone, env, Notification, DeliveryAttempt, roles)
+        result = _measure(args, web_port, token, everyone, env, Notification, DeliveryAttempt, roles, web.pid)
         result["web"] = web_peaks(web.pid)
         result["workers"] = [peak_memory_mb(w.pid) for w in workers]
         _report(result)
@@ -369,7 +373,7 @@ def fan_out_alone(args) -> None:
     )
 
 
-def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt, roles) -> dict:
+def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt, roles, web_pid) -> dict:
     # Models once Django is set up (run_load has done it).
     from frontline.cases.models import Case, Direction, Message
     from frontline.core import clock
@@ -434,7 +438,7 @@ def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt, ro
             fanout_box.update(json.loads(fanning.communicate()[0].strip().splitlines()[-1]))
 
         threads.append(threading.Thread(target=wait_for_fanout))
-    cpu_before = cpu_by_role(roles)
+    cpu_before = cpu_by_role(roles, web_pid)
     for thread in threads:
         thread.start()
     progress = []
@@ -454,7 +458,7 @@ def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt, ro
             f"(p99 {percentile([p[1] for p in recent], 0.99) * 1000:.0f} ms); fan-out answered {sent:,}",
             flush=True,
         )
-    cpu_after = cpu_by_role(roles)
+    cpu_after = cpu_by_role(roles, web_pid)
     stop.set()
     for thread in threads:
         thread.join(timeout=120)
