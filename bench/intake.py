@@ -343,12 +343,18 @@ def wait_until_serving(port: int, path: str) -> None:
     sys.exit(f"nothing answered {path} on port {port}")
 
 
+def children(pid: int) -> list[int]:
+    """The processes a process has started and not yet waited for (Linux's count); none once it is gone."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
 def web_peaks(master: int) -> list[float]:
     """The peak resident memory, in MB, of each process gunicorn's master started (Linux's count)."""
-    with open(f"/proc/{master}/task/{master}/children") as listing:
-        children = [int(pid) for pid in listing.read().split()]
     peaks = []
-    for pid in children:
+    for pid in children(master):
         with open(f"/proc/{pid}/status") as status:
             peaks += [int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:")]
     return peaks

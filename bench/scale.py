@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "bench"))
-from intake import wait_until_serving, web_peaks  # noqa: E402
+from intake import children, wait_until_serving, web_peaks  # noqa: E402
 from notify import peak_memory_mb, percentile, worker_commands  # noqa: E402
 from run import Session, env_for, free_port  # noqa: E402
 
@@ -222,11 +222,9 @@ def cpu_by_role(roles: dict[str, list[int]], web_master: int) -> dict[str, float
     """CPU seconds so far of each named group of processes; of gunicorn's master and its processes, those
     it has replaced included (it waits for them); of PostgreSQL and Redis wherever they run on this machine
     (found by name); and of this benchmark (its clients)."""
-    web = [web_master, *children(web_master)]
-    taken = {pid for pids in [*roles.values(), web] for pid in pids}
     by_name: dict[str, list[int]] = {"postgresql": [], "redis": []}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) not in taken:
+        if entry.name.isdigit():
             try:
                 name = (entry / "comm").read_text().strip()
             except OSError:
@@ -237,19 +235,12 @@ def cpu_by_role(roles: dict[str, list[int]], web_master: int) -> dict[str, float
                 by_name["redis"].append(int(entry.name))
     seconds = {role: sum(cpu_seconds(pid) for pid in pids) for role, pids in roles.items()}
     seconds["web (gunicorn, 2 processes)"] = cpu_seconds(web_master, with_reaped_children=True) + sum(
-        cpu_seconds(pid) for pid in web[1:]
+        cpu_seconds(pid) for pid in children(web_master)
     )
     seconds["postgresql"] = sum(cpu_seconds(pid, with_reaped_children=True) for pid in by_name["postgresql"])
     seconds["redis"] = sum(cpu_seconds(pid) for pid in by_name["redis"])
     seconds["benchmark (API clients, inbox reader)"] = time.process_time()
     return seconds
-
-
-def children(pid: int) -> list[int]:
-    try:
-        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:
-        return []
 
 
 def run_load(args) -> None:

@@ -18,6 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from intake import children
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
@@ -45,11 +47,6 @@ def rss_mib(pid: int) -> float:
 
 def loaded_sklearn(pid: int) -> bool:
     return "sklearn" in Path(f"/proc/{pid}/maps").read_text()
-
-
-def children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    return [int(p) for p in out]
 
 
 def idle(command: list[str], env: dict, *, url: str = "", settle: float = 4.0) -> tuple[float, bool]:
