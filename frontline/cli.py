@@ -10,8 +10,10 @@ def main() -> None:
 
     # After the settings module is named, as everything that may touch Django must be.
     from frontline.core.processes import exit_on_sigterm
+    from frontline.operations.processes import yield_cpu_if_job_runner
 
     exit_on_sigterm()  # a stopped worker or demo stops what it started, as on Ctrl-C
+    yield_cpu_if_job_runner(sys.argv[1:])
 
     execute_from_command_line(["frontline", *sys.argv[1:]])
 

@@ -5,6 +5,10 @@ Every role reads its configuration from the environment only (DATABASE_URL, FRON
 FRONTLINE_TASKS_BACKEND, ...; README lists them), so one environment file serves every machine.
 """
 
+import os
+
+from django.conf import settings  # read lazily: settings.py imports this module
+
 # The task queues in the order a worker serves them: a notification ladder's rungs ("notices") before
 # everything else (acknowledgements of new messages above all): a busy hour's intake must not hold back an
 # outage notice. Settings configure these queues; the worker role names them in this order.
@@ -41,3 +45,14 @@ ROLES: dict[str, list[str]] = {
 # On one machine with the durable queue (the database's job table, no Redis), one process runs the jobs and
 # the recurring ones: `make demo` and the suite's worker tests on SQLite start it.
 DURABLE_WORKER = ["frontline", "worker"]
+
+
+def yield_cpu_if_job_runner(args: list[str]) -> None:
+    """A process that runs queued jobs takes FRONTLINE_WORKER_NICENESS before it starts: where it shares
+    cores with the web role, a request someone is waiting on goes first and the queue takes what is left.
+    The recurring-jobs process keeps its priority: it is the queue's clock, and costs little."""
+    if not args or args[0] not in ("rqworker", "worker") or "--periodic-only" in args:
+        return
+    wanted = min(settings.FRONTLINE_WORKER_NICENESS, 19)
+    if wanted > os.getpriority(os.PRIO_PROCESS, 0):  # only ever lower: raising needs privileges
+        os.setpriority(os.PRIO_PROCESS, 0, wanted)

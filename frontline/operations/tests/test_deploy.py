@@ -4,6 +4,7 @@ deployment starts them answer for real, logging JSON with their request ids."""
 
 import configparser
 import json
+import os
 import re
 import shlex
 import smtplib
@@ -15,8 +16,8 @@ import pytest
 import yaml
 
 from frontline.intake.models import RawMessage
-from frontline.operations.processes import ROLES
-from frontline.tests.helpers import free_port, role_command, wait_for, worker_env
+from frontline.operations.processes import ROLES, yield_cpu_if_job_runner
+from frontline.tests.helpers import free_port, role_command, stop_process, wait_for, worker_env
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 SETTINGS = Path(__file__).resolve().parents[2] / "settings.py"
@@ -142,3 +143,51 @@ def test_the_smtpd_role_stores_mail_before_its_250():
     assert refused == {}  # 250 for every recipient
     [stored] = [bytes(row.raw) for row in RawMessage.objects.all()]
     assert stored.endswith(b"The blog is down.\r\n")
+
+
+def _niceness_after(args: list[str]) -> int:
+    """The niceness a process has after `frontline <args>` took its own (in a forked child: the test's
+    process keeps its priority)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            yield_cpu_if_job_runner(args)
+            os.write(write, str(os.getpriority(os.PRIO_PROCESS, 0)).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as answer:
+        return int(answer.read())
+
+
+def test_job_runners_yield_the_cpu_and_the_other_roles_keep_their_priority(settings):
+    # given the niceness a deployment sets for job runners, and this process's own
+    settings.FRONTLINE_WORKER_NICENESS = 10
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    # when each role's command takes its priority, then the job runners are nicer and nothing else is
+    assert _niceness_after(ROLES["worker"][1:]) == max(own, 10)
+    assert _niceness_after(["worker", "--poll", "1"]) == max(own, 10)  # the durable queue's job runner
+    assert _niceness_after(ROLES["periodic"][1:]) == own  # the queue's clock
+    assert _niceness_after(ROLES["smtpd"][1:]) == own  # a mail server waits for its 250
+    # and a setting of 0 leaves a job runner as it was started
+    settings.FRONTLINE_WORKER_NICENESS = 0
+    assert _niceness_after(ROLES["worker"][1:]) == own
+
+
+@pytest.mark.subprocess
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_role_runs_its_jobs_at_the_configured_niceness():
+    # given a job runner started as a deployment starts it, with the niceness in its environment
+    worker = subprocess.Popen(
+        role_command("durable-worker", "--poll", "0.2", "--worker-id", "nice"),
+        env=worker_env(FRONTLINE_WORKER_NICENESS="10"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        # then, once started, it runs nicer than the processes someone waits on
+        wait_for(lambda: os.getpriority(os.PRIO_PROCESS, worker.pid) >= 10, 30, "the worker to yield the CPU")
+    finally:
+        stop_process(worker)
