@@ -105,7 +105,7 @@ def receive_in_one_transaction(raw: bytes, *, by=None, **kwargs) -> tuple[RawMes
         with queued_writes(), transaction.atomic():
             row, created = accept(raw, **kwargs)
             if created:
-                _take_outcome(row, _process_one(row.pk, by=by))
+                _take_outcome(row, _process_one(row.pk, by=by, stored=row))
     return row, created
 
 
@@ -273,22 +273,28 @@ DISK_RETRY_SECONDS = 10.0
 _disk = SimpleNamespace(retry_after=0.0)  # the monotonic time before which waiting mail is left alone
 
 
-def _process_one(pk: int, *, by=None, parsed=None) -> RawMessage | None:
-    """Read one stored message in a savepoint; answers the row's outcome (None: another process has it)."""
-    found = rows.fetch_one(_CLAIM + ("" if connection.vendor == "sqlite" else " FOR UPDATE"), [pk])
-    if found is None or found[3] != RawStatus.PENDING:
-        return None  # another process got there first
-    row = rows.new(
-        RawMessage,
-        id=found[0],
-        source=found[1],
-        channel=found[2],
-        status=found[3],
-        attempts=found[4] + 1,
-        envelope_recipients=found[5],
-        header_message_id=found[6],
-        raw=found[7],
-    )
+def _process_one(pk: int, *, by=None, parsed=None, stored: RawMessage | None = None) -> RawMessage | None:
+    """Read one stored message in a savepoint; answers the row's outcome (None: another process has it).
+    `stored`: the row this transaction has just written, which no other process can see yet: it is read as
+    it is, not claimed again (a statement less for every API message)."""
+    if stored is not None:
+        row = stored
+        row.attempts += 1
+    else:
+        found = rows.fetch_one(_CLAIM + ("" if connection.vendor == "sqlite" else " FOR UPDATE"), [pk])
+        if found is None or found[3] != RawStatus.PENDING:
+            return None  # another process got there first
+        row = rows.new(
+            RawMessage,
+            id=found[0],
+            source=found[1],
+            channel=found[2],
+            status=found[3],
+            attempts=found[4] + 1,
+            envelope_recipients=found[5],
+            header_message_id=found[6],
+            raw=found[7],
+        )
     try:
         with covering_savepoint():  # the services below take no savepoints of their own
             outcome = _interpret(row, by=by, parsed=parsed)
