@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import get_format
 
 from frontline.core.db import text_id
 
@@ -138,6 +139,14 @@ class Case(models.Model):
     def url(self) -> str:
         # Built, not reversed: the inbox shows fifty of these and reverse() costs more than the row.
         return f"/cases/{self.ref}/"
+
+    @property
+    def priority_reasons(self) -> str:
+        """The priority's terms, "reason: points" a line each, for the inbox's tooltip: one value for the
+        template to render on each of fifty rows, where a loop of lookups cost a quarter of the page."""
+        point = get_format("DECIMAL_SEPARATOR")  # as `localize` writes a float, once for all the terms
+        terms = self.priority_explanation or ()
+        return "\n".join(f"{term['reason']}: {str(term['points']).replace('.', point)}" for term in terms)
 
     @staticmethod
     def pk_from_ref(ref: str) -> int | None:

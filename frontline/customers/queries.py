@@ -76,6 +76,10 @@ def points_by_customer(customer_ids, points: QuerySet[ContactPoint]) -> dict[int
 
 def working_channel_flags(customer_ids: list[int]) -> dict[int, bool]:
     """For a list page: which customers have at least one contact point that is not failing."""
+    # The same two index lookups as points_by_customer, reading ids only: the inbox asks it for fifty rows,
+    # and building the points themselves cost it twice the time.
     usable = ContactPoint.objects.exclude(state__in=ContactState.unusable())
-    reachable = points_by_customer(customer_ids, usable)
+    reachable = set(usable.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True))
+    people = usable.filter(person__memberships__customer_id__in=customer_ids)
+    reachable.update(people.values_list("person__memberships__customer_id", flat=True))
     return {cid: cid in reachable for cid in customer_ids}

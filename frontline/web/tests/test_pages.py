@@ -1,5 +1,7 @@
 import pytest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
 
 from frontline.cases import services
 from frontline.cases.clocks import Clock
@@ -345,3 +347,18 @@ def test_a_form_with_a_non_ascii_digit_where_an_id_goes_is_refused_not_a_500(sig
     assert signed_in.get(reverse("cases:detail", args=["C-²"])).status_code == 404
     answer = signed_in.post(reverse("cases:call", args=[case.ref]), {"summary": "s", "minutes": "³"})
     assert answer.status_code == 400
+
+
+def test_the_inbox_row_explains_its_priority_term_by_term_in_its_tooltip(signed_in, sam):
+    # given a case whose priority has several terms
+    (down,) = open_cases(sam, 1, impact="down")
+    terms = down.priority_explanation
+    assert len(terms) > 1
+    # when the inbox lists it
+    page = signed_in.get(reverse("cases:inbox")).content.decode()
+    # then its priority's tooltip names each term's reason and points, a line each
+    expected = "\n".join(f"{term['reason']}: {term['points']}" for term in terms)
+    assert f'title="{escape(expected)}">{round(down.priority)}</td>' in page
+    # and the points are written as the reader's language writes numbers
+    with translation.override("de"):
+        assert f"{terms[0]['reason']}: {str(terms[0]['points']).replace('.', ',')}" in down.priority_reasons
