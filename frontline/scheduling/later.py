@@ -7,14 +7,24 @@ written in a `later(...)` call.
 
 from functools import cache
 
+from django.db import connection, transaction
 from django.utils.module_loading import import_string
 
+from frontline.scheduling.backend import on_rq
 
-def later(task_path: str, *args, run_after=None, **kwargs):
+
+def later(task_path: str, *args, run_after=None, **kwargs) -> None:
+    """Inside a transaction the job counts only if the transaction commits. The durable queue's row is
+    written in it; a queue outside the database (RQ) is handed the job at the commit: handed it at once, a
+    worker could take it before what it is about exists (a new case's acknowledgement found no case, and
+    was never sent)."""
     task = _task(task_path)
     if run_after is not None:
         task = task.using(run_after=run_after)
-    return task.enqueue(*args, **kwargs)
+    if on_rq() and connection.in_atomic_block:
+        transaction.on_commit(lambda: task.enqueue(*args, **kwargs))
+    else:
+        task.enqueue(*args, **kwargs)
 
 
 @cache

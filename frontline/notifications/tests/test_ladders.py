@@ -86,6 +86,26 @@ def test_a_ladders_rungs_are_taken_before_acknowledgements_queued_earlier():
     ]
 
 
+def test_a_job_queued_in_a_transaction_is_queued_only_if_the_transaction_commits():
+    from django.db import transaction
+
+    from frontline.scheduling.later import later
+
+    class Undone(Exception):
+        pass
+
+    # given a job queued inside a transaction that is then undone (a message that failed to be read)
+    with pytest.raises(Undone), transaction.atomic():
+        later("frontline.intake.tasks.send_acknowledgement", 1)
+        raise Undone
+    # then no worker will take it (on RQ, a job handed over at once would already wait in Redis)
+    assert queued_task_paths() == []
+    # and one queued in a transaction that commits is there after the commit
+    with transaction.atomic():
+        later("frontline.intake.tasks.send_acknowledgement", 2)
+    assert queued_task_paths() == ["frontline.intake.tasks.send_acknowledgement"]
+
+
 def test_a_notify_enqueues_a_dispatch_and_ladders_are_a_recurring_job(sam, smtp_server):
     from frontline.scheduling.periodic import PERIODIC_JOBS
 
