@@ -99,9 +99,11 @@ def open_case(
     raw_source: bytes = b"",
     by: Agent | None = None,
     via: str = "",
+    acknowledged_at=None,
     **message_fields,
 ) -> Case:
-    """A new problem. The customer's clock starts when they say it started, else now."""
+    """A new problem. The customer's clock starts when they say it started, else now. `acknowledged_at`:
+    when the caller has queued the customer's acknowledgement with it (intake), written with the case."""
     subject, body = subject.strip(), body.strip()
     if not subject:
         raise ServiceError("subject is required", field="subject")
@@ -133,6 +135,7 @@ def open_case(
         last_customer_contact_at=now,
         awaiting_answer_since=now,
         affected_reach=sum(unit.end_users for unit in units),
+        acknowledged_at=acknowledged_at,
     )
     case.response_due_at = response_due(case, now)  # our first answer is due; nobody owns it yet
     set_priority(case)

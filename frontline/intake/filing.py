@@ -45,7 +45,8 @@ def person_writing(incoming: IncomingMail) -> Outcome:
         message_id=parsed.message_id[:255],
     )
     fields["fold_before"], fields["fold_at"] = parsed.folds  # worked out once, with the parsing
-    case, message = deliver(place, customer, fields, subject=parsed.subject)
+    acknowledging = row.source in ACKNOWLEDGED_SOURCES
+    case, message = deliver(place, customer, fields, subject=parsed.subject, acknowledge=acknowledging)
     if place.same_thread is not None and place.same_thread.customer_id == case.customer_id:
         # A reply was read before this message and opened its own case: one mail thread, so one case.
         case = cases.merge_cases(place.same_thread, into=case, by=None, reason="one mail thread", via="email")
@@ -56,7 +57,8 @@ def person_writing(incoming: IncomingMail) -> Outcome:
             [(message.pk, ref[:255]) for ref in refs],
         )
     store_attachments(message, parsed.attachments)
-    acknowledge_if_due(case, place, row.source, person)
+    if acknowledging:
+        acknowledge_if_due(case, place, person)
     return Outcome(RawStatus.PROCESSED, placement_words(place, case), case, message)
 
 
@@ -107,7 +109,9 @@ def _sender(address: str, name: str, case: Case | None) -> tuple[Person | None, 
     return person, customer
 
 
-def deliver(place: placement.Placement, customer: Customer, fields: dict, *, subject: str):
+def deliver(place: placement.Placement, customer: Customer, fields: dict, *, subject: str, acknowledge: bool):
+    """Onto its case or a new one. `acknowledge`: the customer is told we have it (`acknowledge_if_due`,
+    called after); a new case is then written marked as acknowledged, not marked by a second write."""
     thread_fields = dict(
         thread_rule=place.rule, thread_confidence=place.confidence, thread_reason=place.reason[:255]
     )
@@ -115,7 +119,10 @@ def deliver(place: placement.Placement, customer: Customer, fields: dict, *, sub
         message = cases.record_inbound_message(place.case, **fields, **thread_fields)
         return message.case, message
     case = cases.open_case(
-        customer=customer, **{**fields, "subject": opening_subject(subject)}, **thread_fields
+        customer=customer,
+        **{**fields, "subject": opening_subject(subject)},
+        **thread_fields,
+        acknowledged_at=clock.now() if acknowledge else None,
     )
     opening = case.opening_message
     # Repeat rule, topic, owner: before the acknowledgement names them.
@@ -160,19 +167,21 @@ def store_attachments(message: Message, attachments: list[mail.MailAttachment]) 
     Attachment.objects.bulk_create(stored)
 
 
-def acknowledge_if_due(case: Case, place: placement.Placement, source: str, person: Person | None) -> None:
+def acknowledge_if_due(case: Case, place: placement.Placement, person: Person | None) -> None:
     """A short note with the case reference when the customer cannot know we have it: a new case, or a
-    contact that joined an existing case by a guess. None for replies into a conversation."""
-    if source not in ACKNOWLEDGED_SOURCES or place.rule not in ("", "similar"):
+    contact that joined an existing case by a guess. None for replies into a conversation. For a contact
+    on a channel we acknowledge (ACKNOWLEDGED_SOURCES, and not a monitoring alert), delivered with
+    `acknowledge=True`."""
+    if place.rule not in ("", "similar"):
         return
-
-    now = clock.now()
     if place.rule:  # joined by a guess: not if we told them lately, or wrote to them lately
+        now = clock.now()
         if case.acknowledged_at and case.acknowledged_at >= now - ACK_QUIET_PERIOD:
             return
         since = now - ACK_QUIET_PERIOD
         if Message.objects.filter(case=case, direction=Direction.OUTBOUND, created_at__gte=since).exists():
             return
-    case.acknowledged_at = now
-    rows.update(case, ["acknowledged_at"])  # plain SQL: once for every new case
+        case.acknowledged_at = now
+        rows.update(case, ["acknowledged_at"])
+    # (a new case was written with its mark by `deliver`)
     later("frontline.intake.tasks.send_acknowledgement", case.pk, person.name if person else "")

@@ -33,6 +33,7 @@ from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, ContactPoint, Customer, Person
 from frontline.intake import events, mail, placement, reading
 from frontline.intake.filing import (
+    ACKNOWLEDGED_SOURCES,
     _sender,
     acknowledge_if_due,
     deliver,
@@ -446,13 +447,17 @@ def _interpret_structured(row: RawMessage, *, by=None) -> Outcome:
     )
     if not fields["duration_seconds"]:
         fields.pop("duration_seconds")
-    case, message = deliver(place, customer, fields, subject=case_subject(subject, body))
+    # An alert from the customer's monitoring is not the customer writing: not acknowledged.
+    acknowledging = row.source in ACKNOWLEDGED_SOURCES and channel != Channel.MONITORING
+    case, message = deliver(
+        place, customer, fields, subject=case_subject(subject, body), acknowledge=acknowledging
+    )
     if row.source == Source.PORTAL and payload.get("attachments"):
         store_attachments(message, portal_files(payload["attachments"]))
     if unproven:
         Case.objects.filter(pk=case.pk).update(unproven_claim=fields["sender"])
-    if channel != Channel.MONITORING:  # an alert from the customer's monitoring is not the customer writing
-        acknowledge_if_due(case, place, row.source, person)
+    if acknowledging:
+        acknowledge_if_due(case, place, person)
     return Outcome(RawStatus.PROCESSED, placement_words(place, case), case, message)
 
 
