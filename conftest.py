@@ -36,6 +36,13 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(autouse=True)
+def _acknowledgements_asked_for_at_once(settings):
+    """Each new case asks for its acknowledgement to be sent (no batching window): a test runs the queued
+    jobs and sees every acknowledgement, whatever another test asked for a moment before."""
+    settings.FRONTLINE_ACK_BATCH_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -10,7 +10,7 @@ def main() -> None:
 
     # After the settings module is named, as everything that may touch Django must be.
     from frontline.core.processes import exit_on_sigterm
-    from frontline.operations.processes import yield_cpu_if_job_runner
+    from frontline.operations.processes import yield_cpu_if_job_runner  # reads the settings, as above
 
     exit_on_sigterm()  # a stopped worker or demo stops what it started, as on Ctrl-C
     yield_cpu_if_job_runner(sys.argv[1:])

@@ -408,6 +408,9 @@ if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
 # queued job (measured: the API's rate beside a fan-out 62 -> 113 messages/s, its emails 30% slower).
 # 0 keeps the priority a process was started with; a supervisor's own Nice= is kept when it is higher.
 FRONTLINE_WORKER_NICENESS = env_int("FRONTLINE_WORKER_NICENESS", 10)
+# A web process asks a worker to send the acknowledgements due at most this often (seconds); a recurring job
+# every 10 s takes any the last request did not cover (intake/acknowledgements.py).
+FRONTLINE_ACK_BATCH_SECONDS = float(env_str("FRONTLINE_ACK_BATCH_SECONDS", "1"))
 # How long a claimed job is held before another worker may take it over.
 TASK_LEASE_SECONDS = env_int("FRONTLINE_TASK_LEASE_SECONDS", 300)
 

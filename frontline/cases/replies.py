@@ -63,10 +63,17 @@ def _thread_headers(case: Case, sending: Message) -> dict:
 
 
 def send_on_case(
-    case: Case, *, body: str, author: Agent | None, automatic: bool = False, origin: str = ""
+    case: Case,
+    *,
+    body: str,
+    author: Agent | None,
+    automatic: bool = False,
+    origin: str = "",
+    connection=None,
 ) -> tuple[Message, object]:
     """Commit our message, then hand it to the mail server, then record the answer: never lost, never
-    silently failed. Answers the message and its delivery attempt (None when there is no address)."""
+    silently failed. Answers the message and its delivery attempt (None when there is no address).
+    `connection`: an open SMTP session to send it in (a batch of acknowledgements shares one)."""
 
     with transaction.atomic():
         case = Case.objects.select_for_update().select_related("customer").get(pk=case.pk)
@@ -105,6 +112,7 @@ def send_on_case(
         case=case,
         message=message,
         contact_point=point,
+        connection=connection,
     )
     if attempt.failed:
         message.send_error = f"{attempt.reply_code or ''} {attempt.reply_text}".strip()
@@ -202,8 +210,9 @@ def _reply_in_chat(case: Case, *, by: Agent, body: str, via: str, origin: str) -
     return message
 
 
-def confirm_receipt(case: Case, *, person_name: str = "") -> Message | None:
-    """The short human note that tells a customer we have their problem, with the case reference."""
+def confirm_receipt(case: Case, *, person_name: str = "", connection=None) -> Message | None:
+    """The short human note that tells a customer we have their problem, with the case reference.
+    `connection`: an open SMTP session to send it in."""
     case = Case.objects.select_related("customer", "assignee").get(pk=case.pk)
     body = render_text(
         "cases/acknowledgement",
@@ -213,7 +222,7 @@ def confirm_receipt(case: Case, *, person_name: str = "") -> Message | None:
         team=settings.FRONTLINE_TEAM_SIGNATURE,
         notes=[note for add in door("FRONTLINE_ACKNOWLEDGEMENT_NOTES") if (note := add(case))],
     )
-    message, attempt = send_on_case(case, body=body, author=None, automatic=True)
+    message, attempt = send_on_case(case, body=body, author=None, automatic=True, connection=connection)
     with transaction.atomic():
         events.acknowledged(case=case, message=message, attempt=attempt)
     return message

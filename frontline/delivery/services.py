@@ -61,8 +61,10 @@ def send_email(
     message=None,
     customer=None,
     contact_point: ContactPoint | None = None,
+    connection=None,
 ) -> tuple[DeliveryAttempt, bytes]:
-    """Hand one email to Django's mail backend and record the server's answer. Never raises for a send."""
+    """Hand one email to Django's mail backend and record the server's answer. Never raises for a send.
+    `connection`: an open session of that backend to send it in; by default, one of its own."""
     attempt = DeliveryAttempt.objects.create(
         case=case,
         message=message,
@@ -81,7 +83,7 @@ def send_email(
         headers={**headers, "Message-ID": message_id},
     )
     raw = email.message().as_bytes()
-    status, code, text = hand_over(email)
+    status, code, text = hand_over(email, connection)
     attempt.status, attempt.reply_code, attempt.reply_text = status, code, text[:4000]
     attempt.answered_at = clock.now()
     with transaction.atomic():

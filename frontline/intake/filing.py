@@ -13,12 +13,11 @@ from frontline.cases.models import Attachment, Case, Channel, Direction, Message
 from frontline.core import clock, rows
 from frontline.customers import services as customers
 from frontline.customers.models import ContactKind, Customer, Person, Standing
-from frontline.intake import mail, placement
+from frontline.intake import acknowledgements, mail, placement
 from frontline.intake.interpreters import IncomingMail, Outcome
 from frontline.intake.models import RawStatus, Source
 from frontline.intake.reading import opening_subject
 from frontline.routing import services as routing
-from frontline.scheduling.later import later
 
 # Channels whose sender gets an acknowledgement by email when a new case opens for them.
 ACKNOWLEDGED_SOURCES = {Source.SMTP, Source.IMAP, Source.IMPORT, Source.WEB_FORM, Source.API}
@@ -184,4 +183,4 @@ def acknowledge_if_due(case: Case, place: placement.Placement, person: Person | 
         case.acknowledged_at = now
         rows.update(case, ["acknowledged_at"])
     # (a new case was written with its mark by `deliver`)
-    later("frontline.intake.tasks.send_acknowledgement", case.pk, person.name if person else "")
+    acknowledgements.queue(case.pk, person.name if person else "")

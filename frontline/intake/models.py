@@ -104,3 +104,16 @@ class ChatSession(models.Model):
 
     def __str__(self) -> str:
         return f"chat with {self.name} <{self.email}>"
+
+
+class AcknowledgementDue(models.Model):
+    """A customer's acknowledgement ("we have your problem, case C-12"), written in the transaction that
+    decided it and taken by a worker with others like it: one job and one SMTP session for a batch
+    (intake/acknowledgements.py). Taken means deleted; what was sent is on the case and its attempts."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    person_name = models.CharField(max_length=120, blank=True)  # for the greeting
+    due_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"acknowledgement of case {self.case_id} due {self.due_at:%Y-%m-%d %H:%M:%S}"

@@ -9,6 +9,7 @@ a chunk, as intake reads a backlog; the other channels are one contact per reque
 
 import smtplib
 import threading
+import time
 from collections import Counter
 from contextlib import contextmanager
 
@@ -22,7 +23,7 @@ from frontline.cases.models import Case
 from frontline.core import clock
 from frontline.correlation.rules import rule_cache
 from frontline.customers.models import ContactPoint, ContactState, Customer
-from frontline.intake import public, services, smtpd
+from frontline.intake import acknowledgements, public, services, smtpd
 from frontline.intake.models import RawMessage, RawStatus, Source
 from frontline.intake.tests.helpers import mail
 from frontline.routing.tests.helpers import NOW
@@ -50,6 +51,15 @@ WEB_FORM_NEW, WEB_FORM_REPLY = 48, 33  # the form's submission and the confirmat
 CHAT_NEW, CHAT_REPLY = 38, 22
 
 BATCH = 10
+
+
+@pytest.fixture(autouse=True)
+def _acknowledgements_in_batches(settings, monkeypatch):
+    """As deployed: a process asks for a batch of acknowledgements to be sent at most every so often, so
+    the request for it is not a message's cost (the suite otherwise asks for each at once). This process
+    has just asked."""
+    settings.FRONTLINE_ACK_BATCH_SECONDS = 3600
+    monkeypatch.setitem(acknowledgements._asked, "at", time.monotonic())
 
 
 @pytest.fixture(autouse=True)

@@ -71,18 +71,18 @@ def test_a_ladder_climbs_rung_by_rung_until_a_person_is_asked_to_call(critical, 
 
 
 def test_a_ladders_rungs_are_taken_before_acknowledgements_queued_earlier():
-    from frontline.intake.tasks import send_acknowledgement
+    from frontline.intake.tasks import send_acknowledgements
     from frontline.notifications.tasks import run_rungs
 
-    # given acknowledgements of new messages waiting in the queue (a busy hour's intake)
-    for case_pk in (1, 2, 3):
-        send_acknowledgement.enqueue(case_pk)
+    # given batches of acknowledgements of new messages waiting in the queue (a busy hour's intake)
+    for _ in range(3):
+        send_acknowledgements.enqueue()
     # when a fan-out's batch of rungs is queued after them
     run_rungs.enqueue([], "a-claim")
     # then a worker takes the rungs first, and the acknowledgements in the order they came
     assert queued_task_paths() == [
         "frontline.notifications.tasks.run_rungs",
-        *["frontline.intake.tasks.send_acknowledgement"] * 3,
+        *["frontline.intake.tasks.send_acknowledgements"] * 3,
     ]
 
 
@@ -96,14 +96,14 @@ def test_a_job_queued_in_a_transaction_is_queued_only_if_the_transaction_commits
 
     # given a job queued inside a transaction that is then undone (a message that failed to be read)
     with pytest.raises(Undone), transaction.atomic():
-        later("frontline.intake.tasks.send_acknowledgement", 1)
+        later("frontline.intake.tasks.send_acknowledgements")
         raise Undone
     # then no worker will take it (on RQ, a job handed over at once would already wait in Redis)
     assert queued_task_paths() == []
     # and one queued in a transaction that commits is there after the commit
     with transaction.atomic():
-        later("frontline.intake.tasks.send_acknowledgement", 2)
-    assert queued_task_paths() == ["frontline.intake.tasks.send_acknowledgement"]
+        later("frontline.intake.tasks.send_acknowledgements")
+    assert queued_task_paths() == ["frontline.intake.tasks.send_acknowledgements"]
 
 
 def test_a_notify_enqueues_a_dispatch_and_ladders_are_a_recurring_job(sam, smtp_server):
