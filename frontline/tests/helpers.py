@@ -57,15 +57,7 @@ def worker_env(**extra) -> dict:
     else:
         host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
         url = f"postgres://{db['USER']}:{db['PASSWORD']}@{host}/{db['NAME']}"
-    # Job runners at the priority of the suite's own processes: the tests wait on them, and what the niceness
-    # does is the deploy test's to show (a nice worker beside a busy pytest process only stretches waits).
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "frontline.settings",
-        "FRONTLINE_WORKER_NICENESS": "0",
-        **extra,
-    }
+    return {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "frontline.settings", **extra}
 
 
 def wait_for(predicate, seconds: float, what: str):
