@@ -17,7 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from frontline.core import clock
 from frontline.delivery.models import AttemptStatus, DeliveryAttempt
-from frontline.intake.models import RawMessage, RawStatus
+from frontline.intake.models import AcknowledgementDue, RawMessage, RawStatus
 from frontline.notifications.models import FanOut, Notification, NotificationStatus
 from frontline.scheduling.backend import on_rq
 from frontline.scheduling.models import Job, JobStatus
@@ -56,6 +56,14 @@ def intake(now):
         "frontline_intake_oldest_waiting_seconds",
         "How long the oldest message waiting to be read has waited",
         _seconds_since(oldest, now),
+    )
+    # Customers' acknowledgements intake wrote and no worker has taken yet (intake/acknowledgements.py).
+    due = AcknowledgementDue.objects.all()
+    yield _gauge("frontline_acknowledgements_due", "Acknowledgements to customers not yet sent", due.count())
+    yield _gauge(
+        "frontline_acknowledgements_oldest_due_seconds",
+        "How long the oldest acknowledgement not yet sent has waited",
+        _seconds_since(due.order_by("pk").values_list("due_at", flat=True).first(), now),
     )
 
 

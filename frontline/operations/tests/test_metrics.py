@@ -17,7 +17,7 @@ from frontline.cases import services as cases
 from frontline.core import clock
 from frontline.delivery.models import DeliveryAttempt
 from frontline.intake import services as intake
-from frontline.intake.models import Source
+from frontline.intake.models import AcknowledgementDue, Source
 from frontline.notifications import services as notifications
 from frontline.notifications.tasks import dispatch_ladders
 from frontline.tests.helpers import free_port, uses_rq, wait_for
@@ -66,7 +66,9 @@ def test_a_scrape_reads_the_backlog_the_queue_the_ladders_the_fanouts_and_the_fa
     with django_capture_on_commit_callbacks(execute=True):  # the subscriptions are read again on commit
         webhooks.subscribe(name="bridge", url=f"{receiver.url}/hook", kinds=["case.opened"], by=ada)
     with clock.frozen_at(T0 - datetime.timedelta(minutes=5)):
-        cases.open_case(customer=sam, requester=sam_person, subject="Down", body="down", channel="email")
+        case = cases.open_case(
+            customer=sam, requester=sam_person, subject="Down", body="down", channel="email"
+        )
         webhooks.deliver_due()
     # and, at T0, two messages stored and not yet read and one read and quarantined (no sender)
     with clock.frozen_at(T0):
@@ -82,6 +84,8 @@ def test_a_scrape_reads_the_backlog_the_queue_the_ladders_the_fanouts_and_the_fa
             subject_kind="incident", subject_id="INC-1", title="web-07 down", body="On it.", customers=[sam]
         )
         dispatch_ladders.enqueue()
+        # and that case's acknowledgement not yet taken by a worker
+        AcknowledgementDue.objects.create(case=case, due_at=clock.now())
     # and the newest attempts to reach customers: three emails accepted, one text refused
     for _ in range(3):
         _attempt("email", "accepted", sam)
@@ -94,6 +98,8 @@ def test_a_scrape_reads_the_backlog_the_queue_the_ladders_the_fanouts_and_the_fa
     assert seen[("frontline_intake_messages_stored_total", ())] >= 3
     assert seen[("frontline_intake_backlog", ())] == 2
     assert seen[("frontline_intake_oldest_waiting_seconds", ())] == 90
+    assert seen[("frontline_acknowledgements_due", ())] == 1
+    assert seen[("frontline_acknowledgements_oldest_due_seconds", ())] == 90
     # and the queue's
     assert seen[("frontline_queue_jobs", (("state", "due"),))] == 1
     if not uses_rq():
