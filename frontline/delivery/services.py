@@ -5,6 +5,7 @@ rather than nothing; the answer is written after. A permanent failure of an addr
 point failing and gives staff a to-do to fix it, attached to the customer, before it is needed again.
 """
 
+import contextlib
 import re
 from email.utils import make_msgid
 
@@ -93,6 +94,22 @@ def send_email(
         elif status == AttemptStatus.REFUSED:
             _condemn(attempt, enhanced_status(text), text)
     return attempt, raw
+
+
+def open_session():
+    """An open session of the mail backend for a batch of sends (Django's backend would open one a message).
+    Raises what the backend raised when the server cannot be reached."""
+    session = get_connection()
+    session.open()
+    return session
+
+
+def close_session(session) -> None:
+    """Close a batch's session, if there is one. Closing a broken session must not hide the answers already
+    recorded: whatever it raises is dropped."""
+    if session is not None:
+        with contextlib.suppress(Exception):
+            session.close()
 
 
 def hand_over(email: EmailMessage, connection=None) -> tuple[str, int | None, str]:

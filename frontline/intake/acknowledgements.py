@@ -16,12 +16,12 @@ import logging
 import time
 
 from django.conf import settings
-from django.core.mail import get_connection
 from django.db import connection, transaction
 
 from frontline.cases import services as cases
 from frontline.cases.models import Case
 from frontline.core import clock, rows
+from frontline.delivery import services as delivery
 from frontline.scheduling.later import later
 
 log = logging.getLogger(__name__)
@@ -68,28 +68,19 @@ def send_due(limit: int = BATCH) -> int:
                 log.exception("could not acknowledge case %s", case_id)
                 message = None
             if message is None or message.send_error:
-                _close(session)  # a failed session may be in any state: the next send opens a fresh one
+                # A failed session may be in any state: the next send opens a fresh one.
+                delivery.close_session(session)
                 session = None
     finally:
-        _close(session)
+        delivery.close_session(session)
     return len(taken)
 
 
 def _open_session():
     """One SMTP session for the batch; None when the server cannot be reached (each send then tries on
     its own and records what it met)."""
-    session = get_connection()
     try:
-        session.open()
+        return delivery.open_session()
     except Exception as exc:  # recorded on each attempt by the sends themselves
         log.warning("mail server unreachable for a batch of acknowledgements: %s", exc)
         return None
-    return session
-
-
-def _close(session) -> None:
-    if session is not None:
-        try:
-            session.close()
-        except Exception:  # closing a broken session must not hide what was recorded
-            log.debug("closing an SMTP session failed", exc_info=True)

@@ -6,7 +6,6 @@ log is the same for every channel. `TransportError.permanent` says whether tryin
 could ever work; a permanent failure marks the contact point failing.
 """
 
-import contextlib
 import hashlib
 import hmac
 import json
@@ -19,13 +18,13 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 
 from frontline.cases.models import Case
 from frontline.core.errors import ServiceError
 from frontline.customers.models import Customer
 from frontline.delivery.models import AttemptStatus
-from frontline.delivery.services import hand_over
+from frontline.delivery.services import close_session, hand_over, open_session
 from frontline.todos import services as todos
 from frontline.todos.models import ToDoKind
 
@@ -101,11 +100,9 @@ class EmailTransport(Transport):
         for filename, data, content_type in outgoing.attachments:
             email.attach(filename, data, content_type)
         if self._connection is None:
-            self._connection = get_connection()
-            try:  # one SMTP session for the whole batch; Django's backend would open one per message
-                self._connection.open()
+            try:  # one SMTP session for the whole batch
+                self._connection = open_session()
             except Exception as exc:
-                self._connection = None
                 raise TransportError(f"could not connect to the mail server: {exc}", permanent=False) from exc
         status, code, text = hand_over(email, self._connection)
         if status == AttemptStatus.ACCEPTED:
@@ -114,11 +111,8 @@ class EmailTransport(Transport):
         raise TransportError(text, permanent=code is not None and code >= 500, code=code)
 
     def close(self) -> None:
-        if self._connection is not None:
-            # Closing a broken session must not hide the answer already recorded.
-            with contextlib.suppress(Exception):
-                self._connection.close()
-            self._connection = None
+        close_session(self._connection)
+        self._connection = None
 
 
 # SMS: GSM 03.38's basic set fits 160 characters in one message (153 per part when split); anything else
