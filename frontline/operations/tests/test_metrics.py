@@ -158,7 +158,7 @@ def test_the_shipped_alert_rules_are_valid_and_fire_as_their_unit_tests_say():
     )
     checked = subprocess.run([PROMTOOL, "check", "rules", str(rules)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 9 rules found" in checked.stdout
+    assert "SUCCESS: 10 rules found" in checked.stdout
     tested = subprocess.run([PROMTOOL, "test", "rules", str(tests)], capture_output=True, text=True)
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
@@ -207,7 +207,7 @@ def test_prometheus_scrapes_the_live_server_with_the_shipped_configuration(live_
         assert target["health"] == "up" and target["labels"]["job"] == "frontline"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/rules", timeout=5) as r:
             [group] = json.load(r)["data"]["groups"]
-        assert len(group["rules"]) == 9 and all(rule["health"] != "err" for rule in group["rules"])
+        assert len(group["rules"]) == 10 and all(rule["health"] != "err" for rule in group["rules"])
     finally:
         prometheus.terminate()
         prometheus.wait(timeout=10)
