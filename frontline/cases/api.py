@@ -5,6 +5,7 @@ the intake pipeline; an agent's reply on a case is `POST /api/v1/cases/{ref}/mes
 """
 
 import datetime
+from functools import partial
 
 from django.http import Http404
 from ninja import Router, Schema, Status
@@ -193,9 +194,9 @@ def open_case(request, payload: CaseIn):
         problem_started_at=payload.problem_started_at,
         by=request.agent,
         via="api",
+        triage=partial(routing.triage_unwritten, via="api"),
     )
-
-    return Status(201, routing.triage_new_case(case, via="api"))
+    return Status(201, case)
 
 
 @router.get("/cases/{ref}", response=CaseDetailOut, summary="One case with its score, clocks and routing")

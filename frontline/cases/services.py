@@ -6,6 +6,7 @@ slow or broken server never holds the database and never loses what the agent wr
 """
 
 import datetime
+from collections.abc import Callable
 
 from django.db import transaction
 
@@ -44,6 +45,7 @@ from frontline.customers.models import (
     Person,
     ServiceUnit,
 )
+from frontline.events.services import written_together
 
 
 def _receive(
@@ -100,10 +102,14 @@ def open_case(
     by: Agent | None = None,
     via: str = "",
     acknowledged_at=None,
+    triage: Callable[[Case, str], None] | None = None,
     **message_fields,
 ) -> Case:
     """A new problem. The customer's clock starts when they say it started, else now. `acknowledged_at`:
-    when the caller has queued the customer's acknowledgement with it (intake), written with the case."""
+    when the caller has queued the customer's acknowledgement with it (intake), written with the case.
+    `triage(case, opening words)`: what decides a new case's repeat, topic, owner and score
+    (routing.triage_unwritten), called before the case is written, so that its row is written once, with
+    them (a second write touched every one of the case's 14 indexes)."""
     subject, body = subject.strip(), body.strip()
     if not subject:
         raise ServiceError("subject is required", field="subject")
@@ -138,28 +144,34 @@ def open_case(
         acknowledged_at=acknowledged_at,
     )
     case.response_due_at = response_due(case, now)  # our first answer is due; nobody owns it yet
-    set_priority(case)
-    rows.insert(case)  # plain SQL, as the case's reads and writes on intake's path
-    if units:
-        units_of_case.link(case, units)
-    events.case_opened(case=case, by=by, actor_label=sender or channel, via=via or channel)
-    if named and units:
-        events.units_attached(case=case, units=units, reason=units_of_case.NAMED, by=None, via=via or channel)
     # Kept on the instance for the callers (intake, triage) that need what the case was just opened with.
     case.opening_units = list(units)
-    case.opening_message = _receive(
-        case,
-        channel=channel,
-        body=body,
-        subject=subject,
-        requester=requester,
-        sender=sender,
-        raw_source=raw_source,
-        by=by,
-        via=via,
-        first=True,
-        **message_fields,
-    )
+    with written_together():  # the opening's events in one statement, naming the case before it is written
+        events.case_opened(case=case, by=by, actor_label=sender or channel, via=via or channel)
+        if named and units:
+            events.units_attached(
+                case=case, units=units, reason=units_of_case.NAMED, by=None, via=via or channel
+            )
+        if triage is not None:
+            triage(case, body)  # which scores the case last
+        else:
+            set_priority(case)
+        rows.insert(case)  # plain SQL, as the case's reads and writes on intake's path
+        if units:
+            units_of_case.link(case, units)
+        case.opening_message = _receive(
+            case,
+            channel=channel,
+            body=body,
+            subject=subject,
+            requester=requester,
+            sender=sender,
+            raw_source=raw_source,
+            by=by,
+            via=via,
+            first=True,
+            **message_fields,
+        )
     for listener in door("FRONTLINE_CASE_OPENED"):  # correlation: join an incident, count for its rules
         listener(case)
     return case

@@ -278,23 +278,49 @@ def _values(instance, fields, preparers, add: bool, db) -> list:
     return values
 
 
-def insert(instance) -> None:
-    """Insert a new instance, as save() would, and give it its primary key."""
+def insert(instance, *, unless_conflict: bool = False) -> bool:
+    """Insert a new instance, as save() would, and give it its primary key. `unless_conflict`: a row that
+    would break a unique constraint is not written (ON CONFLICT DO NOTHING, on PostgreSQL and SQLite
+    alike) and False is answered, where otherwise IntegrityError breaks the transaction: the caller needs
+    no savepoint to carry on."""
     db = _db()
-    model = type(instance)
+    statement, fields, preparers = _insert_statement(db, type(instance), 1, unless_conflict)
+    written = _run(db, statement, _values(instance, fields, preparers, True, db), _first)
+    if written is None:
+        return False
+    instance.pk = written[0]
+    instance._state.adding, instance._state.db = False, db.alias
+    return True
+
+
+def insert_many(instances: list) -> None:
+    """Insert new instances of one model in one statement, as save() would each, and give each its
+    primary key (RETURNING answers them in the order of the rows, on PostgreSQL and SQLite alike, as
+    Django's bulk_create relies on)."""
+    if not instances:
+        return
+    db = _db()
+    statement, fields, preparers = _insert_statement(db, type(instances[0]), len(instances), False)
+    values = [value for item in instances for value in _values(item, fields, preparers, True, db)]
+    for instance, (pk,) in zip(instances, _run(db, statement, values, _all), strict=True):
+        instance.pk = pk
+        instance._state.adding, instance._state.db = False, db.alias
+
+
+def _insert_statement(db, model, count: int, unless_conflict: bool) -> tuple[str, list, list]:
     statements = _statements(db)
-    if (model, "insert") not in statements:
+    key = (model, "insert", count, unless_conflict)
+    if key not in statements:
         meta = model._meta
         fields = [field for field in meta.concrete_fields if not field.primary_key]
         quote = db.ops.quote_name
         columns = ", ".join(quote(field.column) for field in fields)
-        marks = ", ".join(["%s"] * len(fields))
+        marks = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * count)
         table, pk = quote(meta.db_table), quote(meta.pk.column)
-        statement = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}"
-        statements[(model, "insert")] = (statement, fields, [_preparer(field, db) for field in fields])
-    statement, fields, preparers = statements[(model, "insert")]
-    instance.pk = _run(db, statement, _values(instance, fields, preparers, True, db), _first)[0]
-    instance._state.adding, instance._state.db = False, db.alias
+        skip = " ON CONFLICT DO NOTHING" if unless_conflict else ""
+        statement = f"INSERT INTO {table} ({columns}) VALUES {marks}{skip} RETURNING {pk}"
+        statements[key] = (statement, fields, [_preparer(field, db) for field in fields])
+    return statements[key]
 
 
 def update(instance, fields: list[str]) -> None:

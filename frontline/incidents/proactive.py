@@ -7,6 +7,8 @@ other (its unit, its words). During announced maintenance of the unit, an alert 
 announced, and is linked to the maintenance.
 """
 
+from functools import partial
+
 from django.db import transaction
 
 from frontline.cases import confirmation
@@ -49,8 +51,8 @@ def unit_went_bad(unit: ServiceUnit, *, health: str, alert, started_at) -> Proac
         topic=alert.matcher.topic if alert and alert.matcher_id else None,
         sender=alert.source.name if alert else "monitoring",
         via="monitoring",
+        triage=partial(routing.triage_unwritten, via="monitoring"),
     )
-    case = routing.triage_new_case(case, via="monitoring", just_opened=True)
     proactive = ProactiveCase.objects.create(unit=unit, case=case, alert=alert, opened_at=clock.now())
     events.proactive_case(case=case, unit=unit, alert=alert)
     incident = open_incident_for(unit.customer_id)

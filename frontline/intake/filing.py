@@ -122,11 +122,9 @@ def deliver(place: placement.Placement, customer: Customer, fields: dict, *, sub
         **{**fields, "subject": opening_subject(subject)},
         **thread_fields,
         acknowledged_at=clock.now() if acknowledge else None,
+        triage=routing.triage_unwritten,  # repeat rule, topic, owner: before the acknowledgement names them
     )
-    opening = case.opening_message
-    # Repeat rule, topic, owner: before the acknowledgement names them.
-    case = routing.triage_new_case(case, just_opened=True)
-    return case, opening
+    return case, case.opening_message
 
 
 def placement_words(place: placement.Placement, case: Case) -> str:

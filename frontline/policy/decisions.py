@@ -1,6 +1,8 @@
 """Decisions from proposal to their end: a rule's proposal on the smallest unit, the cleanup case and the
 notice that go with a disruptive one, putting it in force when due, and lifting or withdrawing it."""
 
+from functools import partial
+
 from django.db import transaction
 from django.db.models import Prefetch
 
@@ -164,9 +166,10 @@ def _case_for(group: list[Decision], *, by=None) -> Case | None:
         topic=cleanup_topic(first.event.trigger),
         sender=events.ENGINE,
         via=events.ENGINE,
+        # the same routing as every case: the topic (the router's guess when none is set), an owner, the score
+        triage=partial(routing.triage_unwritten, via=events.ENGINE),
     )
-    # the same routing as every case: the topic (the router's guess when none is set), an owner, the score
-    return routing.triage_new_case(case, via=events.ENGINE, just_opened=True)
+    return case
 
 
 def _notice_for(group: list[Decision], case: Case | None, *, by=None):

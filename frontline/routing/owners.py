@@ -58,7 +58,8 @@ _OPEN_CASES_OF = (
 
 def _previous_owner(case: Case) -> tuple[int, str] | None:
     since = connection.ops.adapt_datetimefield_value(clock.now() - CONTINUITY_WINDOW)
-    found = rows.fetch_one(_PREVIOUS_OWNER, [case.customer_id, since, case.pk])
+    # (A case being opened has no id yet: none of the customer's cases is it.)
+    found = rows.fetch_one(_PREVIOUS_OWNER, [case.customer_id, since, case.pk or 0])
     return (found[0], f"C-{found[1]}") if found else None
 
 

@@ -275,50 +275,55 @@ def _opening_text(case: Case) -> str:
     return case_text(case.subject, _opening_message(case))
 
 
-def triage_new_case(case: Case, *, via: str = "intake", just_opened: bool = False) -> Case:
-    """Right after a case opens: repeat rule, topic, owner, score. One transaction with the opening.
-    `just_opened`: the case is the instance open_case returned in this transaction (intake's path), so
-    nothing is locked or read again: its units and opening message are on it; and no savepoint of its own
-    is taken, since whatever fails here fails the opening with it."""
-    with transaction.atomic(savepoint=not just_opened):
-        if just_opened:
-            units, opening = [u.pk for u in case.opening_units], case.opening_message.body_text
-        else:
-            case = (
-                Case.objects.select_for_update(of=("self",))
-                .select_related("customer", "topic")
-                .get(pk=case.pk)
-            )
-            units, opening = None, None
-        unsaved = {"priority", "priority_explanation"}  # every step changes the case; one update at the end
-        earlier = demand.find_repeat(case, unit_ids=units)
-        if earlier is not None:
-            demand.record_repeat(case, earlier, via=via)
-            unsaved.update(["repeat_of", "demand_type", "failure_reason"])
-        if case.topic_id is None:
-            guess = classify(case.subject, _opening_message(case) if opening is None else opening)
-            if guess is None:
-                reason = "no topic model has been trained yet (frontline train-router)"
-                to_triage(case, reason, via=via, unsaved=unsaved)
-            elif guess.confidence < threshold():
-                alternatives = ", ".join(f"{slug} {p:.2f}" for slug, p in guess.ranked[:3])
-                reason = f"not sure of the topic ({alternatives}; threshold {threshold():.2f})"
-                to_triage(case, reason, via=via, unsaved=unsaved)
-            else:
-                _set_topic(
-                    case,
-                    _skill(guess.slug),
-                    confidence=guess.confidence,
-                    by=None,
-                    via=via,
-                    model=guess.version,
-                    unsaved=unsaved,
-                )
-        if case.topic_id is not None and case.assignee_id is None:
-            route_case(case, via=via, unsaved=unsaved)
-        set_priority(case)
-        rows.update(case, sorted(unsaved))  # plain SQL: once for every new case
+def triage_new_case(case: Case, *, via: str = "intake") -> Case:
+    """Repeat rule, topic, owner, score of a case opened and written already, in a transaction of its own.
+    (A case being opened is triaged before it is written: `triage_unwritten`.)"""
+    with transaction.atomic():
+        case = (
+            Case.objects.select_for_update(of=("self",)).select_related("customer", "topic").get(pk=case.pk)
+        )
+        unsaved = _triage(case, None, _opening_message(case), via=via)
+        rows.update(case, sorted(unsaved))  # plain SQL
     return case
+
+
+def triage_unwritten(case: Case, opening: str, *, via: str = "intake") -> None:
+    """For `open_case(triage=...)`: the new case's repeat rule, topic, owner and score, decided on the
+    instance before its row is written, so that the row is written once (its events are written with the
+    opening's). Its units are those it is being opened with."""
+    _triage(case, [unit.pk for unit in case.opening_units], opening, via=via)
+
+
+def _triage(case: Case, units: list[int] | None, opening: str, *, via: str) -> set[str]:
+    """Decide, on the instance: answers the fields it changed, for the caller to write."""
+    unsaved = {"priority", "priority_explanation"}  # every step changes the case; one write at the end
+    earlier = demand.find_repeat(case, unit_ids=units)
+    if earlier is not None:
+        demand.record_repeat(case, earlier, via=via)
+        unsaved.update(["repeat_of", "demand_type", "failure_reason"])
+    if case.topic_id is None:
+        guess = classify(case.subject, opening)
+        if guess is None:
+            reason = "no topic model has been trained yet (frontline train-router)"
+            to_triage(case, reason, via=via, unsaved=unsaved)
+        elif guess.confidence < threshold():
+            alternatives = ", ".join(f"{slug} {p:.2f}" for slug, p in guess.ranked[:3])
+            reason = f"not sure of the topic ({alternatives}; threshold {threshold():.2f})"
+            to_triage(case, reason, via=via, unsaved=unsaved)
+        else:
+            _set_topic(
+                case,
+                _skill(guess.slug),
+                confidence=guess.confidence,
+                by=None,
+                via=via,
+                model=guess.version,
+                unsaved=unsaved,
+            )
+    if case.topic_id is not None and case.assignee_id is None:
+        route_case(case, via=via, unsaved=unsaved)
+    set_priority(case)
+    return unsaved
 
 
 def _set_topic(

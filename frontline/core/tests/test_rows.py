@@ -12,6 +12,7 @@ from frontline.core import rows
 from frontline.customers.models import Customer
 from frontline.customers.services import create_customer
 from frontline.events.models import Event, EventKind
+from frontline.intake.models import RawMessage, Source
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +140,48 @@ def test_given_a_naive_datetime_when_written_by_rows_then_it_is_stored_as_save_s
         customer.save(update_fields=["created_at"])
 
     assert by_rows == _stored(Customer, customer.pk)
+
+
+def test_given_several_new_rows_when_inserted_in_one_statement_then_each_has_its_own_key(unwatched):
+    customer = create_customer(name="Many Ltd")
+    now = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)
+    made = [
+        rows.new(Event, kind=EventKind.NOTE_ADDED, at=now, customer_id=customer.pk, data={"n": n})
+        for n in range(3)
+    ]
+
+    with CaptureQueriesContext(connection) as written:
+        rows.insert_many(made)
+
+    assert len(written.captured_queries) == 1
+    assert [Event.objects.get(pk=event.pk).data["n"] for event in made] == [0, 1, 2]
+
+
+def test_given_a_row_that_breaks_a_unique_constraint_when_inserted_unless_conflict_then_the_transaction_goes_on(
+    unwatched,
+):
+    def stored(key: str) -> RawMessage:
+        now = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)
+        return rows.new(
+            RawMessage,
+            source=Source.API,
+            channel="api",
+            received_at=now,
+            raw=b"{}",
+            size=2,
+            idempotency_key=key,
+        )
+
+    with transaction.atomic():
+        first = stored("key-1")
+        assert rows.insert(first, unless_conflict=True) is True
+        repeated = stored("key-1")
+        assert rows.insert(repeated, unless_conflict=True) is False and repeated.pk is None
+        other = stored("key-2")
+        rows.insert(other)  # the transaction is not broken: it writes on
+    assert list(RawMessage.objects.order_by("pk").values_list("pk", "idempotency_key")) == [
+        (first.pk, "key-1"),
+        (other.pk, "key-2"),
+    ]
+    with pytest.raises(IntegrityError), transaction.atomic():  # and without, the repeat is refused as ever
+        rows.insert(stored("key-1"))

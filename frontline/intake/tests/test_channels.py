@@ -5,6 +5,8 @@ import json
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from frontline.agents.services import issue_api_token
@@ -46,6 +48,26 @@ def test_the_api_takes_a_message_once_per_idempotency_key(api, sam):
     assert first.json()["case"] == again.json()["case"]
     assert RawMessage.objects.count() == 1
     assert Case.objects.get().messages.count() == 1
+
+
+def test_a_new_case_through_the_api_is_written_once_with_its_triage_and_its_events_in_one_statement(api, sam):
+    # when a customer's first message arrives through the API (no router trained: it goes to triage)
+    with CaptureQueriesContext(connection) as statements:
+        response = api(
+            {"customer_id": sam.pk, "subject": "Site down", "body": "walkerblog.example shows 503"}
+        )
+    assert response.status_code == 201
+    written = [q["sql"] for q in statements.captured_queries if q["sql"].startswith(("INSERT", "UPDATE"))]
+    # then the case row is written once, already triaged (no UPDATE of it), and its events by one INSERT
+    assert sum('INTO "cases_case"' in sql for sql in written) == 1
+    assert not any(sql.startswith('UPDATE "cases_case"') for sql in written)
+    assert sum('INTO "events_event"' in sql for sql in written) == 1
+    case = Case.objects.get()
+    assert case.routing_explanation and case.priority_explanation
+    kinds = set(Event.objects.filter(case=case).values_list("kind", flat=True))
+    assert {EventKind.CASE_OPENED, EventKind.MESSAGE_RECEIVED, EventKind.CASE_ROUTED} <= kinds
+    # and no savepoint was taken to store the raw message
+    assert not any(q["sql"].startswith("SAVEPOINT") for q in statements.captured_queries[:3])
 
 
 def test_a_customer_writing_through_the_api_is_acknowledged_but_a_monitoring_alert_is_not(

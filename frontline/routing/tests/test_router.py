@@ -100,6 +100,42 @@ def test_the_customers_previous_owner_has_the_edge(sam, web_hosting, tom, priya)
     } in tom_terms
 
 
+def test_a_case_being_opened_is_routed_to_the_customers_previous_owner_before_it_is_written(
+    sam, web_hosting, tom, priya
+):
+    # given Tom owned Sam's case yesterday
+    with clock.frozen_at(NOON - 24 * HOUR):
+        earlier = cases.open_case(customer=sam, subject="Earlier", body="x", channel="email")
+        cases.assign_case(earlier, assignee=tom, by=tom)
+    # when a new case is opened and triaged before its row is written (it has no id while routed)
+    with clock.frozen_at(NOON):
+        case = cases.open_case(
+            customer=sam,
+            subject="Site down",
+            body="503",
+            channel="email",
+            topic=web_hosting,
+            triage=services.triage_unwritten,
+        )
+    # then the continuity term still finds Tom's case, and the row holds the routing as decided
+    case.refresh_from_db()
+    assert case.assignee == tom
+    terms = case.routing_explanation["candidates"][0]["terms"]
+    assert {
+        "term": "continuity",
+        "points": 15.0,
+        "reason": f"owned this customer's last case {earlier.ref}",
+    } in terms
+    # and its events name it, in the order recorded (routing is decided before the opening message is written)
+    kinds = list(Event.objects.filter(case=case).order_by("pk").values_list("kind", flat=True))
+    assert kinds == [
+        EventKind.CASE_OPENED,
+        EventKind.CASE_ASSIGNED,
+        EventKind.CASE_ROUTED,
+        EventKind.MESSAGE_RECEIVED,
+    ]
+
+
 def test_who_resolved_the_topic_well_is_preferred(sam, web_hosting, tom, priya):
     AgentTopicRecord.objects.create(
         agent=tom, skill=web_hosting, resolved=30, reopened=0, hours_to_resolve=60
