@@ -18,6 +18,12 @@ from frontline.operations.logs import redact
 
 bind = os.environ.get("FRONTLINE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("FRONTLINE_WEB_WORKERS", "2"))
+# Threads per process (gunicorn's gthread worker past 1): while a request waits on the database its process
+# serves another. On the two shared cores of bench/RESULTS.md, beside a fan-out, 4 took the API from 97 to
+# 119 messages/s and the fan-out's emails in 300 s from all 104,848 to 70,948, and the inbox waited longer
+# (p50 73 -> 90 ms). Off (1) by default, like FRONTLINE_WORKER_NICENESS: a trade for where web and workers
+# share cores.
+threads = int(os.environ.get("FRONTLINE_WEB_THREADS", "1"))
 timeout = int(os.environ.get("FRONTLINE_WEB_TIMEOUT", "30"))
 # A process is replaced after this many requests (jittered, so not all at once): memory stays bounded
 # whatever a library keeps.

@@ -17,7 +17,8 @@ TASK_QUEUES = ("notices", "default")
 ROLES: dict[str, list[str]] = {
     # Schema changes, once per release, before the new processes start.
     "migrate": ["frontline", "migrate", "--no-input"],
-    # The pages and the API; bind address and process count from FRONTLINE_BIND and FRONTLINE_WEB_WORKERS.
+    # The pages and the API; bind address, processes and threads from FRONTLINE_BIND, FRONTLINE_WEB_WORKERS,
+    # and FRONTLINE_WEB_THREADS.
     "web": ["gunicorn", "--config", "python:frontline.operations.gunicorn", "frontline.wsgi"],
     # Jobs (notification rungs, acknowledgements, webhooks...) from Redis. SimpleWorker runs each job in the
     # worker itself: forking a work horse per job costs more than most jobs (a rung is a few milliseconds),

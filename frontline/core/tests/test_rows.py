@@ -157,7 +157,7 @@ def test_given_several_new_rows_when_inserted_in_one_statement_then_each_has_its
     assert [Event.objects.get(pk=event.pk).data["n"] for event in made] == [0, 1, 2]
 
 
-def test_given_a_row_that_breaks_a_unique_constraint_when_inserted_unless_conflict_then_the_transaction_goes_on(
+def test_given_a_repeated_unique_key_when_inserted_unless_conflict_then_the_transaction_goes_on(
     unwatched,
 ):
     def stored(key: str) -> RawMessage:

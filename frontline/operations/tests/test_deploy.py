@@ -92,7 +92,10 @@ def test_the_web_role_serves_with_its_configuration_and_logs_json_with_request_i
     # given the web role started as a deployment starts it, configured by environment only
     port = free_port()
     env = worker_env(
-        FRONTLINE_BIND=f"127.0.0.1:{port}", FRONTLINE_WEB_WORKERS="2", FRONTLINE_LOG_FORMAT="json"
+        FRONTLINE_BIND=f"127.0.0.1:{port}",
+        FRONTLINE_WEB_WORKERS="2",
+        FRONTLINE_WEB_THREADS="2",
+        FRONTLINE_LOG_FORMAT="json",
     )
     web = _start("web", env)
     try:
@@ -107,8 +110,9 @@ def test_the_web_role_serves_with_its_configuration_and_logs_json_with_request_i
         status, request_id = wait_for(ready, 60, "the web role to answer")
     finally:
         output = _stop(web)
-    # then it is, and its access log is JSON naming the same request
+    # then it is, with threaded processes as asked, and its access log is JSON naming the same request
     assert status == 200
+    assert "Using worker: gthread" in output
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     [access] = [line for line in lines if line.get("path") == "/readyz"]
     assert access["request_id"] == request_id and access["status"] == 200
