@@ -10,7 +10,7 @@ import fcntl
 import functools
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 
 from django.conf import settings
@@ -77,14 +77,15 @@ _covered: ContextVar[bool] = ContextVar("frontline_savepoint_covers", default=Fa
 
 
 @contextmanager
-def covering_savepoint():
+def covering_savepoint(savepoint: bool = True):
     """A savepoint (`transaction.atomic()`) that stands for those of the services called inside it:
     intake reads each message in one, and anything a service raises inside rolls the whole message back,
     never a part of it. A savepoint and its release are two statements and two of Django's context
-    managers, for every message."""
+    managers, for every message. `savepoint=False`: the caller's transaction stands for them all, and
+    what is raised inside rolls it back whole (the API reads its one message so)."""
     token = _covered.set(True)
     try:
-        with transaction.atomic():
+        with transaction.atomic() if savepoint else nullcontext():
             yield
     finally:
         _covered.reset(token)

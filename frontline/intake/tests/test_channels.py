@@ -15,7 +15,7 @@ from frontline.cases.models import Case, Channel, DemandType
 from frontline.core import clock
 from frontline.customers.models import ContactState
 from frontline.events.models import Event, EventKind
-from frontline.intake import public
+from frontline.intake import public, services
 from frontline.intake.display import split_reply
 from frontline.intake.models import RawMessage, RawStatus
 from frontline.intake.tests.helpers import deliver, mail, run_jobs
@@ -110,6 +110,33 @@ def test_bad_api_input_is_kept_raw_and_answered_with_a_4xx_and_a_reason(api, sam
     assert words in response.json()["detail"]
     stored = RawMessage.objects.get(pk=response.json()["stored_as"])
     assert bytes(stored.raw) == raw.encode() and stored.status == RawStatus.QUARANTINED
+
+
+def test_a_message_whose_reading_fails_halfway_is_kept_quarantined_and_nothing_half_written_stays(
+    api, sam, monkeypatch
+):
+    # given a bug of ours that strikes after the case and its message are written
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug after the case was written")
+
+    monkeypatch.setattr(services, "acknowledge_if_due", broken)
+    raw = json.dumps({"customer_id": sam.pk, "subject": "Site down", "body": "walkerblog.example is down"})
+
+    response = api(None, raw=raw, key="half-1")
+
+    # then the caller is told, the bytes are kept with the reason, and no part of the reading remains
+    assert response.status_code == 400 and "a bug after the case was written" in response.json()["detail"]
+    stored = RawMessage.objects.get()
+    assert stored.pk == response.json()["stored_as"] and bytes(stored.raw) == raw.encode()
+    assert (
+        stored.status == RawStatus.QUARANTINED and stored.attempts == 1 and stored.idempotency_key == "half-1"
+    )
+    assert not Case.objects.exists()
+    assert not Event.objects.filter(kind=EventKind.CASE_OPENED).exists()
+    assert Event.objects.filter(kind=EventKind.INTAKE_QUARANTINED).count() == 1
+    # and the same key again answers what was kept, without reading it again
+    again = api(None, raw=raw, key="half-1")
+    assert again.status_code == 400 and again.json()["stored_as"] == stored.pk
 
 
 def test_a_nul_character_is_stored_raw_and_cleaned_not_refused(api, sam):

@@ -45,9 +45,9 @@ MAIL_NEW, MAIL_REPLY = 21, 18
 # The listener: storing (2 per message, in its own short transaction) and then the same reading.
 SMTP_NEW, SMTP_REPLY = 22, 19
 # One request each, authentication and the answer included; the raw row is read as written, not claimed
-# again (the request's own transaction wrote it), and stored with no savepoint (a repeated key is not an
-# error that breaks the transaction).
-API_NEW, API_REPLY = 17, 14
+# again (the request's own transaction wrote it), and stored and read with no savepoint (a repeated key is
+# not an error that breaks the transaction; a failed reading rolls the request's transaction back whole).
+API_NEW, API_REPLY = 15, 12
 WEB_FORM_NEW, WEB_FORM_REPLY = 34, 29  # the form's submission and the confirmation's press together
 CHAT_NEW, CHAT_REPLY = 25, 17
 
