@@ -141,6 +141,7 @@ def train_router(*, limit: int = 100_000, holdout: float = 0.2, by=None, via: st
                 size_bytes=(directory / name).stat().st_size,
             )
             events.router_trained(version=version, metrics=metrics, by=by, via=via)
+        forget_newest_model()
     rebuild_topic_records()
     _prune_old_versions(keep=3)
     return trained
@@ -162,16 +163,30 @@ class Loaded:
 
 _loaded: Loaded | None = None
 
+# A process asks which version is newest at most this often: a message read alone (the API's) asked every
+# time, a statement in seventeen. Another process's training is in use everywhere within this; this
+# process's at once (train_router forgets the answer).
+NEWEST_MODEL_RECHECK_SECONDS = 5.0
+_newest: dict = {"model": None, "until": 0.0}
+
 
 def _newest_model() -> RouterModel | None:
-    # Plain SQL: every message read alone (the API's) asks, and the ORM's query cost 0.4 ms to build.
-    return rows.find(RouterModel, "t0.version = (SELECT MAX(version) FROM routing_routermodel)", [])
+    if time.monotonic() >= _newest["until"]:
+        # Plain SQL: the ORM's query cost 0.4 ms to build.
+        found = rows.find(RouterModel, "t0.version = (SELECT MAX(version) FROM routing_routermodel)", [])
+        _newest.update(model=found, until=time.monotonic() + NEWEST_MODEL_RECHECK_SECONDS)
+    return _newest["model"]
+
+
+def forget_newest_model() -> None:
+    """Ask the database again at the next use (a version trained here, a test's rolled back)."""
+    _newest["until"] = 0.0
 
 
 def current_model() -> Loaded | None:
     """The newest trained version, loaded once per process and replaced when a newer one appears."""
     global _loaded
-    newest = chunk.once("router-model", _newest_model)
+    newest = _newest_model()
     if newest is None:
         return None
     directory = models_dir()
@@ -226,7 +241,7 @@ def classify_ahead(texts: list[str]) -> dict[str, TopicGuess]:
 def model_file() -> tuple[str, int] | None:
     """The newest model's file and version, for a process that guesses on its own (intake's reader),
     which then hands its guesses to `remember_guesses`. None without a model."""
-    newest = chunk.once("router-model", _newest_model)
+    newest = _newest_model()
     return None if newest is None else (str(models_dir() / newest.path), newest.version)
 
 

@@ -26,6 +26,7 @@ from frontline.customers.models import ContactPoint, ContactState, Customer
 from frontline.intake import acknowledgements, public, services, smtpd
 from frontline.intake.models import RawMessage, RawStatus, Source
 from frontline.intake.tests.helpers import mail
+from frontline.routing import services as routing
 from frontline.routing.tests.helpers import NOW
 from frontline.tests.helpers import free_port
 from frontline.webhooks import services as webhooks
@@ -47,9 +48,9 @@ SMTP_NEW, SMTP_REPLY = 22, 19
 # One request each, authentication and the answer included; the raw row is read as written, not claimed
 # again (the request's own transaction wrote it), and stored and read with no savepoint (a repeated key is
 # not an error that breaks the transaction; a failed reading rolls the request's transaction back whole).
-API_NEW, API_REPLY = 15, 12
-WEB_FORM_NEW, WEB_FORM_REPLY = 34, 29  # the form's submission and the confirmation's press together
-CHAT_NEW, CHAT_REPLY = 25, 17
+API_NEW, API_REPLY = 14, 12
+WEB_FORM_NEW, WEB_FORM_REPLY = 33, 28  # the form's submission and the confirmation's press together
+CHAT_NEW, CHAT_REPLY = 24, 17
 
 BATCH = 10
 
@@ -64,11 +65,13 @@ def _acknowledgements_in_batches(settings, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _process_caches_loaded():
-    """What a process loads once (the grouping rules, compiled; the webhooks' subscriptions) is not a
-    message's cost: load it first."""
+def _process_caches_loaded(trained, monkeypatch):
+    """What a process loads once (the grouping rules, compiled; the webhooks' subscriptions; which router
+    version is newest, asked every few seconds) is not a message's cost: load it first."""
     rule_cache.active()
     webhooks.keep_subscriptions_read()  # for the whole test: its rounds must not straddle a re-read
+    monkeypatch.setattr(routing, "NEWEST_MODEL_RECHECK_SECONDS", 3600.0)  # nor a re-ask
+    routing.current_model()
     yield
     webhooks.forget_subscriptions()
 

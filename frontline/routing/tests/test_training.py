@@ -38,6 +38,18 @@ def test_retraining_makes_a_new_version_that_is_used_at_once(trained):
     assert (services.models_dir() / trained.path).exists()  # the old version stays for a rollback
 
 
+def test_a_version_trained_elsewhere_is_used_once_this_process_asks_again(trained, monkeypatch):
+    # given this process uses version 1, and has just asked which is newest
+    assert services.current_model().version == 1
+    # when another process's training makes the newest version 2 (here: the row renumbered)
+    RouterModel.objects.filter(pk=trained.pk).update(version=2)
+    # then this process goes on with version 1 until its recheck time, without asking the database
+    assert services.current_model().version == 1
+    later = services.time.monotonic() + services.NEWEST_MODEL_RECHECK_SECONDS + 1
+    monkeypatch.setattr(services.time, "monotonic", lambda: later)
+    assert services.current_model().version == 2
+
+
 def test_the_periodic_retraining_waits_for_something_new_to_learn(trained, northwind_tom):
     with clock.frozen_at(NOW + datetime.timedelta(hours=1)):
         assert retrain_router.call() == 1  # nothing resolved since version 1
