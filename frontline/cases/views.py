@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from frontline.agents.models import Agent, Capability, Skill
 from frontline.cases import clocks, confirmation, priority, replies, services
 from frontline.cases.inbox import InboxFilter, inbox_page
+from frontline.cases.inbox_rows import inbox_row
 from frontline.cases.lookup import access_case
 from frontline.cases.models import Attachment, Case, CaseStatus, Message
 from frontline.cases.panels import panels_for
@@ -39,9 +40,10 @@ def _inbox_filter(request) -> InboxFilter:
 @agent_required
 def inbox(request):
     flt = _inbox_filter(request)
-    page = inbox_page(flt, agent=request.agent, after=request.GET.get("after") or None)
+    page = inbox_page(flt, agent=request.agent, after=request.GET.get("after") or None, rows_only=True)
     mark_unreachable(page.items)
-    context = {"page": page, "filter": flt, "query_string": _without_cursor(request)}
+    rows = [inbox_row(case) for case in page.items]
+    context = {"page": page, "rows": rows, "filter": flt, "query_string": _without_cursor(request)}
     if request.headers.get("HX-Request") and (request.GET.get("after") or request.GET.get("refresh")):
         return render(request, "cases/_inbox_rows.html", context)
     context.update(statuses=CaseStatus.choices, topics=Skill.objects.order_by("name"))

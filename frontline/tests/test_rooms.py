@@ -44,7 +44,18 @@ LAYERS = [
     "measures",
     "operations",
 ]
-PRESENTATION = {"views", "api", "urls", "admin", "templatetags", "management", "receivers", "apps", "inbox"}
+PRESENTATION = {
+    "views",
+    "api",
+    "urls",
+    "admin",
+    "templatetags",
+    "management",
+    "receivers",
+    "apps",
+    "inbox",
+    "inbox_rows",
+}
 OUTSIDE = {"demo", "tests"}  # the demo loads data through every app; tests test them
 
 

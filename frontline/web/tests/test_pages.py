@@ -336,6 +336,30 @@ def test_the_inbox_marks_a_case_whose_customer_wrote_again_after_our_answer_only
     assert "wrote again" not in next(r for r in rows if f"{fresh.ref}</a> Fresh" in r)
 
 
+def test_the_inbox_row_escapes_what_customers_and_agents_wrote(signed_in, tom):
+    # given a customer, a subject and an owner carrying markup and quotes
+    marked = customers.create_customer(name='Bobby <img src=x onerror="alert(1)">')
+    case = services.open_case(
+        customer=marked,
+        requester=None,
+        subject="<script>alert('x')</script> & more",
+        body="b",
+        channel="email",
+    )
+    tom.display_name = 'Tom "the <b>boss</b>"'
+    tom.save(update_fields=["display_name"])
+    services.assign_case(case, assignee=tom, by=tom)
+    # when the inbox is shown
+    row = next(
+        r for r in signed_in.get(reverse("cases:inbox")).content.decode().split("<tr") if case.ref in r
+    )
+    # then every value is text, not markup
+    assert "<script>" not in row and "<img" not in row and "<b>" not in row
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; more" in row
+    assert "Bobby &lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in row
+    assert "Tom &quot;the &lt;b&gt;boss&lt;/b&gt;&quot;" in row
+
+
 def test_the_public_form_and_chat_carry_the_providers_name_logo_and_colour(client, settings):
     settings.FRONTLINE_PROVIDER_NAME = "Northwind Hosting"
     settings.FRONTLINE_PROVIDER_LOGO = "/static/northwind.svg"
