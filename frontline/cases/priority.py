@@ -175,7 +175,9 @@ def compute(facts: Facts, now: datetime | None = None, *, explain: bool = True) 
         years = max((now.date() - facts.customer_since).days / 365.25, 0.0)
         if years >= 1:
             points = min(years * w["tenure_per_year"], w["tenure_cap"])
-            customer_terms.append(_term("tenure", points, lambda: f"customer for {int(years)} years"))
+            customer_terms.append(
+                _term("tenure", points, lambda: f"customer for {_plural(int(years), 'year')}")
+            )
     if facts.monthly_value > 10:
         points = min(w["value_per_decade"] * math.log10(facts.monthly_value / 10), w["value_cap"])
         if points >= 0.1:

@@ -97,6 +97,11 @@ def test_every_point_of_the_score_is_explained_largest_first():
     assert reasons["chasers"] == "chased us 1 time after we went quiet"
 
 
+def test_a_customer_of_one_year_reads_in_the_singular():
+    _, terms = priority.compute(facts(customer_since=datetime.date(2025, 9, 1)), NOON)
+    assert {t["term"]: t["reason"] for t in terms}["tenure"] == "customer for 1 year"
+
+
 def test_the_weights_live_in_one_setting(settings):
     # given a provider who cares less about outages' duration
     settings.FRONTLINE_PRIORITY_WEIGHTS = {
