@@ -120,8 +120,7 @@ def _tell(maintenance: Maintenance, what: str, *, by, via: str) -> None:
     events.maintenance_changed(maintenance=maintenance, change=what, by=by, via=via)
     statuspage.forget()
     if what != "reminder":
-        pk = maintenance.pk
-        transaction.on_commit(lambda: later("frontline.incidents.tasks.tell_followers", "maintenance", pk))
+        later("frontline.incidents.tasks.tell_followers", "maintenance", maintenance.pk)
     customer_ids = sorted(maintenance.reach.values_list("customer_id", flat=True))
     if not customer_ids:
         return

@@ -180,7 +180,7 @@ def send_customer_summary(postmortem: Postmortem, *, body: str, by, via: str = "
         postmortem.save(update_fields=["summary_sent_at"])
         events.summary_sent(postmortem=postmortem, body=body, by=by, via=via)
         count = postmortem.incident.affected.count()
-        transaction.on_commit(lambda: later("frontline.incidents.tasks.deliver_summary", postmortem.pk, body))
+        later("frontline.incidents.tasks.deliver_summary", postmortem.pk, body)
     return count
 
 

@@ -163,7 +163,7 @@ def post_update(incident: Incident, *, state: str, body: str, by=None, label: st
             update.save(update_fields=["fanout", "notices"])
         events.incident_updated(update=update, by=by, label=label, via=via)
         statuspage.forget()
-        transaction.on_commit(lambda: later("frontline.incidents.tasks.tell_followers", "update", update.pk))
+        later("frontline.incidents.tasks.tell_followers", "update", update.pk)
         if state == IncidentState.RESOLVED:
             _resolve_linked_cases(incident, body)
     return update

@@ -60,11 +60,9 @@ def dispatch_due(*, limit: int = 2000) -> int:
         token, won = claim_due(size=min(BATCH, room - claimed))  # its own transaction
         if not won:
             break
-        # The job may only start once the claim it carries is visible: now, or when a caller's transaction
-        # commits.
-        transaction.on_commit(
-            lambda won=won, token=token: later("frontline.notifications.tasks.run_rungs", won, token)
-        )
+        # The job counts, and starts, only with the claim it carries: now, or when a caller's transaction
+        # commits (later writes the durable queue's row in that transaction, or hands RQ the job at commit).
+        later(RUN_RUNGS, won, token)
         claimed += len(won)
     return claimed
 

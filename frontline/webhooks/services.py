@@ -72,7 +72,7 @@ def event_recorded(event) -> None:
         )
         for pk in wanted
     )
-    transaction.on_commit(lambda: later("frontline.webhooks.tasks.deliver_due"))
+    later("frontline.webhooks.tasks.deliver_due")
 
 
 @transaction.atomic
@@ -116,7 +116,7 @@ def resume(subscription: Subscription, *, by: Agent) -> Subscription:
         todos.finish_todo(todo, by=by, outcome=f"resumed; {held} held deliveries sent again", via="api")
     events.resumed(subscription=subscription, by=by, held=held)
     transaction.on_commit(forget_subscriptions)
-    transaction.on_commit(lambda: later("frontline.webhooks.tasks.deliver_due"))
+    later("frontline.webhooks.tasks.deliver_due")
     return subscription
 
 

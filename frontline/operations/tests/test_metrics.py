@@ -20,7 +20,7 @@ from frontline.intake import services as intake
 from frontline.intake.models import AcknowledgementDue, Source
 from frontline.notifications import services as notifications
 from frontline.notifications.tasks import dispatch_ladders
-from frontline.tests.helpers import free_port, uses_rq, wait_for
+from frontline.tests.helpers import free_port, run_queued_jobs, uses_rq, wait_for
 from frontline.webhooks import services as webhooks
 
 T0 = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)
@@ -66,10 +66,11 @@ def test_a_scrape_reads_the_backlog_the_queue_the_ladders_the_fanouts_and_the_fa
     with django_capture_on_commit_callbacks(execute=True):  # the subscriptions are read again on commit
         webhooks.subscribe(name="bridge", url=f"{receiver.url}/hook", kinds=["case.opened"], by=ada)
     with clock.frozen_at(T0 - datetime.timedelta(minutes=5)):
-        case = cases.open_case(
-            customer=sam, requester=sam_person, subject="Down", body="down", channel="email"
-        )
-        webhooks.deliver_due()
+        with django_capture_on_commit_callbacks(execute=True):  # RQ is handed its jobs at the commit
+            case = cases.open_case(
+                customer=sam, requester=sam_person, subject="Down", body="down", channel="email"
+            )
+        run_queued_jobs()  # a worker takes what the case queued: the webhooks' delivery among it
     # and, at T0, two messages stored and not yet read and one read and quarantined (no sender)
     with clock.frozen_at(T0):
         for n in (1, 2):
