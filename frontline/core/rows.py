@@ -92,10 +92,12 @@ def _reader(model, db) -> tuple[list, list[str], list[tuple[int, list, object]]]
     return readers[model]
 
 
-def get(model, pk, *, lock: bool = False):
+def get(model, pk, *, lock: bool = False, follow: tuple[str, ...] = ()):
     """The row with this primary key as an instance of `model`, or model.DoesNotExist. `lock` takes the
-    row lock where the database has one (SQLite's writer lock already covers the transaction)."""
-    found = find(model, f"t0.{_db().ops.quote_name(model._meta.pk.column)} = %s", [pk], lock=lock)
+    row lock where the database has one (SQLite's writer lock already covers the transaction); `follow`
+    as for `find`."""
+    column = _db().ops.quote_name(model._meta.pk.column)
+    found = find(model, f"t0.{column} = %s", [pk], lock=lock, follow=follow)
     if found is None:
         raise model.DoesNotExist(f"{model.__name__} {pk} does not exist")
     return found

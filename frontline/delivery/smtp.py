@@ -34,7 +34,10 @@ class EmailBackend(DjangoSMTPBackend):
         encoding = email_message.encoding or "utf-8"
         from_email = sanitize_address(email_message.from_email, encoding)
         recipients = [sanitize_address(addr, encoding) for addr in email_message.recipients()]
-        data = email_message.message().as_bytes(linesep="\r\n")
+        # A message its sender already built and kept (delivery.send_email) is sent as it was kept.
+        data = getattr(email_message, "prepared_bytes", None)
+        if data is None:
+            data = email_message.message().as_bytes(linesep="\r\n")
         connection = self.connection
         connection.ehlo_or_helo_if_needed()
         code, reply = connection.mail(from_email)
