@@ -5,6 +5,7 @@ import time
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.core.mail import message as mail_message
 
 from frontline.cases.models import Direction, Message
 from frontline.events.models import Event, EventKind
@@ -24,6 +25,7 @@ class Sessions:
 
     def __init__(self, refuse=()):
         self.received: list[tuple[int, str]] = []
+        self.data: dict[str, bytes] = {}  # by recipient: the message's bytes as they arrived
         self.refuse = set(refuse)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -34,6 +36,7 @@ class Sessions:
 
     async def handle_DATA(self, server, session, envelope):
         self.received.extend((session.peer[1], to) for to in envelope.rcpt_tos)
+        self.data.update((to, envelope.original_content) for to in envelope.rcpt_tos)
         return "250 2.0.0 Ok"
 
 
@@ -85,6 +88,22 @@ def test_the_acknowledgements_of_a_busy_moment_go_in_one_job_and_one_smtp_sessio
         sent = Message.objects.get(case=case, direction=Direction.OUTBOUND)
         assert case.ref in sent.subject and sent.sent_at is not None and not sent.send_error
     assert not AcknowledgementDue.objects.exists()
+
+
+def test_the_mail_kept_on_the_case_is_the_mail_the_server_received(batching, mail_server, monkeypatch):
+    server = mail_server()
+    # given a clock that moves on between any two builds of a mail (each stamps its Date)
+    stamps = iter(range(10**6))
+    monkeypatch.setattr(
+        mail_message, "formatdate", lambda **_: f"Thu, 03 Dec 2026 12:00:00 +{next(stamps):04d}"
+    )
+    # and a new contact, acknowledged by a worker
+    (case,) = new_contacts(SENDERS[:1])
+    run_jobs()
+    # then the raw source kept is, byte for byte but for its line ends, what the server was given
+    sent = Message.objects.get(case=case, direction=Direction.OUTBOUND)
+    kept = bytes(sent.raw_source).replace(b"\n", b"\r\n")
+    assert b"Date: " in kept and server.data[SENDERS[0]].rstrip(b"\r\n") == kept.rstrip(b"\r\n")
 
 
 def test_an_acknowledgement_no_request_covered_is_sent_by_the_recurring_job(
