@@ -179,8 +179,16 @@ def _newest_model() -> RouterModel | None:
 
 
 def forget_newest_model() -> None:
-    """Ask the database again at the next use (a version trained here, a test's rolled back)."""
+    """Ask the database again at the next use (a version trained here, a test's rolled back), and look for
+    files found missing again."""
     _newest["until"] = 0.0
+    _missing["until"] = 0.0
+
+
+# A version whose files this process could not find is looked for again after this long, not at every
+# message: with the data directory not mounted, each API message logged the same warning.
+MISSING_MODEL_RETRY_SECONDS = 60.0
+_missing: dict = {"key": None, "until": 0.0}
 
 
 def current_model() -> Loaded | None:
@@ -192,6 +200,8 @@ def current_model() -> Loaded | None:
     directory = models_dir()
     key = (str(directory), newest.version, newest.trained_at)
     if _loaded is None or _loaded.key != key:
+        if _missing["key"] == key and time.monotonic() < _missing["until"]:
+            return _loaded
         import joblib  # the model's files need the model code; loaded here, where a model is used
 
         try:
@@ -199,6 +209,7 @@ def current_model() -> Loaded | None:
             index = joblib.load(directory / newest.index_path)
         except FileNotFoundError:
             log.warning("router v%s is recorded but its files are missing from %s", newest.version, directory)
+            _missing.update(key=key, until=time.monotonic() + MISSING_MODEL_RETRY_SECONDS)
             return _loaded
         _loaded = Loaded(key, newest.version, payload["classifier"], index)
     return _loaded

@@ -50,6 +50,29 @@ def test_a_version_trained_elsewhere_is_used_once_this_process_asks_again(traine
     assert services.current_model().version == 2
 
 
+def test_a_version_whose_files_are_missing_is_warned_of_once_a_minute_not_at_every_message(
+    trained, monkeypatch, caplog
+):
+    # given this process uses version 1, and a newest version recorded by another machine whose files this
+    # one cannot see
+    assert services.current_model().version == 1
+    RouterModel.objects.filter(pk=trained.pk).update(version=2, path="elsewhere.joblib")
+    services.forget_newest_model()
+    # when a hundred messages ask for the model
+    with caplog.at_level("WARNING", logger="frontline.routing.services"):
+        models = [services.current_model() for _ in range(100)]
+    # then they go on with the version this process has, and one warning says why
+    assert {m.version for m in models} == {1}
+    assert [r.getMessage() for r in caplog.records].count(
+        f"router v2 is recorded but its files are missing from {services.models_dir()}"
+    ) == 1
+    # and the files are looked for again a minute later
+    later = services.time.monotonic() + services.MISSING_MODEL_RETRY_SECONDS + 1
+    monkeypatch.setattr(services.time, "monotonic", lambda: later)
+    services.current_model()
+    assert len([r for r in caplog.records if "files are missing" in r.getMessage()]) == 2
+
+
 def test_the_periodic_retraining_waits_for_something_new_to_learn(trained, northwind_tom):
     with clock.frozen_at(NOW + datetime.timedelta(hours=1)):
         assert retrain_router.call() == 1  # nothing resolved since version 1
