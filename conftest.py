@@ -67,9 +67,12 @@ def _end_live_server_sessions(django_db_setup, django_db_blocker):
         return
     with django_db_blocker.unblock():
         with connection.cursor() as cursor:
+            # Only our own sessions: an autovacuum worker on the test database (a superuser's process) may
+            # be there too, and asking to end it failed the run's teardown.
             cursor.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND backend_type = 'client backend' AND usename = current_user"
             )
         # Any of our own connections that was ended with them reconnects on its next query.
         connections.close_all()
