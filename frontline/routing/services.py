@@ -168,6 +168,10 @@ _loaded: Loaded | None = None
 # process's at once (train_router forgets the answer).
 NEWEST_MODEL_RECHECK_SECONDS = 5.0
 _newest: dict = {"model": None, "until": 0.0}
+# A version whose files this process could not find is looked for again after this long, not at every
+# message: with the data directory not mounted, each API message logged the same warning.
+MISSING_MODEL_RETRY_SECONDS = 60.0
+_missing: dict = {"key": None, "until": 0.0}
 
 
 def _newest_model() -> RouterModel | None:
@@ -183,12 +187,6 @@ def forget_newest_model() -> None:
     files found missing again."""
     _newest["until"] = 0.0
     _missing["until"] = 0.0
-
-
-# A version whose files this process could not find is looked for again after this long, not at every
-# message: with the data directory not mounted, each API message logged the same warning.
-MISSING_MODEL_RETRY_SECONDS = 60.0
-_missing: dict = {"key": None, "until": 0.0}
 
 
 def current_model() -> Loaded | None:
