@@ -196,7 +196,7 @@ def record_inbound_message(
         raise ServiceError("body is required", field="body")
     require_choice(channel, Channel, "channel")
     # Plain SQL: every reply intake reads comes here.
-    case = rows.find(Case, "t0.id = %s", [case.pk], lock=True, follow=("customer",))
+    case = rows.get(Case, case.pk, lock=True, follow=("customer",))
     chaser = demand.is_chaser(case, clock.now())  # decided before the insert, so the row is written once
     message = _receive(
         case,
