@@ -151,6 +151,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
     # conn_max_age keeps one connection per thread; SQLite connections are cheap, but pragmas are not re-run.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters bound by the server, and a statement run twice on a connection kept prepared there: parsed
+    # and planned once, not at every run. It halved PostgreSQL's CPU per API message (1.7-2.0 -> 1.0-1.2
+    # ms, bench/RESULTS.md). A pooler that hands one client's statements to other sessions (PgBouncer in
+    # transaction mode without max_prepared_statements) cannot keep them: FRONTLINE_DB_PREPARED=false.
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": True,
+        "prepare_threshold": 2 if env_bool("FRONTLINE_DB_PREPARED", True) else None,
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
