@@ -88,7 +88,9 @@ def claim_due(*, only: list[int] | None = None, size: int = BATCH) -> tuple[str,
         return "", []
     token = secrets.token_hex(16)
     hold = timedelta(seconds=settings.FRONTLINE_NOTIFY_CLAIM_SECONDS * clock.speed())
-    (expired | fresh).filter(pk__in=ids).update(claim_token=token, claimed_until=now + hold)
+    # By id alone: the rows are ours, locked by the reads above until this transaction ends. Repeating their
+    # conditions led PostgreSQL to scan every due notification for each batch (9 ms a claim at 100,000).
+    Notification.objects.filter(pk__in=ids).update(claim_token=token, claimed_until=now + hold)
     # Read back by id (another worker may have taken some first): by the token alone no index serves, and
     # with a million notices each batch's read scanned them all.
     claimed = Notification.objects.filter(pk__in=ids, claim_token=token)
