@@ -488,6 +488,17 @@ def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt, ro
     }
 
 
+def _while_sending(progress: list[tuple[float, int]]) -> tuple[float, float] | None:
+    """From the last progress line with no email answered to the first with all of them (lines 10 s
+    apart): the stretch in which the fan-out was sending."""
+    if not progress or progress[-1][1] == 0:
+        return None
+    last = progress[-1][1]
+    start = max((t for t, sent in progress if sent == 0), default=0.0)
+    end = min(t for t, sent in progress if sent == last)
+    return (start, end) if end > start else None
+
+
 def _report(r: dict) -> None:
     posts = r["posts"]
     ok = [p for p in posts if p[2] in (200, 201)]
@@ -507,6 +518,15 @@ def _report(r: dict) -> None:
                 f"RESULT   minute {minute // 60 + 1}: {len(inside) / min(60, r['seconds'] - minute):.0f}/s, "
                 f"p50 {statistics.median(inside) * 1000:.0f} ms, p99 {percentile(inside, 0.99) * 1000:.0f} ms"
             )
+    sending = _while_sending(r["fanout_progress"])
+    if sending:  # the API beside the fan-out itself, not beside its storing or after its last email
+        inside = [p[1] for p in ok if sending[0] <= p[0] < sending[1]]
+        rate = len(inside) / (sending[1] - sending[0])
+        print(
+            f"RESULT   while the fan-out's emails were being sent (t={sending[0]:.0f}-{sending[1]:.0f} s): "
+            f"{rate:.0f}/s, p50 {statistics.median(inside) * 1000:.0f} ms, "
+            f"p99 {percentile(inside, 0.99) * 1000:.0f} ms"
+        )
     if r["inbox"]:
         print(
             f"RESULT inbox under that load ({len(r['inbox'])} reads): p50 "
