@@ -1,5 +1,6 @@
-"""The database connection as a deployment opens it: on PostgreSQL, a statement run again on a connection is
-parsed and planned once, prepared at the server; behind a pooler that cannot keep that, a switch turns it off."""
+"""The database connection as a deployment opens it: on PostgreSQL, a statement run again on a connection
+is parsed and planned once, prepared at the server; behind a pooler that cannot keep that, a switch turns
+it off."""
 
 import os
 import subprocess
