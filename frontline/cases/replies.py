@@ -40,16 +40,22 @@ def reply_address(case: Case) -> str:
     return f"{local}+{case.ref}@{domain}" if local else settings.DEFAULT_FROM_EMAIL
 
 
+# The thread's newest Message-IDs, never the one being sent. Plain SQL, as the two lookups below: every new
+# case's acknowledgement asks, and building these queries with the ORM cost more than running them.
+_THREAD = (
+    "SELECT message_id, direction FROM cases_message WHERE case_id = %s AND channel = %s "
+    "AND message_id <> '' AND id <> %s ORDER BY created_at DESC, id DESC LIMIT 20"
+)
+# A person's working email address: verified before unverified, then the oldest.
+_PERSONS_EMAIL = (
+    "t0.kind = %s AND t0.state NOT IN (%s, %s) AND t0.person_id = %s ORDER BY t0.state DESC, t0.id LIMIT 1"
+)
+
+
 def _thread_headers(case: Case, sending: Message) -> dict:
     """In-Reply-To and References to the customer's last mail and the thread's Message-IDs, never the one
     being sent (a mail that refers to itself threads under itself); none when it starts the thread."""
-    ids = list(
-        Message.objects.filter(case=case, channel=Channel.EMAIL)
-        .exclude(message_id="")
-        .exclude(pk=sending.pk)
-        .order_by("-created_at", "-pk")
-        .values_list("message_id", "direction")[:20]
-    )
+    ids = rows.fetch_all(_THREAD, [case.pk, Channel.EMAIL, sending.pk])
     headers = {
         "Reply-To": reply_address(case),
         "X-Frontline-Case": case.ref,
@@ -120,9 +126,7 @@ def send_on_case(
     else:
         message.sent_at = attempt.answered_at
     message.raw_source = raw
-    Message.objects.filter(pk=message.pk).update(
-        send_error=message.send_error, sent_at=message.sent_at, raw_source=raw
-    )
+    rows.update(message, ["send_error", "sent_at", "raw_source"])
     return message, attempt
 
 
@@ -231,11 +235,13 @@ def confirm_receipt(case: Case, *, person_name: str = "", connection=None) -> Me
 
 def _recipient_for(case: Case) -> ContactPoint | None:
     """The requester's working email address, else any working email address of the account."""
-    emails = ContactPoint.objects.filter(kind=ContactKind.EMAIL).exclude(state__in=ContactState.unusable())
     if case.requester_id:
-        point = emails.filter(person_id=case.requester_id).order_by("-state", "pk").first()
+        point = rows.find(
+            ContactPoint, _PERSONS_EMAIL, [ContactKind.EMAIL, *ContactState.unusable(), case.requester_id]
+        )
         if point:
             return point
+    emails = ContactPoint.objects.filter(kind=ContactKind.EMAIL).exclude(state__in=ContactState.unusable())
     candidates = points_by_customer([case.customer_id], emails).get(case.customer_id, [])
     # verified before unverified, then the oldest
     return min(candidates, key=lambda point: (point.state != ContactState.VERIFIED, point.pk), default=None)

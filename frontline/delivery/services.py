@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 
-from frontline.core import clock
+from frontline.core import clock, rows
 from frontline.customers import services as customers
 from frontline.customers.models import ContactPoint, ContactState
 from frontline.delivery import events, signals
@@ -66,7 +66,9 @@ def send_email(
 ) -> tuple[DeliveryAttempt, bytes]:
     """Hand one email to Django's mail backend and record the server's answer. Never raises for a send.
     `connection`: an open session of that backend to send it in; by default, one of its own."""
-    attempt = DeliveryAttempt.objects.create(
+    # Plain SQL (core/rows.py) for the attempt's two writes: every acknowledgement makes one.
+    attempt = rows.new(
+        DeliveryAttempt,
         case=case,
         message=message,
         customer=customer or (case.customer if case else None),
@@ -76,6 +78,7 @@ def send_email(
         header_message_id=message_id,
         attempted_at=clock.now(),
     )
+    rows.insert(attempt)
     email = EmailMessage(
         subject=subject,
         body=body,
@@ -91,7 +94,7 @@ def send_email(
     attempt.status, attempt.reply_code, attempt.reply_text = status, code, text[:4000]
     attempt.answered_at = clock.now()
     with transaction.atomic():
-        attempt.save(update_fields=["status", "reply_code", "reply_text", "answered_at"])
+        rows.update(attempt, ["status", "reply_code", "reply_text", "answered_at"])
         if status == AttemptStatus.ACCEPTED and contact_point is not None:
             ContactPoint.objects.filter(pk=contact_point.pk).update(last_delivery_ok_at=attempt.answered_at)
         elif status == AttemptStatus.REFUSED:
