@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from run import free_port  # noqa: E402
+from run import free_port, wait_until_listening  # noqa: E402
 from scale import cpu_seconds, in_process  # noqa: E402
 
 
@@ -49,18 +48,6 @@ def main() -> None:
         peer.wait(timeout=30)
 
 
-def wait_until_listening(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                sys.exit("the SMTP peer did not start")
-            time.sleep(0.1)
-
-
 def measure(count: int, smtp_port: int) -> None:
     # Django is set up by main (in_process); its modules are imported here for that reason.
     from django.db import connection
@@ -72,7 +59,7 @@ def measure(count: int, smtp_port: int) -> None:
     from frontline.intake import acknowledgements
     from frontline.intake.models import AcknowledgementDue
 
-    wait_until_listening(smtp_port)
+    wait_until_listening(smtp_port, "the SMTP peer")
     _, token = issue_api_token(Agent.objects.filter(user__is_active=True).order_by("pk").first(), "acks")
     everyone = list(Customer.objects.values_list("pk", flat=True))
     client, rng, run = Client(), random.Random(time.time()), f"{time.time():.0f}"

@@ -175,6 +175,19 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+def wait_until_listening(port: int, what: str) -> None:
+    """Until something accepts connections on the port on 127.0.0.1; the benchmark ends after 30 s."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                sys.exit(f"{what} did not start")
+            time.sleep(0.2)
+
+
 def run_http(args) -> None:
     data_dir = Path(args.data_dir)
     plan = prepare(data_dir)
@@ -194,15 +207,7 @@ def run_http(args) -> None:
         cwd=ROOT,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    sys.exit("gunicorn did not start")
-                time.sleep(0.2)
+        wait_until_listening(port, "gunicorn")
         session = Session(port)
         session.sign_in("tom", "northwind-demo")
         api_headers = {"Authorization": f"Bearer {plan['token']}"}
