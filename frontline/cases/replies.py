@@ -40,7 +40,7 @@ def reply_address(case: Case) -> str:
     return f"{local}+{case.ref}@{domain}" if local else settings.DEFAULT_FROM_EMAIL
 
 
-# The thread's newest Message-IDs, never the one being sent. Plain SQL, as the two lookups below: every new
+# The thread's newest Message-IDs, never the one being sent. Plain SQL, as the address lookup below: every new
 # case's acknowledgement asks, and building these queries with the ORM cost more than running them.
 _THREAD = (
     "SELECT message_id, direction FROM cases_message WHERE case_id = %s AND channel = %s "
@@ -48,7 +48,8 @@ _THREAD = (
 )
 # A person's working email address: verified before unverified, then the oldest.
 _PERSONS_EMAIL = (
-    "t0.kind = %s AND t0.state NOT IN (%s, %s) AND t0.person_id = %s ORDER BY t0.state DESC, t0.id LIMIT 1"
+    f"t0.kind = %s AND t0.state NOT IN ({', '.join(['%s'] * len(ContactState.unusable()))}) "
+    "AND t0.person_id = %s ORDER BY t0.state DESC, t0.id LIMIT 1"
 )
 
 

@@ -4,16 +4,15 @@ customer who writes about something we already know is told so, with where it st
 from frontline.core import rows, texts
 from frontline.incidents.models import Incident
 
-# Plain SQL: every new case's acknowledgement asks, and most cases belong to no incident.
-_INCIDENT_OF = "SELECT incident_id FROM incidents_incidentcase WHERE case_id = %s ORDER BY id LIMIT 1"
+# Plain SQL, one statement: every new case's acknowledgement asks, and most cases belong to no incident.
+_INCIDENT_OF = (
+    "t0.id = (SELECT incident_id FROM incidents_incidentcase WHERE case_id = %s ORDER BY id LIMIT 1)"
+)
 
 
 def known_incident(case) -> str | None:
-    link = rows.fetch_one(_INCIDENT_OF, [case.pk])
-    if link is None:
-        return None
-    incident = Incident.objects.get(pk=link[0])
-    if not incident.is_open:
+    incident = rows.find(Incident, _INCIDENT_OF, [case.pk])
+    if incident is None or not incident.is_open:
         return None
     latest = incident.updates.order_by("-posted_at", "-pk").first()
     return texts.render_text("incidents/known", incident=incident, latest=latest).strip()
