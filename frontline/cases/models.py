@@ -91,14 +91,14 @@ class Case(models.Model):
     chaser_count = models.PositiveSmallIntegerField(default=0)
     # The earlier case about the same unit, closed within 30 days before this one opened: we did not fix it.
     repeat_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="repeats"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="repeats", db_index=False
     )
     # A person's adjustment of the score, with a reason, that stops counting at `until` (cases/priority.py).
     priority_override_points = models.FloatField(null=True, blank=True)
     priority_override_reason = models.CharField(max_length=255, blank=True)
     priority_override_until = models.DateTimeField(null=True, blank=True)
     priority_override_by = models.ForeignKey(
-        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     # How sure the router was of the topic (None: a person chose it, or nobody has).
     topic_confidence = models.FloatField(null=True, blank=True)
@@ -125,6 +125,14 @@ class Case(models.Model):
                 fields=["created_at", "customer"],
                 condition=Q(demand_type="failure"),
                 name="case_failure_demand",
+            ),
+            # Repeats and people's score adjustments are a few cases among many: only those rows are
+            # indexed (for the case page's repeats and the checks a deletion makes), not every new case.
+            models.Index(fields=["repeat_of"], condition=Q(repeat_of__isnull=False), name="case_repeats"),
+            models.Index(
+                fields=["priority_override_by"],
+                condition=Q(priority_override_by__isnull=False),
+                name="case_overridden_by",
             ),
         ]
 
@@ -192,7 +200,7 @@ class Message(models.Model):
     body_text = models.TextField()
     body_html = models.TextField(blank=True, help_text="Sanitised HTML, safe to show; the original is raw")
     raw_source = models.BinaryField(blank=True, default=b"", editable=False)
-    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    message_id = models.CharField(max_length=255, blank=True)  # indexed in Meta, for equality
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     send_error = models.TextField(blank=True)
@@ -218,6 +226,8 @@ class Message(models.Model):
             models.Index(fields=["case", "created_at", "id"], name="message_case_timeline"),
             # Only replies started from something: intake's messages never enter it.
             models.Index(fields=["origin"], condition=~Q(origin=""), name="message_origin"),
+            # Threading looks Message-IDs up by equality; db_index would add a LIKE copy (core/schema.py).
+            models.Index(fields=["message_id"], name="message_by_message_id"),
         ]
 
     def __str__(self) -> str:

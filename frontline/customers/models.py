@@ -120,7 +120,7 @@ class ContactPoint(models.Model):
     kind = models.CharField(max_length=10, choices=ContactKind.choices)
     value = models.CharField(max_length=255, help_text="As given")
     # Lower-cased address or digits-only number: what intake and lookup match on.
-    normalized = models.CharField(max_length=255, db_index=True)
+    normalized = models.CharField(max_length=255)  # indexed in Meta, for equality (core/schema.py)
     label = models.CharField(max_length=40, blank=True, help_text="mobile, office, ops mailbox...")
     state = models.CharField(max_length=12, choices=ContactState.choices, default=ContactState.UNVERIFIED)
     verified_at = models.DateTimeField(null=True, blank=True)
@@ -133,6 +133,7 @@ class ContactPoint(models.Model):
     signing_secret = models.CharField(max_length=64, blank=True)
 
     class Meta:
+        indexes = [models.Index(fields=["normalized"], name="contact_by_normalized")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(person__isnull=False) | Q(customer__isnull=False), name="contact_has_an_owner"

@@ -55,8 +55,8 @@ class DeliveryAttempt(models.Model):
     idempotency_key = models.CharField(max_length=100, blank=True)
     channel = models.CharField(max_length=12)
     address = models.CharField(max_length=255)
-    # Our Message-ID: how a delivery report finds the attempt it answers.
-    header_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # Our Message-ID: how a delivery report finds the attempt it answers (indexed in Meta, for equality).
+    header_message_id = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=10, choices=AttemptStatus.choices, default=AttemptStatus.SENDING)
     reply_code = models.PositiveSmallIntegerField(null=True, blank=True)
     reply_text = models.TextField(blank=True, help_text="The server's answer, word for word")
@@ -73,6 +73,8 @@ class DeliveryAttempt(models.Model):
             models.Index(fields=["notification", "step"], name="attempt_notification"),
             models.Index(fields=["customer", "attempted_at"], name="attempt_customer"),
             models.Index(fields=["idempotency_key"], name="attempt_key", condition=~Q(idempotency_key="")),
+            # Not db_index: on PostgreSQL that adds a LIKE copy, written on every send (core/schema.py).
+            models.Index(fields=["header_message_id"], name="attempt_by_message_id"),
         ]
         constraints = [
             models.UniqueConstraint(

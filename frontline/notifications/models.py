@@ -84,7 +84,10 @@ class FanOut(models.Model):
 
 
 class Notification(models.Model):
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="notifications")
+    # Indexed by notification_customer (customer, created_at), which also serves the PROTECT check.
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="notifications", db_index=False
+    )
     subject_kind = models.CharField(max_length=12, choices=SubjectKind.choices)
     subject_id = models.CharField(max_length=64)
     case = models.ForeignKey(
