@@ -6,8 +6,10 @@ would), and `db_index` on a text column, which on PostgreSQL adds a `varchar_pat
 `LIKE 'abc%'` reads (core/schema.py).
 """
 
+import pytest
 from django.apps import apps
-from django.db import models
+from django.core.management import call_command
+from django.db import connection, models
 
 # Written by intake (every message) and by the ladders (every notice and send).
 HOT = [
@@ -78,3 +80,26 @@ def test_the_lookups_still_have_their_indexes():
     partial = {index.name: index for index in apps.get_model("cases.Case")._meta.indexes}
     assert partial["case_repeats"].fields == ["repeat_of"]
     assert partial["case_overridden_by"].fields == ["priority_override_by"]
+
+
+def _message_id_indexes() -> set[str]:
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, "delivery_deliveryattempt")
+    return {name for name, c in found.items() if c["index"] and c["columns"] == ["header_message_id"]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_message_id_index_migrates_back_and_forth_without_being_lost():
+    # Given the attempts' Message-ID indexed once, under the name Meta.indexes gives it
+    assert _message_id_indexes() == {"attempt_by_message_id"}
+    old = "delivery_deliveryattempt_header_message_id_27715588"
+    # When delivery migrates back to before core/schema.py's operation
+    call_command("migrate", "delivery", "0003", verbosity=0)
+    try:
+        # Then Django's own index is back, with PostgreSQL's LIKE copy
+        copy = {f"{old}_like"} if connection.vendor == "postgresql" else set()
+        assert _message_id_indexes() == {old} | copy
+    finally:
+        call_command("migrate", "delivery", verbosity=0)
+    # And forward again the column has the one plain index, renamed (on PostgreSQL) rather than rebuilt
+    assert _message_id_indexes() == {"attempt_by_message_id"}
