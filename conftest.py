@@ -126,10 +126,11 @@ def _empty_task_queues():
 
 @pytest.fixture(autouse=True)
 def _fresh_rule_cache():
-    """Compiled rules, the components, the webhook subscriptions and the router's newest version are cached
-    per process; a test's were
+    """Compiled rules, the components, the stamps that say when to reread them, the webhook subscriptions and
+    the router's newest version are cached per process; a test's were
     rolled back with it (a subscription left in the cache would give the next test's events a delivery to a
     row that is gone)."""
+    from frontline.correlation import stamps
     from frontline.correlation.rules import rule_cache as grouping_rules
     from frontline.correlation.upstream import components
     from frontline.policy.engine import rule_cache
@@ -139,6 +140,7 @@ def _fresh_rule_cache():
     rule_cache.clear()
     grouping_rules.clear()
     components.clear()
+    stamps.forget()
     forget_subscriptions()
     forget_newest_model()
 

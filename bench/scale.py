@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "bench"))
-from intake import children, wait_until_serving, web_peaks  # noqa: E402
+from intake import children, wait_until_serving, web_peaks, yardstick  # noqa: E402
 from notify import peak_memory_mb, percentile, worker_commands  # noqa: E402
 from run import Session, env_for, free_port  # noqa: E402
 
@@ -265,6 +265,9 @@ def run_load(args) -> None:
     }
     os.environ.update(env)
     steady_state(env)
+    # The machine's speed, idle, before and after: it has moved by a third within hours, and only runs made
+    # at a like speed compare.
+    before = yardstick()
     _, token = issue_api_token(Agent.objects.get(user__username="tom"), "scale benchmark")
     everyone = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
     notify = str(ROOT / "bench" / "notify.py")
@@ -314,6 +317,10 @@ def run_load(args) -> None:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+    print(
+        f"RESULT machine yardstick (pure Python rounds/s, idle, higher is faster): {before:,.0f} before, "
+        f"{yardstick():,.0f} after"
+    )
 
 
 # The tables a run writes (and the setup below): vacuumed before each run.

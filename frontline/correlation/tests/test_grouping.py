@@ -5,6 +5,7 @@ resolved incident; an agent detaches a wrong link in one click."""
 import datetime
 
 import pytest
+from django.core.cache import cache
 
 from frontline.cases import services as cases
 from frontline.core import clock
@@ -199,6 +200,29 @@ def test_a_component_added_later_is_known_to_the_next_case_in_every_process(okaf
     monitoring.add_component(name="smtp-9", kind="relay", group="Mail")
     assert stamps.current(upstream.COMPONENTS_STAMP) != loaded  # every process rereads at its next case
     assert "smtp-9" in upstream.components.get()
+
+
+def test_a_stamp_another_process_changed_is_read_within_a_second(db, monkeypatch):
+    # given this process has read the rules' stamp
+    seen = stamps.current(rules.RULES_STAMP)
+    # when another process saves a rule (its change goes straight to the shared cache)
+    cache.set(f"stamp:{rules.RULES_STAMP}", "saved elsewhere", timeout=None)
+    # then this process's next cases keep what it read, with no round trip each, for under a second
+    read_at = stamps._recent[rules.RULES_STAMP][1]
+    monkeypatch.setattr(stamps, "monotonic", lambda: read_at + stamps.RECHECK_SECONDS * 0.9)
+    assert stamps.current(rules.RULES_STAMP) == seen
+    # and the one after the second reads the change
+    monkeypatch.setattr(stamps, "monotonic", lambda: read_at + stamps.RECHECK_SECONDS)
+    assert stamps.current(rules.RULES_STAMP) == "saved elsewhere"
+
+
+def test_a_stamp_this_process_changes_is_read_at_once(db):
+    # given this process has read the components' stamp
+    seen = stamps.current(upstream.COMPONENTS_STAMP)
+    # when this process changes it
+    stamps.change(upstream.COMPONENTS_STAMP)
+    # then its very next read has the new one
+    assert stamps.current(upstream.COMPONENTS_STAMP) not in (seen, None)
 
 
 def test_a_case_two_rules_would_link_is_linked_once(okafor, priya):
