@@ -331,6 +331,10 @@ FRONTLINE_TRANSPORT_TIMEOUT = env_int("FRONTLINE_TRANSPORT_TIMEOUT", 10)
 FRONTLINE_NOTIFY_CLAIM_SECONDS = env_int("FRONTLINE_NOTIFY_CLAIM_SECONDS", 120)
 # Rungs claimed at once across all workers: about what they send in a minute (see dispatch_due).
 FRONTLINE_NOTIFY_IN_FLIGHT = env_int("FRONTLINE_NOTIFY_IN_FLIGHT", 1000)
+# A fan-out's notices stored a transaction (notifications/storing.py): the first chunk goes out while the
+# rest are stored. A store no chunk advanced for FRONTLINE_FANOUT_STALLED_SECONDS is taken over.
+FRONTLINE_FANOUT_CHUNK = env_int("FRONTLINE_FANOUT_CHUNK", 5000)
+FRONTLINE_FANOUT_STALLED_SECONDS = env_int("FRONTLINE_FANOUT_STALLED_SECONDS", 120)
 # The mailbox `frontline imap-poll` reads, when mail sits in one (its password: FRONTLINE_IMAP_PASSWORD).
 FRONTLINE_IMAP_HOST = env_str("FRONTLINE_IMAP_HOST", "")
 FRONTLINE_IMAP_PORT = env_int("FRONTLINE_IMAP_PORT", 993)

@@ -149,6 +149,7 @@ class Failure(Schema):
 class ProgressOut(Schema):
     id: int
     total: int
+    stored: int
     started: int
     sent: int
     delivered: int

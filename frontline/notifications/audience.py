@@ -63,3 +63,17 @@ def recipients(customer_ids: list[int]) -> list[Recipient]:
             )
         )
     return made
+
+
+def pack(recipient: Recipient) -> int | list:
+    """A recipient as JSON, small: most are an account's notice and only its id (a million fit in 8 MB)."""
+    if recipient.person_id is None and not recipient.skip_people and not recipient.note:
+        return recipient.customer_id
+    return [recipient.customer_id, recipient.person_id, list(recipient.skip_people), recipient.note]
+
+
+def unpack(item: int | list) -> Recipient:
+    if isinstance(item, int):
+        return Recipient(item)
+    customer_id, person_id, skip_people, note = item
+    return Recipient(customer_id, person_id=person_id, skip_people=tuple(skip_people), note=note)

@@ -34,6 +34,7 @@ def fanout_progress(fanout: FanOut) -> dict:
     total = fanout.total or 1
     return {
         "total": fanout.total,
+        "stored": fanout.stored,  # below total while a job stores the rest (storing.py)
         "started": started,
         "sent": reached,
         "delivered": delivered,

@@ -70,11 +70,19 @@ class FanOut(models.Model):
     subject_id = models.CharField(max_length=64)
     title = models.CharField(max_length=200)
     urgency = models.CharField(max_length=10, choices=Urgency.choices)
+    body = models.TextField(blank=True)  # each notice's text (a person's names the accounts they act for)
     total = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(
         "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Its notices are stored a chunk per transaction (storing.py), the first with the fan-out itself, so
+    # that they are sent while the rest are stored: `stored` counts those committed, `stored_at` is the last
+    # chunk's time (a store that stalls is resumed), `audience` holds the recipients after the first chunk
+    # (audience.pack) until the last is stored.
+    stored = models.PositiveIntegerField(default=0)
+    stored_at = models.DateTimeField(null=True, blank=True)
+    audience = models.JSONField(default=list, blank=True)
     # The cases it tells the customers about: those chosen, and the open cases about the units chosen. Each
     # case page shows the notices that cover it.
     cases = models.ManyToManyField("cases.Case", blank=True, related_name="fanouts")

@@ -19,7 +19,6 @@ concern beside it: `ladders`, `rungs` (the runner), `acknowledgements`, `evidenc
 """
 
 import itertools
-from datetime import timedelta
 
 from django.db import transaction
 
@@ -30,7 +29,7 @@ from frontline.core import clock
 from frontline.core.db import is_row_id
 from frontline.core.errors import ServiceError, require_choice
 from frontline.customers.models import Customer, ServiceUnit
-from frontline.notifications import events
+from frontline.notifications import events, storing
 from frontline.notifications.acknowledgements import ACK_SALT as ACK_SALT
 from frontline.notifications.acknowledgements import ack_link as ack_link
 from frontline.notifications.acknowledgements import acknowledge as acknowledge
@@ -76,23 +75,6 @@ def _batched(items, size: int):
 # ---------------------------------------------------------------- starting
 
 
-def _new_notification(customer_id, *, subject_kind, subject_id, title, body, urgency, ladder, now, **extra):
-    first_wait = timedelta(minutes=ladder.steps[0]["wait_minutes"])
-    return Notification(
-        customer_id=customer_id,
-        subject_kind=subject_kind,
-        subject_id=str(subject_id),
-        urgency=urgency,
-        title=title,
-        body=body,
-        ladder_name=ladder.name,
-        steps=ladder.steps,
-        next_due_at=now + first_wait,
-        created_at=now,
-        **extra,
-    )
-
-
 def _check(subject_kind: str, urgency: str, title: str, body: str) -> tuple[str, str]:
     require_choice(subject_kind, SubjectKind, "subject_kind")
     require_choice(urgency, Urgency, "urgency")
@@ -121,7 +103,7 @@ def notify(
     title, body = _check(subject_kind, urgency, title, body)
     ladder = ladder or choose_ladder(subject_kind, urgency)
     with transaction.atomic():
-        notification = _new_notification(
+        notification = storing.new_notification(
             customer.pk,
             subject_kind=subject_kind,
             subject_id=subject_id,
@@ -229,38 +211,21 @@ def fan_out_to(
 
 
 def _start_fan_out(recipients, *, subject_kind, subject_id, title, body, urgency, by, via) -> FanOut:
-    """What both fan-outs share, once their input was checked."""
+    """What both fan-outs share, once their input was checked: the fan-out, its first notices and its
+    event; a job stores the rest (storing.py)."""
     ladder = choose_ladder(subject_kind, urgency)
-    now = clock.now()
     with transaction.atomic():
-        fanout = FanOut.objects.create(
+        fanout = storing.start(
+            recipients,
             subject_kind=subject_kind,
-            subject_id=str(subject_id),
+            subject_id=subject_id,
             title=title,
+            body=body,
             urgency=urgency,
-            total=len(recipients),  # notices: one per account, and one per person acting for several
-            created_at=now,
-            created_by=by,
+            ladder=ladder,
+            by=by,
         )
-        for chunk in _batched(recipients, 2000):
-            Notification.objects.bulk_create(
-                _new_notification(
-                    r.customer_id,
-                    subject_kind=subject_kind,
-                    subject_id=subject_id,
-                    title=title,
-                    body=f"{body}\n\n{r.note}" if r.note else body,
-                    urgency=urgency,
-                    ladder=ladder,
-                    now=now,
-                    fanout=fanout,
-                    person_id=r.person_id,
-                    skip_people=list(r.skip_people),
-                )
-                for r in chunk
-            )
         events.fanout_started(fanout=fanout, customers=fanout.total, ladder=ladder, by=by, via=via)
-        transaction.on_commit(dispatch_soon)
     return fanout
 
 

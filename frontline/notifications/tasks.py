@@ -3,7 +3,7 @@
 from django_tasks import task
 
 from frontline.customers.models import ContactPoint
-from frontline.notifications import rungs, services, verification
+from frontline.notifications import rungs, services, storing, verification
 from frontline.scheduling.periodic import own_transactions
 
 # A ladder's jobs are on the queue workers serve first (settings.FRONTLINE_TASK_QUEUES): at 57 API messages a
@@ -26,6 +26,18 @@ def run_rungs(claimed: list, token: str) -> dict:
     # recurring dispatcher (every few seconds).
     services.dispatch_due(limit=rungs.BATCH)
     return done
+
+
+@task(queue_name=NOTICES)
+@own_transactions  # a chunk a transaction; the fan-out's row counts what is stored, so a rerun goes on
+def store_fanout(fanout_id: int) -> int:
+    return storing.store_rest(fanout_id)
+
+
+@task()
+@own_transactions
+def resume_stalled_fanouts() -> int:
+    return storing.resume_stalled()
 
 
 @task()

@@ -22,6 +22,8 @@ PERIODIC_JOBS: list[Periodic] = [
     Periodic("reassign-overdue", "frontline.routing.tasks.reassign_overdue_cases", timedelta(minutes=1)),
     # Notification ladders: claim rungs that fell due and enqueue them (the notification row is the timer).
     Periodic("notify-ladders", "frontline.notifications.tasks.dispatch_ladders", timedelta(seconds=5)),
+    # A fan-out whose storing stopped with its worker: another job stores the rest (notifications/storing.py).
+    Periodic("fanouts-stalled", "frontline.notifications.tasks.resume_stalled_fanouts", timedelta(minutes=1)),
     # Policy: actions whose grace period has ended are put in force (the decision row is the timer).
     Periodic("policy-due-actions", "frontline.policy.tasks.apply_due_actions", timedelta(seconds=30)),
     # Monitoring posts stored and not yet read (each post also enqueues its own reading at once).

@@ -1,7 +1,7 @@
 """Faults a deployment meets, met by its real processes: a flood of mail, a full attachments disk, a worker
-killed mid-fan-out (and, in the scale-out stage of .ci/run, Redis and PostgreSQL restarted under load).
-After each: every message answered 250 is stored exactly once, what was refused was refused with a
-temporary code, every ladder goes on, and no idempotency key is recorded as a success twice."""
+killed mid-fan-out or while storing one (and, in the scale-out stage of .ci/run, Redis and PostgreSQL
+restarted under load). After each: every message answered 250 is stored exactly once, what was refused was
+refused with a temporary code, every ladder goes on, and no idempotency key is recorded as a success twice."""
 
 import hashlib
 import os
@@ -10,6 +10,7 @@ import shlex
 import signal
 import subprocess
 import threading
+import time
 from collections import Counter
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -24,7 +25,8 @@ from frontline.customers import services as customers
 from frontline.delivery.models import SUCCESSES, AttemptStatus, DeliveryAttempt
 from frontline.intake.models import RawMessage
 from frontline.notifications import services as notifications
-from frontline.notifications.models import Ladder, Notification, NotificationStatus
+from frontline.notifications import storing
+from frontline.notifications.models import FanOut, Ladder, Notification, NotificationStatus
 from frontline.operations.tests import faults
 from frontline.tests.helpers import free_port, stop_process, uses_rq, wait_for, worker_commands, worker_env
 
@@ -205,6 +207,17 @@ def _fan_out_to(count: int):
     )
 
 
+def _sending_env(settings, **extra) -> dict:
+    """Workers' environment: email to the test's SMTP server, a killed worker's claims expiring in 3 s."""
+    return worker_env(
+        FRONTLINE_EMAIL_BACKEND="frontline.delivery.smtp.EmailBackend",
+        FRONTLINE_SMTP_HOST="127.0.0.1",
+        FRONTLINE_SMTP_PORT=str(settings.EMAIL_PORT),
+        FRONTLINE_NOTIFY_CLAIM_SECONDS="3",
+        **extra,
+    )
+
+
 def _sent_once_each(fanout, mailbox) -> None:
     """Every notice's rung succeeded exactly once, under one key; what reached the mail server twice was a
     send the killed worker could not record, sent again with the same Message-ID for the receiver to drop."""
@@ -225,12 +238,7 @@ def test_a_worker_killed_mid_fan_out_leaves_nobody_untold_and_nobody_told_twice_
 ):
     # given a fan-out to 300 customers, and the job-running process as a deployment starts it
     fanout = _fan_out_to(300)
-    env = worker_env(
-        FRONTLINE_EMAIL_BACKEND="frontline.delivery.smtp.EmailBackend",
-        FRONTLINE_SMTP_HOST="127.0.0.1",
-        FRONTLINE_SMTP_PORT=str(settings.EMAIL_PORT),
-        FRONTLINE_NOTIFY_CLAIM_SECONDS="3",
-    )
+    env = _sending_env(settings)
     doomed, *helpers = [
         subprocess.Popen(c, env=env, stderr=subprocess.DEVNULL) for c in worker_commands("doomed")
     ]
@@ -260,16 +268,45 @@ def test_a_worker_killed_mid_fan_out_leaves_nobody_untold_and_nobody_told_twice_
     )
 
 
+def test_a_worker_killed_while_storing_a_fan_out_leaves_it_to_another_and_everyone_is_told_once(
+    smtp_server, settings
+):
+    # given a fan-out to 300 customers stored a notice a transaction: the first with it, the rest by a job
+    settings.FRONTLINE_FANOUT_CHUNK = 1
+    fanout = _fan_out_to(300)
+    env = _sending_env(settings, FRONTLINE_FANOUT_CHUNK="1")
+    doomed, *helpers = [
+        subprocess.Popen(c, env=env, stderr=subprocess.DEVNULL) for c in worker_commands("storing")
+    ]
+    stored = FanOut.objects.filter(pk=fanout.pk).values_list("stored", flat=True)
+    try:
+        # when the worker storing the rest is killed (SIGKILL) part of the way through
+        # (read without pause: the whole store takes a fraction of a second, less than wait_for's pause)
+        deadline = time.monotonic() + 120
+        while stored.get() < 20:
+            assert time.monotonic() < deadline, "the storing never started"
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(timeout=10)
+        assert stored.get() < fanout.total  # killed mid-way
+        # then, once no chunk has been stored for a while, the recurring job hands the rest to a new job
+        settings.FRONTLINE_FANOUT_STALLED_SECONDS = 1
+        wait_for(storing.resume_stalled, 30, "the store to be seen stalled")
+        helpers += [subprocess.Popen(c, env=env, stderr=subprocess.DEVNULL) for c in worker_commands("taker")]
+        done = DeliveryAttempt.objects.filter(notification__fanout=fanout, step=0, status__in=SUCCESSES)
+        wait_for(lambda: done.count() >= fanout.total, 180, "every customer to be told")
+    finally:
+        for process in helpers:
+            stop_process(process)
+    # and every customer has one notice, told exactly once as far as our records go
+    assert stored.get() == fanout.total == Notification.objects.filter(fanout=fanout).count()
+    _sent_once_each(fanout, smtp_server)
+
+
 @pytest.mark.skipif(not uses_rq(), reason="the Redis-backed queue's restart: the scale-out stage of .ci/run")
 def test_redis_restarted_mid_fan_out_loses_no_notice(smtp_server, settings):
     # given a fan-out to 300 customers under way on RQ's workers
     fanout = _fan_out_to(300)
-    env = worker_env(
-        FRONTLINE_EMAIL_BACKEND="frontline.delivery.smtp.EmailBackend",
-        FRONTLINE_SMTP_HOST="127.0.0.1",
-        FRONTLINE_SMTP_PORT=str(settings.EMAIL_PORT),
-        FRONTLINE_NOTIFY_CLAIM_SECONDS="3",
-    )
+    env = _sending_env(settings)
     commands = worker_commands("through-restart")
     processes = [subprocess.Popen(c, env=env, stderr=subprocess.DEVNULL) for c in commands]
     try:

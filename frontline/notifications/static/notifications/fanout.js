@@ -12,6 +12,8 @@
       document.getElementById("bar-acknowledged").value = p.acknowledged;
       text("percent-started", p.percent_started.toFixed(1));
       text("percent-acknowledged", p.percent_acknowledged.toFixed(1));
+      text("count-stored", p.stored);
+      document.getElementById("storing").hidden = p.stored >= p.total;
       for (const key of ["sent", "delivered", "acknowledged", "failing", "exhausted", "climbing"]) text("count-" + key, p[key]);
       const body = document.getElementById("failures");
       body.replaceChildren(...p.failures.map(f => {
