@@ -397,6 +397,7 @@ def fan_out_alone(args) -> None:
     in_process(Path(args.data_dir).resolve())
     from frontline.customers.models import Customer
     from frontline.notifications import services
+    from frontline.notifications.models import FanOut
 
     everyone = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
     told = sorted(random.Random(22).sample(everyone, min(args.fanout, len(everyone))))
@@ -409,13 +410,19 @@ def fan_out_alone(args) -> None:
         urgency="routine",
         customers=told,
     )
+    first_after, cpu = time.monotonic() - started, time.process_time()
+    # The first chunk is stored with the fan-out; a worker's job stores the rest (notifications/storing.py).
+    stored = FanOut.objects.filter(pk=fanout.pk).values_list("stored", flat=True)
+    while stored.get() < fanout.total:
+        time.sleep(0.5)
     print(
         json.dumps(
             {
                 "fanout": fanout.pk,
                 "customers": len(told),
+                "first_after": first_after,
                 "stored_after": time.monotonic() - started,
-                "cpu": time.process_time(),
+                "cpu": cpu,
             }
         )
     )
@@ -530,10 +537,11 @@ def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt, ro
         "inbox": inbox,
         "fanout_total": args.fanout,
         "fanout_stored_after": fanout_box.get("stored_after"),
+        "fanout_first_after": fanout_box.get("first_after"),
         "fanout_progress": progress,
         "fanout_notices": Notification.objects.filter(fanout_id=fanout).count() if fanout else 0,
         "cpu": {role: cpu_after[role] - cpu_before[role] for role in cpu_before}
-        | ({"fan-out's storing (its own process)": fanout_box["cpu"]} if "cpu" in fanout_box else {}),
+        | ({"fan-out's start (its own process)": fanout_box["cpu"]} if "cpu" in fanout_box else {}),
     }
 
 
@@ -592,7 +600,8 @@ def _report(r: dict) -> None:
     elif r["fanout_total"]:
         print(
             f"RESULT fan-out to {r['fanout_total']:,} customers: {r['fanout_notices']:,} notices stored in "
-            f"{stored:.0f} s; {answered:,} emails answered by the SMTP server within the {r['seconds']} s"
+            f"{stored:.0f} s (the first chunk with the fan-out in {r['fanout_first_after']:.1f} s, the rest "
+            f"by a worker); {answered:,} emails answered by the SMTP server within the {r['seconds']} s"
         )
     cores = os.cpu_count() * r["seconds"]
     print(f"RESULT CPU seconds by role over the {r['seconds']} s ({cores:.0f} s of the cores in all):")
