@@ -410,22 +410,15 @@ def fan_out_alone(args) -> None:
         urgency="routine",
         customers=told,
     )
-    first_after, cpu = time.monotonic() - started, time.process_time()
-    # The first chunk is stored with the fan-out; a worker's job stores the rest (notifications/storing.py).
+    # The first chunk is stored with the fan-out, and sent at once; a worker's job stores the rest
+    # (notifications/storing.py). A line now, for the progress lines to count its sending, and one when the
+    # last chunk is stored.
+    first = {"fanout": fanout.pk, "first_after": time.monotonic() - started, "cpu": time.process_time()}
+    print(json.dumps(first), flush=True)
     stored = FanOut.objects.filter(pk=fanout.pk).values_list("stored", flat=True)
     while stored.get() < fanout.total:
         time.sleep(0.5)
-    print(
-        json.dumps(
-            {
-                "fanout": fanout.pk,
-                "customers": len(told),
-                "first_after": first_after,
-                "stored_after": time.monotonic() - started,
-                "cpu": cpu,
-            }
-        )
-    )
+    print(json.dumps(first | {"stored_after": time.monotonic() - started}), flush=True)
 
 
 def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt, roles, web_pid) -> dict:
@@ -494,7 +487,9 @@ def _measure(args, port, token, everyone, env, Notification, DeliveryAttempt, ro
         )
 
         def wait_for_fanout():
-            fanout_box.update(json.loads(fanning.communicate()[0].strip().splitlines()[-1]))
+            for line in fanning.stdout:
+                if line.startswith("{"):  # its own lines; anything else a library printed is passed over
+                    fanout_box.update(json.loads(line))
 
         threads.append(threading.Thread(target=wait_for_fanout))
     cpu_before = cpu_by_role(roles, web_pid)
