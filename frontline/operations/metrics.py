@@ -125,19 +125,26 @@ def fanouts(now):
             .values("fanout_id")
             .distinct()
         )
-    ).values_list("pk", "total")
+    ).values_list("pk", "total", "stored")
     totals = GaugeMetricFamily(
         "frontline_fanout_customers", "Customers a fan-out set out to tell", labels=["fanout"]
+    )
+    stored_so_far = GaugeMetricFamily(
+        "frontline_fanout_stored",
+        "A fan-out's notices stored so far: below its customers while a job stores the rest",
+        labels=["fanout"],
     )
     notices = GaugeMetricFamily(
         "frontline_fanout_notices", "A fan-out's notices by state", labels=["fanout", "state"]
     )
-    for pk, total in shown:
+    for pk, total, stored in shown:
         totals.add_metric([str(pk)], total)
+        stored_so_far.add_metric([str(pk)], stored)
         counts = dict(Notification.objects.filter(fanout_id=pk).values_list("status").annotate(n=Count("pk")))
         for state in NotificationStatus.values:
             notices.add_metric([str(pk), state], counts.get(state, 0))
     yield totals
+    yield stored_so_far
     yield notices
 
 

@@ -110,6 +110,7 @@ def test_a_scrape_reads_the_backlog_the_queue_the_ladders_the_fanouts_and_the_fa
     assert seen[("frontline_ladder_lateness_seconds", ())] == 90
     # and the fan-out's progress
     assert seen[("frontline_fanout_customers", (("fanout", str(fanout.pk)),))] == 1
+    assert seen[("frontline_fanout_stored", (("fanout", str(fanout.pk)),))] == 1
     assert seen[("frontline_fanout_notices", (("fanout", str(fanout.pk)), ("state", "active")))] == 1
     assert seen[("frontline_fanout_notices", (("fanout", str(fanout.pk)), ("state", "acknowledged")))] == 0
     # and what the customers' gateways and the webhook receiver answered
