@@ -15,6 +15,7 @@ from contextvars import ContextVar
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F, Lookup, Q
 
 
 class LockTimeout(Exception):
@@ -112,6 +113,28 @@ MAX_ID = 2**62
 def is_row_id(value) -> bool:
     """Whether a value taken from a signed or client-sent structure can be a row's id at all."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+class _EqualsAny(Lookup):
+    """`column = ANY(%s)`, the ids passed as they are (one array parameter)."""
+
+    lookup_name = "equals_any"
+
+    def get_prep_lookup(self):
+        return list(self.rhs)
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, self.rhs]
+
+
+def among(field: str, ids: list[int]) -> Q | Lookup:
+    """A filter: `field` is one of `ids`. On PostgreSQL `field = ANY(%s)` with the ids as one array: an IN
+    list of 5,000 placeholders cost psycopg's parsing and the planner about 30 ms a statement, 20 of the 24 s
+    a fan-out to a million customers took to start. IN elsewhere (SQLite has no arrays)."""
+    if connection.vendor != "postgresql":
+        return Q(**{f"{field}__in": ids})
+    return _EqualsAny(F(field), ids)
 
 
 def text_id(text) -> int | None:

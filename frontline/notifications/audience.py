@@ -4,6 +4,7 @@ acting for several of them (naming the accounts), never one copy per account to 
 from collections import defaultdict
 from dataclasses import dataclass
 
+from frontline.core.db import among
 from frontline.customers.models import ContactPoint, Customer, Membership
 
 
@@ -24,7 +25,7 @@ def recipients(customer_ids: list[int]) -> list[Recipient]:
     people_of: dict[int, set[int]] = defaultdict(set)
     for start in range(0, len(customer_ids), 5000):
         chunk = customer_ids[start : start + 5000]
-        for person_id, customer_id in Membership.objects.filter(customer_id__in=chunk).values_list(
+        for person_id, customer_id in Membership.objects.filter(among("customer_id", chunk)).values_list(
             "person_id", "customer_id"
         ):
             accounts_of[person_id].append(customer_id)
@@ -50,7 +51,8 @@ def recipients(customer_ids: list[int]) -> list[Recipient]:
         people = people_of.get(customer_id, set())
         if customer_id in covered and customer_id not in own_points:
             continue
-        made.append(Recipient(customer_id, skip_people=tuple(sorted(p for p in people if p in several))))
+        skip = [p for p in people if p in several] if several else []  # nobody, for nearly every account
+        made.append(Recipient(customer_id, skip_people=tuple(sorted(skip))))
     for person_id, accounts in sorted(several.items()):
         listed = ", ".join(names[c] for c in accounts[:50]) + (
             f" and {len(accounts) - 50} more" if len(accounts) > 50 else ""

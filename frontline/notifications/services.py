@@ -26,7 +26,7 @@ from frontline.agents.models import Capability
 from frontline.agents.services import require
 from frontline.cases.models import Case
 from frontline.core import clock
-from frontline.core.db import is_row_id
+from frontline.core.db import among, is_row_id
 from frontline.core.errors import ServiceError, require_choice
 from frontline.customers.models import Customer, ServiceUnit
 from frontline.notifications import events, storing
@@ -147,7 +147,7 @@ def fan_out(
     unit_ids = [u.pk if isinstance(u, ServiceUnit) else int(u) for u in units or []]
     known = set()  # an id no row can have is simply unknown
     for chunk in _batched(sorted(i for i in ids if is_row_id(i)), 5000):
-        known.update(Customer.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+        known.update(Customer.objects.filter(among("pk", chunk)).values_list("pk", flat=True))
     if ids - known:
         unknown = sorted(ids - known)
         raise ServiceError(
@@ -156,7 +156,7 @@ def fan_out(
         )
     found_units = 0
     for chunk in _batched([i for i in unit_ids if is_row_id(i)], 5000):
-        owners = list(ServiceUnit.objects.filter(pk__in=chunk).values_list("customer_id", flat=True))
+        owners = list(ServiceUnit.objects.filter(among("pk", chunk)).values_list("customer_id", flat=True))
         found_units += len(owners)
         ids.update(owners)
     if found_units < len(set(unit_ids)):
