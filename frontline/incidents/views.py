@@ -89,7 +89,7 @@ def incident_detail(request, pk: int):
         "incidents/detail.html",
         {
             "incident": incident,
-            "updates": incident.updates.select_related("posted_by", "fanout"),
+            "updates": incident.updates.select_related("posted_by", "fanout").defer("fanout__audience"),
             "links": links,
             "alerts": incident.alerts.order_by("-starts_at")[:50],
             "ledger": ledger,

@@ -39,7 +39,8 @@ class NotificationAdmin(admin.ModelAdmin):
 @admin.register(FanOut)
 class FanOutAdmin(admin.ModelAdmin):
     list_display = ["pk", "title", "subject_kind", "subject_id", "total", "created_at"]
-    readonly_fields = [f.name for f in FanOut._meta.fields]
+    exclude = ["audience"]  # the recipients still to store: megabytes while a large fan-out is stored
+    readonly_fields = [f.name for f in FanOut._meta.fields if f.name != "audience"]
 
     def has_add_permission(self, request):
         return False

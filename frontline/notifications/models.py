@@ -63,6 +63,12 @@ class NotificationStatus(models.TextChoices):
     CANCELLED = "cancelled", "Withdrawn"  # the provider withdrew it before anyone acknowledged
 
 
+class FanOutManager(models.Manager):
+    def get_queryset(self):
+        # The audience still to store is megabytes at a million customers: only the storing job reads it.
+        return super().get_queryset().defer("audience")
+
+
 class FanOut(models.Model):
     """One call that notified every customer affected by something: its progress is counted from below."""
 
@@ -86,6 +92,8 @@ class FanOut(models.Model):
     # The cases it tells the customers about: those chosen, and the open cases about the units chosen. Each
     # case page shows the notices that cover it.
     cases = models.ManyToManyField("cases.Case", blank=True, related_name="fanouts")
+
+    objects = FanOutManager()
 
     def __str__(self) -> str:
         return f"{self.title} ({self.total} customers)"

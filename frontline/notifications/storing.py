@@ -79,7 +79,7 @@ def store_rest(fanout_id: int, *, seconds: float = JOB_SECONDS) -> int:
     audience = FanOut.objects.filter(pk=fanout_id).values_list("audience", flat=True).first()
     if not audience:
         return 0  # all stored (or no such fan-out)
-    fanout = FanOut.objects.defer("audience").get(pk=fanout_id)
+    fanout = FanOut.objects.get(pk=fanout_id)  # without its audience (the manager defers it)
     ladder = choose_ladder(fanout.subject_kind, fanout.urgency)
     until, stored = monotonic() + seconds, 0
     while True:
@@ -106,7 +106,7 @@ def resume_stalled() -> int:
 def _store_chunk(fanout_id: int, audience: list, ladder: Ladder) -> tuple[int, int]:
     """One chunk in one transaction: (notices stored, notices still to store)."""
     with transaction.atomic():
-        fanout = FanOut.objects.select_for_update().defer("audience").get(pk=fanout_id)
+        fanout = FanOut.objects.select_for_update().get(pk=fanout_id)
         remaining = fanout.total - fanout.stored
         if remaining <= 0:
             return 0, 0

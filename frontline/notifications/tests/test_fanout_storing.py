@@ -52,6 +52,9 @@ def test_the_first_chunk_is_stored_with_the_fan_out_and_a_job_stores_the_rest(ei
     assert (fanout.total, fanout.stored, len(_told(fanout))) == (8, 3, 3)
     queued = queued_task_paths()
     assert storing.STORE in queued and "frontline.notifications.tasks.dispatch_ladders" in queued
+    # and pages reading the fan-out leave the recipients still to store in the database (megabytes at scale)
+    assert "audience" in FanOut.objects.get(pk=fanout.pk).get_deferred_fields()
+    assert len(FanOut.objects.filter(pk=fanout.pk).values_list("audience", flat=True).get()) == 5
     # when the workers run a minute later
     with clock.frozen_at(T0 + timedelta(minutes=1)):
         run_queued_jobs()
