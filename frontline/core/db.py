@@ -8,6 +8,7 @@ the next one the moment the lock is released. PostgreSQL needs none of this.
 
 import fcntl
 import functools
+import itertools
 import os
 import threading
 from contextlib import contextmanager, nullcontext
@@ -113,6 +114,14 @@ MAX_ID = 2**62
 def is_row_id(value) -> bool:
     """Whether a value taken from a signed or client-sent structure can be a row's id at all."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def batched(items, size: int):
+    """Lists of up to `size` items, in order: a statement's worth of ids or rows (Python 3.12's
+    itertools.batched, which 3.11 lacks)."""
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 class _EqualsAny(Lookup):

@@ -4,7 +4,7 @@ acting for several of them (naming the accounts), never one copy per account to 
 from collections import defaultdict
 from dataclasses import dataclass
 
-from frontline.core.db import among
+from frontline.core.db import among, batched
 from frontline.customers.models import ContactPoint, Customer, Membership
 
 
@@ -23,8 +23,7 @@ def recipients(customer_ids: list[int]) -> list[Recipient]:
     wanted = set(customer_ids)
     accounts_of: dict[int, list[int]] = defaultdict(list)
     people_of: dict[int, set[int]] = defaultdict(set)
-    for start in range(0, len(customer_ids), 5000):
-        chunk = customer_ids[start : start + 5000]
+    for chunk in batched(customer_ids, 5000):
         for person_id, customer_id in Membership.objects.filter(among("customer_id", chunk)).values_list(
             "person_id", "customer_id"
         ):

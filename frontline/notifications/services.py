@@ -18,15 +18,13 @@ This module is the app's door: pages, API, tasks and other apps call the names h
 concern beside it: `ladders`, `rungs` (the runner), `acknowledgements`, `evidence` (what we can show).
 """
 
-import itertools
-
 from django.db import transaction
 
 from frontline.agents.models import Capability
 from frontline.agents.services import require
 from frontline.cases.models import Case
 from frontline.core import clock
-from frontline.core.db import among, is_row_id
+from frontline.core.db import among, batched, is_row_id
 from frontline.core.errors import ServiceError, require_choice
 from frontline.customers.models import Customer, ServiceUnit
 from frontline.notifications import events, storing
@@ -61,13 +59,6 @@ from frontline.notifications.rungs import escalate_after_bounce as escalate_afte
 from frontline.notifications.rungs import run_rung as run_rung
 from frontline.notifications.rungs import run_rungs as run_rungs
 from frontline.notifications.rungs import send_and_record as send_and_record
-
-
-def _batched(items, size: int):
-    iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
-
 
 # ---------------------------------------------------------------- ladders
 
@@ -146,7 +137,7 @@ def fan_out(
     ids.update(case.customer_id for case in chosen_cases)
     unit_ids = [u.pk if isinstance(u, ServiceUnit) else int(u) for u in units or []]
     known = set()  # an id no row can have is simply unknown
-    for chunk in _batched(sorted(i for i in ids if is_row_id(i)), 5000):
+    for chunk in batched(sorted(i for i in ids if is_row_id(i)), 5000):
         known.update(Customer.objects.filter(among("pk", chunk)).values_list("pk", flat=True))
     if ids - known:
         unknown = sorted(ids - known)
@@ -155,7 +146,7 @@ def fan_out(
             field="customers",
         )
     found_units = 0
-    for chunk in _batched([i for i in unit_ids if is_row_id(i)], 5000):
+    for chunk in batched([i for i in unit_ids if is_row_id(i)], 5000):
         owners = list(ServiceUnit.objects.filter(among("pk", chunk)).values_list("customer_id", flat=True))
         found_units += len(owners)
         ids.update(owners)
@@ -174,7 +165,7 @@ def fan_out(
         via=via,
     )
     covered = {case.pk for case in chosen_cases}
-    for chunk in _batched([i for i in unit_ids if is_row_id(i)], 5000):
+    for chunk in batched([i for i in unit_ids if is_row_id(i)], 5000):
         covered.update(
             Case.objects.filter(is_open=True, affected_units__in=chunk)
             .values_list("pk", flat=True)

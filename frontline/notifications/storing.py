@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F
 
 from frontline.core import clock
+from frontline.core.db import batched
 from frontline.notifications.audience import Recipient, pack, unpack
 from frontline.notifications.ladders import choose_ladder
 from frontline.notifications.models import FanOut, Ladder, Notification
@@ -126,7 +127,7 @@ def _store_chunk(fanout_id: int, audience: list, ladder: Ladder) -> tuple[int, i
 
 
 def _create(fanout: FanOut, chunk: list[Recipient], ladder: Ladder) -> None:
-    for start in range(0, len(chunk), INSERT_BATCH):
+    for batch in batched(chunk, INSERT_BATCH):
         Notification.objects.bulk_create(
             new_notification(
                 r.customer_id,
@@ -141,5 +142,5 @@ def _create(fanout: FanOut, chunk: list[Recipient], ladder: Ladder) -> None:
                 person_id=r.person_id,
                 skip_people=list(r.skip_people),
             )
-            for r in chunk[start : start + INSERT_BATCH]
+            for r in batch
         )
