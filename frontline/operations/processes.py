@@ -35,7 +35,8 @@ ROLES: dict[str, list[str]] = {
         "rq.worker.SimpleWorker",
         *TASK_QUEUES,
     ],
-    # Recurring jobs put on the queue when due (one or more: each slot is won by one).
+    # The queue's clock: recurring jobs put on the queue when due (one or more: each slot is won by one), and
+    # on RQ the jobs put off until a time (scheduling/delayed.py).
     "periodic": ["frontline", "worker", "--periodic-only"],
     # Mail delivered by SMTP or LMTP: stored before 250, read in the listener's own thread.
     "smtpd": ["frontline", "smtpd"],

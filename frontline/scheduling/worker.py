@@ -23,6 +23,7 @@ from django_tasks.signals import task_finished, task_started
 
 from frontline.core import clock
 from frontline.scheduling.backend import DurableBackend, to_task_result
+from frontline.scheduling.delayed import release_due
 from frontline.scheduling.models import Job, JobStatus, PeriodicRun
 from frontline.scheduling.periodic import PERIODIC_JOBS, Periodic
 
@@ -187,8 +188,9 @@ def run_worker(
             not connection.in_atomic_block
         ):  # recycle broken or old connections between jobs, as a request would
             close_old_connections()
-        if periodic:
+        if periodic:  # the queue's clock: recurring jobs, and on RQ the delayed jobs now due
             enqueue_due_periodic()
+            release_due()
         job = claim_next(worker_id, lease) if jobs else None
         if job is None:
             if stop_when_idle:

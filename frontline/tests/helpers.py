@@ -18,10 +18,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.utils import timezone
+from django_tasks.signals import task_finished
 
 from frontline.operations.processes import DURABLE_WORKER, ROLES
 from frontline.portal.visitor import SESSION_KEY
 from frontline.scheduling.backend import on_rq
+from frontline.scheduling.delayed import release_due
 
 
 def files_in(folder) -> dict:
@@ -133,7 +135,6 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
 
 
 def uses_rq() -> bool:
-
     return on_rq()
 
 
@@ -143,11 +144,23 @@ def run_queued_jobs() -> int:
         import django_rq
         from rq import SimpleWorker
 
+        release_due()  # as the recurring-jobs process would now: the delayed jobs due by the shared clock
+
         worker = django_rq.get_worker(
             *settings.FRONTLINE_TASK_QUEUES, job_class="django_tasks_rq.Job", worker_class=SimpleWorker
         )
-        worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
-        return worker.successful_job_count + worker.failed_job_count
+        # Counted as they finish: RQ keeps its worker's counts in Redis, not on the object `work` returns.
+        finished = []
+
+        def count(sender, task_result, **kwargs):
+            finished.append(task_result.id)
+
+        task_finished.connect(count)
+        try:
+            worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
+        finally:
+            task_finished.disconnect(count)
+        return len(finished)
     from datetime import timedelta
 
     # Only for the durable backend: RQ's test runs never load the worker's models.

@@ -15,7 +15,7 @@ from frontline.intake.tests.helpers import deliver, mail, run_jobs
 from frontline.scheduling.periodic import PERIODIC_JOBS
 from frontline.tests.helpers import free_port, queued_task_paths
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)  # jobs are handed to RQ at the commit
 
 SENDERS = ["ann@one.example", "bob@two.example", "cy@three.example"]
 

@@ -70,6 +70,7 @@ def test_a_new_case_through_the_api_is_written_once_with_its_triage_and_its_even
     assert not any(q["sql"].startswith("SAVEPOINT") for q in statements.captured_queries[:3])
 
 
+@pytest.mark.django_db(transaction=True)  # jobs handed to RQ at the commit
 def test_a_customer_writing_through_the_api_is_acknowledged_but_a_monitoring_alert_is_not(
     api, sam, mailoutbox
 ):
@@ -271,6 +272,7 @@ def test_a_phone_note_goes_through_intake_onto_the_case(sam, tom):
     assert Event.objects.filter(case=case, kind=EventKind.MESSAGE_RECEIVED, actor=tom).exists()
 
 
+@pytest.mark.django_db(transaction=True)  # jobs handed to RQ at the commit
 def test_a_missed_callback_promise_falls_due_through_the_scheduler_and_raises_the_case(sam, tom):
     case = deliver(mail()).case
     start = clock.now()
@@ -294,6 +296,7 @@ def test_a_missed_callback_promise_falls_due_through_the_scheduler_and_raises_th
     assert todo.status == ToDoStatus.OPEN  # still to do: the customer still waits for the call
 
 
+@pytest.mark.django_db(transaction=True)  # jobs handed to RQ at the commit
 def test_a_callback_made_in_time_keeps_the_promise(sam, tom):
     case = deliver(mail()).case
     due = clock.now() + datetime.timedelta(hours=1)

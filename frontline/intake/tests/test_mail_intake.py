@@ -178,6 +178,7 @@ def test_the_same_message_delivered_twice_is_kept_but_not_repeated_on_the_case(s
         ({"List-Id": "<ops.lists.example>"}, "[ops] digest"),
     ],
 )
+@pytest.mark.django_db(transaction=True)  # jobs handed to RQ at the commit
 def test_machines_writing_open_no_case_and_get_no_answer(sam, headers, subject):
     row = deliver(mail(subject=subject, headers=headers))
 
@@ -245,6 +246,7 @@ def test_attachments_are_stored_as_files_and_never_expanded(sam, settings):
     assert files["logs.zip"].size == len(zipped)
 
 
+@pytest.mark.django_db(transaction=True)  # jobs handed to RQ at the commit
 def test_a_new_case_gets_one_short_human_acknowledgement_with_its_reference(sam, mailoutbox):
     row = deliver(mail())
     deliver(mail(subject=f"Re: [{row.case.ref}]", message_id="<m2@x>", body="and a detail"))
