@@ -12,13 +12,14 @@ import socket
 import threading
 import traceback
 from contextlib import nullcontext
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils.module_loading import import_string
-from django_tasks.base import TaskContext
+from django_tasks.base import TaskContext, TaskResultStatus
 from django_tasks.signals import task_finished, task_started
 
 from frontline.core import clock
@@ -102,15 +103,23 @@ def run_job(job: Job) -> bool:
     """Run a claimed job. Its effects and its completion commit together, only if the lease still holds."""
     task = import_string(job.task_path)
     result = to_task_result(job, task=task)
-    # django-tasks' signals, as RQ's backend sends them: whoever listens (the logs' job id) sees ours too.
+    # django-tasks' signals, as RQ's backend sends them: its log lines (a job's start and how it ended) and
+    # whoever else listens (the logs' job id) see our jobs as they see RQ's.
     task_started.send(DurableBackend, task_result=result)
     try:
-        return _run(job, task, result)
-    finally:
-        task_finished.send(DurableBackend, task_result=result)
+        status = _run(job, task, result)
+    except Exception as exc:
+        _record_failure(job, exc)
+        # Sent with the exception in hand: django-tasks logs a failed job with its traceback.
+        task_finished.send(DurableBackend, task_result=replace(result, status=TaskResultStatus.FAILED))
+        return False
+    task_finished.send(DurableBackend, task_result=replace(result, status=status))
+    return status == TaskResultStatus.SUCCESSFUL
 
 
-def _run(job: Job, task, result) -> bool:
+def _run(job: Job, task, result) -> TaskResultStatus:
+    """SUCCESSFUL once its effects committed; RUNNING when another worker took it over meanwhile (this
+    attempt's effects rolled back); a failure raises."""
     # A job marked as running in its own transactions (long, idempotent work like re-scoring every open
     # case) is not wrapped in one: on SQLite that would hold the write lock for the whole job.
     wrap = nullcontext() if getattr(task.func, "own_transactions", False) else transaction.atomic()
@@ -128,23 +137,23 @@ def _run(job: Job, task, result) -> bool:
             )
             if not finished:
                 raise LeaseLost(f"job {job.pk} was taken over by another worker")
-        return True
+        return TaskResultStatus.SUCCESSFUL
     except LeaseLost:
         log.warning("job %s: lease lost, effects rolled back", job.pk)
-        return False
-    except Exception as exc:
-        error = {
-            "exception": f"{type(exc).__module__}.{type(exc).__qualname__}",
-            "traceback": traceback.format_exc(),
-        }
-        Job.objects.filter(pk=job.pk, lease_token=job.lease_token).update(
-            status=JobStatus.FAILED,
-            finished_at=clock.now(),
-            lease_expires_at=None,
-            errors=[*job.errors, error],
-        )
-        log.exception("job %s (%s) failed", job.pk, job.task_path)
-        return False
+        return TaskResultStatus.RUNNING
+
+
+def _record_failure(job: Job, exc: Exception) -> None:
+    error = {
+        "exception": f"{type(exc).__module__}.{type(exc).__qualname__}",
+        "traceback": traceback.format_exc(),
+    }
+    Job.objects.filter(pk=job.pk, lease_token=job.lease_token).update(
+        status=JobStatus.FAILED,
+        finished_at=clock.now(),
+        lease_expires_at=None,
+        errors=[*job.errors, error],
+    )
 
 
 def enqueue_due_periodic(jobs: list[Periodic] = PERIODIC_JOBS) -> int:

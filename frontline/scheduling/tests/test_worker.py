@@ -1,4 +1,5 @@
 import datetime
+import logging
 import signal
 import subprocess
 import sys
@@ -84,6 +85,27 @@ def test_a_failing_task_is_recorded_with_its_traceback_never_swallowed():
     assert result.status == TaskResultStatus.FAILED
     assert result.errors[0].exception_class is RuntimeError
     assert "the disk is on fire" in result.errors[0].traceback
+
+
+@pytest.mark.django_db
+def test_the_log_says_how_each_job_ended_as_rqs_workers_say_it(caplog):
+    # given a job that will succeed and one that will fail
+    done, failed = probe_tasks.add.enqueue(1, 1), probe_tasks.explode.enqueue()
+    # when a worker runs them
+    with caplog.at_level(logging.INFO, logger="django_tasks"):
+        worker.run_worker(worker_id="w1", lease=LEASE, stop_when_idle=True, periodic=False)
+    # then each has a line for its start and one for how it ended, the failure's with its traceback
+    lines = [r for r in caplog.records if r.name == "django_tasks"]
+    said = {(r.getMessage().split()[1], r.getMessage().split()[-1]): r for r in lines}
+    assert len(lines) == 4
+    assert set(said) == {
+        (f"id={done.id}", "state=RUNNING"),
+        (f"id={done.id}", "state=SUCCESSFUL"),
+        (f"id={failed.id}", "state=RUNNING"),
+        (f"id={failed.id}", "state=FAILED"),
+    }
+    ending = said[(f"id={failed.id}", "state=FAILED")]
+    assert ending.levelno == logging.ERROR and "the disk is on fire" in str(ending.exc_info[1])
 
 
 @pytest.mark.django_db
