@@ -1,5 +1,8 @@
-"""Calls we make to a customer, and callbacks we promise: a clock on the case, a to-do for staff, and a
-job at the promised time that records a missed promise as failure demand."""
+"""Calls we make to a customer, and callbacks we promise: a clock on the case, a to-do for staff, and a timer
+row (`CallbackDue`) that a recurring job takes at the promised time, recording a missed promise as failure
+demand."""
+
+from datetime import datetime
 
 from django.db import transaction
 
@@ -7,10 +10,9 @@ from frontline.agents.models import Agent, Capability
 from frontline.agents.services import require
 from frontline.cases import events
 from frontline.cases.lifecycle import add_message, answered, set_priority
-from frontline.cases.models import Case, Channel, DemandType, Direction, Message
+from frontline.cases.models import CallbackDue, Case, Channel, DemandType, Direction, Message
 from frontline.core import clock
 from frontline.core.errors import ServiceError
-from frontline.scheduling.later import later
 from frontline.todos import services as todos
 from frontline.todos.models import ToDo, ToDoKind, ToDoStatus
 
@@ -50,6 +52,7 @@ def log_outbound_call(
             if kept:
                 events.callback_kept(case=case, by=by, via=via)
             case.callback_due_at = None
+            CallbackDue.objects.filter(case=case).delete()  # nothing left to judge
             _finish_callback_todos(case, by, "called: " + summary.strip()[:200])
     case.updated_at = now
     set_priority(case)
@@ -85,18 +88,38 @@ def promise_callback(case: Case, *, by: Agent, due_at, number: str = "", via: st
             by=by,
             via=via,
         )
-        later("frontline.cases.tasks.check_callback", case.pk, due_at.isoformat(), run_after=due_at)
+        CallbackDue.objects.create(case=case, due_at=due_at)
     return todo
+
+
+def check_callbacks(batch: int = 200) -> int:
+    """The recurring job: every promise whose time has come is judged, once. Answers how many were missed."""
+    missed = 0
+    while True:
+        due = list(
+            CallbackDue.objects.filter(due_at__lte=clock.now())
+            .order_by("due_at")
+            .values_list("case_id", "due_at")[:batch]
+        )
+        missed += sum(check_callback(case_id, due_at.isoformat()) for case_id, due_at in due)
+        if len(due) < batch:
+            return missed
 
 
 @transaction.atomic
 def check_callback(case_pk: int, due_at_iso: str) -> bool:
-    """At the promised time: if the promise still stands unkept, it is missed. Answers whether it was."""
+    """At the promised time: if the promise still stands unkept, it is missed. Answers whether it was. Its
+    timer row is taken under the case's lock, so two workers (or a job queued before the rows, and the
+    recurring job) judge a promise once."""
     case = Case.objects.select_for_update().select_related("customer").get(pk=case_pk)
-    if case.callback_due_at is None or case.callback_due_at.isoformat() != due_at_iso:
-        return False  # kept, or replaced by a later promise with its own job
-    if case.callback_due_at > clock.now():
+    due_at = datetime.fromisoformat(due_at_iso)
+    if due_at > clock.now():
         return False
+    taken, _ = CallbackDue.objects.filter(case_id=case_pk, due_at=due_at).delete()
+    if not taken:
+        return False  # judged already
+    if case.callback_due_at is None or case.callback_due_at != due_at:
+        return False  # kept, or replaced by a later promise with a timer of its own
     case.demand_type = DemandType.FAILURE
     case.failure_reason = "missed callback promise"
     case.updated_at = clock.now()

@@ -3,7 +3,7 @@
 For now two rules:
 - a chaser: a contact on an open case after we were silent longer than its response clock allowed;
 - a repeat: a new case about a unit whose problem we closed in the last 30 days.
-A missed callback promise (cases/services.check_callback) is the third kind, recorded where it happens.
+A missed callback promise (cases/calls.check_callback) is the third kind, recorded where it happens.
 """
 
 from datetime import timedelta

@@ -255,3 +255,18 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class CallbackDue(models.Model):
+    """The timer of a callback we promised: a row the recurring job `check_callbacks` takes when its time
+    comes, and judges the promise kept or missed (cases/calls.py). In the database, not in the task queue:
+    a job put off for hours in Redis would be lost with Redis, and the missed promise never noticed."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+", db_index=False)
+    due_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["due_at"], name="callback_due_by_time")]
+
+    def __str__(self) -> str:
+        return f"callback on case {self.case_id} due {self.due_at:%Y-%m-%d %H:%M}"

@@ -15,6 +15,7 @@ from frontline.agents.services import require
 from frontline.cases import demand, events, search
 from frontline.cases import units as units_of_case
 from frontline.cases.calls import check_callback as check_callback
+from frontline.cases.calls import check_callbacks as check_callbacks
 from frontline.cases.calls import log_outbound_call as log_outbound_call
 from frontline.cases.calls import promise_callback as promise_callback
 from frontline.cases.lifecycle import (

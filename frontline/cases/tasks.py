@@ -13,8 +13,14 @@ def refresh_open_priorities() -> int:
 
 
 @task()
+def check_callbacks() -> int:
+    """Every promised callback whose time has come is judged; one not kept is recorded as missed."""
+    return services.check_callbacks()
+
+
+@task()
 def check_callback(case_pk: int, due_at_iso: str) -> bool:
-    """Runs at a promised callback time; a promise not kept by then is recorded as missed."""
+    """One promise, as releases before the timer rows queued it at its time: jobs still queued run it."""
     return services.check_callback(case_pk, due_at_iso)
 
 

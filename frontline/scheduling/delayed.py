@@ -1,10 +1,12 @@
-"""Jobs put off until a time (`later(..., run_after=...)`: a promised callback's check) on RQ.
+"""Jobs put off until a time (`later(..., run_after=...)`) on RQ.
 
 RQ keeps such a job in its queue's scheduled registry and moves it onto the queue only in a worker started
 with RQ's scheduler: a process forked per worker, left behind when its worker is killed -9. Frontline's
-workers run without it, so nothing moved these jobs and a missed callback was never noticed on RQ. The
-recurring-jobs process is already the queue's clock; each time it looks, it also moves every job whose time
-has come. On the durable queue a worker claims a job by its due time, and there is nothing to move.
+workers run without it, so nothing moved these jobs: a promised callback's check, the one such job then, was
+never run on RQ. The recurring-jobs process is already the queue's clock; each time it looks, it also moves
+every job whose time has come. On the durable queue a worker claims a job by its due time, and there is
+nothing to move. (A job put off lives in Redis, and goes if Redis is lost: what must happen at a time is
+a row with its due time that a recurring job takes, as a promised callback's timer now is.)
 
 Several recurring-jobs processes may run (one per machine): a short Redis lock lets one of them move at a
 time, and each job is put on its queue and taken off the registry in one MULTI, so a job is moved once and

@@ -14,7 +14,9 @@ from frontline.scheduling.backend import on_rq
 
 
 def later(task_path: str, *args, run_after=None, **kwargs) -> None:
-    """Inside a transaction the job counts only if the transaction commits. The durable queue's row is
+    """`run_after`: a job put off until a time. On RQ it waits in Redis (scheduling/delayed.py), lost if
+    Redis is: anything that must happen at its time keeps a row with its due time for a recurring job instead.
+    Inside a transaction the job counts only if the transaction commits. The durable queue's row is
     written in it; a queue outside the database (RQ) is handed the job at the commit: handed it at once, a
     worker could take it before what it is about exists (a new case's acknowledgement found no case, and
     was never sent)."""

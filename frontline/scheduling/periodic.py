@@ -14,6 +14,8 @@ class Periodic:
 PERIODIC_JOBS: list[Periodic] = [
     # Priority rises with the customer's elapsed time, so open cases are re-scored while they wait.
     Periodic("age-priorities", "frontline.cases.tasks.refresh_open_priorities", timedelta(minutes=5)),
+    # Promised callbacks whose time has come: kept, or recorded missed (the timer is a row, cases/calls.py).
+    Periodic("callbacks", "frontline.cases.tasks.check_callbacks", timedelta(seconds=5)),
     # Acknowledgements of new contacts that no batch has taken yet (intake/acknowledgements.py).
     Periodic("acknowledgements", "frontline.intake.tasks.send_acknowledgements", timedelta(seconds=10)),
     # Messages stored by a listener that stopped before reading them are read here.

@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from frontline.agents.services import issue_api_token
 from frontline.cases import services as cases
-from frontline.cases.models import Case, Channel, DemandType
+from frontline.cases.models import CallbackDue, Case, Channel, DemandType
+from frontline.cases.tasks import check_callbacks
 from frontline.core import clock
 from frontline.customers.models import ContactState
 from frontline.events.models import Event, EventKind
@@ -19,6 +20,7 @@ from frontline.intake import public, services
 from frontline.intake.display import split_reply
 from frontline.intake.models import RawMessage, RawStatus
 from frontline.intake.tests.helpers import deliver, mail, run_jobs
+from frontline.tests.helpers import queued_task_paths
 from frontline.todos.models import ToDoStatus
 
 pytestmark = pytest.mark.django_db
@@ -279,15 +281,23 @@ def test_a_missed_callback_promise_falls_due_through_the_scheduler_and_raises_th
     due = start + datetime.timedelta(hours=1)
     todo = cases.promise_callback(case, by=tom, due_at=due, number="+44 7700 900456")
     before = Case.objects.get(pk=case.pk).priority
+    # the promise's timer is a row in the database, not a job the task queue keeps for an hour
+    assert CallbackDue.objects.filter(case=case, due_at=due).exists()
+    assert "frontline.cases.tasks.check_callback" not in queued_task_paths()
 
-    run_jobs()  # the acknowledgement runs; the callback check is not due yet
+    check_callbacks.enqueue()  # as the recurring job runs every few seconds: the promise's time is not come
+    run_jobs()
     assert not Event.objects.filter(case=case, kind=EventKind.CALLBACK_MISSED).exists()
     with clock.frozen_at(due + datetime.timedelta(minutes=1)):
+        check_callbacks.enqueue()
         ran = run_jobs()
+        check_callbacks.enqueue()  # and again: a promise is judged once
+        run_jobs()
         case.refresh_from_db()
         cases.refresh_priority(case)
 
-    assert ran >= 1
+    assert ran >= 1 and not CallbackDue.objects.exists()
+    assert Event.objects.filter(case=case, kind=EventKind.CALLBACK_MISSED).count() == 1
     assert case.demand_type == DemandType.FAILURE and case.failure_reason == "missed callback promise"
     assert Event.objects.filter(case=case, kind=EventKind.CALLBACK_MISSED).exists()
     assert any(term["term"] == "missed_callback" for term in case.priority_explanation)
@@ -305,7 +315,9 @@ def test_a_callback_made_in_time_keeps_the_promise(sam, tom):
     cases.log_outbound_call(
         case, by=tom, number="+44 7700 900456", summary="Explained the fix", duration_seconds=300
     )
+    assert not CallbackDue.objects.exists()  # nothing left to judge
     with clock.frozen_at(due + datetime.timedelta(minutes=1)):
+        check_callbacks.enqueue()
         run_jobs()
 
     case.refresh_from_db()

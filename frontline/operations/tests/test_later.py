@@ -1,10 +1,12 @@
-"""A job put off until a time (`later(..., run_after=...)`) runs at that time under the deployment's roles,
-whichever queue runs the jobs: a callback promised to a customer is checked when it falls due."""
+"""Time under the deployment's roles, whichever queue runs the jobs: a job put off until a time
+(`later(..., run_after=...)`) runs at that time, and a callback promised to a customer is judged when it
+falls due."""
 
 import datetime
 import subprocess
 
 import pytest
+from django_tasks import TaskResultStatus
 
 from frontline.cases import services as cases
 from frontline.core import clock
@@ -23,22 +25,47 @@ from frontline.tests.helpers import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _job_runners(name: str) -> list[subprocess.Popen]:
+    """The job-running roles as deployed (on RQ: a worker and the recurring-jobs process)."""
+    return [
+        subprocess.Popen(command, env=worker_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for command in worker_commands(name)
+    ]
+
+
 @pytest.mark.subprocess
-def test_a_promised_callback_is_checked_when_it_falls_due_by_the_processes_a_deployment_runs(sam, tom):
+def test_a_job_put_off_for_a_few_seconds_runs_then_and_not_before():
+    # given a job put off for three seconds
+    due = clock.now() + datetime.timedelta(seconds=3)
+    result = probe_tasks.add.using(run_after=due).enqueue(2, 3)
+    processes = _job_runners("later")
+
+    def finished():
+        result.refresh()
+        return result.status == TaskResultStatus.SUCCESSFUL
+
+    try:
+        # then the job-running roles run it once its time has come
+        assert not finished()
+        wait_for(finished, 30, "the job put off to run")
+    finally:
+        for process in processes:
+            stop_process(process)
+    assert result.return_value == 5 and clock.now() >= due
+
+
+@pytest.mark.subprocess
+def test_a_promised_callback_is_judged_when_it_falls_due_by_the_processes_a_deployment_runs(sam, tom):
     # given a case whose customer was promised a call back within a few seconds, and nobody calling
     case = cases.open_case(customer=sam, subject="No connection", body="Since this morning", channel="phone")
     due = clock.now() + datetime.timedelta(seconds=3)
     cases.promise_callback(case, by=tom, due_at=due, number="+44 7700 900456")
-    # when the job-running roles run as deployed (on RQ: a worker and the recurring-jobs process)
-    processes = [
-        subprocess.Popen(command, env=worker_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for command in worker_commands("later")
-    ]
+    processes = _job_runners("callbacks")
     missed = Event.objects.filter(case=case, kind=EventKind.CALLBACK_MISSED)
     try:
         # then the missed promise is found once its time has come, and not before
         assert not missed.exists()
-        wait_for(missed.exists, 30, "the callback check to run when due")
+        wait_for(missed.exists, 30, "the callback to be judged when due")
     finally:
         for process in processes:
             stop_process(process)
