@@ -602,6 +602,12 @@ def _report(r: dict) -> None:
     print(f"RESULT CPU seconds by role over the {r['seconds']} s ({cores:.0f} s of the cores in all):")
     for role, seconds in sorted(r["cpu"].items(), key=lambda item: -item[1]):
         print(f"RESULT   {role}: {seconds:,.0f} s ({seconds / cores:.0%})")
+    web = next((seconds for role, seconds in r["cpu"].items() if role.startswith("web")), 0)
+    if ok and web:
+        # The web processes take about the same CPU seconds in every run (they are what limits it), so the
+        # rate follows the CPU a message costs. With the same code that cost moves with the shared machine's
+        # speed under load, which the idle yardstick does not see: compare runs by it too.
+        print(f"RESULT web CPU per API message (inbox reads included): {web / len(ok) * 1000:.2f} ms")
     print(
         f"RESULT peak memory (VmHWM): web {', '.join(f'{m:.0f} MB' for m in r['web'])}; "
         f"workers {', '.join(f'{m:.0f} MB' for m in r['workers'])} (the last: the periodic process)"
