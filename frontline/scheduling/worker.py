@@ -109,9 +109,11 @@ def run_job(job: Job) -> bool:
     try:
         status = _run(job, task, result)
     except Exception as exc:
-        _record_failure(job, exc)
-        # Sent with the exception in hand: django-tasks logs a failed job with its traceback.
-        task_finished.send(DurableBackend, task_result=replace(result, status=TaskResultStatus.FAILED))
+        try:
+            _record_failure(job, exc)
+        finally:
+            # Sent with the exception in hand: django-tasks logs a failed job with its traceback.
+            task_finished.send(DurableBackend, task_result=replace(result, status=TaskResultStatus.FAILED))
         return False
     task_finished.send(DurableBackend, task_result=replace(result, status=status))
     return status == TaskResultStatus.SUCCESSFUL

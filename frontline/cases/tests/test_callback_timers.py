@@ -7,7 +7,7 @@ import importlib
 import pytest
 from django.apps import apps
 
-from frontline.cases import events
+from frontline.cases import calls, events
 from frontline.cases import services as cases
 from frontline.cases.models import CallbackDue, Case
 from frontline.core import clock
@@ -49,6 +49,26 @@ def test_a_promise_replaced_by_a_later_one_is_not_missed_at_the_first_time(sam, 
     with clock.frozen_at(start + 2 * HOUR + datetime.timedelta(minutes=1)):
         assert cases.check_callbacks() == 1
     assert not CallbackDue.objects.exists()
+
+
+def test_a_promise_that_cannot_be_judged_holds_up_no_other_and_is_tried_again(sam, tom, monkeypatch):
+    # given two promises whose time has come, the first on a case our code fails on
+    start = clock.now()
+    broken, fine = _promised(sam, tom, start + HOUR), _promised(sam, tom, start + HOUR)
+    real = calls.set_priority
+
+    def fails_on_the_broken_case(case, *args, **kwargs):
+        if case.pk == broken.pk:
+            raise RuntimeError("a bug of ours")
+        return real(case, *args, **kwargs)
+
+    monkeypatch.setattr(calls, "set_priority", fails_on_the_broken_case)
+    # when the recurring job runs
+    with clock.frozen_at(start + 2 * HOUR):
+        assert cases.check_callbacks() == 1
+    # then the other promise is judged, and the broken one keeps its timer for the next pass
+    assert Event.objects.filter(case=fine, kind=EventKind.CALLBACK_MISSED).exists()
+    assert list(CallbackDue.objects.values_list("case_id", flat=True)) == [broken.pk]
 
 
 def test_the_upgrade_gives_a_timer_to_each_promise_still_standing_and_none_to_one_judged(sam, tom):
